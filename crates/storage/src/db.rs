@@ -1,0 +1,194 @@
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::StorageError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// One connection type for both backends, so repositories are written once.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the database is and how many connections to keep.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// `sqlite://<path>` or `postgres://…` / `postgresql://…`.
+    pub url: String,
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+impl DatabaseConfig {
+    /// Splits the URL into its backend and what that backend's driver expects.
+    pub fn target(&self) -> Result<(Backend, String), String> {
+        if let Some(path) = self.url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("database_url `sqlite://` needs a file path, e.g. sqlite://data/tollbooth.db".into());
+            }
+            Ok((Backend::Sqlite, path.to_owned()))
+        } else if self.url.starts_with("postgres://") || self.url.starts_with("postgresql://") {
+            Ok((Backend::Postgres, self.url.clone()))
+        } else {
+            let scheme = self.url.split("://").next().unwrap_or_default();
+            Err(format!(
+                "database_url has the unknown scheme `{scheme}`: use sqlite://<path> or postgres://…"
+            ))
+        }
+    }
+}
+
+/// The r2d2 manager: dispatches on the backend chosen at start-up (diesel's multi-connection
+/// `establish` would hide the real error) and prepares each SQLite connection for concurrency.
+#[derive(Debug)]
+struct Manager {
+    backend: Backend,
+    target: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside a writer; the busy timeout queues writers instead of failing.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            Backend::Postgres => PgConnection::establish(&self.target)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// A pool of connections to one database. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+impl Database {
+    /// Opens the pool and checks that one connection can be made, with a clear error if not.
+    pub fn connect(config: &DatabaseConfig) -> Result<Self, StorageError> {
+        let (backend, target) = config.target().map_err(StorageError::Unavailable)?;
+        if backend == Backend::Sqlite
+            && let Some(dir) = std::path::Path::new(&target).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StorageError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let manager = Manager { backend, target };
+        // Probe once up front: r2d2 would otherwise retry silently until its timeout.
+        manager
+            .connect()
+            .map_err(|e| StorageError::Unavailable(describe_connect_error(backend, &e)))?;
+        let pool = Pool::builder()
+            .max_size(config.max_connections)
+            .min_idle(Some(1))
+            .connection_timeout(config.connect_timeout)
+            .build(manager)
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        Ok(Database { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `work` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| StorageError::Unavailable(format!("database task failed: {e}")))?
+    }
+
+    /// Runs `work` on the calling thread: for the CLI and start-up, never for request handlers.
+    pub fn run_blocking<T>(
+        &self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        work(&mut conn)
+    }
+
+    /// Applies the embedded migrations of this backend that have not run yet.
+    pub fn migrate(&self) -> Result<Vec<String>, StorageError> {
+        self.run_blocking(|conn| {
+            let applied = match conn {
+                DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+                DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+            }
+            .map_err(|e| StorageError::Unavailable(format!("migration failed: {e}")))?;
+            Ok(applied.iter().map(ToString::to_string).collect())
+        })
+    }
+
+    /// A cheap round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(StorageError::Query)).await
+    }
+}
+
+fn describe_connect_error(backend: Backend, err: &r2d2::Error) -> String {
+    match backend {
+        Backend::Sqlite => format!("cannot open the SQLite database: {err}"),
+        // libpq's message may echo the URL, password included; keep only its first line's gist.
+        Backend::Postgres => {
+            let text = err.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            format!("cannot connect to PostgreSQL: {}", redact_url_password(first))
+        }
+    }
+}
+
+fn redact_url_password(text: &str) -> String {
+    match (text.find("://"), text.find('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &text[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!("{}{}:***{}", &text[..scheme_end + 3], &userinfo[..colon], &text[at..]),
+                None => text.to_owned(),
+            }
+        }
+        _ => text.to_owned(),
+    }
+}

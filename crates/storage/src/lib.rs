@@ -1,0 +1,38 @@
+//! Tollbooth's storage layer: the diesel schema, one repository module per object, the
+//! connection pools for SQLite and PostgreSQL, embedded migrations and cursor pagination.
+//!
+//! Every repository function takes `&mut DbConnection` and is synchronous; callers reach it
+//! through [`Database::run`], which moves the work onto the blocking thread pool so diesel
+//! never runs on an async worker.
+
+pub mod api_keys;
+pub mod audit;
+pub mod clients;
+mod db;
+mod error;
+pub mod ids;
+pub mod pagination;
+pub mod schema;
+pub mod secrets;
+pub mod server_secrets;
+pub mod signing_keys;
+pub mod tenants;
+
+pub use db::{Backend, Database, DatabaseConfig, DbConnection};
+pub use error::StorageError;
+
+/// The current time as stored: naive UTC, truncated to microseconds so that a value
+/// read back from either database compares equal to the one written.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// The part of the data a caller may see: one tenant, or one organization inside it.
+/// Every repository query for a caller filters by it, so another tenant's object is
+/// simply not found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub tenant_id: String,
+    pub organization_id: Option<String>,
+}

@@ -1,0 +1,126 @@
+//! Cursor pagination (SPEC §4) by keyset on the ULID primary key: no OFFSET, so a page
+//! deep in a list costs what the first page costs, and objects created during a walk never
+//! make one repeat or skip.
+
+/// Sort order by creation (which is id order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    Asc,
+    #[default]
+    Desc,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// Objects that come after this id in the list's order.
+    After(String),
+    /// Objects that come before this id in the list's order.
+    Before(String),
+}
+
+/// A validated page request: `limit` is 1–100.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub order: Order,
+    pub cursor: Option<Cursor>,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest { limit: 10, order: Order::Desc, cursor: None }
+    }
+}
+
+/// One page and the cursors to its neighbours (`None` when there is none).
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { data: self.data.into_iter().map(f).collect(), before: self.before, after: self.after }
+    }
+}
+
+impl PageRequest {
+    /// Whether the database should scan ids in descending order: the list's order, reversed
+    /// when walking backwards from a `before` cursor.
+    pub fn scan_descending(&self) -> bool {
+        let backwards = matches!(self.cursor, Some(Cursor::Before(_)));
+        (self.order == Order::Desc) != backwards
+    }
+
+    /// Turns the `limit + 1` rows the scan loaded into a page in the list's order.
+    pub fn finish<T>(&self, mut rows: Vec<T>, id_of: impl Fn(&T) -> &str) -> Page<T> {
+        let more_beyond = rows.len() > self.limit as usize;
+        rows.truncate(self.limit as usize);
+        let backwards = matches!(self.cursor, Some(Cursor::Before(_)));
+        if backwards {
+            rows.reverse();
+        }
+        let first = rows.first().map(|r| id_of(r).to_owned());
+        let last = rows.last().map(|r| id_of(r).to_owned());
+        let (before, after) = match (&self.cursor, backwards) {
+            (None, _) => (None, if more_beyond { last } else { None }),
+            (Some(_), false) => (first, if more_beyond { last } else { None }),
+            (Some(_), true) => (if more_beyond { first } else { None }, last),
+        };
+        Page { data: rows, before, after }
+    }
+}
+
+/// Loads one page of `$query` (a boxed diesel query, already filtered to the caller's reach)
+/// keyed on the text id column `$id`, into rows of type `$row`.
+#[macro_export]
+macro_rules! keyset_page {
+    ($conn:expr, $query:expr, $id:expr, $page:expr, $row:ty) => {{
+        use diesel::prelude::*;
+        let page: &$crate::pagination::PageRequest = $page;
+        let descending = page.scan_descending();
+        let mut query = $query;
+        if let Some(cursor) = &page.cursor {
+            let id = match cursor {
+                $crate::pagination::Cursor::After(id) | $crate::pagination::Cursor::Before(id) => id.clone(),
+            };
+            query = if descending { query.filter($id.lt(id)) } else { query.filter($id.gt(id)) };
+        }
+        query = if descending { query.order($id.desc()) } else { query.order($id.asc()) };
+        let rows: Vec<$row> = query.limit(i64::from(page.limit) + 1).load($conn)?;
+        Ok::<_, $crate::StorageError>(page.finish(rows, |row| row.id.as_str()))
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{i:03}")).collect()
+    }
+
+    #[test]
+    fn first_page_has_only_after() {
+        let page = PageRequest { limit: 2, ..Default::default() }.finish(ids(3), |s| s);
+        assert_eq!(page.data, vec!["000", "001"]);
+        assert_eq!((page.before, page.after), (None, Some("001".into())));
+    }
+
+    #[test]
+    fn last_page_has_no_after() {
+        let request = PageRequest { limit: 2, cursor: Some(Cursor::After("x".into())), ..Default::default() };
+        let page = request.finish(ids(2), |s| s);
+        assert_eq!((page.before, page.after), (Some("000".into()), None));
+    }
+
+    #[test]
+    fn backwards_pages_come_back_in_list_order() {
+        let request = PageRequest { limit: 2, cursor: Some(Cursor::Before("x".into())), ..Default::default() };
+        let page = request.finish(vec!["c".to_string(), "b".into(), "a".into()], |s| s);
+        assert_eq!(page.data, vec!["b", "c"]);
+        assert_eq!((page.before, page.after), (Some("b".into()), Some("c".into())));
+    }
+}

@@ -1,0 +1,124 @@
+//! The diesel schema, written to match `migrations/` (identical for both backends).
+
+diesel::table! {
+    tenants (id) {
+        id -> Text,
+        name -> Text,
+        plan -> Text,
+        environment -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        tenant_id -> Text,
+        name -> Text,
+        domains -> Text,
+        metadata -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        tenant_id -> Text,
+        organization_id -> Nullable<Text>,
+        email -> Text,
+        name -> Text,
+        password_hash -> Nullable<Text>,
+        email_verified -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        tenant_id -> Text,
+        organization_id -> Nullable<Text>,
+        name -> Text,
+        confidential -> Bool,
+        secret_hash -> Nullable<Text>,
+        secret_redacted -> Nullable<Text>,
+        previous_secret_hash -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        redirect_uris -> Text,
+        grant_types -> Text,
+        scopes -> Text,
+        skip_consent -> Bool,
+        access_token_ttl -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        tenant_id -> Nullable<Text>,
+        organization_id -> Nullable<Text>,
+        name -> Text,
+        key_hash -> Text,
+        redacted -> Text,
+        previous_key_hash -> Nullable<Text>,
+        previous_key_expires_at -> Nullable<Timestamp>,
+        scopes -> Text,
+        environment -> Text,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        private_key_pem -> Text,
+        public_jwk -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        tenant_id -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        target_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        metadata -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(organizations -> tenants (tenant_id));
+diesel::joinable!(clients -> tenants (tenant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    organizations,
+    users,
+    clients,
+    api_keys,
+    signing_keys,
+    audit_events,
+    server_secrets,
+);

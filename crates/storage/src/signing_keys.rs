@@ -1,0 +1,54 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::schema::signing_keys;
+use crate::{DbConnection, StorageError};
+
+/// A JWT signing key. The current key has no `retired_at`; a retired key stays published
+/// until `expires_at`, when no token it signed can still be valid.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = signing_keys)]
+pub struct SigningKey {
+    pub kid: String,
+    pub algorithm: String,
+    pub private_key_pem: String,
+    pub public_jwk: String,
+    pub created_at: NaiveDateTime,
+    pub retired_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+/// Keys still in the JWKS at `now`, newest first: the current one and the recently retired.
+pub fn published(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<SigningKey>, StorageError> {
+    Ok(signing_keys::table
+        .filter(signing_keys::expires_at.is_null().or(signing_keys::expires_at.gt(now)))
+        .order((signing_keys::created_at.desc(), signing_keys::kid.desc()))
+        .select(SigningKey::as_select())
+        .load(conn)?)
+}
+
+pub fn insert(conn: &mut DbConnection, key: &SigningKey) -> Result<(), StorageError> {
+    diesel::insert_into(signing_keys::table)
+        .values(key)
+        .execute(conn)
+        .map_err(StorageError::from_insert)?;
+    Ok(())
+}
+
+/// Makes `new_key` the current key and retires the others at `now`, keeping them
+/// published until `retired_until`. Returns how many keys were retired.
+pub fn rotate(
+    conn: &mut DbConnection,
+    new_key: &SigningKey,
+    now: NaiveDateTime,
+    retired_until: NaiveDateTime,
+) -> Result<usize, StorageError> {
+    conn.transaction(|conn| {
+        let retired = diesel::update(signing_keys::table.filter(signing_keys::retired_at.is_null()))
+            .set((signing_keys::retired_at.eq(now), signing_keys::expires_at.eq(retired_until)))
+            .execute(conn)?;
+        diesel::insert_into(signing_keys::table).values(new_key).execute(conn)?;
+        Ok::<_, diesel::result::Error>(retired)
+    })
+    .map_err(StorageError::from)
+}
