@@ -1,1 +1,74 @@
+//! Tollbooth's authorization server: the token endpoint, JWT issuing and verifying,
+//! signing keys, JWKS and discovery.
 
+pub mod clients;
+pub mod discovery;
+pub mod error;
+pub mod jwt;
+pub mod keys;
+pub mod token;
+
+use std::sync::Arc;
+
+use actix_web::web;
+use tollbooth_storage::secrets::SecretHasher;
+
+use crate::clients::ClientDirectory;
+use crate::jwt::{AccessTokenClaims, TokenExpectations, TokenRejection};
+use crate::keys::KeyRing;
+
+/// What the authorization server needs from configuration.
+#[derive(Debug, Clone)]
+pub struct OAuthSettings {
+    /// The public base URL, without a trailing slash: `iss` of every token.
+    pub issuer: String,
+    /// `aud` of every access token (SPEC §3: default issuer + `/api`).
+    pub audience: String,
+}
+
+/// The authorization server's shared state, handed to handlers as `web::Data<OAuth>`.
+pub struct OAuth {
+    pub settings: OAuthSettings,
+    pub keys: Arc<KeyRing>,
+    pub clients: ClientDirectory,
+    pub hasher: SecretHasher,
+    issuer_url: url::Url,
+    expectations: TokenExpectations,
+    metadata_json: String,
+}
+
+impl OAuth {
+    pub fn new(
+        settings: OAuthSettings,
+        keys: Arc<KeyRing>,
+        clients: ClientDirectory,
+        hasher: SecretHasher,
+    ) -> Result<Self, url::ParseError> {
+        let issuer_url = url::Url::parse(&settings.issuer)?;
+        let expectations =
+            TokenExpectations { issuer: settings.issuer.clone(), audience: settings.audience.clone() };
+        let metadata_json = discovery::metadata(&settings.issuer).to_string();
+        Ok(OAuth { settings, keys, clients, hasher, issuer_url, expectations, metadata_json })
+    }
+
+    /// Verifies one of our access tokens, reloading the keys once if it names an unknown one
+    /// (another instance or the CLI may have rotated them).
+    pub async fn verify_access_token(&self, token: &str) -> Result<AccessTokenClaims, TokenRejection> {
+        let now = chrono::Utc::now().timestamp();
+        match jwt::verify(&self.keys.snapshot(), &self.expectations, token, now) {
+            Err(TokenRejection::UnknownKey) if self.keys.reload_if_stale().await => {
+                jwt::verify(&self.keys.snapshot(), &self.expectations, token, now)
+                    .map_err(|r| if r == TokenRejection::UnknownKey { TokenRejection::Invalid } else { r })
+            }
+            Err(TokenRejection::UnknownKey) => Err(TokenRejection::Invalid),
+            other => other,
+        }
+    }
+}
+
+/// Registers the OAuth and discovery routes; the app must provide `web::Data<OAuth>`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/.well-known/oauth-authorization-server", web::get().to(discovery::authorization_server_metadata))
+        .route("/.well-known/jwks.json", web::get().to(discovery::jwks))
+        .route("/oauth/token", web::post().to(token::token));
+}

@@ -11,6 +11,7 @@ pub mod clients;
 mod db;
 mod error;
 pub mod ids;
+pub mod organizations;
 pub mod pagination;
 pub mod schema;
 pub mod secrets;

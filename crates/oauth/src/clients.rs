@@ -1,0 +1,42 @@
+//! The token endpoint's view of OAuth clients: one indexed lookup by id, cached briefly so a
+//! busy client costs no database round trip, and dropped from the cache at once when the
+//! management API changes or deletes it on this instance.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::sync::Cache;
+use tollbooth_storage::clients::{self, Client};
+use tollbooth_storage::{Database, StorageError};
+
+/// How long another instance's change to a client can go unseen here.
+const CLIENT_CACHE_TTL: Duration = Duration::from_secs(1);
+
+#[derive(Clone)]
+pub struct ClientDirectory {
+    db: Database,
+    /// `None` remembers an unknown id, so guessing ids does not reach the database each time.
+    cache: Cache<String, Option<Arc<Client>>>,
+}
+
+impl ClientDirectory {
+    pub fn new(db: Database) -> Self {
+        let cache = Cache::builder().max_capacity(100_000).time_to_live(CLIENT_CACHE_TTL).build();
+        ClientDirectory { db, cache }
+    }
+
+    pub async fn find(&self, client_id: &str) -> Result<Option<Arc<Client>>, StorageError> {
+        if let Some(hit) = self.cache.get(client_id) {
+            return Ok(hit);
+        }
+        let id = client_id.to_owned();
+        let found = self.db.run(move |conn| clients::find(conn, &id)).await?.map(Arc::new);
+        self.cache.insert(client_id.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    /// Forgets a client after it was changed, rotated or deleted.
+    pub fn invalidate(&self, client_id: &str) {
+        self.cache.invalidate(client_id);
+    }
+}

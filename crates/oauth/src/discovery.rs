@@ -1,0 +1,49 @@
+//! `GET /.well-known/oauth-authorization-server` (RFC 8414) and `GET /.well-known/jwks.json` (RFC 7517).
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+
+use crate::OAuth;
+use crate::token::SUPPORTED_GRANTS;
+
+/// The scopes the management API understands (SPEC §4).
+pub const MANAGEMENT_SCOPES: &[&str] = &[
+    "admin",
+    "organizations:read",
+    "organizations:write",
+    "users:read",
+    "users:write",
+    "clients:read",
+    "clients:write",
+    "api_keys:read",
+    "api_keys:write",
+    "audit_logs:read",
+];
+
+/// The metadata document; it advertises only what works.
+pub fn metadata(issuer: &str) -> serde_json::Value {
+    serde_json::json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/oauth/token"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "grant_types_supported": SUPPORTED_GRANTS,
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "scopes_supported": MANAGEMENT_SCOPES,
+    })
+}
+
+pub async fn authorization_server_metadata(oauth: web::Data<OAuth>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .content_type("application/json")
+        .body(oauth.metadata_json.clone())
+}
+
+pub async fn jwks(oauth: web::Data<OAuth>) -> HttpResponse {
+    // Short cache: after a rotation, verifiers must see the new key soon.
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .content_type("application/jwk-set+json")
+        .body(oauth.keys.snapshot().jwks_json.to_string())
+}

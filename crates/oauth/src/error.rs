@@ -1,0 +1,89 @@
+//! The OAuth endpoints' error type: RFC 6749 §5.2 bodies, statuses and challenges, decided here
+//! and nowhere else.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthErrorKind {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    ServerError,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{kind:?}: {description}")]
+pub struct OAuthError {
+    pub kind: OAuthErrorKind,
+    pub description: String,
+    /// RFC 6749 §5.2: when the client tried HTTP Basic, a 401 carries a Basic challenge.
+    pub basic_challenge: bool,
+}
+
+impl OAuthError {
+    pub fn new(kind: OAuthErrorKind, description: impl Into<String>) -> Self {
+        OAuthError { kind, description: description.into(), basic_challenge: false }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(OAuthErrorKind::InvalidRequest, description)
+    }
+
+    pub fn invalid_client(basic_challenge: bool) -> Self {
+        OAuthError { basic_challenge, ..Self::new(OAuthErrorKind::InvalidClient, "Client authentication failed.") }
+    }
+
+    /// An internal failure: the cause goes to the log, the client learns nothing of it.
+    pub fn server_error(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "token endpoint failed");
+        Self::new(OAuthErrorKind::ServerError, "The authorization server encountered an unexpected error.")
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: OAuthErrorKind,
+    error_description: &'a str,
+}
+
+/// RFC 6749 §5.1/§5.2: token responses, good or bad, must not be cached.
+pub fn no_store(response: &mut HttpResponse) {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        match self.kind {
+            OAuthErrorKind::InvalidClient => StatusCode::UNAUTHORIZED,
+            OAuthErrorKind::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code())
+            .json(ErrorBody { error: self.kind, error_description: &self.description });
+        no_store(&mut response);
+        if self.basic_challenge && self.kind == OAuthErrorKind::InvalidClient {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tollbooth\""));
+        }
+        response
+    }
+}
+
+impl From<tollbooth_storage::StorageError> for OAuthError {
+    fn from(err: tollbooth_storage::StorageError) -> Self {
+        OAuthError::server_error(err)
+    }
+}

@@ -1,0 +1,97 @@
+//! Access tokens: JWTs per RFC 9068, signed with the current key, verified offline.
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys::KeySnapshot;
+
+/// RFC 9068 §2.1: the `typ` header of a JWT access token.
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// The claims of a Tollbooth access token (SPEC §3 "Access tokens").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    pub iss: String,
+    /// The user id, or the client id for client credentials.
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub client_id: String,
+    /// Space-separated scope tokens.
+    pub scope: String,
+    /// The tenant id.
+    pub tid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+}
+
+impl AccessTokenClaims {
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.split(' ').filter(|s| !s.is_empty())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("token signing failed: {0}")]
+    Jose(#[from] josekit::JoseError),
+    #[error("token claims do not serialize: {0}")]
+    Claims(#[from] serde_json::Error),
+}
+
+/// Signs `claims` with the snapshot's current key.
+pub fn sign(keys: &KeySnapshot, claims: &AccessTokenClaims) -> Result<String, SignError> {
+    let serde_json::Value::Object(map) = serde_json::to_value(claims)? else {
+        unreachable!("a struct serializes to a JSON object")
+    };
+    let payload = josekit::jwt::JwtPayload::from_map(map)?;
+    let mut header = josekit::jws::JwsHeader::new();
+    header.set_token_type(ACCESS_TOKEN_TYPE);
+    header.set_key_id(keys.current_kid.as_str());
+    Ok(josekit::jwt::encode_with_signer(&payload, &header, keys.signer())?)
+}
+
+/// Why a presented token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRejection {
+    /// Not a JWT access token of this server (bad signature, wrong issuer or audience, …).
+    Invalid,
+    /// Signed by a key this instance does not know (yet): reload the keys and try once more.
+    UnknownKey,
+    /// A valid token past its `exp`.
+    Expired,
+}
+
+/// What a verifier accepts: tokens of this issuer for this audience.
+#[derive(Debug, Clone)]
+pub struct TokenExpectations {
+    pub issuer: String,
+    pub audience: String,
+}
+
+/// Verifies signature, `typ`, `iss`, `aud` and `exp` of an access token at `now` (Unix seconds).
+pub fn verify(
+    keys: &KeySnapshot,
+    expectations: &TokenExpectations,
+    token: &str,
+    now: i64,
+) -> Result<AccessTokenClaims, TokenRejection> {
+    let header = josekit::jwt::decode_header(token).map_err(|_| TokenRejection::Invalid)?;
+    let kid = header.claim("kid").and_then(|v| v.as_str()).ok_or(TokenRejection::Invalid)?;
+    let verifier = keys.verifier(kid).ok_or(TokenRejection::UnknownKey)?;
+    let (payload, header) =
+        josekit::jwt::decode_with_verifier(token, verifier).map_err(|_| TokenRejection::Invalid)?;
+    if header.token_type() != Some(ACCESS_TOKEN_TYPE) {
+        return Err(TokenRejection::Invalid);
+    }
+    let claims: AccessTokenClaims = serde_json::from_value(serde_json::Value::Object(payload.claims_set().clone()))
+        .map_err(|_| TokenRejection::Invalid)?;
+    if claims.iss != expectations.issuer || claims.aud != expectations.audience {
+        return Err(TokenRejection::Invalid);
+    }
+    if claims.exp <= now {
+        return Err(TokenRejection::Expired);
+    }
+    Ok(claims)
+}

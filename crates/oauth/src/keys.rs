@@ -1,0 +1,206 @@
+//! Signing keys (SPEC §2): generated on first start, stored in the database, published in the
+//! JWKS, rotated by `tollbooth keys rotate`. A retired key stays published until every token
+//! it signed has expired. Each instance keeps the published set in memory and reloads it
+//! periodically and whenever a token names a key it does not know.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+use josekit::jwk::{Jwk, KeyPair};
+use josekit::jws::{EdDSA, ES256, JwsSigner, JwsVerifier, RS256};
+use serde::{Deserialize, Serialize};
+use tollbooth_storage::{Database, StorageError, signing_keys, signing_keys::SigningKey};
+
+/// The JWS algorithms Tollbooth signs with (SPEC §3: ES256 by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SigningAlgorithm {
+    #[default]
+    ES256,
+    RS256,
+    EdDSA,
+}
+
+impl SigningAlgorithm {
+    pub fn name(self) -> &'static str {
+        match self {
+            SigningAlgorithm::ES256 => "ES256",
+            SigningAlgorithm::RS256 => "RS256",
+            SigningAlgorithm::EdDSA => "EdDSA",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [SigningAlgorithm::ES256, SigningAlgorithm::RS256, SigningAlgorithm::EdDSA]
+            .into_iter()
+            .find(|alg| alg.name() == name)
+    }
+
+    fn generate(self) -> Result<(Vec<u8>, Jwk), KeyError> {
+        let (pem, jwk) = match self {
+            SigningAlgorithm::ES256 => {
+                let pair = ES256.generate_key_pair()?;
+                (pair.to_pem_private_key(), pair.to_jwk_public_key())
+            }
+            SigningAlgorithm::RS256 => {
+                let pair = RS256.generate_key_pair(2048)?;
+                (pair.to_pem_private_key(), pair.to_jwk_public_key())
+            }
+            SigningAlgorithm::EdDSA => {
+                let pair = EdDSA.generate_key_pair(josekit::jwk::alg::ed::EdCurve::Ed25519)?;
+                (pair.to_pem_private_key(), pair.to_jwk_public_key())
+            }
+        };
+        Ok((pem, jwk))
+    }
+
+    fn signer(self, pem: &[u8]) -> Result<Box<dyn JwsSigner>, KeyError> {
+        Ok(match self {
+            SigningAlgorithm::ES256 => Box::new(ES256.signer_from_pem(pem)?),
+            SigningAlgorithm::RS256 => Box::new(RS256.signer_from_pem(pem)?),
+            SigningAlgorithm::EdDSA => Box::new(EdDSA.signer_from_pem(pem)?),
+        })
+    }
+
+    fn verifier(self, jwk: &Jwk) -> Result<Box<dyn JwsVerifier>, KeyError> {
+        Ok(match self {
+            SigningAlgorithm::ES256 => Box::new(ES256.verifier_from_jwk(jwk)?),
+            SigningAlgorithm::RS256 => Box::new(RS256.verifier_from_jwk(jwk)?),
+            SigningAlgorithm::EdDSA => Box::new(EdDSA.verifier_from_jwk(jwk)?),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("signing key error: {0}")]
+    Jose(#[from] josekit::JoseError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("stored signing key {kid} is unusable: {reason}")]
+    Unusable { kid: String, reason: String },
+    #[error("no current signing key")]
+    NoCurrentKey,
+}
+
+/// The signing key in use and every published key's verifier, as of the last load.
+pub struct KeySnapshot {
+    pub current_kid: String,
+    signer: Box<dyn JwsSigner>,
+    verifiers: HashMap<String, Box<dyn JwsVerifier>>,
+    /// The RFC 7517 JWK Set document, serialized once per load.
+    pub jwks_json: Arc<str>,
+}
+
+impl KeySnapshot {
+    pub fn signer(&self) -> &dyn JwsSigner {
+        self.signer.as_ref()
+    }
+
+    pub fn verifier(&self, kid: &str) -> Option<&dyn JwsVerifier> {
+        self.verifiers.get(kid).map(AsRef::as_ref)
+    }
+
+    fn build(keys: &[SigningKey]) -> Result<Self, KeyError> {
+        let current = keys.iter().find(|k| k.retired_at.is_none()).ok_or(KeyError::NoCurrentKey)?;
+        let mut verifiers = HashMap::new();
+        let mut published = Vec::new();
+        for key in keys {
+            let unusable = |reason: String| KeyError::Unusable { kid: key.kid.clone(), reason };
+            let algorithm = SigningAlgorithm::parse(&key.algorithm).ok_or_else(|| unusable("unknown algorithm".into()))?;
+            let jwk = Jwk::from_bytes(key.public_jwk.as_bytes()).map_err(|e| unusable(e.to_string()))?;
+            verifiers.insert(key.kid.clone(), algorithm.verifier(&jwk)?);
+            published.push(serde_json::Value::Object(jwk.into()));
+        }
+        let algorithm = SigningAlgorithm::parse(&current.algorithm).ok_or(KeyError::NoCurrentKey)?;
+        let signer = algorithm.signer(current.private_key_pem.as_bytes())?;
+        let jwks_json = serde_json::json!({ "keys": published }).to_string();
+        Ok(KeySnapshot { current_kid: current.kid.clone(), signer, verifiers, jwks_json: jwks_json.into() })
+    }
+}
+
+/// A new key of `algorithm`, ready to store: its public JWK carries `kid`, `alg` and `use`.
+pub fn generate_signing_key(algorithm: SigningAlgorithm, now: NaiveDateTime) -> Result<SigningKey, KeyError> {
+    let kid = ulid::Ulid::new().to_string().to_lowercase();
+    let (pem, mut jwk) = algorithm.generate()?;
+    jwk.set_key_id(&kid);
+    jwk.set_algorithm(algorithm.name());
+    jwk.set_key_use("sig");
+    Ok(SigningKey {
+        kid,
+        algorithm: algorithm.name().to_owned(),
+        private_key_pem: String::from_utf8(pem).map_err(|e| KeyError::Unusable { kid: String::new(), reason: e.to_string() })?,
+        public_jwk: jwk.to_string(),
+        created_at: now,
+        retired_at: None,
+        expires_at: None,
+    })
+}
+
+/// Stores a new current key and retires the old ones, which stay published for
+/// `longest_token_lifetime` so that every token they signed can still be verified.
+pub fn rotate(
+    db: &Database,
+    algorithm: SigningAlgorithm,
+    longest_token_lifetime: chrono::Duration,
+) -> Result<(String, usize), KeyError> {
+    let now = tollbooth_storage::now();
+    let key = generate_signing_key(algorithm, now)?;
+    let retired = db.run_blocking(|conn| signing_keys::rotate(conn, &key, now, now + longest_token_lifetime))?;
+    Ok((key.kid, retired))
+}
+
+/// The in-memory key set of one instance.
+pub struct KeyRing {
+    db: Database,
+    snapshot: RwLock<Arc<KeySnapshot>>,
+    last_reload: std::sync::Mutex<Instant>,
+}
+
+/// An unknown `kid` triggers a reload at most this often, so forged kids cannot flood the database.
+const MIN_RELOAD_INTERVAL: Duration = Duration::from_secs(1);
+
+impl KeyRing {
+    /// Loads the published keys, creating the first key of `algorithm` if there is none.
+    /// Runs at start-up, before the server accepts requests.
+    pub fn load_or_create(db: Database, algorithm: SigningAlgorithm) -> Result<Self, KeyError> {
+        let now = tollbooth_storage::now();
+        let mut keys = db.run_blocking(|conn| signing_keys::published(conn, now))?;
+        if !keys.iter().any(|k| k.retired_at.is_none()) {
+            let key = generate_signing_key(algorithm, now)?;
+            db.run_blocking(|conn| signing_keys::insert(conn, &key))?;
+            tracing::info!(kid = %key.kid, algorithm = algorithm.name(), "generated the first signing key");
+            keys = db.run_blocking(|conn| signing_keys::published(conn, now))?;
+        }
+        let snapshot = KeySnapshot::build(&keys)?;
+        Ok(KeyRing {
+            db,
+            snapshot: RwLock::new(Arc::new(snapshot)),
+            last_reload: std::sync::Mutex::new(Instant::now()),
+        })
+    }
+
+    pub fn snapshot(&self) -> Arc<KeySnapshot> {
+        self.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Re-reads the published keys (another instance or the CLI may have rotated them).
+    pub async fn reload(&self) -> Result<(), KeyError> {
+        *self.last_reload.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        let now = tollbooth_storage::now();
+        let keys = self.db.run(move |conn| signing_keys::published(conn, now)).await?;
+        let snapshot = KeySnapshot::build(&keys)?;
+        *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(snapshot);
+        Ok(())
+    }
+
+    /// Reloads if the last reload is older than the minimum interval; returns whether it did.
+    pub async fn reload_if_stale(&self) -> bool {
+        let stale = self.last_reload.lock().unwrap_or_else(|p| p.into_inner()).elapsed() >= MIN_RELOAD_INTERVAL;
+        if stale && let Err(err) = self.reload().await {
+            tracing::warn!(error = %err, "reloading signing keys failed");
+        }
+        stale
+    }
+}

@@ -1,0 +1,387 @@
+//! `POST /oauth/token` (RFC 6749 §4.4, §5). oxide-auth runs the client-credentials grant with
+//! our registrar (the client loaded from storage) and issuer (JWTs). What oxide-auth does not
+//! do is done here: JSON bodies, grant dispatch, and errors with RFC 6749 §5.2 statuses.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use chrono::Utc;
+use oxide_auth::code_grant::client_credentials as cc;
+use oxide_auth::code_grant::error::AccessTokenErrorType;
+use oxide_auth::primitives::grant::Grant;
+use oxide_auth::primitives::issuer::{IssuedToken, Issuer, RefreshedToken, TokenType};
+use oxide_auth::primitives::registrar::{BoundClient, ClientUrl, PreGrant, RegisteredUrl, Registrar, RegistrarError};
+use oxide_auth::primitives::scope::Scope;
+use serde::Serialize;
+use tollbooth_storage::clients::Client;
+
+use crate::OAuth;
+use crate::error::{OAuthError, OAuthErrorKind, no_store};
+use crate::jwt::{self, AccessTokenClaims};
+use crate::keys::KeySnapshot;
+
+pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+
+/// The grants this server issues tokens for today; discovery advertises exactly these.
+pub const SUPPORTED_GRANTS: &[&str] = &[CLIENT_CREDENTIALS];
+
+/// The parameters of a token request, from a form (RFC 6749) or a JSON body (SPEC §3).
+#[derive(Debug, Default)]
+pub struct TokenParams(HashMap<String, String>);
+
+impl TokenParams {
+    pub fn parse(request: &HttpRequest, body: &[u8]) -> Result<Self, OAuthError> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        let mut params = HashMap::new();
+        let mut put = |name: String, value: String| {
+            // RFC 6749 §3.2: request parameters must not be repeated.
+            if params.insert(name.clone(), value).is_some() {
+                return Err(OAuthError::invalid_request(format!("The parameter `{name}` is repeated.")));
+            }
+            Ok(())
+        };
+        match content_type.as_str() {
+            "application/x-www-form-urlencoded" => {
+                for (name, value) in url::form_urlencoded::parse(body) {
+                    put(name.into_owned(), value.into_owned())?;
+                }
+            }
+            "application/json" => {
+                let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
+                    .map_err(|_| OAuthError::invalid_request("The request body is not a JSON object."))?;
+                for (name, value) in object {
+                    match value {
+                        serde_json::Value::String(text) => put(name, text)?,
+                        _ => return Err(OAuthError::invalid_request(format!("The parameter `{name}` must be a string."))),
+                    }
+                }
+            }
+            _ => {
+                return Err(OAuthError::invalid_request(
+                    "The body must be application/x-www-form-urlencoded or application/json.",
+                ));
+            }
+        }
+        Ok(TokenParams(params))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+}
+
+/// `client_secret_basic` credentials (RFC 6749 §2.3.1: id and secret are form-urlencoded).
+#[derive(Debug)]
+pub struct BasicCredentials {
+    pub client_id: String,
+    secret: String,
+}
+
+impl BasicCredentials {
+    /// `Ok(None)` when no Basic header was sent; a malformed one fails client authentication.
+    pub fn from_request(request: &HttpRequest) -> Result<Option<Self>, OAuthError> {
+        let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+            return Ok(None);
+        };
+        let value = value.to_str().map_err(|_| OAuthError::invalid_client(true))?;
+        let Some((scheme, encoded)) = value.split_once(' ') else {
+            return Err(OAuthError::invalid_client(true));
+        };
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return Ok(None);
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| OAuthError::invalid_client(true))?;
+        let (id, secret) = decoded.split_once(':').ok_or_else(|| OAuthError::invalid_client(true))?;
+        Ok(Some(BasicCredentials { client_id: form_decode(id), secret: form_decode(secret) }))
+    }
+}
+
+fn form_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(&text.replace('+', " ")).decode_utf8_lossy().into_owned()
+}
+
+/// `POST /oauth/token`.
+pub async fn token(request: HttpRequest, body: web::Bytes, oauth: web::Data<OAuth>) -> Result<HttpResponse, OAuthError> {
+    let params = TokenParams::parse(&request, &body)?;
+    let basic = BasicCredentials::from_request(&request)?;
+    match params.get("grant_type") {
+        None => Err(OAuthError::invalid_request("The parameter `grant_type` is required.")),
+        Some(CLIENT_CREDENTIALS) => client_credentials(&oauth, &params, basic).await,
+        Some(_) => Err(OAuthError::new(
+            OAuthErrorKind::UnsupportedGrantType,
+            format!("Supported grant types: {}.", SUPPORTED_GRANTS.join(", ")),
+        )),
+    }
+}
+
+/// The RFC 6749 §5.1 success body.
+#[derive(Debug, Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    scope: String,
+}
+
+async fn client_credentials(
+    oauth: &OAuth,
+    params: &TokenParams,
+    basic: Option<BasicCredentials>,
+) -> Result<HttpResponse, OAuthError> {
+    let used_basic = basic.is_some();
+    let client_id = match (&basic, params.get("client_id")) {
+        (Some(basic), Some(body_id)) if basic.client_id != body_id => {
+            return Err(OAuthError::invalid_request("The client_id in the body differs from the one in Basic."));
+        }
+        (Some(basic), _) => basic.client_id.clone(),
+        (None, Some(body_id)) => body_id.to_owned(),
+        (None, None) => return Err(OAuthError::invalid_client(false)),
+    };
+    let client = oauth.clients.find(&client_id).await?;
+    if !used_basic && params.get("client_secret").is_none() {
+        // A public client identifies itself but cannot authenticate: RFC 6749 §4.4 is not for it.
+        return Err(match client {
+            Some(client) if !client.confidential => OAuthError::new(
+                OAuthErrorKind::UnauthorizedClient,
+                "Public clients cannot use the client_credentials grant.",
+            ),
+            _ => OAuthError::invalid_client(false),
+        });
+    }
+    if let Some(scope) = params.get("scope")
+        && scope.parse::<Scope>().is_err()
+    {
+        return Err(OAuthError::new(OAuthErrorKind::InvalidScope, "The scope is malformed."));
+    }
+
+    let keys = oauth.keys.snapshot();
+    let mut endpoint = ClientCredentialsEndpoint {
+        registrar: ClientRegistrar {
+            client: client.as_deref(),
+            oauth,
+            rejection: Cell::new(None),
+        },
+        issuer: JwtIssuer { oauth, keys: &keys, client: client.as_deref(), issued: None },
+        no_extension: (),
+    };
+    let request = ClientCredentialsRequest { params, basic: basic.as_ref() };
+    let result = cc::client_credentials(&mut endpoint, &request).and_then(|pending| {
+        let owner = client_id.clone();
+        pending.issue(&mut endpoint, owner, false)
+    });
+    match result {
+        Ok(_) => {
+            let issued = endpoint.issuer.issued.take().ok_or_else(|| OAuthError::server_error("issuer kept no token"))?;
+            let mut response = HttpResponse::Ok().json(issued);
+            no_store(&mut response);
+            Ok(response)
+        }
+        Err(error) => Err(flow_error(error, &endpoint.registrar, used_basic)),
+    }
+}
+
+/// Maps oxide-auth's outcome to RFC 6749 §5.2 (its own mapping makes everything a 500).
+fn flow_error(error: cc::Error, registrar: &ClientRegistrar, used_basic: bool) -> OAuthError {
+    match error {
+        cc::Error::Unauthorized(..) => OAuthError::invalid_client(used_basic),
+        cc::Error::Invalid(mut description) => match description.description().kind() {
+            AccessTokenErrorType::UnsupportedGrantType => {
+                OAuthError::new(OAuthErrorKind::UnsupportedGrantType, "Unsupported grant type.")
+            }
+            _ => OAuthError::invalid_request("The request is missing a parameter or offers more than one client credential."),
+        },
+        cc::Error::Ignore => registrar
+            .rejection
+            .take()
+            .unwrap_or_else(|| OAuthError::server_error("client credentials flow ignored the request")),
+        cc::Error::Primitive(_) => OAuthError::server_error("client credentials flow primitive failed"),
+    }
+}
+
+struct ClientCredentialsRequest<'a> {
+    params: &'a TokenParams,
+    basic: Option<&'a BasicCredentials>,
+}
+
+impl cc::Request for ClientCredentialsRequest<'_> {
+    fn valid(&self) -> bool {
+        true
+    }
+
+    fn authorization(&self) -> Option<(Cow<'_, str>, Cow<'_, [u8]>)> {
+        self.basic
+            .map(|b| (Cow::Borrowed(b.client_id.as_str()), Cow::Borrowed(b.secret.as_bytes())))
+    }
+
+    fn scope(&self) -> Option<Cow<'_, str>> {
+        self.params.get("scope").map(Cow::Borrowed)
+    }
+
+    fn grant_type(&self) -> Option<Cow<'_, str>> {
+        self.params.get("grant_type").map(Cow::Borrowed)
+    }
+
+    fn extension(&self, key: &str) -> Option<Cow<'_, str>> {
+        // With Basic, a client_id repeated in the body (already checked equal) is not a second credential.
+        if self.basic.is_some() && key == "client_id" {
+            return None;
+        }
+        self.params.get(key).map(Cow::Borrowed)
+    }
+
+    fn allow_credentials_in_body(&self) -> bool {
+        true // client_secret_post, SPEC §3
+    }
+}
+
+struct ClientCredentialsEndpoint<'a> {
+    registrar: ClientRegistrar<'a>,
+    issuer: JwtIssuer<'a>,
+    no_extension: (),
+}
+
+impl cc::Endpoint for ClientCredentialsEndpoint<'_> {
+    fn registrar(&self) -> &dyn Registrar {
+        &self.registrar
+    }
+
+    fn issuer(&mut self) -> &mut dyn Issuer {
+        &mut self.issuer
+    }
+
+    fn extension(&mut self) -> &mut dyn cc::Extension {
+        &mut self.no_extension
+    }
+}
+
+/// A registrar that knows the one client of this request, already loaded from storage.
+struct ClientRegistrar<'a> {
+    client: Option<&'a Client>,
+    oauth: &'a OAuth,
+    /// Why a later step refused: oxide-auth reports such refusals only as "ignore".
+    rejection: Cell<Option<OAuthError>>,
+}
+
+impl ClientRegistrar<'_> {
+    fn refuse(&self, kind: OAuthErrorKind, description: &str) -> RegistrarError {
+        self.rejection.set(Some(OAuthError::new(kind, description)));
+        RegistrarError::Unspecified
+    }
+}
+
+impl Registrar for ClientRegistrar<'_> {
+    fn bound_redirect<'b>(&self, bound: ClientUrl<'b>) -> Result<BoundClient<'b>, RegistrarError> {
+        let client = self.client.ok_or(RegistrarError::Unspecified)?;
+        if !client.allows_grant(CLIENT_CREDENTIALS) {
+            return Err(self.refuse(
+                OAuthErrorKind::UnauthorizedClient,
+                "This client is not allowed the client_credentials grant.",
+            ));
+        }
+        // Client credentials redirect nowhere; oxide-auth still wants a URL in the grant.
+        Ok(BoundClient {
+            client_id: bound.client_id,
+            redirect_uri: Cow::Owned(RegisteredUrl::Semantic(self.oauth.issuer_url.clone())),
+        })
+    }
+
+    fn negotiate(&self, bound: BoundClient, requested: Option<Scope>) -> Result<PreGrant, RegistrarError> {
+        let client = self.client.ok_or(RegistrarError::Unspecified)?;
+        let allowed = client.scopes.join(" ").parse::<Scope>().map_err(|_| RegistrarError::PrimitiveError)?;
+        // SPEC §3: a requested scope must be a subset of the allowed ones; none requested means all.
+        let scope = match requested {
+            Some(requested) if requested.iter().next().is_some() => {
+                if !allowed.priviledged_to(&requested) {
+                    return Err(self.refuse(
+                        OAuthErrorKind::InvalidScope,
+                        "The requested scope exceeds the scopes allowed for this client.",
+                    ));
+                }
+                requested
+            }
+            _ => allowed,
+        };
+        Ok(PreGrant { client_id: bound.client_id.into_owned(), redirect_uri: bound.redirect_uri.into_owned(), scope })
+    }
+
+    fn check(&self, client_id: &str, passphrase: Option<&[u8]>) -> Result<(), RegistrarError> {
+        let client = self.client.filter(|c| c.id == client_id && c.confidential);
+        let secret = passphrase.and_then(|p| std::str::from_utf8(p).ok());
+        match (client, secret) {
+            (Some(client), Some(secret))
+                if client.accepts_secret(&self.oauth.hasher, secret, tollbooth_storage::now()) =>
+            {
+                Ok(())
+            }
+            _ => Err(RegistrarError::Unspecified),
+        }
+    }
+}
+
+/// Issues RFC 9068 JWTs; keeps what it issued for our own response body.
+struct JwtIssuer<'a> {
+    oauth: &'a OAuth,
+    keys: &'a KeySnapshot,
+    client: Option<&'a Client>,
+    issued: Option<TokenResponse>,
+}
+
+impl Issuer for JwtIssuer<'_> {
+    fn issue(&mut self, grant: Grant) -> Result<IssuedToken, ()> {
+        let client = self.client.ok_or(())?;
+        let now = Utc::now();
+        let ttl = i64::from(client.access_token_ttl);
+        let mut scopes: Vec<&str> = grant.scope.iter().collect();
+        scopes.sort_unstable();
+        let claims = AccessTokenClaims {
+            iss: self.oauth.settings.issuer.clone(),
+            sub: grant.owner_id,
+            aud: self.oauth.settings.audience.clone(),
+            exp: now.timestamp() + ttl,
+            iat: now.timestamp(),
+            jti: ulid::Ulid::new().to_string(),
+            client_id: client.id.clone(),
+            scope: scopes.join(" "),
+            tid: client.tenant_id.clone(),
+            org_id: client.organization_id.clone(),
+        };
+        let token = jwt::sign(self.keys, &claims).map_err(|err| tracing::error!(error = %err, "signing failed"))?;
+        self.issued = Some(TokenResponse {
+            access_token: token.clone(),
+            token_type: "Bearer",
+            expires_in: ttl,
+            scope: claims.scope,
+        });
+        Ok(IssuedToken {
+            token,
+            refresh: None,
+            until: now + chrono::Duration::seconds(ttl),
+            token_type: TokenType::Bearer,
+        })
+    }
+
+    fn refresh(&mut self, _refresh: &str, _grant: Grant) -> Result<RefreshedToken, ()> {
+        Err(())
+    }
+
+    fn recover_token(&self, _token: &str) -> Result<Option<Grant>, ()> {
+        Err(())
+    }
+
+    fn recover_refresh(&self, _token: &str) -> Result<Option<Grant>, ()> {
+        Err(())
+    }
+}

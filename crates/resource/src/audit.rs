@@ -1,0 +1,43 @@
+//! Audit events for every change made through the API (SPEC §4), written in the same
+//! transaction as the change so neither exists without the other.
+
+use actix_web::HttpRequest;
+use tollbooth_storage::audit::{self, AuditEvent};
+use tollbooth_storage::{DbConnection, StorageError, ids};
+
+use crate::auth::Principal;
+
+/// Who acted and from where; taken from the request before the work moves off the async worker.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub tenant_id: Option<String>,
+    pub actor_id: String,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn of(principal: &Principal, request: &HttpRequest) -> Self {
+        Actor {
+            tenant_id: principal.tenant_id.clone(),
+            actor_id: principal.actor_id().to_owned(),
+            ip: request.peer_addr().map(|addr| addr.ip().to_string()),
+        }
+    }
+
+    /// Records `action` (e.g. `client.created`) on `target_id`.
+    pub fn record(&self, conn: &mut DbConnection, action: &str, target_id: &str) -> Result<(), StorageError> {
+        audit::record(
+            conn,
+            &AuditEvent {
+                id: ids::new_id(ids::AUDIT_EVENT),
+                tenant_id: self.tenant_id.clone(),
+                actor_id: Some(self.actor_id.clone()),
+                action: action.to_owned(),
+                target_id: Some(target_id.to_owned()),
+                ip: self.ip.clone(),
+                metadata: "{}".to_owned(),
+                created_at: tollbooth_storage::now(),
+            },
+        )
+    }
+}

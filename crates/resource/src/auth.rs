@@ -1,0 +1,186 @@
+//! Who is calling: an API key or one of our access tokens becomes a [`Principal`] (SPEC §4
+//! "Authentication"). API keys are looked up by their keyed hash and cached for a second, so
+//! a busy key costs no database round trip.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use moka::sync::Cache;
+use tollbooth_oauth::jwt::TokenRejection;
+use tollbooth_storage::api_keys::{self, ApiKey};
+use tollbooth_storage::{Reach, StorageError};
+
+use crate::error::ApiError;
+use crate::{Resource, scopes};
+
+/// How long a key seen here is trusted without asking the database again. A key deleted or
+/// rotated through this instance is dropped from the cache at once.
+const API_KEY_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// What authenticated the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    ApiKey { key_id: String },
+    AccessToken { jti: String, subject: String, client_id: String },
+}
+
+/// An authenticated caller: its tenant (none for operator keys), its organization if it is
+/// confined to one, and its scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub credential: Credential,
+    pub tenant_id: Option<String>,
+    pub organization_id: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+impl Principal {
+    /// The id written as the actor of audit events.
+    pub fn actor_id(&self) -> &str {
+        match &self.credential {
+            Credential::ApiKey { key_id } => key_id,
+            Credential::AccessToken { subject, .. } => subject,
+        }
+    }
+
+    pub fn has_scope(&self, needed: &str) -> bool {
+        scopes::grants(&self.scopes, needed)
+    }
+
+    /// Fails with 403 `insufficient_scope` naming `needed` unless the caller holds it.
+    pub fn require(&self, needed: &str) -> Result<(), ApiError> {
+        if self.has_scope(needed) { Ok(()) } else { Err(ApiError::insufficient_scope(needed)) }
+    }
+
+    /// The data this caller may touch, after checking it holds `needed`.
+    pub fn reach_with(&self, needed: &str) -> Result<Reach, ApiError> {
+        self.require(needed)?;
+        match &self.tenant_id {
+            Some(tenant_id) => {
+                Ok(Reach { tenant_id: tenant_id.clone(), organization_id: self.organization_id.clone() })
+            }
+            // An operator key manages tenants, not what is inside them.
+            None => Err(ApiError::insufficient_scope(needed)),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct ApiKeyCache {
+    /// By keyed hash; `None` remembers an unknown hash.
+    by_hash: Cache<String, Option<Arc<ApiKey>>>,
+}
+
+impl Default for ApiKeyCache {
+    fn default() -> Self {
+        ApiKeyCache { by_hash: Cache::builder().max_capacity(100_000).time_to_live(API_KEY_CACHE_TTL).build() }
+    }
+}
+
+impl ApiKeyCache {
+    /// Forgets every cached secret of the key `key_id` (after delete or rotation).
+    pub fn invalidate_key(&self, key_id: &str) {
+        let key_id = key_id.to_owned();
+        // Entries are few and invalidation rare; moka applies the predicate lazily and cheaply.
+        let _ = self
+            .by_hash
+            .invalidate_entries_if(move |_, cached| cached.as_ref().is_some_and(|k| k.id == key_id));
+        self.by_hash.run_pending_tasks();
+    }
+}
+
+/// The bearer credential of a request: `Authorization: Bearer …` or `API-Authorization: …`.
+fn presented_credential(request: &HttpRequest) -> Option<&str> {
+    let headers = request.headers();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, value)| value.trim());
+    let api_authorization = || {
+        headers.get("API-Authorization").and_then(|v| v.to_str().ok()).map(|v| {
+            let v = v.trim();
+            v.split_once(' ').filter(|(s, _)| s.eq_ignore_ascii_case("bearer")).map_or(v, |(_, t)| t.trim())
+        })
+    };
+    bearer.or_else(api_authorization).filter(|v| !v.is_empty())
+}
+
+/// Authenticates the request once; the result is kept in the request's extensions so a
+/// middleware (rate limiting) and the handler share it.
+pub async fn authenticate(request: &HttpRequest) -> Result<Principal, ApiError> {
+    if let Some(principal) = request.extensions().get::<Principal>() {
+        return Ok(principal.clone());
+    }
+    let resource = request
+        .app_data::<web::Data<Resource>>()
+        .ok_or_else(|| ApiError::internal("Resource state is not registered"))?;
+    let credential = presented_credential(request).ok_or_else(ApiError::missing_api_key)?;
+    let principal = if looks_like_jwt(credential) {
+        by_access_token(resource, credential).await?
+    } else {
+        by_api_key(resource, credential).await?
+    };
+    request.extensions_mut().insert(principal.clone());
+    Ok(principal)
+}
+
+fn looks_like_jwt(credential: &str) -> bool {
+    credential.split('.').count() == 3
+}
+
+async fn by_api_key(resource: &Resource, secret: &str) -> Result<Principal, ApiError> {
+    let hash = resource.hasher.hash(secret);
+    let key = match resource.api_keys.by_hash.get(&hash) {
+        Some(cached) => cached,
+        None => {
+            let lookup = hash.clone();
+            let found = resource
+                .db
+                .run(move |conn| api_keys::find_by_hash(conn, &lookup))
+                .await
+                .map_err(|e: StorageError| ApiError::internal(e))?
+                .map(Arc::new);
+            resource.api_keys.by_hash.insert(hash.clone(), found.clone());
+            found
+        }
+    };
+    let key = key
+        .filter(|key| key.authenticates(&hash, tollbooth_storage::now()))
+        .ok_or_else(ApiError::invalid_api_key)?;
+    Ok(Principal {
+        credential: Credential::ApiKey { key_id: key.id.clone() },
+        tenant_id: key.tenant_id.clone(),
+        organization_id: key.organization_id.clone(),
+        scopes: key.scopes.clone(),
+    })
+}
+
+async fn by_access_token(resource: &Resource, token: &str) -> Result<Principal, ApiError> {
+    let claims = resource.oauth.verify_access_token(token).await.map_err(|rejection| match rejection {
+        TokenRejection::Expired => ApiError::token_expired(),
+        TokenRejection::Invalid | TokenRejection::UnknownKey => ApiError::invalid_token(),
+    })?;
+    Ok(Principal {
+        scopes: claims.scopes().map(str::to_owned).collect(),
+        tenant_id: Some(claims.tid),
+        organization_id: claims.org_id,
+        credential: Credential::AccessToken { jti: claims.jti, subject: claims.sub, client_id: claims.client_id },
+    })
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move { authenticate(&request).await })
+    }
+}

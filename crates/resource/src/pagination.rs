@@ -1,0 +1,72 @@
+//! The list query (`limit`, `order`, `after`, `before`) and answer (`data`, `list_metadata`)
+//! shared by every list of SPEC §4.
+
+use actix_web::HttpRequest;
+use serde::Serialize;
+use tollbooth_storage::ids;
+use tollbooth_storage::pagination::{Cursor, Order, Page, PageRequest};
+
+use crate::error::{ApiError, FieldError};
+use crate::extract::query_pairs;
+
+pub const MAX_LIMIT: u32 = 100;
+
+/// Parses the list query of a request for objects whose ids carry `id_prefix`.
+pub fn page_request(request: &HttpRequest, id_prefix: &str) -> Result<PageRequest, ApiError> {
+    let mut page = PageRequest::default();
+    let mut errors = Vec::new();
+    let (mut after, mut before) = (None, None);
+    for (name, value) in query_pairs(request)? {
+        match name.as_str() {
+            "limit" => match value.parse::<u32>() {
+                Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => page.limit = limit,
+                _ => errors.push(FieldError::new("limit", "out_of_range", format!("limit must be an integer from 1 to {MAX_LIMIT}."))),
+            },
+            "order" => match value.as_str() {
+                "asc" => page.order = Order::Asc,
+                "desc" => page.order = Order::Desc,
+                _ => return Err(ApiError::invalid_request("order must be `asc` or `desc`.")),
+            },
+            "after" | "before" => {
+                if !ids::is_valid(id_prefix, &value) {
+                    errors.push(FieldError::new(&name, "invalid", format!("{name} must be an id starting with `{id_prefix}_`.")));
+                } else if name == "after" {
+                    after = Some(value);
+                } else {
+                    before = Some(value);
+                }
+            }
+            _ => return Err(ApiError::invalid_request(format!("Unknown query parameter `{name}`."))),
+        }
+    }
+    page.cursor = match (after, before) {
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new("before", "conflict", "Give either after or before, not both."));
+            None
+        }
+        (Some(id), None) => Some(Cursor::After(id)),
+        (None, Some(id)) => Some(Cursor::Before(id)),
+        (None, None) => None,
+    };
+    if errors.is_empty() { Ok(page) } else { Err(ApiError::validation(errors)) }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ListMetadata {
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// `{"data": [...], "list_metadata": {"before", "after"}}`.
+#[derive(Debug, Serialize)]
+pub struct List<T> {
+    pub object: &'static str,
+    pub data: Vec<T>,
+    pub list_metadata: ListMetadata,
+}
+
+impl<T> From<Page<T>> for List<T> {
+    fn from(page: Page<T>) -> Self {
+        List { object: "list", data: page.data, list_metadata: ListMetadata { before: page.before, after: page.after } }
+    }
+}
