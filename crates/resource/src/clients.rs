@@ -1,7 +1,6 @@
 //! `/api/v1/clients`: OAuth clients of the caller's tenant (SPEC §4).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::Connection;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tollbooth_storage::clients::{self, Client};
@@ -153,7 +152,7 @@ pub async fn create(
     let organization_missing = resource
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            tollbooth_storage::in_transaction(conn, |conn| {
                 if let Some(org) = &stored.organization_id
                     && !organizations::exists_in_tenant(conn, &stored.tenant_id, org)?
                 {

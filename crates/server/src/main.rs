@@ -1,1 +1,118 @@
-fn main() {}
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tollbooth::bootstrap::bootstrap;
+use tollbooth::{Application, Settings, app, init_logging};
+
+/// Tollbooth: a self-hosted OAuth 2.0 authorization server with a management API and rate limits.
+///
+/// Settings come from config/default.toml, then the file given with --config, then
+/// TOLLBOOTH_* environment variables (e.g. TOLLBOOTH_LISTEN, TOLLBOOTH_DATABASE_URL).
+#[derive(Parser)]
+#[command(name = "tollbooth", version)]
+struct Cli {
+    /// A TOML file overriding the defaults (same keys as config/default.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending database migrations, then serve HTTP until stopped.
+    Serve {
+        /// On an empty database, first create and print the operator key, a tenant and its
+        /// admin key (as `bootstrap` does). Does nothing on a bootstrapped database.
+        #[arg(long)]
+        bootstrap: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create the operator key, a first tenant and its admin key, and print them once.
+    Bootstrap {
+        /// Print one JSON object {"operator_key","tenant_id","tenant_key"} instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The first tenant's name.
+        #[arg(long, default_value = "Default tenant")]
+        tenant_name: String,
+    },
+    /// Manage the JWT signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a new signing key current. The old key stays in the JWKS until every token it
+    /// signed has expired; running servers pick the new key up within token.key_reload_seconds.
+    Rotate,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&settings);
+    match run(cli.command, &settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, settings: &Settings) -> Result<(), String> {
+    match command {
+        Command::Serve { bootstrap: bootstrap_first } => {
+            if bootstrap_first {
+                run_bootstrap(settings, false, "Default tenant", true)?;
+            }
+            actix_web::rt::System::new().block_on(async {
+                let application = Application::build(settings).map_err(|e| e.to_string())?;
+                tracing::info!(listen = %settings.listen, issuer = %settings.issuer, "tollbooth is serving");
+                application.run_until_stopped().await.map_err(|e| e.to_string())
+            })
+        }
+        Command::Migrate => {
+            app::open_database(settings).map_err(|e| e.to_string())?;
+            println!("Migrations are up to date.");
+            Ok(())
+        }
+        Command::Bootstrap { json, tenant_name } => run_bootstrap(settings, json, &tenant_name, false),
+        Command::Keys { command: KeysCommand::Rotate } => {
+            let db = app::open_database(settings).map_err(|e| e.to_string())?;
+            let lifetime = chrono::Duration::seconds(settings.max_access_token_ttl);
+            let (kid, retired) =
+                tollbooth_oauth::keys::rotate(&db, settings.signing_algorithm, lifetime).map_err(|e| e.to_string())?;
+            println!(
+                "New signing key {kid} is current; {retired} retired key(s) stay in the JWKS for {} s.",
+                settings.max_access_token_ttl
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Bootstraps; an already bootstrapped database is an error unless `if_empty`.
+fn run_bootstrap(settings: &Settings, json: bool, tenant_name: &str, if_empty: bool) -> Result<(), String> {
+    let db = app::open_database(settings).map_err(|e| e.to_string())?;
+    let hasher = app::secret_hasher(settings, &db).map_err(|e| e.to_string())?;
+    match bootstrap(&db, &hasher, tenant_name, &settings.plan_default).map_err(|e| e.to_string())? {
+        Some(keys) if json => println!("{}", keys.to_json()),
+        Some(keys) => println!("{}", keys.to_text()),
+        None if if_empty => {}
+        None => return Err("this database is already bootstrapped; its operator key was printed then".into()),
+    }
+    Ok(())
+}

@@ -37,3 +37,12 @@ pub struct Reach {
     pub tenant_id: String,
     pub organization_id: Option<String>,
 }
+
+/// Runs `work` in one database transaction: all of it is stored, or none.
+pub fn in_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    use diesel::Connection;
+    conn.transaction(work)
+}

@@ -1,0 +1,95 @@
+//! `tollbooth bootstrap`: the operator key, a first tenant and its admin key, in one
+//! transaction, printed once (SPEC §6).
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use tollbooth_storage::api_keys::{self, NewApiKey};
+use tollbooth_storage::secrets::SecretHasher;
+use tollbooth_storage::tenants::{self, Tenant};
+use tollbooth_storage::{Database, StorageError, ids};
+
+/// The secrets a bootstrap creates; they exist nowhere else.
+pub struct BootstrapKeys {
+    pub operator_key: SecretString,
+    pub tenant_id: String,
+    pub tenant_key: SecretString,
+}
+
+impl BootstrapKeys {
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Printed<'a> {
+            operator_key: &'a str,
+            tenant_id: &'a str,
+            tenant_key: &'a str,
+        }
+        serde_json::to_string(&Printed {
+            operator_key: self.operator_key.expose_secret(),
+            tenant_id: &self.tenant_id,
+            tenant_key: self.tenant_key.expose_secret(),
+        })
+        .expect("strings serialize")
+    }
+
+    pub fn to_text(&self) -> String {
+        format!(
+            "Tollbooth is bootstrapped. These keys are shown only now; store them safely.\n\
+             \n  operator key: {}\n  tenant id:    {}\n  tenant key:   {}\n\n\
+             The operator key manages tenants; the tenant key (scope admin) manages everything in its tenant.\n",
+            self.operator_key.expose_secret(),
+            self.tenant_id,
+            self.tenant_key.expose_secret()
+        )
+    }
+}
+
+/// Creates the first keys, or returns `None` if the deployment already has an operator key.
+pub fn bootstrap(
+    db: &Database,
+    hasher: &SecretHasher,
+    tenant_name: &str,
+    plan: &str,
+) -> Result<Option<BootstrapKeys>, StorageError> {
+    db.run_blocking(|conn| {
+        tollbooth_storage::in_transaction(conn, |conn| {
+            if api_keys::operator_key_exists(conn)? {
+                return Ok(None);
+            }
+            let (operator, operator_key) = api_keys::new_key(
+                hasher,
+                NewApiKey {
+                    tenant_id: None,
+                    organization_id: None,
+                    name: "Operator key",
+                    scopes: vec!["operator".to_owned()],
+                    environment: "live",
+                    expires_at: None,
+                },
+            );
+            api_keys::insert(conn, &operator)?;
+            let now = tollbooth_storage::now();
+            let tenant = Tenant {
+                id: ids::new_id(ids::TENANT),
+                name: tenant_name.to_owned(),
+                plan: plan.to_owned(),
+                environment: "live".to_owned(),
+                created_at: now,
+                updated_at: now,
+            };
+            tenants::insert(conn, &tenant)?;
+            let (admin, tenant_key) = api_keys::new_key(
+                hasher,
+                NewApiKey {
+                    tenant_id: Some(&tenant.id),
+                    organization_id: None,
+                    name: "Admin key",
+                    scopes: vec!["admin".to_owned()],
+                    environment: &tenant.environment,
+                    expires_at: None,
+                },
+            );
+            api_keys::insert(conn, &admin)?;
+            Ok(Some(BootstrapKeys { operator_key, tenant_id: tenant.id, tenant_key }))
+        })
+    })
+}

@@ -1,0 +1,334 @@
+//! Settings (SPEC §6): the embedded `config/default.toml`, then a `--config` file, then
+//! `TOLLBOOTH_*` variables. Loaded once and validated; every bad value stops start-up with one
+//! sentence naming the setting.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use figment::{Figment, Provider};
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::{Dict, Tag, Value};
+use serde::Deserialize;
+use tollbooth_oauth::keys::SigningAlgorithm;
+use tollbooth_storage::DatabaseConfig;
+
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+const ENV_PREFIX: &str = "TOLLBOOTH_";
+const SECTIONS: &[&str] = &["database", "token", "secrets", "rate_limit", "log", "tls"];
+/// Plans every deployment has (SPEC §5); the rate-limit settings will make them configurable.
+pub const PLANS: &[&str] = &["free", "basic", "pro", "enterprise"];
+const MIN_PEPPER_CHARS: usize = 32;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    listen: String,
+    issuer: String,
+    database_url: String,
+    redis_url: String,
+    require_https: bool,
+    workers: usize,
+    database: RawDatabase,
+    token: RawToken,
+    secrets: RawSecrets,
+    rate_limit: RawRateLimit,
+    log: RawLog,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    max_connections: u32,
+    connect_timeout_seconds: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawToken {
+    audience: String,
+    signing_algorithm: String,
+    max_access_token_ttl: i64,
+    key_reload_seconds: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecrets {
+    pepper: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateLimit {
+    plan_default: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    level: String,
+    format: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Validated settings.
+#[derive(Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub issuer: String,
+    pub database: DatabaseConfig,
+    pub redis_url: Option<String>,
+    pub require_https: bool,
+    pub workers: usize,
+    pub audience: String,
+    pub signing_algorithm: SigningAlgorithm,
+    pub max_access_token_ttl: i64,
+    pub key_reload_interval: Duration,
+    /// `None`: use the pepper stored in the database.
+    pub pepper: Option<secrecy::SecretString>,
+    pub plan_default: String,
+    pub log_level: String,
+    pub log_format: LogFormat,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("issuer", &self.issuer)
+            .field("backend", &self.database.target().map(|(b, _)| b))
+            .field("redis", &self.redis_url.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A setting that cannot be used, in one sentence.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+fn bad(setting: &str, problem: impl std::fmt::Display) -> ConfigError {
+    let env = format!("{ENV_PREFIX}{}", setting.replace('.', "_").to_ascii_uppercase());
+    ConfigError(format!("Invalid setting `{setting}` ({env}): {problem}."))
+}
+
+impl Settings {
+    /// Loads settings from the defaults, `file` and the `TOLLBOOTH_*` pairs among `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError(format!("The config file {} does not exist.", file.display())));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Serialized::globals(env_overrides(env)));
+        let raw: RawSettings = figment.extract().map_err(|err| {
+            let setting = err.path.join(".");
+            if setting.is_empty() { ConfigError(format!("Invalid settings: {err}.")) } else { bad(&setting, &err.kind) }
+        })?;
+        raw.validate()
+    }
+}
+
+/// Maps `TOLLBOOTH_RATE_LIMIT_PLAN_DEFAULT` to `rate_limit.plan_default`, and so on. Variables
+/// that name no setting (`TOLLBOOTH_TEST_…`) are left alone.
+fn env_key(name: &str) -> Option<String> {
+    let rest = name.strip_prefix(ENV_PREFIX)?.to_ascii_lowercase();
+    if rest.contains("__") {
+        return Some(rest.replace("__", "."));
+    }
+    if rest == "database_url" {
+        return Some(rest);
+    }
+    for section in SECTIONS {
+        if let Some(key) = rest.strip_prefix(section).and_then(|k| k.strip_prefix('_')) {
+            return Some(format!("{section}.{key}"));
+        }
+    }
+    Some(rest)
+}
+
+fn env_overrides(env: impl IntoIterator<Item = (String, String)>) -> Dict {
+    let known: Dict = Toml::string(DEFAULT_TOML)
+        .data()
+        .ok()
+        .and_then(|mut profiles| profiles.remove(&figment::Profile::Default))
+        .unwrap_or_default();
+    let mut overrides = Dict::new();
+    for (name, value) in env {
+        let Some(key) = env_key(&name) else { continue };
+        let parts: Vec<&str> = key.split('.').collect();
+        if !is_known(&known, &parts) {
+            continue;
+        }
+        insert(&mut overrides, &parts, value.parse::<Value>().unwrap_or_else(|never| match never {}));
+    }
+    overrides
+}
+
+fn is_known(known: &Dict, parts: &[&str]) -> bool {
+    match parts {
+        [] => false,
+        [last] => known.contains_key(*last),
+        [first, rest @ ..] => matches!(known.get(*first), Some(Value::Dict(_, inner)) if is_known(inner, rest)),
+    }
+}
+
+fn insert(dict: &mut Dict, parts: &[&str], value: Value) {
+    match parts {
+        [] => {}
+        [last] => {
+            dict.insert((*last).to_owned(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = dict
+                .entry((*first).to_owned())
+                .or_insert_with(|| Value::Dict(Tag::Default, BTreeMap::new()));
+            if let Value::Dict(_, inner) = entry {
+                insert(inner, rest, value);
+            }
+        }
+    }
+}
+
+impl RawSettings {
+    fn validate(self) -> Result<Settings, ConfigError> {
+        let listen: SocketAddr = self
+            .listen
+            .parse()
+            .map_err(|_| bad("listen", format!("`{}` is not an address and port like 127.0.0.1:8080", self.listen)))?;
+        let issuer = if self.issuer.is_empty() { format!("http://{listen}") } else { self.issuer.clone() };
+        let issuer = issuer.trim_end_matches('/').to_owned();
+        let parsed = url::Url::parse(&issuer).map_err(|_| bad("issuer", format!("`{issuer}` is not a URL")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(bad("issuer", "it must be an http(s) URL without query or fragment (RFC 8414 §2)"));
+        }
+        let database = DatabaseConfig {
+            url: self.database_url.clone(),
+            max_connections: self.database.max_connections,
+            connect_timeout: Duration::from_secs(self.database.connect_timeout_seconds),
+        };
+        database.target().map_err(|problem| bad("database_url", problem.trim_end_matches('.')))?;
+        if database.max_connections == 0 {
+            return Err(bad("database.max_connections", "it must be at least 1"));
+        }
+        if self.database.connect_timeout_seconds == 0 {
+            return Err(bad("database.connect_timeout_seconds", "it must be at least 1"));
+        }
+        let redis_url = match self.redis_url.as_str() {
+            "" => None,
+            url if url.starts_with("redis://") || url.starts_with("rediss://") => Some(url.to_owned()),
+            _ => return Err(bad("redis_url", "it must start with redis:// or rediss://")),
+        };
+        let audience = if self.token.audience.is_empty() { format!("{issuer}/api") } else { self.token.audience.clone() };
+        let signing_algorithm = SigningAlgorithm::parse(&self.token.signing_algorithm)
+            .ok_or_else(|| bad("token.signing_algorithm", format!("`{}` is not one of ES256, RS256, EdDSA", self.token.signing_algorithm)))?;
+        if !(60..=30 * 86400).contains(&self.token.max_access_token_ttl) {
+            return Err(bad("token.max_access_token_ttl", "it must be from 60 seconds to 30 days"));
+        }
+        if self.token.key_reload_seconds == 0 {
+            return Err(bad("token.key_reload_seconds", "it must be at least 1"));
+        }
+        let pepper = match self.secrets.pepper.as_str() {
+            "" => None,
+            short if short.chars().count() < MIN_PEPPER_CHARS => {
+                return Err(bad("secrets.pepper", format!("it must have at least {MIN_PEPPER_CHARS} characters")));
+            }
+            pepper => Some(secrecy::SecretString::from(pepper.to_owned())),
+        };
+        if !PLANS.contains(&self.rate_limit.plan_default.as_str()) {
+            return Err(bad(
+                "rate_limit.plan_default",
+                format!("`{}` is not a plan; plans are {}", self.rate_limit.plan_default, PLANS.join(", ")),
+            ));
+        }
+        let log_format = match self.log.format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(bad("log.format", format!("`{other}` is neither text nor json"))),
+        };
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| bad("log.level", format!("`{}` is not a log filter: {e}", self.log.level)))?;
+        Ok(Settings {
+            listen,
+            issuer,
+            database,
+            redis_url,
+            require_https: self.require_https,
+            workers: self.workers,
+            audience,
+            signing_algorithm,
+            max_access_token_ttl: self.token.max_access_token_ttl,
+            key_reload_interval: Duration::from_secs(self.token.key_reload_seconds),
+            pepper,
+            plan_default: self.rate_limit.plan_default,
+            log_level: self.log.level,
+            log_format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::load(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn defaults_run_on_sqlite_with_derived_issuer_and_audience() {
+        let settings = load(&[]).unwrap();
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.issuer, "http://127.0.0.1:8080");
+        assert_eq!(settings.audience, "http://127.0.0.1:8080/api");
+        assert_eq!(settings.database.url, "sqlite://data/tollbooth.db");
+        assert!(settings.redis_url.is_none());
+    }
+
+    #[test]
+    fn environment_overrides_top_level_and_section_keys() {
+        let settings = load(&[
+            ("TOLLBOOTH_LISTEN", "0.0.0.0:9000"),
+            ("TOLLBOOTH_RATE_LIMIT_PLAN_DEFAULT", "pro"),
+            ("TOLLBOOTH_REQUIRE_HTTPS", "true"),
+            ("TOLLBOOTH_TOKEN__AUDIENCE", "https://api.example.com"),
+            ("TOLLBOOTH_TEST_DATABASE_URL", "ignored"),
+        ])
+        .unwrap();
+        assert_eq!(settings.listen.port(), 9000);
+        assert_eq!(settings.plan_default, "pro");
+        assert!(settings.require_https);
+        assert_eq!(settings.audience, "https://api.example.com");
+    }
+
+    #[test]
+    fn each_bad_value_names_its_setting() {
+        let cases = [
+            ("TOLLBOOTH_LISTEN", "localhost", "`listen` (TOLLBOOTH_LISTEN)"),
+            ("TOLLBOOTH_DATABASE_URL", "mysql://x", "`database_url`"),
+            ("TOLLBOOTH_REDIS_URL", "http://x", "`redis_url`"),
+            ("TOLLBOOTH_REQUIRE_HTTPS", "maybe", "`require_https`"),
+            ("TOLLBOOTH_RATE_LIMIT_PLAN_DEFAULT", "gold", "`rate_limit.plan_default`"),
+            ("TOLLBOOTH_ISSUER", "not a url", "`issuer`"),
+            ("TOLLBOOTH_SECRETS_PEPPER", "short", "`secrets.pepper`"),
+            ("TOLLBOOTH_TOKEN_SIGNING_ALGORITHM", "HS256", "`token.signing_algorithm`"),
+        ];
+        for (name, value, expected) in cases {
+            let err = load(&[(name, value)]).expect_err(name).to_string();
+            assert!(err.contains(expected), "{name}={value}: {err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+    }
+}
