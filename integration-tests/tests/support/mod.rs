@@ -1,0 +1,261 @@
+//! `TestApp::spawn()`: a bootstrapped server on port 0 with a database of its own.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use tollbooth::bootstrap::bootstrap;
+use tollbooth::{Application, Settings, app};
+use tollbooth_storage::Database;
+use tollbooth_storage::secrets::SecretHasher;
+
+pub const ISSUER: &str = "http://tollbooth.test";
+pub const AUDIENCE: &str = "http://tollbooth.test/api";
+const POSTGRES_URL_VAR: &str = "TOLLBOOTH_TEST_DATABASE_URL";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Whether a missing service must fail the run (CI) rather than skip the test.
+fn services_required() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub http: reqwest::Client,
+    pub operator_key: String,
+    pub tenant_id: String,
+    pub tenant_key: String,
+    pub db: Database,
+    pub hasher: SecretHasher,
+    pub settings: Settings,
+    handle: ServerHandle,
+    _dir: tempfile::TempDir,
+    postgres_schema: Option<(String, String)>,
+}
+
+impl TestApp {
+    /// A server on `backend`, or `None` (with a message) when PostgreSQL is not configured
+    /// outside CI.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, postgres_schema) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("tollbooth.db").display()), None),
+            Backend::Postgres => {
+                let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
+                    assert!(!services_required(), "CI=true but {POSTGRES_URL_VAR} is not set");
+                    eprintln!("skipped: set {POSTGRES_URL_VAR} to run this test on PostgreSQL");
+                    return None;
+                };
+                let schema = format!("t_{}", ulid::Ulid::new().to_string().to_lowercase());
+                let created = tokio::task::spawn_blocking({
+                    let (base, schema) = (base.clone(), schema.clone());
+                    move || {
+                        let mut conn = PgConnection::establish(&base)?;
+                        diesel::sql_query(format!("CREATE SCHEMA {schema}")).execute(&mut conn)?;
+                        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+                    }
+                })
+                .await
+                .expect("join");
+                if let Err(err) = created {
+                    assert!(!services_required(), "CI=true but PostgreSQL at {POSTGRES_URL_VAR} is unreachable: {err}");
+                    eprintln!("skipped: PostgreSQL is unreachable: {err}");
+                    return None;
+                }
+                let separator = if base.contains('?') { '&' } else { '?' };
+                (format!("{base}{separator}options=-csearch_path%3D{schema}"), Some((base, schema)))
+            }
+        };
+        Some(Self::spawn_with(database_url, postgres_schema, dir, &[]).await)
+    }
+
+    async fn spawn_with(
+        database_url: String,
+        postgres_schema: Option<(String, String)>,
+        dir: tempfile::TempDir,
+        extra_env: &[(&str, &str)],
+    ) -> TestApp {
+        let mut env = vec![
+            ("TOLLBOOTH_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+            ("TOLLBOOTH_ISSUER".to_owned(), ISSUER.to_owned()),
+            ("TOLLBOOTH_DATABASE_URL".to_owned(), database_url),
+            ("TOLLBOOTH_WORKERS".to_owned(), "2".to_owned()),
+            ("TOLLBOOTH_TOKEN_KEY_RELOAD_SECONDS".to_owned(), "1".to_owned()),
+            ("TOLLBOOTH_DATABASE_MAX_CONNECTIONS".to_owned(), "4".to_owned()),
+        ];
+        env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let settings = Settings::load(None, env).expect("test settings are valid");
+
+        let (db, hasher, keys) = tokio::task::spawn_blocking({
+            let settings = settings.clone();
+            move || {
+                let db = app::open_database(&settings).expect("database opens");
+                let hasher = app::secret_hasher(&settings, &db).expect("pepper");
+                let keys = bootstrap(&db, &hasher, "Test tenant", "free").expect("bootstrap").expect("empty database");
+                (db, hasher, keys)
+            }
+        })
+        .await
+        .expect("join");
+
+        let (sender, receiver) = mpsc::channel();
+        let server_settings = settings.clone();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                match Application::build(&server_settings) {
+                    Ok(application) => {
+                        let _ = sender.send(Ok((application.port(), application.handle())));
+                        let _ = application.run_until_stopped().await;
+                    }
+                    Err(err) => {
+                        let _ = sender.send(Err(err.to_string()));
+                    }
+                }
+            })
+        });
+        let (port, handle) = receiver
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server starts in time")
+            .expect("server builds");
+
+        TestApp {
+            base_url: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            operator_key: keys.operator_key.expose_secret().to_owned(),
+            tenant_id: keys.tenant_id,
+            tenant_key: keys.tenant_key.expose_secret().to_owned(),
+            db,
+            hasher,
+            settings,
+            handle,
+            _dir: dir,
+            postgres_schema,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// `POST /api/v1/clients` with the tenant key; panics unless 201.
+    pub async fn create_client(&self, body: Value) -> Value {
+        let response = self
+            .http
+            .post(self.url("/api/v1/clients"))
+            .bearer_auth(&self.tenant_key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
+    /// A confidential client-credentials client with `scopes`: its id and secret.
+    pub async fn confidential_client(&self, scopes: &[&str]) -> (String, String) {
+        let client = self.create_client(json!({ "name": "Backend service", "scopes": scopes })).await;
+        (client["id"].as_str().unwrap().to_owned(), client["client_secret"].as_str().unwrap().to_owned())
+    }
+
+    /// A client-credentials access token for the client, by Basic.
+    pub async fn access_token(&self, client_id: &str, secret: &str, scope: Option<&str>) -> String {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        let response = self
+            .http
+            .post(self.url("/oauth/token"))
+            .basic_auth(client_id, Some(secret))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A second tenant with an admin key, made directly in storage (its API is a later issue).
+    pub async fn other_tenant_key(&self) -> String {
+        let (db, hasher) = (self.db.clone(), self.hasher.clone());
+        db.run(move |conn| {
+            let now = tollbooth_storage::now();
+            let tenant = tollbooth_storage::tenants::Tenant {
+                id: tollbooth_storage::ids::new_id(tollbooth_storage::ids::TENANT),
+                name: "Other".into(),
+                plan: "free".into(),
+                environment: "live".into(),
+                created_at: now,
+                updated_at: now,
+            };
+            tollbooth_storage::tenants::insert(conn, &tenant)?;
+            let (key, secret) = tollbooth_storage::api_keys::new_key(
+                &hasher,
+                tollbooth_storage::api_keys::NewApiKey {
+                    tenant_id: Some(&tenant.id),
+                    organization_id: None,
+                    name: "Other admin",
+                    scopes: vec!["admin".into()],
+                    environment: "live",
+                    expires_at: None,
+                },
+            );
+            tollbooth_storage::api_keys::insert(conn, &key)?;
+            Ok(secret.expose_secret().to_owned())
+        })
+        .await
+        .unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+        if let Some((base, schema)) = self.postgres_schema.take() {
+            // Best effort: a leftover schema only costs disk space in the test database.
+            let _ = std::thread::spawn(move || {
+                if let Ok(mut conn) = PgConnection::establish(&base) {
+                    let _ = diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// Declares each listed `async fn name(app: TestApp)` as a test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::support::TestApp::spawn($crate::support::Backend::Sqlite).await.unwrap();
+                    super::$name(app).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::support::TestApp::spawn($crate::support::Backend::Postgres).await {
+                        super::$name(app).await
+                    }
+                }
+            )*
+        }
+    };
+}
