@@ -13,12 +13,19 @@ fn load_file(contents: &str) -> Result<Settings, String> {
 #[test]
 fn config_file_overrides_defaults_and_env_overrides_the_file() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
-    writeln!(file, "listen = \"127.0.0.1:9999\"\n[token]\naudience = \"https://api.example.com\"").unwrap();
+    writeln!(
+        file,
+        "listen = \"127.0.0.1:9999\"\n[token]\naudience = \"https://api.example.com\""
+    )
+    .unwrap();
     let settings = Settings::load(Some(file.path()), Vec::new()).unwrap();
     assert_eq!(settings.listen.port(), 9999);
     assert_eq!(settings.audience, "https://api.example.com");
-    let settings =
-        Settings::load(Some(file.path()), vec![("TOLLBOOTH_LISTEN".into(), "127.0.0.1:7777".into())]).unwrap();
+    let settings = Settings::load(
+        Some(file.path()),
+        vec![("TOLLBOOTH_LISTEN".into(), "127.0.0.1:7777".into())],
+    )
+    .unwrap();
     assert_eq!(settings.listen.port(), 7777);
 }
 
@@ -28,7 +35,10 @@ fn bad_config_file_values_name_the_setting() {
         ("listen = 8080", "`listen`"),
         ("workers = -1", "`workers`"),
         ("database_url = \"sqlite://\"", "`database_url`"),
-        ("[token]\nmax_access_token_ttl = 5", "`token.max_access_token_ttl`"),
+        (
+            "[token]\nmax_access_token_ttl = 5",
+            "`token.max_access_token_ttl`",
+        ),
         ("[log]\nformat = \"xml\"", "`log.format`"),
         ("unknown_setting = 1", "unknown_setting"),
     ];
@@ -37,8 +47,17 @@ fn bad_config_file_values_name_the_setting() {
         assert!(err.contains(expected), "{contents}: {err}");
         assert_eq!(err.lines().count(), 1, "{err}");
     }
-    let missing = Settings::load(Some(std::path::Path::new("/nonexistent/tollbooth.toml")), Vec::new());
-    assert!(missing.err().unwrap().to_string().contains("does not exist"));
+    let missing = Settings::load(
+        Some(std::path::Path::new("/nonexistent/tollbooth.toml")),
+        Vec::new(),
+    );
+    assert!(
+        missing
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("does not exist")
+    );
 }
 
 #[test]
@@ -46,12 +65,21 @@ fn unreachable_database_fails_with_a_clear_message_and_no_password() {
     let settings = Settings::load(
         None,
         vec![
-            ("TOLLBOOTH_DATABASE_URL".into(), "postgres://tollbooth:hunter2@127.0.0.1:1/none".into()),
-            ("TOLLBOOTH_DATABASE_CONNECT_TIMEOUT_SECONDS".into(), "1".into()),
+            (
+                "TOLLBOOTH_DATABASE_URL".into(),
+                "postgres://tollbooth:hunter2@127.0.0.1:1/none".into(),
+            ),
+            (
+                "TOLLBOOTH_DATABASE_CONNECT_TIMEOUT_SECONDS".into(),
+                "1".into(),
+            ),
         ],
     )
     .unwrap();
-    let err = tollbooth::app::open_database(&settings).err().expect("no database there").to_string();
+    let err = tollbooth::app::open_database(&settings)
+        .err()
+        .expect("no database there")
+        .to_string();
     assert!(err.contains("cannot connect to PostgreSQL"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }

@@ -29,7 +29,11 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(kind: OAuthErrorKind, description: impl Into<String>) -> Self {
-        OAuthError { kind, description: description.into(), basic_challenge: false }
+        OAuthError {
+            kind,
+            description: description.into(),
+            basic_challenge: false,
+        }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
@@ -37,13 +41,22 @@ impl OAuthError {
     }
 
     pub fn invalid_client(basic_challenge: bool) -> Self {
-        OAuthError { basic_challenge, ..Self::new(OAuthErrorKind::InvalidClient, "Client authentication failed.") }
+        OAuthError {
+            basic_challenge,
+            ..Self::new(
+                OAuthErrorKind::InvalidClient,
+                "Client authentication failed.",
+            )
+        }
     }
 
     /// An internal failure: the cause goes to the log, the client learns nothing of it.
     pub fn server_error(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "token endpoint failed");
-        Self::new(OAuthErrorKind::ServerError, "The authorization server encountered an unexpected error.")
+        Self::new(
+            OAuthErrorKind::ServerError,
+            "The authorization server encountered an unexpected error.",
+        )
     }
 }
 
@@ -70,13 +83,16 @@ impl ResponseError for OAuthError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status_code())
-            .json(ErrorBody { error: self.kind, error_description: &self.description });
+        let mut response = HttpResponse::build(self.status_code()).json(ErrorBody {
+            error: self.kind,
+            error_description: &self.description,
+        });
         no_store(&mut response);
         if self.basic_challenge && self.kind == OAuthErrorKind::InvalidClient {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tollbooth\""));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"tollbooth\""),
+            );
         }
         response
     }

@@ -25,7 +25,12 @@ impl Actor {
     }
 
     /// Records `action` (e.g. `client.created`) on `target_id`.
-    pub fn record(&self, conn: &mut DbConnection, action: &str, target_id: &str) -> Result<(), StorageError> {
+    pub fn record(
+        &self,
+        conn: &mut DbConnection,
+        action: &str,
+        target_id: &str,
+    ) -> Result<(), StorageError> {
         audit::record(
             conn,
             &AuditEvent {

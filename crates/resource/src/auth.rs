@@ -25,8 +25,14 @@ const API_KEY_CACHE_TTL: Duration = Duration::from_secs(1);
 /// What authenticated the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
-    ApiKey { key_id: String },
-    AccessToken { jti: String, subject: String, client_id: String },
+    ApiKey {
+        key_id: String,
+    },
+    AccessToken {
+        jti: String,
+        subject: String,
+        client_id: String,
+    },
 }
 
 /// An authenticated caller: its tenant (none for operator keys), its organization if it is
@@ -54,16 +60,21 @@ impl Principal {
 
     /// Fails with 403 `insufficient_scope` naming `needed` unless the caller holds it.
     pub fn require(&self, needed: &str) -> Result<(), ApiError> {
-        if self.has_scope(needed) { Ok(()) } else { Err(ApiError::insufficient_scope(needed)) }
+        if self.has_scope(needed) {
+            Ok(())
+        } else {
+            Err(ApiError::insufficient_scope(needed))
+        }
     }
 
     /// The data this caller may touch, after checking it holds `needed`.
     pub fn reach_with(&self, needed: &str) -> Result<Reach, ApiError> {
         self.require(needed)?;
         match &self.tenant_id {
-            Some(tenant_id) => {
-                Ok(Reach { tenant_id: tenant_id.clone(), organization_id: self.organization_id.clone() })
-            }
+            Some(tenant_id) => Ok(Reach {
+                tenant_id: tenant_id.clone(),
+                organization_id: self.organization_id.clone(),
+            }),
             // An operator key manages tenants, not what is inside them.
             None => Err(ApiError::insufficient_scope(needed)),
         }
@@ -78,7 +89,12 @@ pub struct ApiKeyCache {
 
 impl Default for ApiKeyCache {
     fn default() -> Self {
-        ApiKeyCache { by_hash: Cache::builder().max_capacity(100_000).time_to_live(API_KEY_CACHE_TTL).build() }
+        ApiKeyCache {
+            by_hash: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(API_KEY_CACHE_TTL)
+                .build(),
+        }
     }
 }
 
@@ -87,9 +103,9 @@ impl ApiKeyCache {
     pub fn invalidate_key(&self, key_id: &str) {
         let key_id = key_id.to_owned();
         // Entries are few and invalidation rare; moka applies the predicate lazily and cheaply.
-        let _ = self
-            .by_hash
-            .invalidate_entries_if(move |_, cached| cached.as_ref().is_some_and(|k| k.id == key_id));
+        let _ = self.by_hash.invalidate_entries_if(move |_, cached| {
+            cached.as_ref().is_some_and(|k| k.id == key_id)
+        });
         self.by_hash.run_pending_tasks();
     }
 }
@@ -104,10 +120,15 @@ fn presented_credential(request: &HttpRequest) -> Option<&str> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, value)| value.trim());
     let api_authorization = || {
-        headers.get("API-Authorization").and_then(|v| v.to_str().ok()).map(|v| {
-            let v = v.trim();
-            v.split_once(' ').filter(|(s, _)| s.eq_ignore_ascii_case("bearer")).map_or(v, |(_, t)| t.trim())
-        })
+        headers
+            .get("API-Authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let v = v.trim();
+                v.split_once(' ')
+                    .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
+                    .map_or(v, |(_, t)| t.trim())
+            })
     };
     bearer.or_else(api_authorization).filter(|v| !v.is_empty())
 }
@@ -147,7 +168,10 @@ async fn by_api_key(resource: &Resource, secret: &str) -> Result<Principal, ApiE
                 .await
                 .map_err(|e: StorageError| ApiError::internal(e))?
                 .map(Arc::new);
-            resource.api_keys.by_hash.insert(hash.clone(), found.clone());
+            resource
+                .api_keys
+                .by_hash
+                .insert(hash.clone(), found.clone());
             found
         }
     };
@@ -155,7 +179,9 @@ async fn by_api_key(resource: &Resource, secret: &str) -> Result<Principal, ApiE
         .filter(|key| key.authenticates(&hash, tollbooth_storage::now()))
         .ok_or_else(ApiError::invalid_api_key)?;
     Ok(Principal {
-        credential: Credential::ApiKey { key_id: key.id.clone() },
+        credential: Credential::ApiKey {
+            key_id: key.id.clone(),
+        },
         tenant_id: key.tenant_id.clone(),
         organization_id: key.organization_id.clone(),
         scopes: key.scopes.clone(),
@@ -163,15 +189,23 @@ async fn by_api_key(resource: &Resource, secret: &str) -> Result<Principal, ApiE
 }
 
 async fn by_access_token(resource: &Resource, token: &str) -> Result<Principal, ApiError> {
-    let claims = resource.oauth.verify_access_token(token).await.map_err(|rejection| match rejection {
-        TokenRejection::Expired => ApiError::token_expired(),
-        TokenRejection::Invalid | TokenRejection::UnknownKey => ApiError::invalid_token(),
-    })?;
+    let claims = resource
+        .oauth
+        .verify_access_token(token)
+        .await
+        .map_err(|rejection| match rejection {
+            TokenRejection::Expired => ApiError::token_expired(),
+            TokenRejection::Invalid | TokenRejection::UnknownKey => ApiError::invalid_token(),
+        })?;
     Ok(Principal {
         scopes: claims.scopes().map(str::to_owned).collect(),
         tenant_id: Some(claims.tid),
         organization_id: claims.org_id,
-        credential: Credential::AccessToken { jti: claims.jti, subject: claims.sub, client_id: claims.client_id },
+        credential: Credential::AccessToken {
+            jti: claims.jti,
+            subject: claims.sub,
+            client_id: claims.client_id,
+        },
     })
 }
 

@@ -16,7 +16,11 @@ use crate::{Resource, rfc3339, scopes, validate};
 const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
 const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
 const GRANT_REFRESH_TOKEN: &str = "refresh_token";
-const GRANT_TYPES: &[&str] = &[GRANT_CLIENT_CREDENTIALS, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN];
+const GRANT_TYPES: &[&str] = &[
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_REFRESH_TOKEN,
+];
 
 pub const DEFAULT_ACCESS_TOKEN_TTL: i64 = 3600;
 pub const MIN_ACCESS_TOKEN_TTL: i64 = 60;
@@ -92,18 +96,29 @@ pub async fn create(
     let default_grants = if confidential {
         vec![GRANT_CLIENT_CREDENTIALS.to_owned()]
     } else {
-        vec![GRANT_AUTHORIZATION_CODE.to_owned(), GRANT_REFRESH_TOKEN.to_owned()]
+        vec![
+            GRANT_AUTHORIZATION_CODE.to_owned(),
+            GRANT_REFRESH_TOKEN.to_owned(),
+        ]
     };
     let grant_types = input.grant_types.unwrap_or(default_grants);
     check_grant_types(&grant_types, confidential, &mut errors);
     let redirect_uris = input.redirect_uris.unwrap_or_default();
     for (i, uri) in redirect_uris.iter().enumerate() {
         if let Err(message) = validate::redirect_uri(uri) {
-            errors.push(FieldError::new(format!("redirect_uris[{i}]"), "invalid", message));
+            errors.push(FieldError::new(
+                format!("redirect_uris[{i}]"),
+                "invalid",
+                message,
+            ));
         }
     }
     if grant_types.iter().any(|g| g == GRANT_AUTHORIZATION_CODE) && redirect_uris.is_empty() {
-        errors.push(FieldError::new("redirect_uris", "required", "The authorization_code grant needs at least one redirect URI."));
+        errors.push(FieldError::new(
+            "redirect_uris",
+            "required",
+            "The authorization_code grant needs at least one redirect URI.",
+        ));
     }
     let client_scopes = input.scopes.unwrap_or_default();
     check_client_scopes(&client_scopes, &principal, &mut errors);
@@ -112,12 +127,19 @@ pub async fn create(
         errors.push(FieldError::new(
             "access_token_ttl",
             "out_of_range",
-            format!("access_token_ttl must be from {MIN_ACCESS_TOKEN_TTL} to {} seconds.", resource.max_access_token_ttl),
+            format!(
+                "access_token_ttl must be from {MIN_ACCESS_TOKEN_TTL} to {} seconds.",
+                resource.max_access_token_ttl
+            ),
         ));
     }
     let organization_id = match (&reach.organization_id, input.organization_id) {
         (Some(own), Some(asked)) if *own != asked => {
-            errors.push(FieldError::new("organization_id", "not_found", "No such organization."));
+            errors.push(FieldError::new(
+                "organization_id",
+                "not_found",
+                "No such organization.",
+            ));
             None
         }
         (Some(own), _) => Some(own.clone()),
@@ -135,7 +157,9 @@ pub async fn create(
         organization_id,
         name,
         confidential,
-        secret_hash: secret.as_ref().map(|s| resource.hasher.hash(s.expose_secret())),
+        secret_hash: secret
+            .as_ref()
+            .map(|s| resource.hasher.hash(s.expose_secret())),
         secret_redacted: secret.as_ref().map(secrets::redact),
         previous_secret_hash: None,
         previous_secret_expires_at: None,
@@ -165,7 +189,11 @@ pub async fn create(
         })
         .await?;
     if organization_missing {
-        return Err(ApiError::validation(vec![FieldError::new("organization_id", "not_found", "No such organization.")]));
+        return Err(ApiError::validation(vec![FieldError::new(
+            "organization_id",
+            "not_found",
+            "No such organization.",
+        )]));
     }
     let mut view = ClientView::from(client);
     view.client_secret = secret.map(|s| s.expose_secret().to_owned());
@@ -174,7 +202,11 @@ pub async fn create(
 
 fn check_grant_types(grant_types: &[String], confidential: bool, errors: &mut Vec<FieldError>) {
     if grant_types.is_empty() {
-        errors.push(FieldError::new("grant_types", "required", "Give at least one grant type."));
+        errors.push(FieldError::new(
+            "grant_types",
+            "required",
+            "Give at least one grant type.",
+        ));
     }
     for (i, grant) in grant_types.iter().enumerate() {
         if !GRANT_TYPES.contains(&grant.as_str()) {
@@ -184,16 +216,28 @@ fn check_grant_types(grant_types: &[String], confidential: bool, errors: &mut Ve
                 format!("Unknown grant type; use one of {}.", GRANT_TYPES.join(", ")),
             ));
         } else if grant == GRANT_CLIENT_CREDENTIALS && !confidential {
-            errors.push(FieldError::new(format!("grant_types[{i}]"), "invalid", "Public clients cannot use client_credentials."));
+            errors.push(FieldError::new(
+                format!("grant_types[{i}]"),
+                "invalid",
+                "Public clients cannot use client_credentials.",
+            ));
         } else if grant_types[..i].contains(grant) {
-            errors.push(FieldError::new(format!("grant_types[{i}]"), "duplicate", "This grant type is listed twice."));
+            errors.push(FieldError::new(
+                format!("grant_types[{i}]"),
+                "duplicate",
+                "This grant type is listed twice.",
+            ));
         }
     }
 }
 
 /// A client's scopes are RFC 6749 §3.3 scope tokens. Management scopes let its tokens act on
 /// this API, so a caller can grant only management scopes it holds itself.
-fn check_client_scopes(client_scopes: &[String], principal: &Principal, errors: &mut Vec<FieldError>) {
+fn check_client_scopes(
+    client_scopes: &[String],
+    principal: &Principal,
+    errors: &mut Vec<FieldError>,
+) {
     for (i, scope) in client_scopes.iter().enumerate() {
         let field = format!("scopes[{i}]");
         if let Err(message) = validate::scope_token(scope) {
@@ -201,23 +245,39 @@ fn check_client_scopes(client_scopes: &[String], principal: &Principal, errors: 
         } else if (scopes::MANAGEMENT_SCOPES.contains(&scope.as_str()) || scope == scopes::OPERATOR)
             && !principal.has_scope(scope)
         {
-            errors.push(FieldError::new(field, "forbidden", format!("You cannot grant `{scope}`, which you do not hold.")));
+            errors.push(FieldError::new(
+                field,
+                "forbidden",
+                format!("You cannot grant `{scope}`, which you do not hold."),
+            ));
         } else if client_scopes[..i].contains(scope) {
-            errors.push(FieldError::new(field, "duplicate", "This scope is listed twice."));
+            errors.push(FieldError::new(
+                field,
+                "duplicate",
+                "This scope is listed twice.",
+            ));
         }
     }
 }
 
 fn client_id_in_reach(id: &str) -> Result<String, ApiError> {
     // A malformed id cannot exist: answer as for any other unknown id.
-    if ids::is_valid(ids::CLIENT, id) { Ok(id.to_owned()) } else { Err(ApiError::not_found("client")) }
+    if ids::is_valid(ids::CLIENT, id) {
+        Ok(id.to_owned())
+    } else {
+        Err(ApiError::not_found("client"))
+    }
 }
 
 async fn load(resource: &Resource, reach: Reach, id: String) -> Result<Client, ApiError> {
-    resource.db.run(move |conn| clients::get(conn, &reach, &id)).await.map_err(|err| match err {
-        StorageError::NotFound => ApiError::not_found("client"),
-        other => other.into(),
-    })
+    resource
+        .db
+        .run(move |conn| clients::get(conn, &reach, &id))
+        .await
+        .map_err(|err| match err {
+            StorageError::NotFound => ApiError::not_found("client"),
+            other => other.into(),
+        })
 }
 
 /// `GET /api/v1/clients/{id}`.
@@ -233,9 +293,16 @@ pub async fn get(
 }
 
 /// `GET /api/v1/clients`.
-pub async fn list(request: HttpRequest, principal: Principal, resource: web::Data<Resource>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+) -> Result<HttpResponse, ApiError> {
     let reach = principal.reach_with(scopes::CLIENTS_READ)?;
     let page = page_request(&request, ids::CLIENT)?;
-    let page = resource.db.run(move |conn| clients::list(conn, &reach, &page)).await?;
+    let page = resource
+        .db
+        .run(move |conn| clients::list(conn, &reach, &page))
+        .await?;
     Ok(HttpResponse::Ok().json(List::from(page.map(ClientView::from))))
 }

@@ -19,7 +19,9 @@ pub enum ApiErrorKind {
     NotFound,
     Conflict,
     ValidationFailed,
-    RateLimitExceeded { retry_after_seconds: u64 },
+    RateLimitExceeded {
+        retry_after_seconds: u64,
+    },
     Internal,
 }
 
@@ -50,8 +52,16 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), code: code.into(), message: message.into() }
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -65,7 +75,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(kind: ApiErrorKind, message: impl Into<String>) -> Self {
-        ApiError { kind, message: message.into(), field_errors: Vec::new() }
+        ApiError {
+            kind,
+            message: message.into(),
+            field_errors: Vec::new(),
+        }
     }
 
     pub fn invalid_request(message: impl Into<String>) -> Self {
@@ -73,11 +87,17 @@ impl ApiError {
     }
 
     pub fn missing_api_key() -> Self {
-        Self::new(ApiErrorKind::MissingApiKey, "No API key provided in the Authorization header.")
+        Self::new(
+            ApiErrorKind::MissingApiKey,
+            "No API key provided in the Authorization header.",
+        )
     }
 
     pub fn invalid_api_key() -> Self {
-        Self::new(ApiErrorKind::InvalidApiKey, "The API key is unknown, revoked or expired.")
+        Self::new(
+            ApiErrorKind::InvalidApiKey,
+            "The API key is unknown, revoked or expired.",
+        )
     }
 
     pub fn invalid_token() -> Self {
@@ -119,7 +139,9 @@ impl From<StorageError> for ApiError {
     fn from(err: StorageError) -> Self {
         match err {
             StorageError::NotFound => ApiError::not_found("object"),
-            StorageError::Conflict(_) => ApiError::new(ApiErrorKind::Conflict, "A unique value is already taken."),
+            StorageError::Conflict(_) => {
+                ApiError::new(ApiErrorKind::Conflict, "A unique value is already taken.")
+            }
             other => ApiError::internal(other),
         }
     }
@@ -153,24 +175,31 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let body = ErrorBody { error: self.kind.code(), message: &self.message, errors: &self.field_errors };
+        let body = ErrorBody {
+            error: self.kind.code(),
+            message: &self.message,
+            errors: &self.field_errors,
+        };
         let mut response = HttpResponse::build(self.status_code()).json(body);
         // RFC 6750 §3: no error code when credentials are missing; invalid_token when they fail.
         let challenge = match &self.kind {
             ApiErrorKind::MissingApiKey => Some(REALM.to_owned()),
-            ApiErrorKind::InvalidApiKey | ApiErrorKind::InvalidToken | ApiErrorKind::TokenExpired => {
-                Some(format!("{REALM}, error=\"invalid_token\""))
-            }
-            ApiErrorKind::InsufficientScope(scope) => {
-                Some(format!("{REALM}, error=\"insufficient_scope\", scope=\"{scope}\""))
-            }
+            ApiErrorKind::InvalidApiKey
+            | ApiErrorKind::InvalidToken
+            | ApiErrorKind::TokenExpired => Some(format!("{REALM}, error=\"invalid_token\"")),
+            ApiErrorKind::InsufficientScope(scope) => Some(format!(
+                "{REALM}, error=\"insufficient_scope\", scope=\"{scope}\""
+            )),
             _ => None,
         };
         let headers = response.headers_mut();
         if let Some(challenge) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
-        if let ApiErrorKind::RateLimitExceeded { retry_after_seconds } = self.kind {
+        if let ApiErrorKind::RateLimitExceeded {
+            retry_after_seconds,
+        } = self.kind
+        {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
         }
         response

@@ -20,7 +20,11 @@ pub fn page_request(request: &HttpRequest, id_prefix: &str) -> Result<PageReques
         match name.as_str() {
             "limit" => match value.parse::<u32>() {
                 Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => page.limit = limit,
-                _ => errors.push(FieldError::new("limit", "out_of_range", format!("limit must be an integer from 1 to {MAX_LIMIT}."))),
+                _ => errors.push(FieldError::new(
+                    "limit",
+                    "out_of_range",
+                    format!("limit must be an integer from 1 to {MAX_LIMIT}."),
+                )),
             },
             "order" => match value.as_str() {
                 "asc" => page.order = Order::Asc,
@@ -29,26 +33,42 @@ pub fn page_request(request: &HttpRequest, id_prefix: &str) -> Result<PageReques
             },
             "after" | "before" => {
                 if !ids::is_valid(id_prefix, &value) {
-                    errors.push(FieldError::new(&name, "invalid", format!("{name} must be an id starting with `{id_prefix}_`.")));
+                    errors.push(FieldError::new(
+                        &name,
+                        "invalid",
+                        format!("{name} must be an id starting with `{id_prefix}_`."),
+                    ));
                 } else if name == "after" {
                     after = Some(value);
                 } else {
                     before = Some(value);
                 }
             }
-            _ => return Err(ApiError::invalid_request(format!("Unknown query parameter `{name}`."))),
+            _ => {
+                return Err(ApiError::invalid_request(format!(
+                    "Unknown query parameter `{name}`."
+                )));
+            }
         }
     }
     page.cursor = match (after, before) {
         (Some(_), Some(_)) => {
-            errors.push(FieldError::new("before", "conflict", "Give either after or before, not both."));
+            errors.push(FieldError::new(
+                "before",
+                "conflict",
+                "Give either after or before, not both.",
+            ));
             None
         }
         (Some(id), None) => Some(Cursor::After(id)),
         (None, Some(id)) => Some(Cursor::Before(id)),
         (None, None) => None,
     };
-    if errors.is_empty() { Ok(page) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() {
+        Ok(page)
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -67,6 +87,13 @@ pub struct List<T> {
 
 impl<T> From<Page<T>> for List<T> {
     fn from(page: Page<T>) -> Self {
-        List { object: "list", data: page.data, list_metadata: ListMetadata { before: page.before, after: page.after } }
+        List {
+            object: "list",
+            data: page.data,
+            list_metadata: ListMetadata {
+                before: page.before,
+                after: page.after,
+            },
+        }
     }
 }

@@ -10,7 +10,9 @@ pub const CLIENTS_WRITE: &str = "clients:write";
 
 /// Whether holding `held` grants `needed`.
 pub fn grants(held: &[String], needed: &str) -> bool {
-    let write_for_read = needed.strip_suffix(":read").map(|resource| format!("{resource}:write"));
+    let write_for_read = needed
+        .strip_suffix(":read")
+        .map(|resource| format!("{resource}:write"));
     held.iter().any(|scope| {
         scope == needed
             || (scope == ADMIN && needed != OPERATOR)

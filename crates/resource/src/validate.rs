@@ -8,9 +8,17 @@ pub const MAX_NAME_CHARS: usize = 200;
 pub fn name(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> String {
     let value = value.unwrap_or_default().trim();
     if value.is_empty() {
-        errors.push(FieldError::new(field, "required", format!("{field} is required.")));
+        errors.push(FieldError::new(
+            field,
+            "required",
+            format!("{field} is required."),
+        ));
     } else if value.chars().count() > MAX_NAME_CHARS {
-        errors.push(FieldError::new(field, "too_long", format!("{field} has at most {MAX_NAME_CHARS} characters.")));
+        errors.push(FieldError::new(
+            field,
+            "too_long",
+            format!("{field} has at most {MAX_NAME_CHARS} characters."),
+        ));
     }
     value.to_owned()
 }
@@ -36,9 +44,12 @@ pub fn redirect_uri(uri: &str) -> Result<(), &'static str> {
 
 /// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`, at most 100 characters.
 pub fn scope_token(scope: &str) -> Result<(), &'static str> {
-    let valid_char = |c: char| c == '\x21' || ('\x23'..='\x5b').contains(&c) || ('\x5d'..='\x7e').contains(&c);
+    let valid_char =
+        |c: char| c == '\x21' || ('\x23'..='\x5b').contains(&c) || ('\x5d'..='\x7e').contains(&c);
     if scope.is_empty() || scope.len() > 100 || !scope.chars().all(valid_char) {
-        return Err("A scope is 1 to 100 printable ASCII characters without spaces, quotes or backslashes.");
+        return Err(
+            "A scope is 1 to 100 printable ASCII characters without spaces, quotes or backslashes.",
+        );
     }
     Ok(())
 }

@@ -25,7 +25,10 @@ pub enum StartError {
     #[error("{0}")]
     Keys(#[from] KeyError),
     #[error("cannot listen on {address}: {source}")]
-    Listen { address: String, source: std::io::Error },
+    Listen {
+        address: String,
+        source: std::io::Error,
+    },
     #[error("the issuer is not a URL: {0}")]
     Issuer(#[from] url::ParseError),
 }
@@ -43,7 +46,9 @@ pub fn open_database(settings: &Settings) -> Result<Database, StorageError> {
 pub fn secret_hasher(settings: &Settings, db: &Database) -> Result<SecretHasher, StorageError> {
     let pepper = match &settings.pepper {
         Some(pepper) => pepper.expose_secret().to_owned(),
-        None => db.run_blocking(|conn| server_secrets::get_or_create(conn, "pepper", secrets::generate_server_secret))?,
+        None => db.run_blocking(|conn| {
+            server_secrets::get_or_create(conn, "pepper", secrets::generate_server_secret)
+        })?,
     };
     Ok(SecretHasher::new(pepper.as_bytes()))
 }
@@ -62,9 +67,15 @@ impl Application {
         if settings.pepper.is_none() {
             tracing::warn!("no secrets.pepper configured: using the one stored in the database");
         }
-        let keys = Arc::new(KeyRing::load_or_create(db.clone(), settings.signing_algorithm)?);
+        let keys = Arc::new(KeyRing::load_or_create(
+            db.clone(),
+            settings.signing_algorithm,
+        )?);
         let oauth = web::Data::new(OAuth::new(
-            OAuthSettings { issuer: settings.issuer.clone(), audience: settings.audience.clone() },
+            OAuthSettings {
+                issuer: settings.issuer.clone(),
+                audience: settings.audience.clone(),
+            },
             keys.clone(),
             ClientDirectory::new(db.clone()),
             hasher.clone(),
@@ -77,9 +88,17 @@ impl Application {
             max_access_token_ttl: settings.max_access_token_ttl,
         });
 
-        let listener = TcpListener::bind(settings.listen)
-            .map_err(|source| StartError::Listen { address: settings.listen.to_string(), source })?;
-        let port = listener.local_addr().map_err(|source| StartError::Listen { address: settings.listen.to_string(), source })?.port();
+        let listener = TcpListener::bind(settings.listen).map_err(|source| StartError::Listen {
+            address: settings.listen.to_string(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Listen {
+                address: settings.listen.to_string(),
+                source,
+            })?
+            .port();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(request_log::request_context))
@@ -94,7 +113,10 @@ impl Application {
         }
         let server = server
             .listen(listener)
-            .map_err(|source| StartError::Listen { address: settings.listen.to_string(), source })?
+            .map_err(|source| StartError::Listen {
+                address: settings.listen.to_string(),
+                source,
+            })?
             .run();
 
         // Another instance or `tollbooth keys rotate` may rotate keys: re-read them now and then.

@@ -7,9 +7,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use figment::{Figment, Provider};
 use figment::providers::{Format, Serialized, Toml};
 use figment::value::{Dict, Tag, Value};
+use figment::{Figment, Provider};
 use serde::Deserialize;
 use tollbooth_oauth::keys::SigningAlgorithm;
 use tollbooth_storage::DatabaseConfig;
@@ -115,7 +115,10 @@ impl std::fmt::Debug for Settings {
 pub struct ConfigError(pub String);
 
 fn bad(setting: &str, problem: impl std::fmt::Display) -> ConfigError {
-    let env = format!("{ENV_PREFIX}{}", setting.replace('.', "_").to_ascii_uppercase());
+    let env = format!(
+        "{ENV_PREFIX}{}",
+        setting.replace('.', "_").to_ascii_uppercase()
+    );
     ConfigError(format!("Invalid setting `{setting}` ({env}): {problem}."))
 }
 
@@ -128,14 +131,21 @@ impl Settings {
         let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
         if let Some(file) = file {
             if !file.is_file() {
-                return Err(ConfigError(format!("The config file {} does not exist.", file.display())));
+                return Err(ConfigError(format!(
+                    "The config file {} does not exist.",
+                    file.display()
+                )));
             }
             figment = figment.merge(Toml::file(file));
         }
         figment = figment.merge(Serialized::globals(env_overrides(env)));
         let raw: RawSettings = figment.extract().map_err(|err| {
             let setting = err.path.join(".");
-            if setting.is_empty() { ConfigError(format!("Invalid settings: {err}.")) } else { bad(&setting, &err.kind) }
+            if setting.is_empty() {
+                ConfigError(format!("Invalid settings: {err}."))
+            } else {
+                bad(&setting, &err.kind)
+            }
         })?;
         raw.validate()
     }
@@ -172,7 +182,13 @@ fn env_overrides(env: impl IntoIterator<Item = (String, String)>) -> Dict {
         if !is_known(&known, &parts) {
             continue;
         }
-        insert(&mut overrides, &parts, value.parse::<Value>().unwrap_or_else(|never| match never {}));
+        insert(
+            &mut overrides,
+            &parts,
+            value
+                .parse::<Value>()
+                .unwrap_or_else(|never| match never {}),
+        );
     }
     overrides
 }
@@ -181,7 +197,9 @@ fn is_known(known: &Dict, parts: &[&str]) -> bool {
     match parts {
         [] => false,
         [last] => known.contains_key(*last),
-        [first, rest @ ..] => matches!(known.get(*first), Some(Value::Dict(_, inner)) if is_known(inner, rest)),
+        [first, rest @ ..] => {
+            matches!(known.get(*first), Some(Value::Dict(_, inner)) if is_known(inner, rest))
+        }
     }
 }
 
@@ -204,38 +222,76 @@ fn insert(dict: &mut Dict, parts: &[&str], value: Value) {
 
 impl RawSettings {
     fn validate(self) -> Result<Settings, ConfigError> {
-        let listen: SocketAddr = self
-            .listen
-            .parse()
-            .map_err(|_| bad("listen", format!("`{}` is not an address and port like 127.0.0.1:8080", self.listen)))?;
-        let issuer = if self.issuer.is_empty() { format!("http://{listen}") } else { self.issuer.clone() };
+        let listen: SocketAddr = self.listen.parse().map_err(|_| {
+            bad(
+                "listen",
+                format!(
+                    "`{}` is not an address and port like 127.0.0.1:8080",
+                    self.listen
+                ),
+            )
+        })?;
+        let issuer = if self.issuer.is_empty() {
+            format!("http://{listen}")
+        } else {
+            self.issuer.clone()
+        };
         let issuer = issuer.trim_end_matches('/').to_owned();
-        let parsed = url::Url::parse(&issuer).map_err(|_| bad("issuer", format!("`{issuer}` is not a URL")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
-            return Err(bad("issuer", "it must be an http(s) URL without query or fragment (RFC 8414 §2)"));
+        let parsed = url::Url::parse(&issuer)
+            .map_err(|_| bad("issuer", format!("`{issuer}` is not a URL")))?;
+        if !matches!(parsed.scheme(), "http" | "https")
+            || parsed.query().is_some()
+            || parsed.fragment().is_some()
+        {
+            return Err(bad(
+                "issuer",
+                "it must be an http(s) URL without query or fragment (RFC 8414 §2)",
+            ));
         }
         let database = DatabaseConfig {
             url: self.database_url.clone(),
             max_connections: self.database.max_connections,
             connect_timeout: Duration::from_secs(self.database.connect_timeout_seconds),
         };
-        database.target().map_err(|problem| bad("database_url", problem.trim_end_matches('.')))?;
+        database
+            .target()
+            .map_err(|problem| bad("database_url", problem.trim_end_matches('.')))?;
         if database.max_connections == 0 {
             return Err(bad("database.max_connections", "it must be at least 1"));
         }
         if self.database.connect_timeout_seconds == 0 {
-            return Err(bad("database.connect_timeout_seconds", "it must be at least 1"));
+            return Err(bad(
+                "database.connect_timeout_seconds",
+                "it must be at least 1",
+            ));
         }
         let redis_url = match self.redis_url.as_str() {
             "" => None,
-            url if url.starts_with("redis://") || url.starts_with("rediss://") => Some(url.to_owned()),
+            url if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                Some(url.to_owned())
+            }
             _ => return Err(bad("redis_url", "it must start with redis:// or rediss://")),
         };
-        let audience = if self.token.audience.is_empty() { format!("{issuer}/api") } else { self.token.audience.clone() };
-        let signing_algorithm = SigningAlgorithm::parse(&self.token.signing_algorithm)
-            .ok_or_else(|| bad("token.signing_algorithm", format!("`{}` is not one of ES256, RS256, EdDSA", self.token.signing_algorithm)))?;
+        let audience = if self.token.audience.is_empty() {
+            format!("{issuer}/api")
+        } else {
+            self.token.audience.clone()
+        };
+        let signing_algorithm =
+            SigningAlgorithm::parse(&self.token.signing_algorithm).ok_or_else(|| {
+                bad(
+                    "token.signing_algorithm",
+                    format!(
+                        "`{}` is not one of ES256, RS256, EdDSA",
+                        self.token.signing_algorithm
+                    ),
+                )
+            })?;
         if !(60..=30 * 86400).contains(&self.token.max_access_token_ttl) {
-            return Err(bad("token.max_access_token_ttl", "it must be from 60 seconds to 30 days"));
+            return Err(bad(
+                "token.max_access_token_ttl",
+                "it must be from 60 seconds to 30 days",
+            ));
         }
         if self.token.key_reload_seconds == 0 {
             return Err(bad("token.key_reload_seconds", "it must be at least 1"));
@@ -243,23 +299,39 @@ impl RawSettings {
         let pepper = match self.secrets.pepper.as_str() {
             "" => None,
             short if short.chars().count() < MIN_PEPPER_CHARS => {
-                return Err(bad("secrets.pepper", format!("it must have at least {MIN_PEPPER_CHARS} characters")));
+                return Err(bad(
+                    "secrets.pepper",
+                    format!("it must have at least {MIN_PEPPER_CHARS} characters"),
+                ));
             }
             pepper => Some(secrecy::SecretString::from(pepper.to_owned())),
         };
         if !PLANS.contains(&self.rate_limit.plan_default.as_str()) {
             return Err(bad(
                 "rate_limit.plan_default",
-                format!("`{}` is not a plan; plans are {}", self.rate_limit.plan_default, PLANS.join(", ")),
+                format!(
+                    "`{}` is not a plan; plans are {}",
+                    self.rate_limit.plan_default,
+                    PLANS.join(", ")
+                ),
             ));
         }
         let log_format = match self.log.format.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
-            other => return Err(bad("log.format", format!("`{other}` is neither text nor json"))),
+            other => {
+                return Err(bad(
+                    "log.format",
+                    format!("`{other}` is neither text nor json"),
+                ));
+            }
         };
-        tracing_subscriber::EnvFilter::try_new(&self.log.level)
-            .map_err(|e| bad("log.level", format!("`{}` is not a log filter: {e}", self.log.level)))?;
+        tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
+            bad(
+                "log.level",
+                format!("`{}` is not a log filter: {e}", self.log.level),
+            )
+        })?;
         Ok(Settings {
             listen,
             issuer,
@@ -284,7 +356,10 @@ mod tests {
     use super::*;
 
     fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        Settings::load(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        Settings::load(
+            None,
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
     }
 
     #[test]
@@ -316,14 +391,26 @@ mod tests {
     #[test]
     fn each_bad_value_names_its_setting() {
         let cases = [
-            ("TOLLBOOTH_LISTEN", "localhost", "`listen` (TOLLBOOTH_LISTEN)"),
+            (
+                "TOLLBOOTH_LISTEN",
+                "localhost",
+                "`listen` (TOLLBOOTH_LISTEN)",
+            ),
             ("TOLLBOOTH_DATABASE_URL", "mysql://x", "`database_url`"),
             ("TOLLBOOTH_REDIS_URL", "http://x", "`redis_url`"),
             ("TOLLBOOTH_REQUIRE_HTTPS", "maybe", "`require_https`"),
-            ("TOLLBOOTH_RATE_LIMIT_PLAN_DEFAULT", "gold", "`rate_limit.plan_default`"),
+            (
+                "TOLLBOOTH_RATE_LIMIT_PLAN_DEFAULT",
+                "gold",
+                "`rate_limit.plan_default`",
+            ),
             ("TOLLBOOTH_ISSUER", "not a url", "`issuer`"),
             ("TOLLBOOTH_SECRETS_PEPPER", "short", "`secrets.pepper`"),
-            ("TOLLBOOTH_TOKEN_SIGNING_ALGORITHM", "HS256", "`token.signing_algorithm`"),
+            (
+                "TOLLBOOTH_TOKEN_SIGNING_ALGORITHM",
+                "HS256",
+                "`token.signing_algorithm`",
+            ),
         ];
         for (name, value, expected) in cases {
             let err = load(&[(name, value)]).expect_err(name).to_string();

@@ -23,11 +23,16 @@ pub struct AuditEvent {
 }
 
 pub fn record(conn: &mut DbConnection, event: &AuditEvent) -> Result<(), StorageError> {
-    diesel::insert_into(audit_events::table).values(event).execute(conn)?;
+    diesel::insert_into(audit_events::table)
+        .values(event)
+        .execute(conn)?;
     Ok(())
 }
 
-pub fn list_for_tenant(conn: &mut DbConnection, tenant_id: &str) -> Result<Vec<AuditEvent>, StorageError> {
+pub fn list_for_tenant(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+) -> Result<Vec<AuditEvent>, StorageError> {
     Ok(audit_events::table
         .filter(audit_events::tenant_id.eq(tenant_id))
         .order(audit_events::id.desc())

@@ -54,10 +54,17 @@ pub struct Client {
 impl Client {
     /// Whether `secret` is this client's current secret, or its previous one within the grace period.
     pub fn accepts_secret(&self, hasher: &SecretHasher, secret: &str, now: NaiveDateTime) -> bool {
-        let current = self.secret_hash.as_deref().is_some_and(|h| hasher.verify(secret, h));
+        let current = self
+            .secret_hash
+            .as_deref()
+            .is_some_and(|h| hasher.verify(secret, h));
         let previous = || {
-            self.previous_secret_expires_at.is_some_and(|until| until > now)
-                && self.previous_secret_hash.as_deref().is_some_and(|h| hasher.verify(secret, h))
+            self.previous_secret_expires_at
+                .is_some_and(|until| until > now)
+                && self
+                    .previous_secret_hash
+                    .as_deref()
+                    .is_some_and(|h| hasher.verify(secret, h))
         };
         current || previous()
     }
@@ -131,8 +138,12 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, Storage
     row.map(Client::try_from).transpose()
 }
 
-fn within(reach: &Reach) -> clients::BoxedQuery<'static, <DbConnection as diesel::Connection>::Backend> {
-    let mut query = clients::table.filter(clients::tenant_id.eq(reach.tenant_id.clone())).into_boxed();
+fn within(
+    reach: &Reach,
+) -> clients::BoxedQuery<'static, <DbConnection as diesel::Connection>::Backend> {
+    let mut query = clients::table
+        .filter(clients::tenant_id.eq(reach.tenant_id.clone()))
+        .into_boxed();
     if let Some(org) = &reach.organization_id {
         query = query.filter(clients::organization_id.eq(org.clone()));
     }
@@ -150,9 +161,26 @@ pub fn get(conn: &mut DbConnection, reach: &Reach, id: &str) -> Result<Client, S
         .and_then(Client::try_from)
 }
 
-pub fn list(conn: &mut DbConnection, reach: &Reach, page: &PageRequest) -> Result<Page<Client>, StorageError> {
-    let rows: Page<ClientRow> =
-        crate::keyset_page!(conn, within(reach).select(ClientRow::as_select()), clients::id, page, ClientRow)?;
-    let data = rows.data.into_iter().map(Client::try_from).collect::<Result<_, _>>()?;
-    Ok(Page { data, before: rows.before, after: rows.after })
+pub fn list(
+    conn: &mut DbConnection,
+    reach: &Reach,
+    page: &PageRequest,
+) -> Result<Page<Client>, StorageError> {
+    let rows: Page<ClientRow> = crate::keyset_page!(
+        conn,
+        within(reach).select(ClientRow::as_select()),
+        clients::id,
+        page,
+        ClientRow
+    )?;
+    let data = rows
+        .data
+        .into_iter()
+        .map(Client::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok(Page {
+        data,
+        before: rows.before,
+        after: rows.after,
+    })
 }

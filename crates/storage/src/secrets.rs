@@ -19,7 +19,8 @@ pub struct SecretHasher {
 
 impl SecretHasher {
     pub fn new(pepper: &[u8]) -> Self {
-        let keyed = Hmac::<Sha256>::new_from_slice(pepper).expect("HMAC accepts keys of any length");
+        let keyed =
+            Hmac::<Sha256>::new_from_slice(pepper).expect("HMAC accepts keys of any length");
         SecretHasher { keyed }
     }
 
@@ -88,7 +89,10 @@ mod tests {
         let key = key.expose_secret();
         assert!(key.starts_with("sk_test_"));
         assert_eq!(key.len(), "sk_test_".len() + RANDOM_CHARS);
-        assert_ne!(generate_api_key("live").expose_secret(), generate_api_key("live").expose_secret());
+        assert_ne!(
+            generate_api_key("live").expose_secret(),
+            generate_api_key("live").expose_secret()
+        );
     }
 
     #[test]

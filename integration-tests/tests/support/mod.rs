@@ -47,10 +47,16 @@ impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, postgres_schema) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("tollbooth.db").display()), None),
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("tollbooth.db").display()),
+                None,
+            ),
             Backend::Postgres => {
                 let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
-                    assert!(!services_required(), "CI=true but {POSTGRES_URL_VAR} is not set");
+                    assert!(
+                        !services_required(),
+                        "CI=true but {POSTGRES_URL_VAR} is not set"
+                    );
                     eprintln!("skipped: set {POSTGRES_URL_VAR} to run this test on PostgreSQL");
                     return None;
                 };
@@ -66,12 +72,18 @@ impl TestApp {
                 .await
                 .expect("join");
                 if let Err(err) = created {
-                    assert!(!services_required(), "CI=true but PostgreSQL at {POSTGRES_URL_VAR} is unreachable: {err}");
+                    assert!(
+                        !services_required(),
+                        "CI=true but PostgreSQL at {POSTGRES_URL_VAR} is unreachable: {err}"
+                    );
                     eprintln!("skipped: PostgreSQL is unreachable: {err}");
                     return None;
                 }
                 let separator = if base.contains('?') { '&' } else { '?' };
-                (format!("{base}{separator}options=-csearch_path%3D{schema}"), Some((base, schema)))
+                (
+                    format!("{base}{separator}options=-csearch_path%3D{schema}"),
+                    Some((base, schema)),
+                )
             }
         };
         Some(Self::spawn_with(database_url, postgres_schema, dir, &[]).await)
@@ -88,10 +100,20 @@ impl TestApp {
             ("TOLLBOOTH_ISSUER".to_owned(), ISSUER.to_owned()),
             ("TOLLBOOTH_DATABASE_URL".to_owned(), database_url),
             ("TOLLBOOTH_WORKERS".to_owned(), "2".to_owned()),
-            ("TOLLBOOTH_TOKEN_KEY_RELOAD_SECONDS".to_owned(), "1".to_owned()),
-            ("TOLLBOOTH_DATABASE_MAX_CONNECTIONS".to_owned(), "4".to_owned()),
+            (
+                "TOLLBOOTH_TOKEN_KEY_RELOAD_SECONDS".to_owned(),
+                "1".to_owned(),
+            ),
+            (
+                "TOLLBOOTH_DATABASE_MAX_CONNECTIONS".to_owned(),
+                "4".to_owned(),
+            ),
         ];
-        env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
         let settings = Settings::load(None, env).expect("test settings are valid");
 
         let (db, hasher, keys) = tokio::task::spawn_blocking({
@@ -99,7 +121,9 @@ impl TestApp {
             move || {
                 let db = app::open_database(&settings).expect("database opens");
                 let hasher = app::secret_hasher(&settings, &db).expect("pepper");
-                let keys = bootstrap(&db, &hasher, "Test tenant", "free").expect("bootstrap").expect("empty database");
+                let keys = bootstrap(&db, &hasher, "Test tenant", "free")
+                    .expect("bootstrap")
+                    .expect("empty database");
                 (db, hasher, keys)
             }
         })
@@ -128,7 +152,10 @@ impl TestApp {
 
         TestApp {
             base_url: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             operator_key: keys.operator_key.expose_secret().to_owned(),
             tenant_id: keys.tenant_id,
             tenant_key: keys.tenant_key.expose_secret().to_owned(),
@@ -163,8 +190,13 @@ impl TestApp {
 
     /// A confidential client-credentials client with `scopes`: its id and secret.
     pub async fn confidential_client(&self, scopes: &[&str]) -> (String, String) {
-        let client = self.create_client(json!({ "name": "Backend service", "scopes": scopes })).await;
-        (client["id"].as_str().unwrap().to_owned(), client["client_secret"].as_str().unwrap().to_owned())
+        let client = self
+            .create_client(json!({ "name": "Backend service", "scopes": scopes }))
+            .await;
+        (
+            client["id"].as_str().unwrap().to_owned(),
+            client["client_secret"].as_str().unwrap().to_owned(),
+        )
     }
 
     /// A client-credentials access token for the client, by Basic.
@@ -226,7 +258,8 @@ impl Drop for TestApp {
             // Best effort: a leftover schema only costs disk space in the test database.
             let _ = std::thread::spawn(move || {
                 if let Ok(mut conn) = PgConnection::establish(&base) {
-                    let _ = diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
+                    let _ = diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE"))
+                        .execute(&mut conn);
                 }
             })
             .join();

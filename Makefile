@@ -1,0 +1,26 @@
+# The commands the README gives. `make run` serves on 127.0.0.1:8080 with SQLite in data/.
+CARGO ?= cargo
+
+.PHONY: run test bench lint fmt
+
+## Build in release mode; on an empty database print the first keys once, then serve.
+run:
+	$(CARGO) build --release -p tollbooth
+	./target/release/tollbooth serve --bootstrap
+
+## Every test. PostgreSQL tests run when TOLLBOOTH_TEST_DATABASE_URL is set (CI sets it).
+test:
+	$(CARGO) test --workspace
+
+## Load figures: token endpoint throughput, latency and memory (see bench/README.md).
+bench:
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
+	$(CARGO) build --release -p tollbooth
+	bench/token.sh
+
+lint:
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) fmt --check
+
+fmt:
+	$(CARGO) fmt
