@@ -42,6 +42,11 @@ impl ClientDirectory {
         Ok(found)
     }
 
+    /// Forgets every client (after an organization or tenant, and so its clients, was deleted).
+    pub fn invalidate_all(&self) {
+        self.cache.invalidate_all();
+    }
+
     /// Forgets a client after it was changed, rotated or deleted.
     pub fn invalidate(&self, client_id: &str) {
         self.cache.invalidate(client_id);

@@ -60,6 +60,15 @@ impl OAuthError {
     }
 }
 
+/// The RFC 6749 §5.2 error body, for the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct OAuthErrorBody {
+    #[schema(example = "invalid_client")]
+    error: String,
+    error_description: String,
+}
+
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: OAuthErrorKind,

@@ -141,7 +141,30 @@ fn form_decode(text: &str) -> String {
         .into_owned()
 }
 
+/// The token request (RFC 6749 §4.4.2), as a form or JSON body, for the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TokenRequest {
+    /// `client_credentials`.
+    grant_type: String,
+    /// Space-separated; a subset of the client's scopes. Default: all of them.
+    scope: Option<String>,
+    /// `client_secret_post` only; with `client_secret_basic` the id is in the Basic header.
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
 /// `POST /oauth/token`.
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded",
+        description = "Also accepted as application/json with string values."),
+    security((), ("client_secret_basic" = [])),
+    responses(
+        (status = 200, description = "An RFC 9068 JWT access token; `Cache-Control: no-store`", body = TokenResponse),
+        (status = 400, description = "invalid_request, unsupported_grant_type, unauthorized_client or invalid_scope", body = crate::error::OAuthErrorBody),
+        (status = 401, description = "invalid_client; `WWW-Authenticate: Basic` when Basic was used", body = crate::error::OAuthErrorBody),
+        (status = 500, description = "server_error", body = crate::error::OAuthErrorBody),
+    ))]
 pub async fn token(
     request: HttpRequest,
     body: web::Bytes,
@@ -162,9 +185,10 @@ pub async fn token(
 }
 
 /// The RFC 6749 §5.1 success body.
-#[derive(Debug, Serialize)]
-struct TokenResponse {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
     access_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     token_type: &'static str,
     expires_in: i64,
     scope: String,

@@ -24,6 +24,15 @@ impl Actor {
         }
     }
 
+    /// The same actor, acting on `tenant_id`: an operator acts on tenants it does not belong
+    /// to, and the event belongs to the tenant acted on.
+    pub fn on_tenant(&self, tenant_id: &str) -> Self {
+        Actor {
+            tenant_id: Some(tenant_id.to_owned()),
+            ..self.clone()
+        }
+    }
+
     /// Records `action` (e.g. `client.created`) on `target_id`.
     pub fn record(
         &self,
@@ -40,7 +49,7 @@ impl Actor {
                 action: action.to_owned(),
                 target_id: Some(target_id.to_owned()),
                 ip: self.ip.clone(),
-                metadata: "{}".to_owned(),
+                metadata: tollbooth_storage::Json::default(),
                 created_at: tollbooth_storage::now(),
             },
         )

@@ -67,6 +67,21 @@ impl Principal {
         }
     }
 
+    /// Like [`Principal::reach_with`], for actions on the tenant as a whole (creating an
+    /// organization, reading audit logs): organization-confined callers are refused.
+    pub fn tenant_reach_with(&self, needed: &str) -> Result<Reach, ApiError> {
+        let reach = self.reach_with(needed)?;
+        if reach.organization_id.is_some() {
+            return Err(ApiError::new(
+                crate::error::ApiErrorKind::InsufficientScope(needed.to_owned()),
+                format!(
+                    "This request needs `{needed}` at tenant level; organization keys cannot make it."
+                ),
+            ));
+        }
+        Ok(reach)
+    }
+
     /// The data this caller may touch, after checking it holds `needed`.
     pub fn reach_with(&self, needed: &str) -> Result<Reach, ApiError> {
         self.require(needed)?;
@@ -99,13 +114,13 @@ impl Default for ApiKeyCache {
 }
 
 impl ApiKeyCache {
-    /// Forgets every cached secret of the key `key_id` (after delete or rotation).
-    pub fn invalidate_key(&self, key_id: &str) {
-        let key_id = key_id.to_owned();
-        // Entries are few and invalidation rare; moka applies the predicate lazily and cheaply.
-        let _ = self.by_hash.invalidate_entries_if(move |_, cached| {
-            cached.as_ref().is_some_and(|k| k.id == key_id)
-        });
+    /// Forgets every cached key for which `affected` holds (after a delete, a rotation, or the
+    /// deletion of its organization or tenant), so it is refused at once on this instance.
+    pub fn invalidate_where(&self, affected: impl Fn(&ApiKey) -> bool + Send + Sync + 'static) {
+        // Invalidation is rare; moka applies the predicate lazily and cheaply.
+        let _ = self
+            .by_hash
+            .invalidate_entries_if(move |_, cached| cached.as_deref().is_some_and(&affected));
         self.by_hash.run_pending_tasks();
     }
 }
@@ -184,7 +199,7 @@ async fn by_api_key(resource: &Resource, secret: &str) -> Result<Principal, ApiE
         },
         tenant_id: key.tenant_id.clone(),
         organization_id: key.organization_id.clone(),
-        scopes: key.scopes.clone(),
+        scopes: key.scopes.0.clone(),
     })
 }
 

@@ -1,15 +1,17 @@
 //! `/api/v1/clients`: OAuth clients of the caller's tenant (SPEC §4).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tollbooth_storage::clients::{self, Client};
-use tollbooth_storage::{Reach, StorageError, ids, organizations, secrets};
+use tollbooth_storage::{Json, ids, in_transaction, organizations, secrets};
+use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::auth::Principal;
+use crate::crud;
 use crate::error::{ApiError, FieldError};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiJsonOrDefault};
 use crate::pagination::{List, page_request};
 use crate::{Resource, rfc3339, scopes, validate};
 
@@ -25,20 +27,26 @@ const GRANT_TYPES: &[&str] = &[
 pub const DEFAULT_ACCESS_TOKEN_TTL: i64 = 3600;
 pub const MIN_ACCESS_TOKEN_TTL: i64 = 60;
 
-/// A client as the API shows it. `client_secret` appears only in the answer that created it.
-#[derive(Debug, Serialize)]
+/// An OAuth client. `client_secret` appears only in the answers that create or rotate it.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ClientView {
+    #[schema(example = "client")]
     pub object: &'static str,
+    #[schema(example = "client_01JD6Q2Z7V1K8S3J9M4N5P6R7T")]
     pub id: String,
     pub name: String,
     pub organization_id: Option<String>,
+    /// Confidential clients authenticate with a secret; public ones (SPAs, mobile apps) cannot.
     pub confidential: bool,
     pub redirect_uris: Vec<String>,
     pub grant_types: Vec<String>,
+    /// The scopes this client's tokens may carry.
     pub scopes: Vec<String>,
     pub skip_consent: bool,
+    /// Lifetime of its access tokens, in seconds.
     pub access_token_ttl: i32,
     /// The secret's prefix and last four characters.
+    #[schema(example = "cs_…a1b2")]
     pub redacted: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
@@ -46,6 +54,15 @@ pub struct ClientView {
     pub created_at: chrono::NaiveDateTime,
     #[serde(serialize_with = "rfc3339::serialize")]
     pub updated_at: chrono::NaiveDateTime,
+}
+
+impl ClientView {
+    fn with_secret(client: Client, secret: Option<SecretString>) -> Self {
+        ClientView {
+            client_secret: secret.map(|s| s.expose_secret().to_owned()),
+            ..ClientView::from(client)
+        }
+    }
 }
 
 impl From<Client> for ClientView {
@@ -56,9 +73,9 @@ impl From<Client> for ClientView {
             name: client.name,
             organization_id: client.organization_id,
             confidential: client.confidential,
-            redirect_uris: client.redirect_uris,
-            grant_types: client.grant_types,
-            scopes: client.scopes,
+            redirect_uris: client.redirect_uris.0,
+            grant_types: client.grant_types.0,
+            scopes: client.scopes.0,
             skip_consent: client.skip_consent,
             access_token_ttl: client.access_token_ttl,
             redacted: client.secret_redacted,
@@ -69,42 +86,81 @@ impl From<Client> for ClientView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
     name: Option<String>,
+    /// https URIs, or http on a loopback host; matched exactly. Required for authorization_code.
     redirect_uris: Option<Vec<String>>,
+    /// Default: `client_credentials` for confidential clients, `authorization_code` and
+    /// `refresh_token` for public ones.
     grant_types: Option<Vec<String>>,
     scopes: Option<Vec<String>>,
+    /// Default `true`.
     confidential: Option<bool>,
     skip_consent: Option<bool>,
+    /// Seconds, from 60 to `token.max_access_token_ttl`; default 3600.
     access_token_ttl: Option<i64>,
     organization_id: Option<String>,
 }
 
-/// `POST /api/v1/clients`.
-pub async fn create(
-    request: HttpRequest,
-    principal: Principal,
-    resource: web::Data<Resource>,
-    ApiJson(input): ApiJson<CreateClient>,
-) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::CLIENTS_WRITE)?;
-    let mut errors = Vec::new();
-    let confidential = input.confidential.unwrap_or(true);
-    let name = validate::name("name", input.name.as_deref(), &mut errors);
-    let default_grants = if confidential {
-        vec![GRANT_CLIENT_CREDENTIALS.to_owned()]
-    } else {
-        vec![
-            GRANT_AUTHORIZATION_CODE.to_owned(),
-            GRANT_REFRESH_TOKEN.to_owned(),
-        ]
-    };
-    let grant_types = input.grant_types.unwrap_or(default_grants);
-    check_grant_types(&grant_types, confidential, &mut errors);
-    let redirect_uris = input.redirect_uris.unwrap_or_default();
-    for (i, uri) in redirect_uris.iter().enumerate() {
+/// Fields a `PATCH` may change; absent ones stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClient {
+    name: Option<String>,
+    redirect_uris: Option<Vec<String>>,
+    grant_types: Option<Vec<String>>,
+    scopes: Option<Vec<String>>,
+    skip_consent: Option<bool>,
+    access_token_ttl: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    /// How long the old secret keeps working: 0 revokes it at once; default 86400 (24 h).
+    grace_period_seconds: Option<i64>,
+}
+
+/// Checks a client's settings as a whole, as they will be stored.
+fn check_client(client: &Client, max_ttl: i64, errors: &mut Vec<FieldError>) {
+    if client.name.trim().is_empty() || client.name.chars().count() > validate::MAX_NAME_CHARS {
+        errors.push(FieldError::new(
+            "name",
+            "invalid",
+            format!("name has 1 to {} characters.", validate::MAX_NAME_CHARS),
+        ));
+    }
+    let grant_types = &client.grant_types;
+    if grant_types.is_empty() {
+        errors.push(FieldError::new(
+            "grant_types",
+            "required",
+            "Give at least one grant type.",
+        ));
+    }
+    for (i, grant) in grant_types.iter().enumerate() {
+        let field = format!("grant_types[{i}]");
+        if !GRANT_TYPES.contains(&grant.as_str()) {
+            let message = format!("Unknown grant type; use one of {}.", GRANT_TYPES.join(", "));
+            errors.push(FieldError::new(field, "invalid", message));
+        } else if grant == GRANT_CLIENT_CREDENTIALS && !client.confidential {
+            errors.push(FieldError::new(
+                field,
+                "invalid",
+                "Public clients cannot use client_credentials.",
+            ));
+        } else if grant_types[..i].contains(grant) {
+            errors.push(FieldError::new(
+                field,
+                "duplicate",
+                "This grant type is listed twice.",
+            ));
+        }
+    }
+    validate::list_length("redirect_uris", &client.redirect_uris, errors);
+    for (i, uri) in client.redirect_uris.iter().enumerate() {
         if let Err(message) = validate::redirect_uri(uri) {
             errors.push(FieldError::new(
                 format!("redirect_uris[{i}]"),
@@ -113,27 +169,35 @@ pub async fn create(
             ));
         }
     }
-    if grant_types.iter().any(|g| g == GRANT_AUTHORIZATION_CODE) && redirect_uris.is_empty() {
-        errors.push(FieldError::new(
-            "redirect_uris",
-            "required",
-            "The authorization_code grant needs at least one redirect URI.",
-        ));
+    if client.allows_grant(GRANT_AUTHORIZATION_CODE) && client.redirect_uris.is_empty() {
+        let message = "The authorization_code grant needs at least one redirect URI.";
+        errors.push(FieldError::new("redirect_uris", "required", message));
     }
-    let client_scopes = input.scopes.unwrap_or_default();
-    check_client_scopes(&client_scopes, &principal, &mut errors);
-    let ttl = input.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL);
-    if !(MIN_ACCESS_TOKEN_TTL..=resource.max_access_token_ttl).contains(&ttl) {
+    if !(MIN_ACCESS_TOKEN_TTL..=max_ttl).contains(&i64::from(client.access_token_ttl)) {
+        let message =
+            format!("access_token_ttl must be from {MIN_ACCESS_TOKEN_TTL} to {max_ttl} seconds.");
+        errors.push(FieldError::new("access_token_ttl", "out_of_range", message));
+    }
+}
+
+fn ttl_field(ttl: i64, errors: &mut Vec<FieldError>) -> i32 {
+    i32::try_from(ttl).unwrap_or_else(|_| {
         errors.push(FieldError::new(
             "access_token_ttl",
             "out_of_range",
-            format!(
-                "access_token_ttl must be from {MIN_ACCESS_TOKEN_TTL} to {} seconds.",
-                resource.max_access_token_ttl
-            ),
+            "access_token_ttl is too large.",
         ));
-    }
-    let organization_id = match (&reach.organization_id, input.organization_id) {
+        0
+    })
+}
+
+/// The organization a new object of an organization-confined caller belongs to: its own.
+pub fn owning_organization(
+    reach: &tollbooth_storage::Reach,
+    asked: Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    match (&reach.organization_id, asked) {
         (Some(own), Some(asked)) if *own != asked => {
             errors.push(FieldError::new(
                 "organization_id",
@@ -144,18 +208,54 @@ pub async fn create(
         }
         (Some(own), _) => Some(own.clone()),
         (None, asked) => asked,
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
     }
+}
 
+/// Refuses an `organization_id` that is not an organization of the tenant (inside the
+/// transaction that stores the object, so the check cannot go stale).
+pub fn check_organization_exists(
+    conn: &mut tollbooth_storage::DbConnection,
+    tenant_id: &str,
+    organization_id: Option<&str>,
+) -> Result<(), ApiError> {
+    match organization_id {
+        Some(org) if !organizations::exists_in_tenant(conn, tenant_id, org)? => {
+            Err(ApiError::validation(vec![FieldError::new(
+                "organization_id",
+                "not_found",
+                "No such organization.",
+            )]))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = CreateClient,
+    responses((status = 201, description = "The client, with `client_secret` if confidential", body = ClientView)))]
+pub async fn create(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    ApiJson(input): ApiJson<CreateClient>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::CLIENTS_WRITE)?;
+    let mut errors = Vec::new();
+    let confidential = input.confidential.unwrap_or(true);
+    let default_grants: &[&str] = if confidential {
+        &[GRANT_CLIENT_CREDENTIALS]
+    } else {
+        &[GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN]
+    };
+    let scopes = input.scopes.unwrap_or_default();
+    validate::grantable_scopes(&scopes, &[], &principal, &mut errors);
+    let organization_id = owning_organization(&reach, input.organization_id, &mut errors);
     let secret = confidential.then(secrets::generate_client_secret);
     let now = tollbooth_storage::now();
     let client = Client {
         id: ids::new_id(ids::CLIENT),
         tenant_id: reach.tenant_id.clone(),
         organization_id,
-        name,
+        name: input.name.unwrap_or_default().trim().to_owned(),
         confidential,
         secret_hash: secret
             .as_ref()
@@ -163,136 +263,58 @@ pub async fn create(
         secret_redacted: secret.as_ref().map(secrets::redact),
         previous_secret_hash: None,
         previous_secret_expires_at: None,
-        redirect_uris,
-        grant_types,
-        scopes: client_scopes,
+        redirect_uris: Json(input.redirect_uris.unwrap_or_default()),
+        grant_types: Json(
+            input
+                .grant_types
+                .unwrap_or_else(|| default_grants.iter().map(|g| g.to_string()).collect()),
+        ),
+        scopes: Json(scopes),
         skip_consent: input.skip_consent.unwrap_or(false),
-        access_token_ttl: i32::try_from(ttl).map_err(ApiError::internal)?,
+        access_token_ttl: ttl_field(
+            input.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL),
+            &mut errors,
+        ),
         created_at: now,
         updated_at: now,
     };
+    check_client(&client, resource.max_access_token_ttl, &mut errors);
+    validate::finish(errors)?;
+
     let actor = Actor::of(&principal, &request);
     let stored = client.clone();
-    let organization_missing = resource
+    resource
         .db
         .run(move |conn| {
-            tollbooth_storage::in_transaction(conn, |conn| {
-                if let Some(org) = &stored.organization_id
-                    && !organizations::exists_in_tenant(conn, &stored.tenant_id, org)?
-                {
-                    return Ok(true);
-                }
+            in_transaction(conn, |conn| {
+                check_organization_exists(
+                    conn,
+                    &stored.tenant_id,
+                    stored.organization_id.as_deref(),
+                )?;
                 clients::insert(conn, &stored)?;
                 actor.record(conn, "client.created", &stored.id)?;
-                Ok::<_, StorageError>(false)
+                Ok::<_, ApiError>(())
             })
         })
         .await?;
-    if organization_missing {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "organization_id",
-            "not_found",
-            "No such organization.",
-        )]));
-    }
-    let mut view = ClientView::from(client);
-    view.client_secret = secret.map(|s| s.expose_secret().to_owned());
-    Ok(HttpResponse::Created().json(view))
+    Ok(HttpResponse::Created().json(ClientView::with_secret(client, secret)))
 }
 
-fn check_grant_types(grant_types: &[String], confidential: bool, errors: &mut Vec<FieldError>) {
-    if grant_types.is_empty() {
-        errors.push(FieldError::new(
-            "grant_types",
-            "required",
-            "Give at least one grant type.",
-        ));
-    }
-    for (i, grant) in grant_types.iter().enumerate() {
-        if !GRANT_TYPES.contains(&grant.as_str()) {
-            errors.push(FieldError::new(
-                format!("grant_types[{i}]"),
-                "invalid",
-                format!("Unknown grant type; use one of {}.", GRANT_TYPES.join(", ")),
-            ));
-        } else if grant == GRANT_CLIENT_CREDENTIALS && !confidential {
-            errors.push(FieldError::new(
-                format!("grant_types[{i}]"),
-                "invalid",
-                "Public clients cannot use client_credentials.",
-            ));
-        } else if grant_types[..i].contains(grant) {
-            errors.push(FieldError::new(
-                format!("grant_types[{i}]"),
-                "duplicate",
-                "This grant type is listed twice.",
-            ));
-        }
-    }
-}
-
-/// A client's scopes are RFC 6749 §3.3 scope tokens. Management scopes let its tokens act on
-/// this API, so a caller can grant only management scopes it holds itself.
-fn check_client_scopes(
-    client_scopes: &[String],
-    principal: &Principal,
-    errors: &mut Vec<FieldError>,
-) {
-    for (i, scope) in client_scopes.iter().enumerate() {
-        let field = format!("scopes[{i}]");
-        if let Err(message) = validate::scope_token(scope) {
-            errors.push(FieldError::new(field, "invalid", message));
-        } else if (scopes::MANAGEMENT_SCOPES.contains(&scope.as_str()) || scope == scopes::OPERATOR)
-            && !principal.has_scope(scope)
-        {
-            errors.push(FieldError::new(
-                field,
-                "forbidden",
-                format!("You cannot grant `{scope}`, which you do not hold."),
-            ));
-        } else if client_scopes[..i].contains(scope) {
-            errors.push(FieldError::new(
-                field,
-                "duplicate",
-                "This scope is listed twice.",
-            ));
-        }
-    }
-}
-
-fn client_id_in_reach(id: &str) -> Result<String, ApiError> {
-    // A malformed id cannot exist: answer as for any other unknown id.
-    if ids::is_valid(ids::CLIENT, id) {
-        Ok(id.to_owned())
-    } else {
-        Err(ApiError::not_found("client"))
-    }
-}
-
-async fn load(resource: &Resource, reach: Reach, id: String) -> Result<Client, ApiError> {
-    resource
-        .db
-        .run(move |conn| clients::get(conn, &reach, &id))
-        .await
-        .map_err(|err| match err {
-            StorageError::NotFound => ApiError::not_found("client"),
-            other => other.into(),
-        })
-}
-
-/// `GET /api/v1/clients/{id}`.
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path, description = "Client id")),
+    responses((status = 200, description = "The client", body = ClientView)))]
 pub async fn get(
     principal: Principal,
     resource: web::Data<Resource>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let reach = principal.reach_with(scopes::CLIENTS_READ)?;
-    let id = client_id_in_reach(&id)?;
-    let client = load(&resource, reach, id).await?;
+    let client: Client = crud::fetch(&resource, reach, &id).await?;
     Ok(HttpResponse::Ok().json(ClientView::from(client)))
 }
 
-/// `GET /api/v1/clients`.
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(crate::pagination::ListParams),
+    responses((status = 200, description = "A page of clients", body = List<ClientView>)))]
 pub async fn list(
     request: HttpRequest,
     principal: Principal,
@@ -303,6 +325,127 @@ pub async fn list(
     let page = resource
         .db
         .run(move |conn| clients::list(conn, &reach, &page))
-        .await?;
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(List::from(page.map(ClientView::from))))
+}
+
+#[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", request_body = UpdateClient,
+    params(("id" = String, Path, description = "Client id")),
+    responses((status = 200, description = "The updated client", body = ClientView)))]
+pub async fn update(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+    ApiJson(input): ApiJson<UpdateClient>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::CLIENTS_WRITE)?;
+    let max_ttl = resource.max_access_token_ttl;
+    let actor = Actor::of(&principal, &request);
+    let client = crud::modify(
+        &resource,
+        reach,
+        &id,
+        actor,
+        "client.updated",
+        move |client: &mut Client| {
+            let mut errors = Vec::new();
+            if let Some(scopes) = &input.scopes {
+                validate::grantable_scopes(scopes, &client.scopes, &principal, &mut errors);
+                client.scopes = Json(scopes.clone());
+            }
+            if let Some(name) = &input.name {
+                client.name = name.trim().to_owned();
+            }
+            if let Some(uris) = &input.redirect_uris {
+                client.redirect_uris = Json(uris.clone());
+            }
+            if let Some(grants) = &input.grant_types {
+                client.grant_types = Json(grants.clone());
+            }
+            if let Some(skip) = input.skip_consent {
+                client.skip_consent = skip;
+            }
+            if let Some(ttl) = input.access_token_ttl {
+                client.access_token_ttl = ttl_field(ttl, &mut errors);
+            }
+            check_client(client, max_ttl, &mut errors);
+            validate::finish(errors)
+        },
+    )
+    .await?;
+    resource.oauth.clients.invalidate(&client.id);
+    Ok(HttpResponse::Ok().json(ClientView::from(client)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path, description = "Client id")),
+    responses((status = 204, description = "Deleted; the client stops authenticating at once")))]
+pub async fn delete(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::CLIENTS_WRITE)?;
+    let client: Client =
+        crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
+    resource.oauth.clients.invalidate(&client.id);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, path = "/api/v1/clients/{id}/secret", tag = "clients", request_body = RotateSecret,
+    params(("id" = String, Path, description = "Client id")),
+    responses((status = 200, description = "The client with its new `client_secret`", body = ClientView)))]
+pub async fn rotate_secret(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+    ApiJsonOrDefault(input): ApiJsonOrDefault<RotateSecret>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::CLIENTS_WRITE)?;
+    let mut errors = Vec::new();
+    let grace = validate::grace_period(input.grace_period_seconds, &mut errors);
+    validate::finish(errors)?;
+    let secret = secrets::generate_client_secret();
+    let (hash, redacted) = (
+        resource.hasher.hash(secret.expose_secret()),
+        secrets::redact(&secret),
+    );
+    let actor = Actor::of(&principal, &request);
+    let client = crud::modify(
+        &resource,
+        reach,
+        &id,
+        actor,
+        "client.secret_rotated",
+        move |client: &mut Client| {
+            if !client.confidential {
+                let message = "Public clients have no secret to rotate.";
+                return Err(ApiError::validation(vec![FieldError::new(
+                    "confidential",
+                    "invalid",
+                    message,
+                )]));
+            }
+            let now = tollbooth_storage::now();
+            (
+                client.previous_secret_hash,
+                client.previous_secret_expires_at,
+            ) = match grace {
+                0 => (None, None),
+                _ => (
+                    client.secret_hash.take(),
+                    Some(now + chrono::Duration::seconds(grace)),
+                ),
+            };
+            client.secret_hash = Some(hash.clone());
+            client.secret_redacted = Some(redacted.clone());
+            Ok(())
+        },
+    )
+    .await?;
+    resource.oauth.clients.invalidate(&client.id);
+    Ok(HttpResponse::Ok().json(ClientView::with_secret(client, Some(secret))))
 }

@@ -44,7 +44,7 @@ impl ApiErrorKind {
 }
 
 /// One invalid field of a 422 answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub code: String,
@@ -147,10 +147,14 @@ impl From<StorageError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// Every non-2xx answer of `/api/v1` (SPEC §4).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    #[schema(example = "not_found")]
     error: &'static str,
+    #[schema(example = "No such client.")]
     message: &'a str,
+    /// Only on 422: every invalid field.
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     errors: &'a [FieldError],
 }

@@ -69,6 +69,29 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
+/// An optional JSON body: no body at all gives `T::default()`; a body must be valid like
+/// [`ApiJson`]'s.
+pub struct ApiJsonOrDefault<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for ApiJsonOrDefault<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let empty = request.headers().get(header::CONTENT_TYPE).is_none()
+            && request
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|v| v.trim() == "0");
+        if empty {
+            return Box::pin(async { Ok(ApiJsonOrDefault(T::default())) });
+        }
+        let body = ApiJson::<T>::from_request(request, payload);
+        Box::pin(async move { body.await.map(|ApiJson(value)| ApiJsonOrDefault(value)) })
+    }
+}
+
 /// The query string as name/value pairs, refusing a repeated name.
 pub fn query_pairs(request: &HttpRequest) -> Result<Vec<(String, String)>, ApiError> {
     let mut pairs: Vec<(String, String)> = Vec::new();

@@ -71,15 +71,33 @@ pub fn page_request(request: &HttpRequest, id_prefix: &str) -> Result<PageReques
     }
 }
 
-#[derive(Debug, Serialize)]
+/// The list query every list accepts (SPEC §4), for the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
+    /// 1 to 100; default 10.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// `asc` or `desc` by creation; default `desc`.
+    #[param(pattern = "^(asc|desc)$")]
+    order: Option<String>,
+    /// An object id: the page after it.
+    after: Option<String>,
+    /// An object id: the page before it.
+    before: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ListMetadata {
     pub before: Option<String>,
     pub after: Option<String>,
 }
 
 /// `{"data": [...], "list_metadata": {"before", "after"}}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct List<T> {
+    #[schema(example = "list")]
     pub object: &'static str,
     pub data: Vec<T>,
     pub list_metadata: ListMetadata,

@@ -10,3 +10,10 @@ pub fn format(at: &NaiveDateTime) -> String {
 pub fn serialize<S: Serializer>(at: &NaiveDateTime, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&format(at))
 }
+
+pub fn option<S: Serializer>(at: &Option<NaiveDateTime>, serializer: S) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => serializer.serialize_str(&format(at)),
+        None => serializer.serialize_none(),
+    }
+}

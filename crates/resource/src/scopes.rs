@@ -5,8 +5,15 @@ pub use tollbooth_oauth::discovery::MANAGEMENT_SCOPES;
 
 pub const ADMIN: &str = "admin";
 pub const OPERATOR: &str = "operator";
+pub const ORGANIZATIONS_READ: &str = "organizations:read";
+pub const ORGANIZATIONS_WRITE: &str = "organizations:write";
+pub const USERS_READ: &str = "users:read";
+pub const USERS_WRITE: &str = "users:write";
 pub const CLIENTS_READ: &str = "clients:read";
 pub const CLIENTS_WRITE: &str = "clients:write";
+pub const API_KEYS_READ: &str = "api_keys:read";
+pub const API_KEYS_WRITE: &str = "api_keys:write";
+pub const AUDIT_LOGS_READ: &str = "audit_logs:read";
 
 /// Whether holding `held` grants `needed`.
 pub fn grants(held: &[String], needed: &str) -> bool {

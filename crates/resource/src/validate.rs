@@ -78,3 +78,134 @@ mod tests {
         assert!(scope_token("").is_err());
     }
 }
+
+pub const MAX_LIST_ITEMS: usize = 100;
+pub const MAX_GRACE_PERIOD_SECONDS: i64 = 30 * 86_400;
+pub const DEFAULT_GRACE_PERIOD_SECONDS: i64 = 86_400;
+
+/// A list of at most `MAX_LIST_ITEMS` entries.
+pub fn list_length(field: &str, items: &[impl Sized], errors: &mut Vec<FieldError>) {
+    if items.len() > MAX_LIST_ITEMS {
+        errors.push(FieldError::new(
+            field,
+            "too_long",
+            format!("{field} has at most {MAX_LIST_ITEMS} entries."),
+        ));
+    }
+}
+
+/// An email address as users type it: trimmed and lower-cased, one `@`, a dotted domain.
+pub fn email(value: Option<&str>, errors: &mut Vec<FieldError>) -> String {
+    let email = value.unwrap_or_default().trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain_name(domain).is_ok()
+                && domain.contains('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if email.is_empty() {
+        errors.push(FieldError::new("email", "required", "email is required."));
+    } else if !valid {
+        errors.push(FieldError::new(
+            "email",
+            "invalid",
+            "email is not an email address.",
+        ));
+    }
+    email
+}
+
+/// A DNS name (RFC 1123 labels), lower case.
+pub fn domain_name(domain: &str) -> Result<(), &'static str> {
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    if domain.len() > 253 || !domain.split('.').all(label_ok) {
+        return Err("Not a lower-case DNS name.");
+    }
+    Ok(())
+}
+
+pub fn password(value: &str, errors: &mut Vec<FieldError>) {
+    let chars = value.chars().count();
+    if !(tollbooth_storage::passwords::MIN_CHARS..=tollbooth_storage::passwords::MAX_CHARS)
+        .contains(&chars)
+    {
+        errors.push(FieldError::new(
+            "password",
+            "length",
+            format!(
+                "password has {} to {} characters.",
+                tollbooth_storage::passwords::MIN_CHARS,
+                tollbooth_storage::passwords::MAX_CHARS
+            ),
+        ));
+    }
+}
+
+/// `grace_period_seconds` of a rotation: 0 (revoke at once) to 30 days, default 24 h.
+pub fn grace_period(value: Option<i64>, errors: &mut Vec<FieldError>) -> i64 {
+    let seconds = value.unwrap_or(DEFAULT_GRACE_PERIOD_SECONDS);
+    if !(0..=MAX_GRACE_PERIOD_SECONDS).contains(&seconds) {
+        errors.push(FieldError::new(
+            "grace_period_seconds",
+            "out_of_range",
+            format!("grace_period_seconds is from 0 to {MAX_GRACE_PERIOD_SECONDS}."),
+        ));
+    }
+    seconds
+}
+
+/// Scopes a caller gives to a client or key: scope tokens, no repeats, and management scopes
+/// only if the caller holds them (`already` lists scopes the object had, which stay allowed).
+/// Nobody grants `operator`; an operator grants any tenant scope.
+pub fn grantable_scopes(
+    scopes: &[String],
+    already: &[String],
+    principal: &crate::auth::Principal,
+    errors: &mut Vec<FieldError>,
+) {
+    let is_operator = principal.has_scope(crate::scopes::OPERATOR);
+    list_length("scopes", scopes, errors);
+    for (i, scope) in scopes.iter().enumerate() {
+        let field = format!("scopes[{i}]");
+        let is_management = crate::scopes::MANAGEMENT_SCOPES.contains(&scope.as_str())
+            || scope == crate::scopes::OPERATOR;
+        if let Err(message) = scope_token(scope) {
+            errors.push(FieldError::new(field, "invalid", message));
+        } else if scope == crate::scopes::OPERATOR
+            || (is_management
+                && !already.contains(scope)
+                && !is_operator
+                && !principal.has_scope(scope))
+        {
+            errors.push(FieldError::new(
+                field,
+                "forbidden",
+                format!("You cannot grant `{scope}`, which you do not hold."),
+            ));
+        } else if scopes[..i].contains(scope) {
+            errors.push(FieldError::new(
+                field,
+                "duplicate",
+                "This scope is listed twice.",
+            ));
+        }
+    }
+}
+
+/// Fails with 422 when any field error was collected.
+pub fn finish(errors: Vec<FieldError>) -> Result<(), crate::error::ApiError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::error::ApiError::validation(errors))
+    }
+}

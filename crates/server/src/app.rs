@@ -86,6 +86,11 @@ impl Application {
             api_keys: ApiKeyCache::default(),
             oauth: oauth.clone(),
             max_access_token_ttl: settings.max_access_token_ttl,
+            plans: crate::settings::PLANS
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            plan_default: settings.plan_default.clone(),
         });
 
         let listener = TcpListener::bind(settings.listen).map_err(|source| StartError::Listen {

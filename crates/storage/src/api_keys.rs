@@ -1,29 +1,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::pagination::{Page, PageRequest};
 use crate::schema::api_keys;
-use crate::{DbConnection, StorageError};
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = api_keys)]
-struct ApiKeyRow {
-    id: String,
-    tenant_id: Option<String>,
-    organization_id: Option<String>,
-    name: String,
-    key_hash: String,
-    redacted: String,
-    previous_key_hash: Option<String>,
-    previous_key_expires_at: Option<NaiveDateTime>,
-    scopes: String,
-    environment: String,
-    expires_at: Option<NaiveDateTime>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
+use crate::{DbConnection, Json, Reach, StorageError};
 
 /// An API key. `tenant_id` is `None` for operator keys, which manage tenants.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = api_keys, treat_none_as_null = true)]
 pub struct ApiKey {
     pub id: String,
     pub tenant_id: Option<String>,
@@ -33,7 +17,8 @@ pub struct ApiKey {
     pub redacted: String,
     pub previous_key_hash: Option<String>,
     pub previous_key_expires_at: Option<NaiveDateTime>,
-    pub scopes: Vec<String>,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub scopes: Json<Vec<String>>,
     pub environment: String,
     pub expires_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
@@ -51,69 +36,50 @@ impl ApiKey {
             || (self.previous_key_hash.as_deref() == Some(hash)
                 && self.previous_key_expires_at.is_some_and(|at| at > now))
     }
-
-    fn to_row(&self) -> Result<ApiKeyRow, StorageError> {
-        Ok(ApiKeyRow {
-            id: self.id.clone(),
-            tenant_id: self.tenant_id.clone(),
-            organization_id: self.organization_id.clone(),
-            name: self.name.clone(),
-            key_hash: self.key_hash.clone(),
-            redacted: self.redacted.clone(),
-            previous_key_hash: self.previous_key_hash.clone(),
-            previous_key_expires_at: self.previous_key_expires_at,
-            scopes: serde_json::to_string(&self.scopes)?,
-            environment: self.environment.clone(),
-            expires_at: self.expires_at,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        })
-    }
-}
-
-impl TryFrom<ApiKeyRow> for ApiKey {
-    type Error = StorageError;
-
-    fn try_from(row: ApiKeyRow) -> Result<Self, StorageError> {
-        Ok(ApiKey {
-            scopes: serde_json::from_str(&row.scopes)?,
-            id: row.id,
-            tenant_id: row.tenant_id,
-            organization_id: row.organization_id,
-            name: row.name,
-            key_hash: row.key_hash,
-            redacted: row.redacted,
-            previous_key_hash: row.previous_key_hash,
-            previous_key_expires_at: row.previous_key_expires_at,
-            environment: row.environment,
-            expires_at: row.expires_at,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        })
-    }
 }
 
 pub fn insert(conn: &mut DbConnection, key: &ApiKey) -> Result<(), StorageError> {
     diesel::insert_into(api_keys::table)
-        .values(key.to_row()?)
+        .values(key.clone())
         .execute(conn)
         .map_err(StorageError::from_insert)?;
+    Ok(())
+}
+
+/// Stores every field of `key` if the row is still as it was read (its `updated_at` is
+/// `read_at`); `false` means another writer came first and the caller should re-read.
+pub fn update(
+    conn: &mut DbConnection,
+    key: &ApiKey,
+    read_at: NaiveDateTime,
+) -> Result<bool, StorageError> {
+    let changed = diesel::update(
+        api_keys::table
+            .find(&key.id)
+            .filter(api_keys::updated_at.eq(read_at)),
+    )
+    .set(key.clone())
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError> {
+    diesel::delete(api_keys::table.find(id)).execute(conn)?;
     Ok(())
 }
 
 /// The key whose current or previous secret has this keyed hash (one indexed lookup).
 /// Whether it still authenticates is [`ApiKey::authenticates`]'s call.
 pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<ApiKey>, StorageError> {
-    let row = api_keys::table
+    Ok(api_keys::table
         .filter(
             api_keys::key_hash
                 .eq(hash)
                 .or(api_keys::previous_key_hash.eq(hash)),
         )
-        .select(ApiKeyRow::as_select())
+        .select(ApiKey::as_select())
         .first(conn)
-        .optional()?;
-    row.map(ApiKey::try_from).transpose()
+        .optional()?)
 }
 
 /// Whether any operator key exists: an empty deployment has none.
@@ -123,6 +89,26 @@ pub fn operator_key_exists(conn: &mut DbConnection) -> Result<bool, StorageError
         .count()
         .get_result(conn)?;
     Ok(count > 0)
+}
+
+/// The key `id` if the caller can reach it.
+pub fn get(conn: &mut DbConnection, reach: &Reach, id: &str) -> Result<ApiKey, StorageError> {
+    crate::within_reach!(api_keys, api_keys::organization_id, reach)
+        .filter(api_keys::id.eq(id.to_owned()))
+        .select(ApiKey::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StorageError::NotFound)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    reach: &Reach,
+    page: &PageRequest,
+) -> Result<Page<ApiKey>, StorageError> {
+    let query = crate::within_reach!(api_keys, api_keys::organization_id, reach)
+        .select(ApiKey::as_select());
+    crate::keyset_page!(conn, query, api_keys::id, page, ApiKey)
 }
 
 /// What a new key is for; the secret is generated by [`new_key`].
@@ -152,7 +138,7 @@ pub fn new_key(
         redacted: crate::secrets::redact(&secret),
         previous_key_hash: None,
         previous_key_expires_at: None,
-        scopes: new.scopes,
+        scopes: Json(new.scopes),
         environment: new.environment.to_owned(),
         expires_at: new.expires_at,
         created_at: now,

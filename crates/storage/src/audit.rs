@@ -1,12 +1,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
+use crate::pagination::{Page, PageRequest};
 use crate::schema::audit_events;
-use crate::{DbConnection, StorageError};
+use crate::{DbConnection, Json, StorageError};
 
 /// Who did what to which object, when, from where (SPEC §1).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events)]
 pub struct AuditEvent {
     pub id: String,
@@ -17,25 +17,27 @@ pub struct AuditEvent {
     pub action: String,
     pub target_id: Option<String>,
     pub ip: Option<String>,
-    /// JSON object with details; never holds a secret.
-    pub metadata: String,
+    /// Details; never holds a secret.
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub metadata: Json<serde_json::Map<String, serde_json::Value>>,
     pub created_at: NaiveDateTime,
 }
 
 pub fn record(conn: &mut DbConnection, event: &AuditEvent) -> Result<(), StorageError> {
     diesel::insert_into(audit_events::table)
-        .values(event)
+        .values(event.clone())
         .execute(conn)?;
     Ok(())
 }
 
-pub fn list_for_tenant(
+pub fn list(
     conn: &mut DbConnection,
     tenant_id: &str,
-) -> Result<Vec<AuditEvent>, StorageError> {
-    Ok(audit_events::table
-        .filter(audit_events::tenant_id.eq(tenant_id))
-        .order(audit_events::id.desc())
+    page: &PageRequest,
+) -> Result<Page<AuditEvent>, StorageError> {
+    let query = audit_events::table
+        .filter(audit_events::tenant_id.eq(tenant_id.to_owned()))
         .select(AuditEvent::as_select())
-        .load(conn)?)
+        .into_boxed();
+    crate::keyset_page!(conn, query, audit_events::id, page, AuditEvent)
 }

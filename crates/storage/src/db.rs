@@ -133,10 +133,12 @@ impl Database {
     }
 
     /// Runs `work` with a pooled connection on the blocking thread pool.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, StorageError>
+    /// The error type is the caller's, so work that also validates can fail with its own errors.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, StorageError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {

@@ -11,16 +11,21 @@ pub mod clients;
 mod db;
 mod error;
 pub mod ids;
+mod json;
 pub mod organizations;
 pub mod pagination;
+pub mod passwords;
+mod reach;
 pub mod schema;
 pub mod secrets;
 pub mod server_secrets;
 pub mod signing_keys;
 pub mod tenants;
+pub mod users;
 
 pub use db::{Backend, Database, DatabaseConfig, DbConnection};
 pub use error::StorageError;
+pub use json::Json;
 
 /// The current time as stored: naive UTC, truncated to microseconds so that a value
 /// read back from either database compares equal to the one written.
@@ -38,11 +43,25 @@ pub struct Reach {
     pub organization_id: Option<String>,
 }
 
-/// Runs `work` in one database transaction: all of it is stored, or none.
-pub fn in_transaction<T>(
+/// Runs `work` in one database transaction: all of it is stored, or none (an error from
+/// `work` rolls back).
+pub fn in_transaction<T, E: From<StorageError>>(
     conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> Result<T, StorageError>,
-) -> Result<T, StorageError> {
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
     use diesel::Connection;
-    conn.transaction(work)
+    enum Failure<E> {
+        Work(E),
+        Database(diesel::result::Error),
+    }
+    impl<E> From<diesel::result::Error> for Failure<E> {
+        fn from(err: diesel::result::Error) -> Self {
+            Failure::Database(err)
+        }
+    }
+    conn.transaction(|conn| work(conn).map_err(Failure::Work))
+        .map_err(|failure| match failure {
+            Failure::Work(err) => err,
+            Failure::Database(err) => E::from(StorageError::Query(err)),
+        })
 }

@@ -218,36 +218,27 @@ impl TestApp {
         body["access_token"].as_str().unwrap().to_owned()
     }
 
-    /// A second tenant with an admin key, made directly in storage (its API is a later issue).
+    /// `POST /api/v1/tenants` with the operator key: the new tenant's id and admin key.
+    pub async fn create_tenant(&self, name: &str) -> (String, String) {
+        let response = self
+            .http
+            .post(self.url("/api/v1/tenants"))
+            .bearer_auth(&self.operator_key)
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let tenant: Value = response.json().await.unwrap();
+        (
+            tenant["id"].as_str().unwrap().to_owned(),
+            tenant["api_key"]["key"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// A second tenant's admin key.
     pub async fn other_tenant_key(&self) -> String {
-        let (db, hasher) = (self.db.clone(), self.hasher.clone());
-        db.run(move |conn| {
-            let now = tollbooth_storage::now();
-            let tenant = tollbooth_storage::tenants::Tenant {
-                id: tollbooth_storage::ids::new_id(tollbooth_storage::ids::TENANT),
-                name: "Other".into(),
-                plan: "free".into(),
-                environment: "live".into(),
-                created_at: now,
-                updated_at: now,
-            };
-            tollbooth_storage::tenants::insert(conn, &tenant)?;
-            let (key, secret) = tollbooth_storage::api_keys::new_key(
-                &hasher,
-                tollbooth_storage::api_keys::NewApiKey {
-                    tenant_id: Some(&tenant.id),
-                    organization_id: None,
-                    name: "Other admin",
-                    scopes: vec!["admin".into()],
-                    environment: "live",
-                    expires_at: None,
-                },
-            );
-            tollbooth_storage::api_keys::insert(conn, &key)?;
-            Ok(secret.expose_secret().to_owned())
-        })
-        .await
-        .unwrap()
+        self.create_tenant("Other").await.1
     }
 }
 

@@ -1,0 +1,287 @@
+//! `/api/v1/api_keys` (SPEC §4): keys of the caller's tenant. The secret is shown only by
+//! create and rotate; an operator key may create keys for any tenant with `tenant_id`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use tollbooth_storage::api_keys::{self, ApiKey, NewApiKey};
+use tollbooth_storage::{StorageError, ids, in_transaction, secrets, tenants};
+use utoipa::ToSchema;
+
+use crate::audit::Actor;
+use crate::auth::Principal;
+use crate::clients::{check_organization_exists, owning_organization};
+use crate::crud;
+use crate::error::{ApiError, FieldError};
+use crate::extract::{ApiJson, ApiJsonOrDefault};
+use crate::pagination::{List, page_request};
+use crate::{Resource, rfc3339, scopes, validate};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    #[schema(example = "api_key")]
+    pub object: &'static str,
+    #[schema(example = "key_01JD6Q2Z7V1K8S3J9M4N5P6R7T")]
+    pub id: String,
+    pub name: String,
+    pub tenant_id: Option<String>,
+    pub organization_id: Option<String>,
+    pub scopes: Vec<String>,
+    /// `live` or `test`, as the key's prefix says.
+    pub environment: String,
+    #[schema(example = "sk_live_…a1b2")]
+    pub redacted: String,
+    /// The secret: only in the answers of create and rotate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(serialize_with = "rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<chrono::NaiveDateTime>,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    pub created_at: chrono::NaiveDateTime,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl ApiKeyView {
+    pub fn with_secret(key: ApiKey, secret: Option<&SecretString>) -> Self {
+        ApiKeyView {
+            object: "api_key",
+            key: secret.map(|s| s.expose_secret().to_owned()),
+            id: key.id,
+            name: key.name,
+            tenant_id: key.tenant_id,
+            organization_id: key.organization_id,
+            scopes: key.scopes.0,
+            environment: key.environment,
+            redacted: key.redacted,
+            expires_at: key.expires_at,
+            created_at: key.created_at,
+            updated_at: key.updated_at,
+        }
+    }
+}
+
+impl From<ApiKey> for ApiKeyView {
+    fn from(key: ApiKey) -> Self {
+        ApiKeyView::with_secret(key, None)
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    name: Option<String>,
+    /// At least one; management scopes only those the caller holds.
+    scopes: Option<Vec<String>>,
+    organization_id: Option<String>,
+    /// RFC 3339; after it the key stops authenticating.
+    expires_at: Option<String>,
+    /// Operator keys only: the tenant the key is for.
+    tenant_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateApiKey {
+    /// How long the old secret keeps working: 0 revokes it at once; default 86400 (24 h).
+    grace_period_seconds: Option<i64>,
+}
+
+fn expiry(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDateTime> {
+    let value = value?;
+    match chrono::DateTime::parse_from_rfc3339(value) {
+        Ok(at) if at.naive_utc() > tollbooth_storage::now() => Some(at.naive_utc()),
+        Ok(_) => {
+            errors.push(FieldError::new(
+                "expires_at",
+                "in_the_past",
+                "expires_at must be in the future.",
+            ));
+            None
+        }
+        Err(_) => {
+            errors.push(FieldError::new(
+                "expires_at",
+                "invalid",
+                "expires_at must be an RFC 3339 timestamp.",
+            ));
+            None
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/api_keys", tag = "api_keys", request_body = CreateApiKey,
+    responses((status = 201, description = "The key, with its secret in `key` (shown only now)", body = ApiKeyView)))]
+pub async fn create(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    ApiJson(input): ApiJson<CreateApiKey>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = Vec::new();
+    let operator = principal.has_scope(scopes::OPERATOR);
+    let (tenant_id, organization_id) = if operator {
+        let Some(tenant_id) = input.tenant_id.clone() else {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "tenant_id",
+                "required",
+                "Operator keys must name the tenant.",
+            )]));
+        };
+        (tenant_id, input.organization_id.clone())
+    } else {
+        let reach = principal.reach_with(scopes::API_KEYS_WRITE)?;
+        if input
+            .tenant_id
+            .as_ref()
+            .is_some_and(|asked| *asked != reach.tenant_id)
+        {
+            errors.push(FieldError::new("tenant_id", "not_found", "No such tenant."));
+        }
+        let organization_id =
+            owning_organization(&reach, input.organization_id.clone(), &mut errors);
+        (reach.tenant_id, organization_id)
+    };
+    let name = validate::name("name", input.name.as_deref(), &mut errors);
+    let key_scopes = input.scopes.unwrap_or_default();
+    if key_scopes.is_empty() {
+        errors.push(FieldError::new(
+            "scopes",
+            "required",
+            "Give the key at least one scope.",
+        ));
+    }
+    validate::grantable_scopes(&key_scopes, &[], &principal, &mut errors);
+    let expires_at = expiry(input.expires_at.as_deref(), &mut errors);
+    validate::finish(errors)?;
+
+    let actor = Actor::of(&principal, &request).on_tenant(&tenant_id);
+    let hasher = resource.hasher.clone();
+    let (key, secret) = resource
+        .db
+        .run(move |conn| {
+            in_transaction(conn, |conn| {
+                let tenant = tenants::get(conn, &tenant_id).map_err(|err| match err {
+                    StorageError::NotFound => ApiError::validation(vec![FieldError::new(
+                        "tenant_id",
+                        "not_found",
+                        "No such tenant.",
+                    )]),
+                    other => other.into(),
+                })?;
+                check_organization_exists(conn, &tenant.id, organization_id.as_deref())?;
+                let (key, secret) = api_keys::new_key(
+                    &hasher,
+                    NewApiKey {
+                        tenant_id: Some(&tenant.id),
+                        organization_id: organization_id.as_deref(),
+                        name: &name,
+                        scopes: key_scopes,
+                        environment: &tenant.environment,
+                        expires_at,
+                    },
+                );
+                api_keys::insert(conn, &key)?;
+                actor.record(conn, "api_key.created", &key.id)?;
+                Ok::<_, ApiError>((key, secret))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(ApiKeyView::with_secret(key, Some(&secret))))
+}
+
+#[utoipa::path(get, path = "/api/v1/api_keys/{id}", tag = "api_keys", params(("id" = String, Path, description = "API key id")),
+    responses((status = 200, description = "The key, redacted", body = ApiKeyView)))]
+pub async fn get(
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::API_KEYS_READ)?;
+    let key: ApiKey = crud::fetch(&resource, reach, &id).await?;
+    Ok(HttpResponse::Ok().json(ApiKeyView::from(key)))
+}
+
+#[utoipa::path(get, path = "/api/v1/api_keys", tag = "api_keys", params(crate::pagination::ListParams),
+    responses((status = 200, description = "A page of keys, redacted", body = List<ApiKeyView>)))]
+pub async fn list(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::API_KEYS_READ)?;
+    let page = page_request(&request, ids::API_KEY)?;
+    let page = resource
+        .db
+        .run(move |conn| api_keys::list(conn, &reach, &page))
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(List::from(page.map(ApiKeyView::from))))
+}
+
+#[utoipa::path(delete, path = "/api/v1/api_keys/{id}", tag = "api_keys", params(("id" = String, Path, description = "API key id")),
+    responses((status = 204, description = "Deleted; the key stops authenticating at once")))]
+pub async fn delete(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::API_KEYS_WRITE)?;
+    let key: ApiKey = crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
+    resource
+        .api_keys
+        .invalidate_where(move |cached| cached.id == key.id);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, path = "/api/v1/api_keys/{id}/rotate", tag = "api_keys", request_body = RotateApiKey,
+    params(("id" = String, Path, description = "API key id")),
+    responses((status = 200, description = "The key with its new secret in `key`", body = ApiKeyView)))]
+pub async fn rotate(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+    ApiJsonOrDefault(input): ApiJsonOrDefault<RotateApiKey>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::API_KEYS_WRITE)?;
+    let mut errors = Vec::new();
+    let grace = validate::grace_period(input.grace_period_seconds, &mut errors);
+    validate::finish(errors)?;
+    // The secret's prefix follows the key's environment, known once the key is read.
+    let current: ApiKey = crud::fetch(&resource, reach.clone(), &id).await?;
+    let secret = secrets::generate_api_key(&current.environment);
+    let (hash, redacted) = (
+        resource.hasher.hash(secret.expose_secret()),
+        secrets::redact(&secret),
+    );
+    let actor = Actor::of(&principal, &request);
+    let key = crud::modify(
+        &resource,
+        reach,
+        &id,
+        actor,
+        "api_key.rotated",
+        move |key: &mut ApiKey| {
+            let now = tollbooth_storage::now();
+            (key.previous_key_hash, key.previous_key_expires_at) = match grace {
+                0 => (None, None),
+                _ => (
+                    Some(key.key_hash.clone()),
+                    Some(now + chrono::Duration::seconds(grace)),
+                ),
+            };
+            key.key_hash = hash.clone();
+            key.redacted = redacted.clone();
+            Ok(())
+        },
+    )
+    .await?;
+    let key_id = key.id.clone();
+    resource
+        .api_keys
+        .invalidate_where(move |cached| cached.id == key_id);
+    Ok(HttpResponse::Ok().json(ApiKeyView::with_secret(key, Some(&secret))))
+}

@@ -1,0 +1,62 @@
+//! `GET /api/v1/audit_logs` (SPEC §4): the tenant's audit events, newest first by default.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use tollbooth_storage::audit::{self, AuditEvent};
+use tollbooth_storage::ids;
+use utoipa::ToSchema;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::pagination::{List, page_request};
+use crate::{Resource, rfc3339, scopes};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventView {
+    #[schema(example = "audit_event")]
+    pub object: &'static str,
+    #[schema(example = "evt_01JD6Q2Z7V1K8S3J9M4N5P6R7T")]
+    pub id: String,
+    /// The API key id or token subject that acted.
+    pub actor_id: Option<String>,
+    /// `<object>.<verb>`, e.g. `client.created`, `api_key.rotated`, `user.sign_in_failed`.
+    pub action: String,
+    pub target_id: Option<String>,
+    pub ip: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    pub created_at: chrono::NaiveDateTime,
+}
+
+impl From<AuditEvent> for AuditEventView {
+    fn from(event: AuditEvent) -> Self {
+        AuditEventView {
+            object: "audit_event",
+            id: event.id,
+            actor_id: event.actor_id,
+            action: event.action,
+            target_id: event.target_id,
+            ip: event.ip,
+            metadata: event.metadata.0,
+            created_at: event.created_at,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/audit_logs", tag = "audit_logs", params(crate::pagination::ListParams),
+    responses((status = 200, description = "A page of audit events", body = List<AuditEventView>)))]
+pub async fn list(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.tenant_reach_with(scopes::AUDIT_LOGS_READ)?;
+    let page = page_request(&request, ids::AUDIT_EVENT)?;
+    let page = resource
+        .db
+        .run(move |conn| audit::list(conn, &reach.tenant_id, &page))
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(List::from(page.map(AuditEventView::from))))
+}

@@ -1,0 +1,167 @@
+//! What every resource's get, update and delete share: ids checked at the edge, the caller's
+//! reach applied in storage, read-modify-write guarded against concurrent writers, and an
+//! audit event in the same transaction as the change.
+
+use chrono::NaiveDateTime;
+use tollbooth_storage::{
+    DbConnection, Reach, StorageError, api_keys, clients, ids, in_transaction, organizations, users,
+};
+
+use crate::Resource;
+use crate::audit::Actor;
+use crate::error::{ApiError, ApiErrorKind};
+
+/// An object stored per tenant and reached through a [`Reach`].
+pub trait Stored: Clone + Send + 'static {
+    /// Its name in audit actions (`client.updated`) and messages.
+    const KIND: &'static str;
+    const ID_PREFIX: &'static str;
+    fn get(conn: &mut DbConnection, reach: &Reach, id: &str) -> Result<Self, StorageError>;
+    fn update(
+        conn: &mut DbConnection,
+        object: &Self,
+        read_at: NaiveDateTime,
+    ) -> Result<bool, StorageError>;
+    fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError>;
+    fn updated_at(&self) -> NaiveDateTime;
+    fn set_updated_at(&mut self, at: NaiveDateTime);
+}
+
+macro_rules! stored {
+    ($type:ty, $module:ident, $kind:literal, $prefix:expr) => {
+        impl Stored for $type {
+            const KIND: &'static str = $kind;
+            const ID_PREFIX: &'static str = $prefix;
+            fn get(conn: &mut DbConnection, reach: &Reach, id: &str) -> Result<Self, StorageError> {
+                $module::get(conn, reach, id)
+            }
+            fn update(
+                conn: &mut DbConnection,
+                object: &Self,
+                read_at: NaiveDateTime,
+            ) -> Result<bool, StorageError> {
+                $module::update(conn, object, read_at)
+            }
+            fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError> {
+                $module::delete(conn, id)
+            }
+            fn updated_at(&self) -> NaiveDateTime {
+                self.updated_at
+            }
+            fn set_updated_at(&mut self, at: NaiveDateTime) {
+                self.updated_at = at;
+            }
+        }
+    };
+}
+
+stored!(clients::Client, clients, "client", ids::CLIENT);
+stored!(api_keys::ApiKey, api_keys, "api_key", ids::API_KEY);
+stored!(
+    organizations::Organization,
+    organizations,
+    "organization",
+    ids::ORGANIZATION
+);
+stored!(users::User, users, "user", ids::USER);
+
+/// A path id of type `T`; a malformed one cannot exist, so it is answered like an unknown one.
+pub fn path_id<T: Stored>(raw: &str) -> Result<String, ApiError> {
+    if ids::is_valid(T::ID_PREFIX, raw) {
+        Ok(raw.to_owned())
+    } else {
+        Err(not_found::<T>())
+    }
+}
+
+pub fn not_found<T: Stored>() -> ApiError {
+    ApiError::not_found(&T::KIND.replace('_', " "))
+}
+
+fn in_reach<T: Stored>(err: StorageError) -> ApiError {
+    match err {
+        StorageError::NotFound => not_found::<T>(),
+        other => other.into(),
+    }
+}
+
+pub async fn fetch<T: Stored>(
+    resource: &Resource,
+    reach: Reach,
+    raw_id: &str,
+) -> Result<T, ApiError> {
+    let id = path_id::<T>(raw_id)?;
+    resource
+        .db
+        .run(move |conn| T::get(conn, &reach, &id))
+        .await
+        .map_err(in_reach::<T>)
+}
+
+/// Deletes the object if the caller reaches it, and records `<kind>.deleted`.
+pub async fn delete<T: Stored>(
+    resource: &Resource,
+    reach: Reach,
+    raw_id: &str,
+    actor: Actor,
+) -> Result<T, ApiError> {
+    let id = path_id::<T>(raw_id)?;
+    resource
+        .db
+        .run(move |conn| {
+            in_transaction(conn, |conn| {
+                let object = T::get(conn, &reach, &id).map_err(in_reach::<T>)?;
+                T::delete(conn, &id)?;
+                actor.record(conn, &format!("{}.deleted", T::KIND), &id)?;
+                Ok(object)
+            })
+        })
+        .await
+}
+
+/// How often a read-modify-write is retried when another writer changed the row meanwhile.
+const UPDATE_ATTEMPTS: usize = 5;
+
+/// Reads the object, lets `change` validate and modify it, stores it unless another writer
+/// changed it in between (then starts over), and records `action`.
+pub async fn modify<T, F>(
+    resource: &Resource,
+    reach: Reach,
+    raw_id: &str,
+    actor: Actor,
+    action: &'static str,
+    change: F,
+) -> Result<T, ApiError>
+where
+    T: Stored,
+    F: Fn(&mut T) -> Result<(), ApiError> + Send + 'static,
+{
+    let id = path_id::<T>(raw_id)?;
+    resource
+        .db
+        .run(move |conn| {
+            for _ in 0..UPDATE_ATTEMPTS {
+                let stored = in_transaction(conn, |conn| {
+                    let mut object = T::get(conn, &reach, &id).map_err(in_reach::<T>)?;
+                    let read_at = object.updated_at();
+                    change(&mut object)?;
+                    object.set_updated_at(
+                        tollbooth_storage::now().max(read_at + chrono::Duration::microseconds(1)),
+                    );
+                    if !T::update(conn, &object, read_at)? {
+                        return Ok(None);
+                    }
+                    actor.record(conn, action, &id)?;
+                    Ok::<_, ApiError>(Some(object))
+                })?;
+                if let Some(object) = stored {
+                    return Ok(object);
+                }
+            }
+            Err(ApiError::new(
+                ApiErrorKind::Conflict,
+                "The object is being changed by another request; try again.",
+            ))
+        })
+        .await
+}

@@ -1,0 +1,234 @@
+//! `/api/v1/organizations`: the tenant's customers (SPEC §4). An organization key sees only
+//! its own organization and cannot create, change or delete organizations.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use tollbooth_storage::organizations::{self, Organization};
+use tollbooth_storage::{Json, ids, in_transaction};
+use utoipa::ToSchema;
+
+use crate::audit::Actor;
+use crate::auth::Principal;
+use crate::crud;
+use crate::error::{ApiError, FieldError};
+use crate::extract::ApiJson;
+use crate::pagination::{List, page_request};
+use crate::{Resource, rfc3339, scopes, validate};
+
+type Metadata = serde_json::Map<String, serde_json::Value>;
+const MAX_METADATA_BYTES: usize = 8 * 1024;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationView {
+    #[schema(example = "organization")]
+    pub object: &'static str,
+    #[schema(example = "org_01JD6Q2Z7V1K8S3J9M4N5P6R7T")]
+    pub id: String,
+    pub name: String,
+    pub domains: Vec<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Metadata,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    pub created_at: chrono::NaiveDateTime,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl From<Organization> for OrganizationView {
+    fn from(org: Organization) -> Self {
+        OrganizationView {
+            object: "organization",
+            id: org.id,
+            name: org.name,
+            domains: org.domains.0,
+            metadata: org.metadata.0,
+            created_at: org.created_at,
+            updated_at: org.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganization {
+    name: Option<String>,
+    /// Lower-case DNS names.
+    domains: Option<Vec<String>>,
+    /// Free-form JSON object, at most 8 KiB.
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganization {
+    name: Option<String>,
+    domains: Option<Vec<String>>,
+    /// Replaces the whole metadata object.
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<Metadata>,
+}
+
+fn check_domains(domains: &[String], errors: &mut Vec<FieldError>) {
+    validate::list_length("domains", domains, errors);
+    for (i, domain) in domains.iter().enumerate() {
+        if let Err(message) = validate::domain_name(domain) {
+            errors.push(FieldError::new(format!("domains[{i}]"), "invalid", message));
+        } else if domains[..i].contains(domain) {
+            errors.push(FieldError::new(
+                format!("domains[{i}]"),
+                "duplicate",
+                "This domain is listed twice.",
+            ));
+        }
+    }
+}
+
+fn check_metadata(metadata: &Metadata, errors: &mut Vec<FieldError>) {
+    if serde_json::to_vec(metadata).map_or(true, |bytes| bytes.len() > MAX_METADATA_BYTES) {
+        errors.push(FieldError::new(
+            "metadata",
+            "too_large",
+            "metadata is at most 8 KiB of JSON.",
+        ));
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = CreateOrganization,
+    responses((status = 201, description = "The organization", body = OrganizationView)))]
+pub async fn create(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    ApiJson(input): ApiJson<CreateOrganization>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.tenant_reach_with(scopes::ORGANIZATIONS_WRITE)?;
+    let mut errors = Vec::new();
+    let name = validate::name("name", input.name.as_deref(), &mut errors);
+    let domains = input.domains.unwrap_or_default();
+    check_domains(&domains, &mut errors);
+    let metadata = input.metadata.unwrap_or_default();
+    check_metadata(&metadata, &mut errors);
+    validate::finish(errors)?;
+    let now = tollbooth_storage::now();
+    let organization = Organization {
+        id: ids::new_id(ids::ORGANIZATION),
+        tenant_id: reach.tenant_id,
+        name,
+        domains: Json(domains),
+        metadata: Json(metadata),
+        created_at: now,
+        updated_at: now,
+    };
+    let actor = Actor::of(&principal, &request);
+    let stored = organization.clone();
+    resource
+        .db
+        .run(move |conn| {
+            in_transaction(conn, |conn| {
+                organizations::insert(conn, &stored)?;
+                actor.record(conn, "organization.created", &stored.id)
+            })
+        })
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Created().json(OrganizationView::from(organization)))
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations",
+    params(("id" = String, Path, description = "Organization id")),
+    responses((status = 200, description = "The organization", body = OrganizationView)))]
+pub async fn get(
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::ORGANIZATIONS_READ)?;
+    let organization: Organization = crud::fetch(&resource, reach, &id).await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::from(organization)))
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(crate::pagination::ListParams),
+    responses((status = 200, description = "A page of organizations", body = List<OrganizationView>)))]
+pub async fn list(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::ORGANIZATIONS_READ)?;
+    let page = page_request(&request, ids::ORGANIZATION)?;
+    let page = resource
+        .db
+        .run(move |conn| organizations::list(conn, &reach, &page))
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(List::from(page.map(OrganizationView::from))))
+}
+
+#[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", request_body = UpdateOrganization,
+    params(("id" = String, Path, description = "Organization id")),
+    responses((status = 200, description = "The updated organization", body = OrganizationView)))]
+pub async fn update(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+    ApiJson(input): ApiJson<UpdateOrganization>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.tenant_reach_with(scopes::ORGANIZATIONS_WRITE)?;
+    let mut errors = Vec::new();
+    let name = input
+        .name
+        .as_deref()
+        .map(|name| validate::name("name", Some(name), &mut errors));
+    if let Some(domains) = &input.domains {
+        check_domains(domains, &mut errors);
+    }
+    if let Some(metadata) = &input.metadata {
+        check_metadata(metadata, &mut errors);
+    }
+    validate::finish(errors)?;
+    let actor = Actor::of(&principal, &request);
+    let organization = crud::modify(
+        &resource,
+        reach,
+        &id,
+        actor,
+        "organization.updated",
+        move |org: &mut Organization| {
+            if let Some(name) = &name {
+                org.name = name.clone();
+            }
+            if let Some(domains) = &input.domains {
+                org.domains = Json(domains.clone());
+            }
+            if let Some(metadata) = &input.metadata {
+                org.metadata = Json(metadata.clone());
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::from(organization)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/organizations/{id}", tag = "organizations",
+    params(("id" = String, Path, description = "Organization id")),
+    responses((status = 204, description = "Deleted, with its users, clients and API keys")))]
+pub async fn delete(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.tenant_reach_with(scopes::ORGANIZATIONS_WRITE)?;
+    let organization: Organization =
+        crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
+    // Its clients and keys went with it (cascade): stop them authenticating here at once.
+    let org_id = organization.id.clone();
+    resource
+        .api_keys
+        .invalidate_where(move |key| key.organization_id.as_deref() == Some(org_id.as_str()));
+    resource.oauth.clients.invalidate_all();
+    Ok(HttpResponse::NoContent().finish())
+}

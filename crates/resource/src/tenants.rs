@@ -1,0 +1,273 @@
+//! `/api/v1/tenants` (SPEC §4): operator keys only. Creating a tenant also creates its first
+//! `admin` key, returned once in `api_key`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use tollbooth_storage::api_keys::{self, NewApiKey};
+use tollbooth_storage::tenants::{self, Tenant};
+use tollbooth_storage::{StorageError, ids, in_transaction};
+use utoipa::ToSchema;
+
+use crate::api_keys::ApiKeyView;
+use crate::audit::Actor;
+use crate::auth::Principal;
+use crate::error::{ApiError, FieldError};
+use crate::extract::ApiJson;
+use crate::pagination::{List, page_request};
+use crate::{Resource, rfc3339, scopes, validate};
+
+const ENVIRONMENTS: &[&str] = &["live", "test"];
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantView {
+    #[schema(example = "tenant")]
+    pub object: &'static str,
+    #[schema(example = "ten_01JD6Q2Z7V1K8S3J9M4N5P6R7T")]
+    pub id: String,
+    pub name: String,
+    /// The rate-limit plan.
+    pub plan: String,
+    /// `live` or `test` (its keys are `sk_test_…`).
+    pub environment: String,
+    /// Only when the tenant is created: its first key, with scope `admin`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<ApiKeyView>,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    pub created_at: chrono::NaiveDateTime,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl From<Tenant> for TenantView {
+    fn from(tenant: Tenant) -> Self {
+        TenantView {
+            object: "tenant",
+            id: tenant.id,
+            name: tenant.name,
+            plan: tenant.plan,
+            environment: tenant.environment,
+            api_key: None,
+            created_at: tenant.created_at,
+            updated_at: tenant.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTenant {
+    name: Option<String>,
+    /// A configured plan; default `rate_limit.plan_default`.
+    plan: Option<String>,
+    /// `live` (default) or `test`.
+    environment: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTenant {
+    name: Option<String>,
+    plan: Option<String>,
+}
+
+fn check_plan(resource: &Resource, plan: &str, errors: &mut Vec<FieldError>) {
+    if !resource.plans.iter().any(|p| p == plan) {
+        errors.push(FieldError::new(
+            "plan",
+            "invalid",
+            format!("Unknown plan; plans are {}.", resource.plans.join(", ")),
+        ));
+    }
+}
+
+fn tenant_id(raw: &str) -> Result<String, ApiError> {
+    if ids::is_valid(ids::TENANT, raw) {
+        Ok(raw.to_owned())
+    } else {
+        Err(ApiError::not_found("tenant"))
+    }
+}
+
+fn tenant_not_found(err: StorageError) -> ApiError {
+    match err {
+        StorageError::NotFound => ApiError::not_found("tenant"),
+        other => other.into(),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = CreateTenant,
+    responses((status = 201, description = "The tenant, with its first admin key in `api_key`", body = TenantView)))]
+pub async fn create(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    ApiJson(input): ApiJson<CreateTenant>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(scopes::OPERATOR)?;
+    let mut errors = Vec::new();
+    let name = validate::name("name", input.name.as_deref(), &mut errors);
+    let plan = input.plan.unwrap_or_else(|| resource.plan_default.clone());
+    check_plan(&resource, &plan, &mut errors);
+    let environment = input.environment.unwrap_or_else(|| "live".to_owned());
+    if !ENVIRONMENTS.contains(&environment.as_str()) {
+        errors.push(FieldError::new(
+            "environment",
+            "invalid",
+            "environment is `live` or `test`.",
+        ));
+    }
+    validate::finish(errors)?;
+    let now = tollbooth_storage::now();
+    let tenant = Tenant {
+        id: ids::new_id(ids::TENANT),
+        name,
+        plan,
+        environment,
+        created_at: now,
+        updated_at: now,
+    };
+    let (key, secret) = api_keys::new_key(
+        &resource.hasher,
+        NewApiKey {
+            tenant_id: Some(&tenant.id),
+            organization_id: None,
+            name: "Admin key",
+            scopes: vec![scopes::ADMIN.to_owned()],
+            environment: &tenant.environment,
+            expires_at: None,
+        },
+    );
+    let actor = Actor::of(&principal, &request).on_tenant(&tenant.id);
+    let (stored_tenant, stored_key) = (tenant.clone(), key.clone());
+    resource
+        .db
+        .run(move |conn| {
+            in_transaction(conn, |conn| {
+                tenants::insert(conn, &stored_tenant)?;
+                api_keys::insert(conn, &stored_key)?;
+                actor.record(conn, "tenant.created", &stored_tenant.id)?;
+                actor.record(conn, "api_key.created", &stored_key.id)
+            })
+        })
+        .await
+        .map_err(ApiError::from)?;
+    let view = TenantView {
+        api_key: Some(ApiKeyView::with_secret(key, Some(&secret))),
+        ..TenantView::from(tenant)
+    };
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path, description = "Tenant id")),
+    responses((status = 200, description = "The tenant", body = TenantView)))]
+pub async fn get(
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(scopes::OPERATOR)?;
+    let id = tenant_id(&id)?;
+    let tenant = resource
+        .db
+        .run(move |conn| tenants::get(conn, &id))
+        .await
+        .map_err(tenant_not_found)?;
+    Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", params(crate::pagination::ListParams),
+    responses((status = 200, description = "A page of tenants", body = List<TenantView>)))]
+pub async fn list(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(scopes::OPERATOR)?;
+    let page = page_request(&request, ids::TENANT)?;
+    let page = resource
+        .db
+        .run(move |conn| tenants::list(conn, &page))
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(List::from(page.map(TenantView::from))))
+}
+
+#[utoipa::path(patch, path = "/api/v1/tenants/{id}", tag = "tenants", request_body = UpdateTenant,
+    params(("id" = String, Path, description = "Tenant id")),
+    responses((status = 200, description = "The updated tenant", body = TenantView)))]
+pub async fn update(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+    ApiJson(input): ApiJson<UpdateTenant>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(scopes::OPERATOR)?;
+    let id = tenant_id(&id)?;
+    let mut errors = Vec::new();
+    let name = input
+        .name
+        .as_deref()
+        .map(|name| validate::name("name", Some(name), &mut errors));
+    if let Some(plan) = &input.plan {
+        check_plan(&resource, plan, &mut errors);
+    }
+    validate::finish(errors)?;
+    let actor = Actor::of(&principal, &request).on_tenant(&id);
+    let tenant = resource
+        .db
+        .run(move |conn| {
+            in_transaction(conn, |conn| {
+                let mut tenant = tenants::get(conn, &id).map_err(tenant_not_found)?;
+                let read_at = tenant.updated_at;
+                if let Some(name) = name {
+                    tenant.name = name;
+                }
+                if let Some(plan) = input.plan {
+                    tenant.plan = plan;
+                }
+                tenant.updated_at =
+                    tollbooth_storage::now().max(read_at + chrono::Duration::microseconds(1));
+                if !tenants::update(conn, &tenant, read_at)? {
+                    return Err(ApiError::new(
+                        crate::error::ApiErrorKind::Conflict,
+                        "The tenant changed meanwhile; try again.",
+                    ));
+                }
+                actor.record(conn, "tenant.updated", &tenant.id)?;
+                Ok(tenant)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path, description = "Tenant id")),
+    responses((status = 204, description = "Deleted with everything in it; its keys and clients stop working at once")))]
+pub async fn delete(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(scopes::OPERATOR)?;
+    let id = tenant_id(&id)?;
+    let actor = Actor::of(&principal, &request).on_tenant(&id);
+    let deleted = id.clone();
+    resource
+        .db
+        .run(move |conn| {
+            in_transaction(conn, |conn| {
+                tenants::get(conn, &id).map_err(tenant_not_found)?;
+                tenants::delete(conn, &id)?;
+                actor.record(conn, "tenant.deleted", &id)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    resource
+        .api_keys
+        .invalidate_where(move |key| key.tenant_id.as_deref() == Some(deleted.as_str()));
+    resource.oauth.clients.invalidate_all();
+    Ok(HttpResponse::NoContent().finish())
+}

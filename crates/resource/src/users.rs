@@ -1,0 +1,288 @@
+//! `/api/v1/users` (SPEC §4): users of the tenant, optionally in one organization; emails are
+//! unique per tenant (409), passwords stored as Argon2id.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use tollbooth_storage::users::{self, User};
+use tollbooth_storage::{Reach, StorageError, ids, in_transaction, passwords};
+use utoipa::ToSchema;
+
+use crate::audit::Actor;
+use crate::auth::{Credential, Principal};
+use crate::clients::{check_organization_exists, owning_organization};
+use crate::crud;
+use crate::error::{ApiError, ApiErrorKind};
+use crate::extract::ApiJson;
+use crate::pagination::{List, page_request};
+use crate::{Resource, rfc3339, scopes, validate};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    #[schema(example = "user")]
+    pub object: &'static str,
+    #[schema(example = "user_01JD6Q2Z7V1K8S3J9M4N5P6R7T")]
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub email_verified: bool,
+    pub organization_id: Option<String>,
+    /// Whether the user can sign in with a password (the hash itself is never shown).
+    pub has_password: bool,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    pub created_at: chrono::NaiveDateTime,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        UserView {
+            object: "user",
+            has_password: user.password_hash.is_some(),
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            email_verified: user.email_verified,
+            organization_id: user.organization_id,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Unique in the tenant; stored lower-case.
+    email: Option<String>,
+    name: Option<String>,
+    /// 8 to 1024 characters. Without one the user cannot sign in with a password.
+    password: Option<String>,
+    email_verified: Option<bool>,
+    organization_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    email: Option<String>,
+    name: Option<String>,
+    password: Option<String>,
+    email_verified: Option<bool>,
+}
+
+fn email_taken(err: ApiError) -> ApiError {
+    match err.kind {
+        ApiErrorKind::Conflict => ApiError::new(
+            ApiErrorKind::Conflict,
+            "A user with this email already exists.",
+        ),
+        _ => err,
+    }
+}
+
+/// Argon2id on a blocking thread: it is slow on purpose.
+async fn hash_password(password: Option<String>) -> Result<Option<String>, ApiError> {
+    match password {
+        None => Ok(None),
+        Some(password) => web::block(move || passwords::hash(&password))
+            .await
+            .map_err(ApiError::internal)?
+            .map(Some)
+            .map_err(ApiError::internal),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
+    responses((status = 201, description = "The user", body = UserView)))]
+pub async fn create(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    ApiJson(input): ApiJson<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::USERS_WRITE)?;
+    let mut errors = Vec::new();
+    let email = validate::email(input.email.as_deref(), &mut errors);
+    let name = input.name.unwrap_or_default().trim().to_owned();
+    if name.chars().count() > validate::MAX_NAME_CHARS {
+        errors.push(crate::error::FieldError::new(
+            "name",
+            "too_long",
+            "name is too long.",
+        ));
+    }
+    if let Some(password) = &input.password {
+        validate::password(password, &mut errors);
+    }
+    let organization_id = owning_organization(&reach, input.organization_id, &mut errors);
+    validate::finish(errors)?;
+    let now = tollbooth_storage::now();
+    let user = User {
+        id: ids::new_id(ids::USER),
+        tenant_id: reach.tenant_id,
+        organization_id,
+        email,
+        name,
+        password_hash: hash_password(input.password).await?,
+        email_verified: input.email_verified.unwrap_or(false),
+        created_at: now,
+        updated_at: now,
+    };
+    let actor = Actor::of(&principal, &request);
+    let stored = user.clone();
+    resource
+        .db
+        .run(move |conn| {
+            in_transaction(conn, |conn| {
+                check_organization_exists(
+                    conn,
+                    &stored.tenant_id,
+                    stored.organization_id.as_deref(),
+                )?;
+                users::insert(conn, &stored)?;
+                actor.record(conn, "user.created", &stored.id)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await
+        .map_err(email_taken)?;
+    Ok(HttpResponse::Created().json(UserView::from(user)))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")),
+    responses((status = 200, description = "The user", body = UserView)))]
+pub async fn get(
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::USERS_READ)?;
+    let user: User = crud::fetch(&resource, reach, &id).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
+}
+
+/// `GET /users/me`: the user an access token was issued to. Needs no scope: a user may always
+/// read themself. Tokens of clients (client credentials) and API keys have no user.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users",
+    responses((status = 200, description = "The user the access token belongs to", body = UserView)))]
+pub async fn me(
+    principal: Principal,
+    resource: web::Data<Resource>,
+) -> Result<HttpResponse, ApiError> {
+    let no_user = || ApiError::not_found("user: this credential does not belong to a user");
+    let Credential::AccessToken { subject, .. } = &principal.credential else {
+        return Err(no_user());
+    };
+    let (Some(tenant_id), true) = (
+        principal.tenant_id.clone(),
+        ids::is_valid(ids::USER, subject),
+    ) else {
+        return Err(no_user());
+    };
+    // The token's tenant bounds the lookup; its organization claim does not narrow a user's view of themself.
+    let reach = Reach {
+        tenant_id,
+        organization_id: None,
+    };
+    let id = subject.clone();
+    let user = resource
+        .db
+        .run(move |conn| users::get(conn, &reach, &id))
+        .await
+        .map_err(|err| match err {
+            StorageError::NotFound => no_user(),
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(crate::pagination::ListParams),
+    responses((status = 200, description = "A page of users", body = List<UserView>)))]
+pub async fn list(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::USERS_READ)?;
+    let page = page_request(&request, ids::USER)?;
+    let page = resource
+        .db
+        .run(move |conn| users::list(conn, &reach, &page))
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(List::from(page.map(UserView::from))))
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUser,
+    params(("id" = String, Path, description = "User id")),
+    responses((status = 200, description = "The updated user", body = UserView)))]
+pub async fn update(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+    ApiJson(input): ApiJson<UpdateUser>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::USERS_WRITE)?;
+    let mut errors = Vec::new();
+    let email = input
+        .email
+        .as_deref()
+        .map(|email| validate::email(Some(email), &mut errors));
+    if let Some(password) = &input.password {
+        validate::password(password, &mut errors);
+    }
+    if input
+        .name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > validate::MAX_NAME_CHARS)
+    {
+        errors.push(crate::error::FieldError::new(
+            "name",
+            "too_long",
+            "name is too long.",
+        ));
+    }
+    validate::finish(errors)?;
+    let password_hash = hash_password(input.password).await?;
+    let actor = Actor::of(&principal, &request);
+    let user = crud::modify(
+        &resource,
+        reach,
+        &id,
+        actor,
+        "user.updated",
+        move |user: &mut User| {
+            if let Some(email) = &email {
+                user.email = email.clone();
+            }
+            if let Some(name) = &input.name {
+                user.name = name.trim().to_owned();
+            }
+            if let Some(hash) = &password_hash {
+                user.password_hash = Some(hash.clone());
+            }
+            if let Some(verified) = input.email_verified {
+                user.email_verified = verified;
+            }
+            Ok(())
+        },
+    )
+    .await
+    .map_err(email_taken)?;
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")),
+    responses((status = 204, description = "Deleted")))]
+pub async fn delete(
+    request: HttpRequest,
+    principal: Principal,
+    resource: web::Data<Resource>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scopes::USERS_WRITE)?;
+    let _: User = crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
