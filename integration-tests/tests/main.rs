@@ -4,7 +4,16 @@
 mod support;
 
 mod api_errors;
+mod api_keys_api;
+mod audit_logs;
 mod client_credentials;
 mod clients_api;
 mod config;
+mod isolation;
+mod openapi_document;
+mod organizations_api;
+mod pagination_property;
+mod secrets_in_logs;
 mod signing_keys;
+mod tenants_api;
+mod users_api;

@@ -108,6 +108,7 @@ impl Default for ApiKeyCache {
             by_hash: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(API_KEY_CACHE_TTL)
+                .support_invalidation_closures()
                 .build(),
         }
     }
@@ -117,10 +118,14 @@ impl ApiKeyCache {
     /// Forgets every cached key for which `affected` holds (after a delete, a rotation, or the
     /// deletion of its organization or tenant), so it is refused at once on this instance.
     pub fn invalidate_where(&self, affected: impl Fn(&ApiKey) -> bool + Send + Sync + 'static) {
-        // Invalidation is rare; moka applies the predicate lazily and cheaply.
-        let _ = self
-            .by_hash
-            .invalidate_entries_if(move |_, cached| cached.as_deref().is_some_and(&affected));
+        // Invalidation is rare; moka applies the predicate lazily and cheaply. Should it refuse
+        // the predicate, dropping everything is the safe answer.
+        let predicate = move |_: &String, cached: &Option<Arc<ApiKey>>| {
+            cached.as_deref().is_some_and(&affected)
+        };
+        if self.by_hash.invalidate_entries_if(predicate).is_err() {
+            self.by_hash.invalidate_all();
+        }
         self.by_hash.run_pending_tasks();
     }
 }

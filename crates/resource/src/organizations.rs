@@ -69,6 +69,20 @@ pub struct UpdateOrganization {
     metadata: Option<Metadata>,
 }
 
+/// Organization keys cannot change organizations. Another organization's id answers 404, as
+/// every object out of reach does; only their own answers 403.
+fn changeable_organization(
+    principal: &Principal,
+    id: &str,
+) -> Result<tollbooth_storage::Reach, ApiError> {
+    let reach = principal.reach_with(scopes::ORGANIZATIONS_WRITE)?;
+    match &reach.organization_id {
+        Some(own) if own != id => Err(ApiError::not_found("organization")),
+        Some(_) => principal.tenant_reach_with(scopes::ORGANIZATIONS_WRITE),
+        None => Ok(reach),
+    }
+}
+
 fn check_domains(domains: &[String], errors: &mut Vec<FieldError>) {
     validate::list_length("domains", domains, errors);
     for (i, domain) in domains.iter().enumerate() {
@@ -175,7 +189,7 @@ pub async fn update(
     id: web::Path<String>,
     ApiJson(input): ApiJson<UpdateOrganization>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.tenant_reach_with(scopes::ORGANIZATIONS_WRITE)?;
+    let reach = changeable_organization(&principal, &id)?;
     let mut errors = Vec::new();
     let name = input
         .name
@@ -221,7 +235,7 @@ pub async fn delete(
     resource: web::Data<Resource>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.tenant_reach_with(scopes::ORGANIZATIONS_WRITE)?;
+    let reach = changeable_organization(&principal, &id)?;
     let organization: Organization =
         crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
     // Its clients and keys went with it (cascade): stop them authenticating here at once.

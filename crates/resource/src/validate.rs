@@ -54,31 +54,6 @@ pub fn scope_token(scope: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redirect_uris_follow_the_loopback_rule() {
-        assert!(redirect_uri("https://app.example.com/cb").is_ok());
-        assert!(redirect_uri("http://127.0.0.1:8000/cb").is_ok());
-        assert!(redirect_uri("http://[::1]/cb").is_ok());
-        assert!(redirect_uri("http://localhost/cb").is_ok());
-        assert!(redirect_uri("http://app.example.com/cb").is_err());
-        assert!(redirect_uri("https://app.example.com/cb#x").is_err());
-        assert!(redirect_uri("ftp://app.example.com/").is_err());
-        assert!(redirect_uri("/relative").is_err());
-    }
-
-    #[test]
-    fn scope_tokens_exclude_quotes_and_spaces() {
-        assert!(scope_token("read:things").is_ok());
-        assert!(scope_token("two words").is_err());
-        assert!(scope_token("quo\"te").is_err());
-        assert!(scope_token("").is_err());
-    }
-}
-
 pub const MAX_LIST_ITEMS: usize = 100;
 pub const MAX_GRACE_PERIOD_SECONDS: i64 = 30 * 86_400;
 pub const DEFAULT_GRACE_PERIOD_SECONDS: i64 = 86_400;
@@ -207,5 +182,30 @@ pub fn finish(errors: Vec<FieldError>) -> Result<(), crate::error::ApiError> {
         Ok(())
     } else {
         Err(crate::error::ApiError::validation(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_follow_the_loopback_rule() {
+        assert!(redirect_uri("https://app.example.com/cb").is_ok());
+        assert!(redirect_uri("http://127.0.0.1:8000/cb").is_ok());
+        assert!(redirect_uri("http://[::1]/cb").is_ok());
+        assert!(redirect_uri("http://localhost/cb").is_ok());
+        assert!(redirect_uri("http://app.example.com/cb").is_err());
+        assert!(redirect_uri("https://app.example.com/cb#x").is_err());
+        assert!(redirect_uri("ftp://app.example.com/").is_err());
+        assert!(redirect_uri("/relative").is_err());
+    }
+
+    #[test]
+    fn scope_tokens_exclude_quotes_and_spaces() {
+        assert!(scope_token("read:things").is_ok());
+        assert!(scope_token("two words").is_err());
+        assert!(scope_token("quo\"te").is_err());
+        assert!(scope_token("").is_err());
     }
 }

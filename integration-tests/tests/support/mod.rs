@@ -1,5 +1,7 @@
 //! `TestApp::spawn()`: a bootstrapped server on port 0 with a database of its own.
 
+pub mod api;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -10,7 +12,6 @@ use serde_json::{Value, json};
 use tollbooth::bootstrap::bootstrap;
 use tollbooth::{Application, Settings, app};
 use tollbooth_storage::Database;
-use tollbooth_storage::secrets::SecretHasher;
 
 pub const ISSUER: &str = "http://tollbooth.test";
 pub const AUDIENCE: &str = "http://tollbooth.test/api";
@@ -34,7 +35,6 @@ pub struct TestApp {
     pub tenant_id: String,
     pub tenant_key: String,
     pub db: Database,
-    pub hasher: SecretHasher,
     pub settings: Settings,
     handle: ServerHandle,
     _dir: tempfile::TempDir,
@@ -116,7 +116,7 @@ impl TestApp {
         );
         let settings = Settings::load(None, env).expect("test settings are valid");
 
-        let (db, hasher, keys) = tokio::task::spawn_blocking({
+        let (db, keys) = tokio::task::spawn_blocking({
             let settings = settings.clone();
             move || {
                 let db = app::open_database(&settings).expect("database opens");
@@ -124,7 +124,7 @@ impl TestApp {
                 let keys = bootstrap(&db, &hasher, "Test tenant", "free")
                     .expect("bootstrap")
                     .expect("empty database");
-                (db, hasher, keys)
+                (db, keys)
             }
         })
         .await
@@ -160,7 +160,6 @@ impl TestApp {
             tenant_id: keys.tenant_id,
             tenant_key: keys.tenant_key.expose_secret().to_owned(),
             db,
-            hasher,
             settings,
             handle,
             _dir: dir,
