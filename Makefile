@@ -12,11 +12,13 @@ run:
 test:
 	$(CARGO) test --workspace
 
-## Load figures: token endpoint throughput, latency and memory (see bench/README.md).
+## Load figures (wrk against the release server): the token endpoint on SQLite, and
+## paginated lists on PostgreSQL (skipped when PostgreSQL is unreachable).
 bench:
 	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
 	$(CARGO) build --release -p tollbooth
 	bench/token.sh
+	bench/organizations.sh
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

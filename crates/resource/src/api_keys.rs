@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tollbooth_storage::api_keys::{self, ApiKey, NewApiKey};
-use tollbooth_storage::{StorageError, ids, in_transaction, secrets, tenants};
+use tollbooth_storage::{StorageError, in_transaction, secrets, tenants};
 use utoipa::ToSchema;
 
 use crate::audit::Actor;
@@ -14,7 +14,7 @@ use crate::clients::{check_organization_exists, owning_organization};
 use crate::crud;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ApiJson, ApiJsonOrDefault};
-use crate::pagination::{List, page_request};
+use crate::pagination::List;
 use crate::{Resource, rfc3339, scopes, validate};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -198,9 +198,7 @@ pub async fn get(
     resource: web::Data<Resource>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::API_KEYS_READ)?;
-    let key: ApiKey = crud::fetch(&resource, reach, &id).await?;
-    Ok(HttpResponse::Ok().json(ApiKeyView::from(key)))
+    crud::get_view::<ApiKey, ApiKeyView>(&principal, &resource, &id, scopes::API_KEYS_READ).await
 }
 
 #[utoipa::path(get, path = "/api/v1/api_keys", tag = "api_keys", params(crate::pagination::ListParams),
@@ -210,14 +208,8 @@ pub async fn list(
     principal: Principal,
     resource: web::Data<Resource>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::API_KEYS_READ)?;
-    let page = page_request(&request, ids::API_KEY)?;
-    let page = resource
-        .db
-        .run(move |conn| api_keys::list(conn, &reach, &page))
+    crud::list_view::<ApiKey, ApiKeyView>(&request, &principal, &resource, scopes::API_KEYS_READ)
         .await
-        .map_err(ApiError::from)?;
-    Ok(HttpResponse::Ok().json(List::from(page.map(ApiKeyView::from))))
 }
 
 #[utoipa::path(delete, path = "/api/v1/api_keys/{id}", tag = "api_keys", params(("id" = String, Path, description = "API key id")),

@@ -12,7 +12,7 @@ use crate::auth::Principal;
 use crate::crud;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ApiJson, ApiJsonOrDefault};
-use crate::pagination::{List, page_request};
+use crate::pagination::List;
 use crate::{Resource, rfc3339, scopes, validate};
 
 const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
@@ -308,9 +308,7 @@ pub async fn get(
     resource: web::Data<Resource>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::CLIENTS_READ)?;
-    let client: Client = crud::fetch(&resource, reach, &id).await?;
-    Ok(HttpResponse::Ok().json(ClientView::from(client)))
+    crud::get_view::<Client, ClientView>(&principal, &resource, &id, scopes::CLIENTS_READ).await
 }
 
 #[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(crate::pagination::ListParams),
@@ -320,14 +318,8 @@ pub async fn list(
     principal: Principal,
     resource: web::Data<Resource>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::CLIENTS_READ)?;
-    let page = page_request(&request, ids::CLIENT)?;
-    let page = resource
-        .db
-        .run(move |conn| clients::list(conn, &reach, &page))
+    crud::list_view::<Client, ClientView>(&request, &principal, &resource, scopes::CLIENTS_READ)
         .await
-        .map_err(ApiError::from)?;
-    Ok(HttpResponse::Ok().json(List::from(page.map(ClientView::from))))
 }
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", request_body = UpdateClient,

@@ -2,14 +2,19 @@
 //! reach applied in storage, read-modify-write guarded against concurrent writers, and an
 //! audit event in the same transaction as the change.
 
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
+use serde::Serialize;
+use tollbooth_storage::pagination::{Page, PageRequest};
 use tollbooth_storage::{
     DbConnection, Reach, StorageError, api_keys, clients, ids, in_transaction, organizations, users,
 };
 
 use crate::Resource;
 use crate::audit::Actor;
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiErrorKind};
+use crate::pagination::{List, page_request};
 
 /// An object stored per tenant and reached through a [`Reach`].
 pub trait Stored: Clone + Send + 'static {
@@ -23,6 +28,11 @@ pub trait Stored: Clone + Send + 'static {
         read_at: NaiveDateTime,
     ) -> Result<bool, StorageError>;
     fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError>;
+    fn list(
+        conn: &mut DbConnection,
+        reach: &Reach,
+        page: &PageRequest,
+    ) -> Result<Page<Self>, StorageError>;
     fn updated_at(&self) -> NaiveDateTime;
     fn set_updated_at(&mut self, at: NaiveDateTime);
 }
@@ -44,6 +54,13 @@ macro_rules! stored {
             }
             fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError> {
                 $module::delete(conn, id)
+            }
+            fn list(
+                conn: &mut DbConnection,
+                reach: &Reach,
+                page: &PageRequest,
+            ) -> Result<Page<Self>, StorageError> {
+                $module::list(conn, reach, page)
             }
             fn updated_at(&self) -> NaiveDateTime {
                 self.updated_at
@@ -96,6 +113,35 @@ pub async fn fetch<T: Stored>(
         .run(move |conn| T::get(conn, &reach, &id))
         .await
         .map_err(in_reach::<T>)
+}
+
+/// A `GET /{collection}/{id}` answer: the object as `V`, if the caller holds `scope` and reaches it.
+pub async fn get_view<T: Stored, V: From<T> + Serialize>(
+    principal: &Principal,
+    resource: &Resource,
+    raw_id: &str,
+    scope: &str,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scope)?;
+    let object: T = fetch(resource, reach, raw_id).await?;
+    Ok(HttpResponse::Ok().json(V::from(object)))
+}
+
+/// A `GET /{collection}` answer: one page of what the caller reaches, as `V`s.
+pub async fn list_view<T: Stored, V: From<T> + Serialize>(
+    request: &HttpRequest,
+    principal: &Principal,
+    resource: &Resource,
+    scope: &str,
+) -> Result<HttpResponse, ApiError> {
+    let reach = principal.reach_with(scope)?;
+    let page = page_request(request, T::ID_PREFIX)?;
+    let page = resource
+        .db
+        .run(move |conn| T::list(conn, &reach, &page))
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(List::from(page.map(V::from))))
 }
 
 /// Deletes the object if the caller reaches it, and records `<kind>.deleted`.

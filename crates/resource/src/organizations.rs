@@ -12,7 +12,7 @@ use crate::auth::Principal;
 use crate::crud;
 use crate::error::{ApiError, FieldError};
 use crate::extract::ApiJson;
-use crate::pagination::{List, page_request};
+use crate::pagination::List;
 use crate::{Resource, rfc3339, scopes, validate};
 
 type Metadata = serde_json::Map<String, serde_json::Value>;
@@ -27,7 +27,7 @@ pub struct OrganizationView {
     pub name: String,
     pub domains: Vec<String>,
     #[schema(value_type = Object)]
-    pub metadata: Metadata,
+    pub metadata: Box<serde_json::value::RawValue>,
     #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: chrono::NaiveDateTime,
     #[serde(serialize_with = "rfc3339::serialize")]
@@ -41,7 +41,9 @@ impl From<Organization> for OrganizationView {
             id: org.id,
             name: org.name,
             domains: org.domains.0,
-            metadata: org.metadata.0,
+            metadata: serde_json::value::RawValue::from_string(org.metadata).unwrap_or_else(|_| {
+                serde_json::value::RawValue::from_string("{}".into()).expect("valid JSON")
+            }),
             created_at: org.created_at,
             updated_at: org.updated_at,
         }
@@ -130,7 +132,7 @@ pub async fn create(
         tenant_id: reach.tenant_id,
         name,
         domains: Json(domains),
-        metadata: Json(metadata),
+        metadata: serde_json::Value::Object(metadata).to_string(),
         created_at: now,
         updated_at: now,
     };
@@ -157,9 +159,13 @@ pub async fn get(
     resource: web::Data<Resource>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::ORGANIZATIONS_READ)?;
-    let organization: Organization = crud::fetch(&resource, reach, &id).await?;
-    Ok(HttpResponse::Ok().json(OrganizationView::from(organization)))
+    crud::get_view::<Organization, OrganizationView>(
+        &principal,
+        &resource,
+        &id,
+        scopes::ORGANIZATIONS_READ,
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(crate::pagination::ListParams),
@@ -169,14 +175,13 @@ pub async fn list(
     principal: Principal,
     resource: web::Data<Resource>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::ORGANIZATIONS_READ)?;
-    let page = page_request(&request, ids::ORGANIZATION)?;
-    let page = resource
-        .db
-        .run(move |conn| organizations::list(conn, &reach, &page))
-        .await
-        .map_err(ApiError::from)?;
-    Ok(HttpResponse::Ok().json(List::from(page.map(OrganizationView::from))))
+    crud::list_view::<Organization, OrganizationView>(
+        &request,
+        &principal,
+        &resource,
+        scopes::ORGANIZATIONS_READ,
+    )
+    .await
 }
 
 #[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", request_body = UpdateOrganization,
@@ -217,7 +222,7 @@ pub async fn update(
                 org.domains = Json(domains.clone());
             }
             if let Some(metadata) = &input.metadata {
-                org.metadata = Json(metadata.clone());
+                org.metadata = serde_json::Value::Object(metadata.clone()).to_string();
             }
             Ok(())
         },

@@ -13,7 +13,7 @@ use crate::clients::{check_organization_exists, owning_organization};
 use crate::crud;
 use crate::error::{ApiError, ApiErrorKind};
 use crate::extract::ApiJson;
-use crate::pagination::{List, page_request};
+use crate::pagination::List;
 use crate::{Resource, rfc3339, scopes, validate};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -157,9 +157,7 @@ pub async fn get(
     resource: web::Data<Resource>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::USERS_READ)?;
-    let user: User = crud::fetch(&resource, reach, &id).await?;
-    Ok(HttpResponse::Ok().json(UserView::from(user)))
+    crud::get_view::<User, UserView>(&principal, &resource, &id, scopes::USERS_READ).await
 }
 
 /// `GET /users/me`: the user an access token was issued to. Needs no scope: a user may always
@@ -204,14 +202,7 @@ pub async fn list(
     principal: Principal,
     resource: web::Data<Resource>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::USERS_READ)?;
-    let page = page_request(&request, ids::USER)?;
-    let page = resource
-        .db
-        .run(move |conn| users::list(conn, &reach, &page))
-        .await
-        .map_err(ApiError::from)?;
-    Ok(HttpResponse::Ok().json(List::from(page.map(UserView::from))))
+    crud::list_view::<User, UserView>(&request, &principal, &resource, scopes::USERS_READ).await
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUser,

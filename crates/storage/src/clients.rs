@@ -1,10 +1,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::pagination::{Page, PageRequest};
 use crate::schema::clients;
 use crate::secrets::SecretHasher;
-use crate::{DbConnection, Json, Reach, StorageError};
+use crate::{DbConnection, Json, StorageError};
 
 /// An OAuth client (SPEC §4 client fields). Its id is the OAuth `client_id`.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -56,36 +55,6 @@ impl Client {
     }
 }
 
-pub fn insert(conn: &mut DbConnection, client: &Client) -> Result<(), StorageError> {
-    diesel::insert_into(clients::table)
-        .values(client.clone())
-        .execute(conn)
-        .map_err(StorageError::from_insert)?;
-    Ok(())
-}
-
-/// Stores every field of `client` if the row is still as it was read (its `updated_at` is
-/// `read_at`); `false` means another writer came first and the caller should re-read.
-pub fn update(
-    conn: &mut DbConnection,
-    client: &Client,
-    read_at: NaiveDateTime,
-) -> Result<bool, StorageError> {
-    let changed = diesel::update(
-        clients::table
-            .find(&client.id)
-            .filter(clients::updated_at.eq(read_at)),
-    )
-    .set(client.clone())
-    .execute(conn)?;
-    Ok(changed == 1)
-}
-
-pub fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError> {
-    diesel::delete(clients::table.find(id)).execute(conn)?;
-    Ok(())
-}
-
 /// The client with this OAuth `client_id`, in any tenant: for the token endpoint.
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, StorageError> {
     Ok(clients::table
@@ -95,22 +64,4 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, Storage
         .optional()?)
 }
 
-/// The client `id` if the caller can reach it.
-pub fn get(conn: &mut DbConnection, reach: &Reach, id: &str) -> Result<Client, StorageError> {
-    crate::within_reach!(clients, clients::organization_id, reach)
-        .filter(clients::id.eq(id.to_owned()))
-        .select(Client::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(StorageError::NotFound)
-}
-
-pub fn list(
-    conn: &mut DbConnection,
-    reach: &Reach,
-    page: &PageRequest,
-) -> Result<Page<Client>, StorageError> {
-    let query =
-        crate::within_reach!(clients, clients::organization_id, reach).select(Client::as_select());
-    crate::keyset_page!(conn, query, clients::id, page, Client)
-}
+crate::reach::reach_repository!(clients, Client, clients::organization_id);

@@ -1,0 +1,33 @@
+# Shared by bench/*.sh: start the release server, run wrk, print figures.
+BIN=./target/release/tollbooth
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+DURATION=${BENCH_DURATION:-10s}
+
+# start_server PORT: runs the server with the current TOLLBOOTH_* settings; sets SERVER_PID.
+start_server() {
+  "$BIN" serve >"$WORKDIR/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return 0; sleep 0.1; done
+  echo "the server did not start:" >&2; cat "$WORKDIR/server.log" >&2; return 1
+}
+
+json_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+# run_wrk TITLE TARGET SCRIPT URL: warms up 2 s, measures, prints the figures.
+run_wrk() {
+  local title=$1 target=$2 script=$3 url=$4
+  wrk -t1 -c"$CONNECTIONS" -d2s -s "$script" "$url" >/dev/null
+  local out; out=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s "$script" "$url")
+  python3 - "$(grep '^RESULT' <<<"$out")" "$title" "$target" "$CONNECTIONS" <<'PY'
+import sys
+fields = dict(kv.split("=") for kv in sys.argv[1].split()[1:])
+requests, seconds = int(fields["requests"]), int(fields["duration_us"]) / 1e6
+print(f"{sys.argv[2]} — {sys.argv[4]} connections, {seconds:.1f} s")
+print(f"  throughput      {requests / seconds:,.0f} requests/s  ({sys.argv[3]})")
+print(f"  latency p50     {int(fields['p50_us']) / 1000:.2f} ms")
+print(f"  latency p99     {int(fields['p99_us']) / 1000:.2f} ms")
+print(f"  non-2xx answers {fields['non2xx']}  (socket errors {fields['errors']})")
+PY
+}
+
+peak_rss() { echo "  server peak RSS $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER_PID/status")"; }
