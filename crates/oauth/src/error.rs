@@ -16,6 +16,8 @@ pub enum OAuthErrorKind {
     UnsupportedGrantType,
     InvalidScope,
     ServerError,
+    /// SPEC §5: answered with the SPEC's 429 body, not an RFC 6749 one (RFC 6749 has none).
+    RateLimitExceeded,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +27,8 @@ pub struct OAuthError {
     pub description: String,
     /// RFC 6749 §5.2: when the client tried HTTP Basic, a 401 carries a Basic challenge.
     pub basic_challenge: bool,
+    /// Seconds for `Retry-After`, on 429.
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -33,6 +37,7 @@ impl OAuthError {
             kind,
             description: description.into(),
             basic_challenge: false,
+            retry_after: None,
         }
     }
 
@@ -47,6 +52,13 @@ impl OAuthError {
                 OAuthErrorKind::InvalidClient,
                 "Client authentication failed.",
             )
+        }
+    }
+
+    pub fn rate_limited(retry_after: u64) -> Self {
+        OAuthError {
+            retry_after: Some(retry_after),
+            ..Self::new(OAuthErrorKind::RateLimitExceeded, format!("Rate limit exceeded. Try again in {retry_after} seconds."))
         }
     }
 
@@ -87,15 +99,19 @@ impl ResponseError for OAuthError {
         match self.kind {
             OAuthErrorKind::InvalidClient => StatusCode::UNAUTHORIZED,
             OAuthErrorKind::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            OAuthErrorKind::RateLimitExceeded => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status_code()).json(ErrorBody {
-            error: self.kind,
-            error_description: &self.description,
-        });
+        let mut response = match self.retry_after {
+            Some(seconds) => HttpResponse::build(self.status_code())
+                .insert_header((header::RETRY_AFTER, seconds))
+                .json(serde_json::json!({ "error": self.kind, "message": self.description })),
+            None => HttpResponse::build(self.status_code())
+                .json(ErrorBody { error: self.kind, error_description: &self.description }),
+        };
         no_store(&mut response);
         if self.basic_challenge && self.kind == OAuthErrorKind::InvalidClient {
             response.headers_mut().insert(

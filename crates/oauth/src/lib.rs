@@ -11,6 +11,7 @@ pub mod token;
 use std::sync::Arc;
 
 use actix_web::web;
+use tollbooth_storage::rate_limit::RateLimiter;
 use tollbooth_storage::secrets::SecretHasher;
 
 use crate::clients::ClientDirectory;
@@ -32,6 +33,8 @@ pub struct OAuth {
     pub keys: Arc<KeyRing>,
     pub clients: ClientDirectory,
     pub hasher: SecretHasher,
+    /// `None` when rate limiting is switched off.
+    pub rate_limiter: Option<Arc<RateLimiter>>,
     issuer_url: url::Url,
     expectations: TokenExpectations,
     metadata_json: String,
@@ -43,6 +46,7 @@ impl OAuth {
         keys: Arc<KeyRing>,
         clients: ClientDirectory,
         hasher: SecretHasher,
+        rate_limiter: Option<Arc<RateLimiter>>,
     ) -> Result<Self, url::ParseError> {
         let issuer_url = url::Url::parse(&settings.issuer)?;
         let expectations = TokenExpectations {
@@ -55,6 +59,7 @@ impl OAuth {
             keys,
             clients,
             hasher,
+            rate_limiter,
             issuer_url,
             expectations,
             metadata_json,

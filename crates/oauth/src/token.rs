@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use base64::Engine;
 use chrono::Utc;
 use oxide_auth::code_grant::client_credentials as cc;
@@ -20,6 +20,7 @@ use oxide_auth::primitives::registrar::{
 use oxide_auth::primitives::scope::Scope;
 use serde::Serialize;
 use tollbooth_storage::clients::Client;
+use tollbooth_storage::rate_limit::{Verdict, named};
 
 use crate::OAuth;
 use crate::error::{OAuthError, OAuthErrorKind, no_store};
@@ -163,20 +164,56 @@ pub struct TokenRequest {
         (status = 200, description = "An RFC 9068 JWT access token; `Cache-Control: no-store`", body = TokenResponse),
         (status = 400, description = "invalid_request, unsupported_grant_type, unauthorized_client or invalid_scope", body = crate::error::OAuthErrorBody),
         (status = 401, description = "invalid_client; `WWW-Authenticate: Basic` when Basic was used", body = crate::error::OAuthErrorBody),
+        (status = 429, description = "rate_limit_exceeded (per client id or IP), with Retry-After"),
         (status = 500, description = "server_error", body = crate::error::OAuthErrorBody),
     ))]
-pub async fn token(
-    request: HttpRequest,
-    body: web::Bytes,
-    oauth: web::Data<OAuth>,
+pub async fn token(request: HttpRequest, body: web::Bytes, oauth: web::Data<OAuth>) -> HttpResponse {
+    let mut verdict = Verdict { allowed: true, windows: Vec::new() };
+    let mut response = match limited_token(&request, &body, &oauth, &mut verdict).await {
+        Ok(response) => response,
+        Err(error) => error.error_response(),
+    };
+    let now = chrono::Utc::now().timestamp().max(0) as u64;
+    for (name, value) in verdict.headers(now) {
+        if let Ok(value) = header::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(header::HeaderName::from_static(name), value);
+        }
+    }
+    response
+}
+
+/// SPEC §5: the token endpoint is limited per IP address, then per client id; a refusal
+/// leaves `verdict` describing the window that refused.
+async fn limited_token(
+    request: &HttpRequest,
+    body: &[u8],
+    oauth: &OAuth,
+    verdict: &mut Verdict,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = TokenParams::parse(&request, &body)?;
-    let basic = BasicCredentials::from_request(&request)?;
+    let now = || chrono::Utc::now().timestamp().max(0) as u64;
+    if let Some(limiter) = &oauth.rate_limiter {
+        let ip = request.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+        *verdict = limiter.check(&format!("ip:{ip}"), &named("ip", &limiter.rules().token_per_ip)).await;
+        if !verdict.allowed {
+            return Err(OAuthError::rate_limited(verdict.retry_after(now())));
+        }
+    }
+    let params = TokenParams::parse(request, body)?;
+    let basic = BasicCredentials::from_request(request)?;
+    let client_id = basic.as_ref().map(|b| b.client_id.as_str()).or(params.get("client_id"));
+    if let (Some(limiter), Some(client_id)) = (&oauth.rate_limiter, client_id) {
+        let windows = named("client", &limiter.rules().token_per_client);
+        let by_client = limiter.check(&format!("client:{client_id}"), &windows).await;
+        *verdict = std::mem::replace(verdict, Verdict { allowed: true, windows: Vec::new() }).and(by_client);
+        if !verdict.allowed {
+            return Err(OAuthError::rate_limited(verdict.retry_after(now())));
+        }
+    }
     match params.get("grant_type") {
         None => Err(OAuthError::invalid_request(
             "The parameter `grant_type` is required.",
         )),
-        Some(CLIENT_CREDENTIALS) => client_credentials(&oauth, &params, basic).await,
+        Some(CLIENT_CREDENTIALS) => client_credentials(oauth, &params, basic).await,
         Some(_) => Err(OAuthError::new(
             OAuthErrorKind::UnsupportedGrantType,
             format!("Supported grant types: {}.", SUPPORTED_GRANTS.join(", ")),

@@ -21,7 +21,10 @@ mod validate;
 
 use actix_web::{HttpResponse, web};
 use tollbooth_oauth::OAuth;
+use std::sync::Arc;
+
 use tollbooth_storage::Database;
+use tollbooth_storage::rate_limit::RateLimiter;
 use tollbooth_storage::secrets::SecretHasher;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -40,6 +43,31 @@ pub struct Resource {
     /// The rate-limit plans a tenant may have, and the plan of new tenants.
     pub plans: Vec<String>,
     pub plan_default: String,
+    /// `None` when rate limiting is switched off.
+    pub rate_limiter: Option<Arc<RateLimiter>>,
+    /// Tenant id → plan, briefly: every counted request needs it.
+    pub tenant_plans: moka::sync::Cache<String, String>,
+}
+
+/// How long a tenant's plan is trusted without asking the database (a plan changed through
+/// this instance takes effect at once).
+pub const TENANT_PLAN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Resource {
+    /// The plan of `tenant_id`; the default plan if the tenant is gone.
+    pub async fn tenant_plan(&self, tenant_id: &str) -> Result<String, ApiError> {
+        if let Some(plan) = self.tenant_plans.get(tenant_id) {
+            return Ok(plan);
+        }
+        let id = tenant_id.to_owned();
+        let plan = match self.db.run(move |conn| tollbooth_storage::tenants::get(conn, &id)).await {
+            Ok(tenant) => tenant.plan,
+            Err(tollbooth_storage::StorageError::NotFound) => self.plan_default.clone(),
+            Err(other) => return Err(other.into()),
+        };
+        self.tenant_plans.insert(tenant_id.to_owned(), plan.clone());
+        Ok(plan)
+    }
 }
 
 /// Registers `/api/v1`, the OpenAPI document and the explorer; the app must provide

@@ -239,6 +239,7 @@ pub async fn update(
             })
         })
         .await?;
+    resource.tenant_plans.invalidate(&tenant.id);
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
 
@@ -254,6 +255,7 @@ pub async fn delete(
     let id = tenant_id(&id)?;
     let actor = Actor::of(&principal, &request).on_tenant(&id);
     let deleted = id.clone();
+    let id_for_cache = id.clone();
     resource
         .db
         .run(move |conn| {
@@ -269,5 +271,6 @@ pub async fn delete(
         .api_keys
         .invalidate_where(move |key| key.tenant_id.as_deref() == Some(deleted.as_str()));
     resource.oauth.clients.invalidate_all();
+    resource.tenant_plans.invalidate(&id_for_cache);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -12,11 +12,13 @@ use tollbooth_oauth::keys::{KeyError, KeyRing};
 use tollbooth_oauth::{OAuth, OAuthSettings};
 use tollbooth_resource::Resource;
 use tollbooth_resource::auth::ApiKeyCache;
+use tollbooth_storage::rate_limit::{CounterStore, MemoryCounters, RateLimiter, RedisCounters};
 use tollbooth_storage::secrets::{self, SecretHasher};
 use tollbooth_storage::{Database, StorageError, server_secrets};
 
+use crate::rate_limit::RateLimitMetrics;
 use crate::settings::Settings;
-use crate::{health, request_log};
+use crate::{health, rate_limit, request_log};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -29,6 +31,8 @@ pub enum StartError {
         address: String,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Redis(String),
     #[error("the issuer is not a URL: {0}")]
     Issuer(#[from] url::ParseError),
 }
@@ -53,6 +57,25 @@ pub fn secret_hasher(settings: &Settings, db: &Database) -> Result<SecretHasher,
     Ok(SecretHasher::new(pepper.as_bytes()))
 }
 
+/// The limiter of SPEC §5 over Redis when `redis_url` is set, else over memory; `None` when
+/// rate limiting is switched off. Must run inside the actix system (Redis connects on it).
+fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartError> {
+    if !settings.rate_limit_enabled {
+        tracing::warn!("rate limiting is switched off (rate_limit.enabled = false)");
+        return Ok(None);
+    }
+    let store: Arc<dyn CounterStore> = match &settings.redis_url {
+        Some(url) => {
+            let redis = Arc::new(RedisCounters::new(url, settings.redis_timeout).map_err(|e| StartError::Redis(e.to_string()))?);
+            let warming = redis.clone();
+            actix_web::rt::spawn(async move { warming.warm_up().await });
+            redis
+        }
+        None => Arc::new(MemoryCounters::default()),
+    };
+    Ok(Some(Arc::new(RateLimiter::new(store, settings.plans.clone(), settings.rules.clone()))))
+}
+
 /// A server bound to its port, ready to run.
 pub struct Application {
     port: u16,
@@ -71,6 +94,7 @@ impl Application {
             db.clone(),
             settings.signing_algorithm,
         )?);
+        let rate_limiter = rate_limiter(settings)?;
         let oauth = web::Data::new(OAuth::new(
             OAuthSettings {
                 issuer: settings.issuer.clone(),
@@ -79,6 +103,7 @@ impl Application {
             keys.clone(),
             ClientDirectory::new(db.clone()),
             hasher.clone(),
+            rate_limiter.clone(),
         )?);
         let resource = web::Data::new(Resource {
             db,
@@ -86,12 +111,15 @@ impl Application {
             api_keys: ApiKeyCache::default(),
             oauth: oauth.clone(),
             max_access_token_ttl: settings.max_access_token_ttl,
-            plans: crate::settings::PLANS
-                .iter()
-                .map(|p| p.to_string())
-                .collect(),
+            plans: settings.plans.keys().cloned().collect(),
             plan_default: settings.plan_default.clone(),
+            rate_limiter,
+            tenant_plans: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(tollbooth_resource::TENANT_PLAN_CACHE_TTL)
+                .build(),
         });
+        let rate_limit_metrics = web::Data::new(RateLimitMetrics::default());
 
         let listener = TcpListener::bind(settings.listen).map_err(|source| StartError::Listen {
             address: settings.listen.to_string(),
@@ -106,10 +134,14 @@ impl Application {
             .port();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(middleware::from_fn(rate_limit::enforce))
                 .wrap(middleware::from_fn(request_log::request_context))
+                .app_data(rate_limit_metrics.clone())
                 .app_data(oauth.clone())
                 .app_data(resource.clone())
                 .route("/healthz", web::get().to(health::healthz))
+                .route("/readyz", web::get().to(health::readyz))
+                .route("/metrics", web::get().to(health::metrics))
                 .configure(tollbooth_oauth::routes)
                 .configure(tollbooth_resource::routes)
         });

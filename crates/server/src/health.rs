@@ -1,6 +1,49 @@
-use actix_web::HttpResponse;
+//! Probes: `/healthz` (alive), `/readyz` (database and counter store), `/metrics` (Prometheus
+//! text; the operations issue extends it).
+
+use std::sync::atomic::Ordering;
+
+use actix_web::{HttpResponse, web};
+use tollbooth_resource::Resource;
+
+use crate::rate_limit::RateLimitMetrics;
 
 /// `GET /healthz`: the process is up and serving.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: 200 when the database answers (503 when not), and which counter store is
+/// counting: `memory`, `redis`, or `fallback` while Redis is unreachable (still ready: the
+/// instance counts locally).
+pub async fn readyz(resource: web::Data<Resource>) -> HttpResponse {
+    let database = resource.db.ping().await.is_ok();
+    let counters = resource.rate_limiter.as_ref().map_or("off", |l| l.store_status().name());
+    let body = serde_json::json!({
+        "status": if database { "ready" } else { "unavailable" },
+        "database": if database { "ok" } else { "unreachable" },
+        "counter_store": counters,
+    });
+    if database { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
+
+/// `GET /metrics`: Prometheus text exposition.
+pub async fn metrics(resource: web::Data<Resource>, limits: web::Data<RateLimitMetrics>) -> HttpResponse {
+    let (fallbacks, up) = resource
+        .rate_limiter
+        .as_ref()
+        .map_or((0, 1), |l| (l.fallbacks(), u8::from(l.store_status() != tollbooth_storage::rate_limit::StoreStatus::RedisFallback)));
+    let text = format!(
+        "# HELP tollbooth_rate_limit_refusals_total Requests refused with 429.\n\
+         # TYPE tollbooth_rate_limit_refusals_total counter\n\
+         tollbooth_rate_limit_refusals_total {}\n\
+         # HELP tollbooth_counter_store_fallbacks_total Rate-limit checks counted locally because Redis did not answer.\n\
+         # TYPE tollbooth_counter_store_fallbacks_total counter\n\
+         tollbooth_counter_store_fallbacks_total {fallbacks}\n\
+         # HELP tollbooth_counter_store_up 1 while the configured counter store answers, 0 while counting locally instead.\n\
+         # TYPE tollbooth_counter_store_up gauge\n\
+         tollbooth_counter_store_up {up}\n",
+        limits.refusals.load(Ordering::Relaxed)
+    );
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text)
 }

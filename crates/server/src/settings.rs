@@ -13,12 +13,11 @@ use figment::{Figment, Provider};
 use serde::Deserialize;
 use tollbooth_oauth::keys::SigningAlgorithm;
 use tollbooth_storage::DatabaseConfig;
+use tollbooth_storage::rate_limit::{Plan, Rules, Window};
 
 pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
 const ENV_PREFIX: &str = "TOLLBOOTH_";
 const SECTIONS: &[&str] = &["database", "token", "secrets", "rate_limit", "log", "tls"];
-/// Plans every deployment has (SPEC §5); the rate-limit settings will make them configurable.
-pub const PLANS: &[&str] = &["free", "basic", "pro", "enterprise"];
 const MIN_PEPPER_CHARS: usize = 32;
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +62,51 @@ struct RawSecrets {
 #[serde(deny_unknown_fields)]
 struct RawRateLimit {
     plan_default: String,
+    enabled: bool,
+    redis_timeout_ms: u64,
+    plans: BTreeMap<String, RawPlan>,
+    rules: RawRules,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlan {
+    windows: Vec<RawWindow>,
+    #[serde(default)]
+    writes: Vec<RawWindow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    token_per_client: Vec<RawWindow>,
+    token_per_ip: Vec<RawWindow>,
+    sign_in: Vec<RawWindow>,
+    per_ip: Vec<RawWindow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWindow {
+    window: String,
+    limit: u64,
+}
+
+/// Parses the windows at `setting`, refusing bad durations, zero limits and repeated windows.
+fn windows(setting: &str, raw: &[RawWindow]) -> Result<Vec<Window>, ConfigError> {
+    let mut parsed: Vec<Window> = Vec::new();
+    for (i, window) in raw.iter().enumerate() {
+        let at = format!("{setting}[{i}]");
+        let seconds = Window::parse_duration(&window.window).map_err(|problem| bad(&at, problem))?;
+        if window.limit == 0 {
+            return Err(bad(&at, "the limit must be at least 1"));
+        }
+        if parsed.iter().any(|w| w.seconds == seconds) {
+            return Err(bad(&at, format!("the window {} is given twice", window.window)));
+        }
+        parsed.push(Window { seconds, limit: window.limit });
+    }
+    Ok(parsed)
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,6 +138,11 @@ pub struct Settings {
     /// `None`: use the pepper stored in the database.
     pub pepper: Option<secrecy::SecretString>,
     pub plan_default: String,
+    /// `false` switches rate limiting off (for measuring its cost).
+    pub rate_limit_enabled: bool,
+    pub redis_timeout: Duration,
+    pub plans: BTreeMap<String, Plan>,
+    pub rules: Rules,
     pub log_level: String,
     pub log_format: LogFormat,
 }
@@ -306,15 +355,34 @@ impl RawSettings {
             }
             pepper => Some(secrecy::SecretString::from(pepper.to_owned())),
         };
-        if !PLANS.contains(&self.rate_limit.plan_default.as_str()) {
+        let mut plans = BTreeMap::new();
+        for (name, raw) in &self.rate_limit.plans {
+            let setting = format!("rate_limit.plans.{name}");
+            let plan = Plan {
+                windows: windows(&format!("{setting}.windows"), &raw.windows)?,
+                writes: windows(&format!("{setting}.writes"), &raw.writes)?,
+            };
+            if plan.windows.is_empty() {
+                return Err(bad(&format!("{setting}.windows"), "a plan needs at least one window"));
+            }
+            plans.insert(name.clone(), plan);
+        }
+        let rules = &self.rate_limit.rules;
+        let rules = Rules {
+            token_per_client: windows("rate_limit.rules.token_per_client", &rules.token_per_client)?,
+            token_per_ip: windows("rate_limit.rules.token_per_ip", &rules.token_per_ip)?,
+            sign_in: windows("rate_limit.rules.sign_in", &rules.sign_in)?,
+            per_ip: windows("rate_limit.rules.per_ip", &rules.per_ip)?,
+        };
+        if !plans.contains_key(&self.rate_limit.plan_default) {
+            let names: Vec<&str> = plans.keys().map(String::as_str).collect();
             return Err(bad(
                 "rate_limit.plan_default",
-                format!(
-                    "`{}` is not a plan; plans are {}",
-                    self.rate_limit.plan_default,
-                    PLANS.join(", ")
-                ),
+                format!("`{}` is not a plan; plans are {}", self.rate_limit.plan_default, names.join(", ")),
             ));
+        }
+        if !(1..=10_000).contains(&self.rate_limit.redis_timeout_ms) {
+            return Err(bad("rate_limit.redis_timeout_ms", "it must be from 1 to 10000"));
         }
         let log_format = match self.log.format.as_str() {
             "text" => LogFormat::Text,
@@ -345,6 +413,10 @@ impl RawSettings {
             key_reload_interval: Duration::from_secs(self.token.key_reload_seconds),
             pepper,
             plan_default: self.rate_limit.plan_default,
+            rate_limit_enabled: self.rate_limit.enabled,
+            redis_timeout: Duration::from_millis(self.rate_limit.redis_timeout_ms),
+            plans,
+            rules,
             log_level: self.log.level,
             log_format,
         })

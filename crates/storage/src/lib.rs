@@ -15,6 +15,7 @@ mod json;
 pub mod organizations;
 pub mod pagination;
 pub mod passwords;
+pub mod rate_limit;
 mod reach;
 pub mod schema;
 pub mod secrets;

@@ -45,6 +45,12 @@ impl TestApp {
     /// A server on `backend`, or `None` (with a message) when PostgreSQL is not configured
     /// outside CI.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_configured(backend, UNMETERED, &[]).await
+    }
+
+    /// Like [`TestApp::spawn`], with `config` as the `--config` file and `env` as extra
+    /// `TOLLBOOTH_*` variables.
+    pub async fn spawn_configured(backend: Backend, config: &str, env: &[(&str, &str)]) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, postgres_schema) = match backend {
             Backend::Sqlite => (
@@ -86,15 +92,47 @@ impl TestApp {
                 )
             }
         };
-        Some(Self::spawn_with(database_url, postgres_schema, dir, &[]).await)
+        let config_path = dir.path().join("tollbooth.toml");
+        std::fs::write(&config_path, config).expect("config file");
+        let settings = Self::settings(&config_path, database_url, env);
+
+        let (db, keys) = tokio::task::spawn_blocking({
+            let settings = settings.clone();
+            move || {
+                let db = app::open_database(&settings).expect("database opens");
+                let hasher = app::secret_hasher(&settings, &db).expect("pepper");
+                let keys = bootstrap(&db, &hasher, "Test tenant", &settings.plan_default)
+                    .expect("bootstrap")
+                    .expect("empty database");
+                (db, keys)
+            }
+        })
+        .await
+        .expect("join");
+        let (base_url, handle) = start_server(settings.clone());
+        Some(TestApp {
+            base_url,
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            operator_key: keys.operator_key.expose_secret().to_owned(),
+            tenant_id: keys.tenant_id,
+            tenant_key: keys.tenant_key.expose_secret().to_owned(),
+            db,
+            settings,
+            handle,
+            _dir: dir,
+            postgres_schema,
+        })
     }
 
-    async fn spawn_with(
-        database_url: String,
-        postgres_schema: Option<(String, String)>,
-        dir: tempfile::TempDir,
-        extra_env: &[(&str, &str)],
-    ) -> TestApp {
+    /// Another server on this one's database, with `env` on top of this one's settings: for
+    /// tests of several instances. It stops when the returned handle is dropped.
+    pub fn spawn_sibling(&self, config_path: &std::path::Path, env: &[(&str, &str)]) -> Sibling {
+        let settings = Self::settings(config_path, self.settings.database.url.clone(), env);
+        let (base_url, handle) = start_server(settings);
+        Sibling { base_url, handle }
+    }
+
+    fn settings(config: &std::path::Path, database_url: String, extra_env: &[(&str, &str)]) -> Settings {
         let mut env = vec![
             ("TOLLBOOTH_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
             ("TOLLBOOTH_ISSUER".to_owned(), ISSUER.to_owned()),
@@ -114,57 +152,7 @@ impl TestApp {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string())),
         );
-        let settings = Settings::load(None, env).expect("test settings are valid");
-
-        let (db, keys) = tokio::task::spawn_blocking({
-            let settings = settings.clone();
-            move || {
-                let db = app::open_database(&settings).expect("database opens");
-                let hasher = app::secret_hasher(&settings, &db).expect("pepper");
-                let keys = bootstrap(&db, &hasher, "Test tenant", "free")
-                    .expect("bootstrap")
-                    .expect("empty database");
-                (db, keys)
-            }
-        })
-        .await
-        .expect("join");
-
-        let (sender, receiver) = mpsc::channel();
-        let server_settings = settings.clone();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                match Application::build(&server_settings) {
-                    Ok(application) => {
-                        let _ = sender.send(Ok((application.port(), application.handle())));
-                        let _ = application.run_until_stopped().await;
-                    }
-                    Err(err) => {
-                        let _ = sender.send(Err(err.to_string()));
-                    }
-                }
-            })
-        });
-        let (port, handle) = receiver
-            .recv_timeout(Duration::from_secs(30))
-            .expect("server starts in time")
-            .expect("server builds");
-
-        TestApp {
-            base_url: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            operator_key: keys.operator_key.expose_secret().to_owned(),
-            tenant_id: keys.tenant_id,
-            tenant_key: keys.tenant_key.expose_secret().to_owned(),
-            db,
-            settings,
-            handle,
-            _dir: dir,
-            postgres_schema,
-        }
+        Settings::load(Some(config), env).expect("test settings are valid")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -240,6 +228,49 @@ impl TestApp {
         self.create_tenant("Other").await.1
     }
 }
+
+/// Starts a server on its own thread and actix system; its URL and handle once it listens.
+fn start_server(settings: Settings) -> (String, ServerHandle) {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match Application::build(&settings) {
+                Ok(application) => {
+                    let _ = sender.send(Ok((application.port(), application.handle())));
+                    let _ = application.run_until_stopped().await;
+                }
+                Err(err) => {
+                    let _ = sender.send(Err(err.to_string()));
+                }
+            }
+        })
+    });
+    let (port, handle) =
+        receiver.recv_timeout(Duration::from_secs(30)).expect("server starts in time").expect("server builds");
+    (format!("http://127.0.0.1:{port}"), handle)
+}
+
+/// A second server on a [`TestApp`]'s database.
+pub struct Sibling {
+    pub base_url: String,
+    handle: ServerHandle,
+}
+
+impl Drop for Sibling {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+/// The test config: tenants get a plan no functional test runs into. Rate-limit tests bring
+/// their own.
+pub const UNMETERED: &str = r#"
+[rate_limit]
+plan_default = "unmetered"
+
+[rate_limit.plans.unmetered]
+windows = [{ window = "1s", limit = 1000000 }]
+"#;
 
 impl Drop for TestApp {
     fn drop(&mut self) {

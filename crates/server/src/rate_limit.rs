@@ -1,0 +1,86 @@
+//! SPEC §5 enforcement for everything but the token endpoint (which limits itself per client
+//! id): authenticated `/api/v1` requests count against their tenant's plan, everything else
+//! without a tenant against the per-IP last line. Counted responses carry the rate-limit
+//! headers; a refused request is answered 429 before it reaches its handler.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse, ResponseError, web};
+use tollbooth_resource::Resource;
+use tollbooth_resource::auth::authenticate;
+use tollbooth_resource::error::ApiError;
+use tollbooth_storage::rate_limit::{Verdict, named};
+
+/// Counts of what the limiter did, for `/metrics`.
+#[derive(Default)]
+pub struct RateLimitMetrics {
+    pub refusals: AtomicU64,
+}
+
+/// Paths that are never counted: probes, and the token endpoint, which counts itself.
+fn uncounted(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/oauth/token")
+}
+
+fn is_write(method: &Method) -> bool {
+    matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+pub fn add_headers(response: &mut HttpResponse<impl MessageBody>, verdict: &Verdict) {
+    for (name, value) in verdict.headers(unix_now()) {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(HeaderName::from_static(name), value);
+        }
+    }
+}
+
+pub async fn enforce(request: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
+    let resource = request.app_data::<web::Data<Resource>>().cloned();
+    let limiter = resource.as_ref().and_then(|r| r.rate_limiter.clone());
+    let (Some(resource), Some(limiter)) = (resource, limiter) else {
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    if uncounted(request.path()) {
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    let tenant = if request.path().starts_with("/api/v1/") {
+        // Authenticates once; the handler reuses the principal. A failure is the handler's to
+        // answer (401), and the request counts against its IP address.
+        authenticate(request.request()).await.ok().and_then(|principal| principal.tenant_id)
+    } else {
+        None
+    };
+    let verdict = match tenant {
+        Some(tenant_id) => {
+            let plan = match resource.tenant_plan(&tenant_id).await {
+                Ok(plan) => plan,
+                Err(err) => return Ok(request.into_response(err.error_response())),
+            };
+            limiter.check_tenant(&tenant_id, &plan, is_write(request.method())).await
+        }
+        None => {
+            let ip = request.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+            limiter.check(&format!("ip:{ip}"), &named("ip", &limiter.rules().per_ip)).await
+        }
+    };
+    if !verdict.allowed {
+        if let Some(metrics) = request.app_data::<web::Data<RateLimitMetrics>>() {
+            metrics.refusals.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut refusal = ApiError::rate_limited(verdict.retry_after(unix_now())).error_response();
+        add_headers(&mut refusal, &verdict);
+        return Ok(request.into_response(refusal));
+    }
+    let mut response = next.call(request).await?.map_into_boxed_body();
+    add_headers(response.response_mut(), &verdict);
+    Ok(response)
+}

@@ -1,0 +1,154 @@
+//! Rate-limit counters (SPEC §5): fixed windows aligned to the Unix epoch. A check counts one
+//! request in every window of a subject, or, if any window is full, in none (a refused request
+//! costs nothing). Two stores behind one trait: memory (one instance) and Redis (shared,
+//! exact across instances, one round trip per check, local fallback when Redis is away).
+
+mod memory;
+mod policy;
+mod redis_store;
+
+use std::fmt;
+
+use futures_util::future::BoxFuture;
+
+pub use memory::MemoryCounters;
+pub use policy::{Plan, RateLimiter, Rules, Verdict, WindowUsage, named};
+pub use redis_store::RedisCounters;
+
+/// A fixed window: at most `limit` requests per `seconds`, aligned to the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub seconds: u64,
+    pub limit: u64,
+}
+
+impl Window {
+    /// Parses `10s`, `1m`, `1h`, `1d` (any positive count of seconds, minutes, hours, days).
+    pub fn parse_duration(text: &str) -> Result<u64, String> {
+        let text = text.trim();
+        let (count, unit) = text.split_at(text.len().saturating_sub(1));
+        let multiplier = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => return Err(format!("`{text}` is not a window like 10s, 1m, 1h or 1d")),
+        };
+        match count.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n * multiplier),
+            _ => Err(format!("`{text}` is not a window like 10s, 1m, 1h or 1d")),
+        }
+    }
+
+    /// A label for headers and answers: `10s`, `1m`, `1h`, `1d`, or seconds.
+    pub fn label(&self) -> String {
+        match self.seconds {
+            s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+            s if s % 3600 == 0 => format!("{}h", s / 3600),
+            s if s % 60 == 0 => format!("{}m", s / 60),
+            s => format!("{s}s"),
+        }
+    }
+}
+
+/// One window's counter for one subject at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counter {
+    /// The store key; all keys of one subject share a Redis Cluster hash tag.
+    pub key: String,
+    pub limit: u64,
+    /// Unix second at which this window ends.
+    pub reset_at: u64,
+    /// Seconds the key must live (until its window ends, plus a margin).
+    pub ttl: u64,
+}
+
+impl Counter {
+    /// The counter of `window` for `subject` (e.g. `tenant:ten_…`) in class `class` (`all`,
+    /// `writes`) at Unix time `now`.
+    pub fn new(subject: &str, class: &str, window: Window, now: u64) -> Counter {
+        let index = now / window.seconds;
+        let reset_at = (index + 1) * window.seconds;
+        Counter {
+            key: format!("tb:{{{subject}}}:{class}:{}:{index}", window.seconds),
+            limit: window.limit,
+            reset_at,
+            ttl: reset_at - now + 1,
+        }
+    }
+}
+
+/// What a check found: whether the request was counted, and each window's count after it
+/// (when counted) or as it stands (when refused), in the order the counters were given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub allowed: bool,
+    pub counts: Vec<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where counters live.
+pub trait CounterStore: Send + Sync {
+    /// Atomically: if every counter is below its limit, adds one to each; otherwise adds nothing.
+    fn hit<'a>(&'a self, counters: &'a [Counter]) -> BoxFuture<'a, Outcome>;
+    /// The counts as they stand, adding nothing.
+    fn peek<'a>(&'a self, counters: &'a [Counter]) -> BoxFuture<'a, Vec<u64>>;
+    /// `memory`, `redis`, or `redis (fallback: memory)` while Redis is unreachable.
+    fn status(&self) -> StoreStatus;
+    /// Checks answered locally because the shared store did not answer.
+    fn fallbacks(&self) -> u64 {
+        0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreStatus {
+    Memory,
+    Redis,
+    /// Redis is configured but unreachable: counting locally until it answers again.
+    RedisFallback,
+}
+
+impl StoreStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreStatus::Memory => "memory",
+            StoreStatus::Redis => "redis",
+            StoreStatus::RedisFallback => "fallback",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_parse_and_label() {
+        assert_eq!(Window::parse_duration("10s"), Ok(10));
+        assert_eq!(Window::parse_duration("1m"), Ok(60));
+        assert_eq!(Window::parse_duration("2h"), Ok(7200));
+        assert_eq!(Window::parse_duration("1d"), Ok(86_400));
+        for bad in ["0s", "10", "m", "1w", "-1s", ""] {
+            assert!(Window::parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Window { seconds: 3600, limit: 1 }.label(), "1h");
+        assert_eq!(Window { seconds: 90, limit: 1 }.label(), "90s");
+    }
+
+    #[test]
+    fn counters_align_to_the_epoch() {
+        let counter = Counter::new("tenant:t", "all", Window { seconds: 10, limit: 5 }, 1_000_007);
+        assert_eq!(counter.reset_at, 1_000_010);
+        assert_eq!(counter.key, "tb:{tenant:t}:all:10:100000");
+        assert_eq!(counter.ttl, 4);
+    }
+}

@@ -1,0 +1,237 @@
+//! Plans and rules (SPEC §5) applied to subjects: a tenant, a client id, an IP address.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{Counter, CounterStore, StoreStatus, Window};
+
+/// A tenant's rate-limit policy: windows for every request, and for writes (POST, PATCH,
+/// DELETE) additional windows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub windows: Vec<Window>,
+    pub writes: Vec<Window>,
+}
+
+/// Limits of the endpoints that have no tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rules {
+    /// `POST /oauth/token`, per client id.
+    pub token_per_client: Vec<Window>,
+    /// `POST /oauth/token`, per IP address.
+    pub token_per_ip: Vec<Window>,
+    /// The sign-in form, per email and IP address.
+    pub sign_in: Vec<Window>,
+    /// Every other request without a tenant, per IP address: the last line.
+    pub per_ip: Vec<Window>,
+}
+
+/// One window's state after a check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowUsage {
+    /// `10s`, `1h`, or `writes-10s` for a write window.
+    pub name: String,
+    pub window: Window,
+    pub used: u64,
+    /// Unix second at which the window ends and its count starts again.
+    pub reset_at: u64,
+}
+
+impl WindowUsage {
+    pub fn remaining(&self) -> u64 {
+        self.window.limit.saturating_sub(self.used)
+    }
+}
+
+/// What a check decided, with every window's usage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub allowed: bool,
+    pub windows: Vec<WindowUsage>,
+}
+
+/// `windows` named `<prefix>-<label>`, e.g. `ip-10s`.
+pub fn named(prefix: &str, windows: &[Window]) -> Vec<(String, Window)> {
+    windows.iter().map(|w| (format!("{prefix}-{}", w.label()), *w)).collect()
+}
+
+impl Verdict {
+    /// Both verdicts at once: allowed if both are, with the windows of both.
+    pub fn and(mut self, other: Verdict) -> Verdict {
+        self.allowed &= other.allowed;
+        self.windows.extend(other.windows);
+        self
+    }
+
+    /// The window closest to refusing: least remaining, then the one that resets last.
+    pub fn tightest(&self) -> Option<&WindowUsage> {
+        self.windows.iter().min_by_key(|w| (w.remaining(), std::cmp::Reverse(w.reset_at)))
+    }
+
+    /// Seconds until a refused request can succeed: every full window must have reset.
+    pub fn retry_after(&self, now: u64) -> u64 {
+        self.windows
+            .iter()
+            .filter(|w| w.remaining() == 0)
+            .map(|w| w.reset_at.saturating_sub(now))
+            .max()
+            .unwrap_or(0)
+            .max(1)
+    }
+
+    /// The response headers: `X-RateLimit-*` for the tightest window (SPEC §5), and the IETF
+    /// draft's structured `RateLimit-Policy` (every window) and `RateLimit` (the tightest).
+    pub fn headers(&self, now: u64) -> Vec<(&'static str, String)> {
+        let Some(tightest) = self.tightest() else { return Vec::new() };
+        let policy = self
+            .windows
+            .iter()
+            .map(|w| format!("\"{}\";q={};w={}", w.name, w.window.limit, w.window.seconds))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let remaining = if self.allowed { tightest.remaining() } else { 0 };
+        vec![
+            ("x-ratelimit-limit", tightest.window.limit.to_string()),
+            ("x-ratelimit-remaining", remaining.to_string()),
+            ("x-ratelimit-reset", tightest.reset_at.to_string()),
+            ("ratelimit-policy", policy),
+            (
+                "ratelimit",
+                format!("\"{}\";r={};t={}", tightest.name, remaining, tightest.reset_at.saturating_sub(now)),
+            ),
+        ]
+    }
+}
+
+/// Plans, rules and the counter store, shared by every endpoint that counts.
+pub struct RateLimiter {
+    store: Arc<dyn CounterStore>,
+    plans: BTreeMap<String, Plan>,
+    rules: Rules,
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+impl RateLimiter {
+    pub fn new(store: Arc<dyn CounterStore>, plans: BTreeMap<String, Plan>, rules: Rules) -> Self {
+        RateLimiter { store, plans, rules }
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    pub fn has_plan(&self, plan: &str) -> bool {
+        self.plans.contains_key(plan)
+    }
+
+    pub fn plan_names(&self) -> Vec<String> {
+        self.plans.keys().cloned().collect()
+    }
+
+    pub fn store_status(&self) -> StoreStatus {
+        self.store.status()
+    }
+
+    pub fn fallbacks(&self) -> u64 {
+        self.store.fallbacks()
+    }
+
+    /// A tenant's windows under `plan`, with write windows for a write.
+    fn tenant_windows(&self, plan: &str, write: bool) -> Vec<(String, Window)> {
+        let Some(plan) = self.plans.get(plan) else { return Vec::new() };
+        let mut windows: Vec<(String, Window)> = plan.windows.iter().map(|w| (w.label(), *w)).collect();
+        if write {
+            windows.extend(plan.writes.iter().map(|w| (format!("writes-{}", w.label()), *w)));
+        }
+        windows
+    }
+
+    fn counters(subject: &str, windows: &[(String, Window)], now: u64) -> Vec<Counter> {
+        windows.iter().map(|(name, window)| Counter::new(subject, name, *window, now)).collect()
+    }
+
+    /// Counts one request of `subject` against `windows` (named), all or nothing.
+    pub async fn check(&self, subject: &str, windows: &[(String, Window)]) -> Verdict {
+        let now = now();
+        let counters = Self::counters(subject, windows, now);
+        if counters.is_empty() {
+            return Verdict { allowed: true, windows: Vec::new() };
+        }
+        let outcome = self.store.hit(&counters).await;
+        Verdict { allowed: outcome.allowed, windows: Self::usage_of(windows, &counters, &outcome.counts) }
+    }
+
+    /// Counts a request of tenant `tenant_id` on `plan` (and against its write windows if `write`).
+    pub async fn check_tenant(&self, tenant_id: &str, plan: &str, write: bool) -> Verdict {
+        self.check(&format!("tenant:{tenant_id}"), &self.tenant_windows(plan, write)).await
+    }
+
+    /// Counts a request of a subject under one of the rules (`ip:…`, `client:…`, `sign_in:…`).
+    pub async fn check_rule(&self, subject: &str, windows: &[Window]) -> Verdict {
+        let named: Vec<(String, Window)> = windows.iter().map(|w| (w.label(), *w)).collect();
+        self.check(subject, &named).await
+    }
+
+    /// The tenant's usage in every window of its plan, counting nothing.
+    pub async fn tenant_usage(&self, tenant_id: &str, plan: &str) -> Vec<WindowUsage> {
+        let now = now();
+        let windows = self.tenant_windows(plan, true);
+        let counters = Self::counters(&format!("tenant:{tenant_id}"), &windows, now);
+        if counters.is_empty() {
+            return Vec::new();
+        }
+        let counts = self.store.peek(&counters).await;
+        Self::usage_of(&windows, &counters, &counts)
+    }
+
+    fn usage_of(windows: &[(String, Window)], counters: &[Counter], counts: &[u64]) -> Vec<WindowUsage> {
+        windows
+            .iter()
+            .zip(counters)
+            .zip(counts)
+            .map(|(((name, window), counter), used)| WindowUsage {
+                name: name.clone(),
+                window: *window,
+                used: *used,
+                reset_at: counter.reset_at,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::MemoryCounters;
+    use super::*;
+
+    fn limiter() -> RateLimiter {
+        let plan = Plan {
+            windows: vec![Window { seconds: 3600, limit: 3 }, Window { seconds: 86_400, limit: 100 }],
+            writes: vec![Window { seconds: 3600, limit: 1 }],
+        };
+        RateLimiter::new(Arc::new(MemoryCounters::default()), BTreeMap::from([("p".to_owned(), plan)]), Rules::default())
+    }
+
+    #[tokio::test]
+    async fn writes_count_against_both_budgets_and_headers_name_the_tightest() {
+        let limiter = limiter();
+        let write = limiter.check_tenant("t", "p", true).await;
+        assert!(write.allowed);
+        let tightest = write.tightest().unwrap();
+        assert_eq!((tightest.name.as_str(), tightest.remaining()), ("writes-1h", 0));
+        assert!(!limiter.check_tenant("t", "p", true).await.allowed, "the write window is full");
+        let read = limiter.check_tenant("t", "p", false).await;
+        assert!(read.allowed, "reads have budget left");
+        assert_eq!(read.windows[0].used, 2, "the refused write consumed nothing");
+        let headers: BTreeMap<_, _> = read.headers(0).into_iter().collect();
+        assert_eq!(headers["x-ratelimit-limit"], "3");
+        assert_eq!(headers["x-ratelimit-remaining"], "1");
+        assert_eq!(headers["ratelimit-policy"], "\"1h\";q=3;w=3600, \"1d\";q=100;w=86400");
+        assert!(headers["ratelimit"].starts_with("\"1h\";r=1;t="));
+        let usage = limiter.tenant_usage("t", "p").await;
+        assert_eq!(usage.iter().map(|u| u.used).collect::<Vec<_>>(), vec![2, 2, 1]);
+    }
+}

@@ -1,0 +1,199 @@
+//! Counters in Redis: exact across any number of instances. One `EVALSHA` per check covers
+//! every window of the subject atomically; the keys of a subject share a hash tag, so the
+//! script works on Redis Cluster. When Redis does not answer within the timeout, the check
+//! falls back to local counters (logged once, counted in `fallbacks`), and Redis is tried again
+//! a second later; a request never fails because of Redis.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::RwLock;
+use std::time::Duration;
+
+use futures_util::future::{BoxFuture, FutureExt};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::{Counter, CounterStore, MemoryCounters, Outcome, StoreError, StoreStatus};
+
+/// KEYS[i]: one counter per window; ARGV[2i-1]: its limit; ARGV[2i]: its TTL in seconds.
+/// Counts the request in every window, or in none when any window is full, so a refusal costs
+/// nothing. Returns {allowed (1 or 0), count_1, …, count_n}.
+const CHECK_AND_COUNT: &str = r"
+local counts = {}
+local allowed = 1
+for i, key in ipairs(KEYS) do
+  local count = tonumber(redis.call('GET', key) or '0')
+  counts[i] = count
+  if count >= tonumber(ARGV[2 * i - 1]) then allowed = 0 end
+end
+if allowed == 1 then
+  for i, key in ipairs(KEYS) do
+    counts[i] = redis.call('INCR', key)
+    if counts[i] == 1 then redis.call('EXPIRE', key, ARGV[2 * i]) end
+  end
+end
+table.insert(counts, 1, allowed)
+return counts
+";
+
+/// After a failure, Redis is left alone this long before it is tried again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+pub struct RedisCounters {
+    client: redis::Client,
+    timeout: Duration,
+    script: redis::Script,
+    connection: RwLock<Option<ConnectionManager>>,
+    connecting: AtomicBool,
+    healthy: AtomicBool,
+    /// Unix milliseconds before which Redis is not tried (after a failure).
+    retry_at_ms: AtomicU64,
+    local: MemoryCounters,
+    fallbacks: AtomicU64,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl RedisCounters {
+    /// Parses the URL; connects on first use, so a Redis that is down at start-up only means
+    /// local counting until it is up.
+    pub fn new(url: &str, timeout: Duration) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(|e| StoreError(format!("bad Redis URL: {e}")))?;
+        Ok(RedisCounters {
+            client,
+            timeout,
+            script: redis::Script::new(CHECK_AND_COUNT),
+            connection: RwLock::new(None),
+            connecting: AtomicBool::new(false),
+            healthy: AtomicBool::new(true),
+            retry_at_ms: AtomicU64::new(0),
+            local: MemoryCounters::default(),
+            fallbacks: AtomicU64::new(0),
+        })
+    }
+
+    /// Connects now (at start-up), so the first request does not wait for it.
+    pub async fn warm_up(&self) {
+        let _ = self.connection().await;
+    }
+
+    async fn connection(&self) -> Option<ConnectionManager> {
+        if !self.healthy.load(Ordering::Relaxed) && now_ms() < self.retry_at_ms.load(Ordering::Relaxed) {
+            return None;
+        }
+        if let Some(connection) = self.connection.read().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Some(connection);
+        }
+        // One request connects; the others count locally meanwhile instead of queueing.
+        if self.connecting.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
+            .set_number_of_retries(1);
+        let connected =
+            tokio::time::timeout(self.timeout * 4, ConnectionManager::new_with_config(self.client.clone(), config)).await;
+        self.connecting.store(false, Ordering::Release);
+        match connected {
+            Ok(Ok(connection)) => {
+                *self.connection.write().unwrap_or_else(|p| p.into_inner()) = Some(connection.clone());
+                Some(connection)
+            }
+            Ok(Err(err)) => {
+                self.failed(&err.to_string());
+                None
+            }
+            Err(_) => {
+                self.failed("connecting timed out");
+                None
+            }
+        }
+    }
+
+    fn failed(&self, cause: &str) {
+        self.retry_at_ms.store(now_ms() + RETRY_AFTER.as_millis() as u64, Ordering::Relaxed);
+        if self.healthy.swap(false, Ordering::AcqRel) {
+            tracing::warn!(error = %cause, "Redis is unreachable: counting rate limits locally until it answers");
+        }
+    }
+
+    fn succeeded(&self) {
+        if !self.healthy.swap(true, Ordering::AcqRel) {
+            tracing::info!("Redis answers again: counting rate limits in Redis");
+        }
+    }
+
+    async fn call<T: redis::FromRedisValue>(&self, invocation: impl AsyncFnOnce(ConnectionManager) -> redis::RedisResult<T>) -> Option<T> {
+        let connection = self.connection().await?;
+        match tokio::time::timeout(self.timeout, invocation(connection)).await {
+            Ok(Ok(value)) => {
+                self.succeeded();
+                Some(value)
+            }
+            Ok(Err(err)) => {
+                self.failed(&err.to_string());
+                None
+            }
+            Err(_) => {
+                self.failed("no answer within the timeout");
+                None
+            }
+        }
+    }
+
+    async fn hit_async(&self, counters: &[Counter]) -> Outcome {
+        let answer = self
+            .call(async |mut connection| {
+                let mut invocation = self.script.prepare_invoke();
+                for counter in counters {
+                    invocation.key(&counter.key);
+                }
+                for counter in counters {
+                    invocation.arg(counter.limit).arg(counter.ttl);
+                }
+                invocation.invoke_async::<Vec<u64>>(&mut connection).await
+            })
+            .await;
+        match answer {
+            Some(values) if values.len() == counters.len() + 1 => {
+                Outcome { allowed: values[0] == 1, counts: values[1..].to_vec() }
+            }
+            _ => {
+                self.fallbacks.fetch_add(1, Ordering::Relaxed);
+                self.local.hit_now(counters)
+            }
+        }
+    }
+
+    async fn peek_async(&self, counters: &[Counter]) -> Vec<u64> {
+        let keys: Vec<&str> = counters.iter().map(|c| c.key.as_str()).collect();
+        let answer = self
+            .call(async |mut connection| {
+                redis::cmd("MGET").arg(&keys).query_async::<Vec<Option<u64>>>(&mut connection).await
+            })
+            .await;
+        match answer {
+            Some(values) if values.len() == counters.len() => values.into_iter().map(|v| v.unwrap_or(0)).collect(),
+            _ => self.local.peek_now(counters),
+        }
+    }
+}
+
+impl CounterStore for RedisCounters {
+    fn hit<'a>(&'a self, counters: &'a [Counter]) -> BoxFuture<'a, Outcome> {
+        self.hit_async(counters).boxed()
+    }
+
+    fn peek<'a>(&'a self, counters: &'a [Counter]) -> BoxFuture<'a, Vec<u64>> {
+        self.peek_async(counters).boxed()
+    }
+
+    fn fallbacks(&self) -> u64 {
+        self.fallbacks.load(Ordering::Relaxed)
+    }
+
+    fn status(&self) -> StoreStatus {
+        if self.healthy.load(Ordering::Relaxed) { StoreStatus::Redis } else { StoreStatus::RedisFallback }
+    }
+}
