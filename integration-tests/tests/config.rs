@@ -61,6 +61,48 @@ fn bad_config_file_values_name_the_setting() {
 }
 
 #[test]
+fn bad_rate_limit_rules_stop_start_up() {
+    let cases = [
+        (
+            "[rate_limit.plans.free]\nwindows = [{ window = \"5x\", limit = 1 }]",
+            "`rate_limit.plans.free.windows[0]`",
+        ),
+        (
+            "[rate_limit.plans.free]\nwindows = [{ window = \"10s\", limit = 0 }]",
+            "at least 1",
+        ),
+        (
+            "[rate_limit.plans.gold]\nwindows = []",
+            "`rate_limit.plans.gold.windows`",
+        ),
+        (
+            "[rate_limit.plans.free]\nwindows = [{ window = \"1m\", limit = 1 }, { window = \"60s\", limit = 2 }]",
+            "twice",
+        ),
+        (
+            "[rate_limit.rules]\nper_ip = [{ window = \"soon\", limit = 1 }]",
+            "`rate_limit.rules.per_ip[0]`",
+        ),
+        (
+            "[rate_limit]\nplan_default = \"gold\"",
+            "`rate_limit.plan_default`",
+        ),
+        (
+            "[rate_limit.plans.free]\nwindows = [{ window = \"1m\", limit = 1, burst = 2 }]",
+            "burst",
+        ),
+    ];
+    for (contents, expected) in cases {
+        let err = load_file(contents).expect_err(contents);
+        assert!(err.contains(expected), "{contents}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let custom = load_file("[rate_limit]\nplan_default = \"gold\"\n[rate_limit.plans.gold]\nwindows = [{ window = \"1d\", limit = 5 }]").unwrap();
+    assert_eq!(custom.plans["gold"].windows[0].seconds, 86_400);
+    assert_eq!(custom.plans.len(), 5, "the default plans stay");
+}
+
+#[test]
 fn unreachable_database_fails_with_a_clear_message_and_no_password() {
     let settings = Settings::load(
         None,

@@ -13,6 +13,7 @@ mod isolation;
 mod openapi_document;
 mod organizations_api;
 mod pagination_property;
+mod rate_limits;
 mod secrets_in_logs;
 mod signing_keys;
 mod tenants_api;

@@ -43,7 +43,11 @@ async fn operator_manages_tenants(app: TestApp) {
         )
         .await
         .expect(201);
-    assert_eq!(test_tenant.body["plan"], "free", "rate_limit.plan_default");
+    assert_eq!(
+        test_tenant.body["plan"],
+        app.settings.plan_default.as_str(),
+        "rate_limit.plan_default"
+    );
     assert!(
         test_tenant.body["api_key"]["key"]
             .as_str()

@@ -58,7 +58,10 @@ impl OAuthError {
     pub fn rate_limited(retry_after: u64) -> Self {
         OAuthError {
             retry_after: Some(retry_after),
-            ..Self::new(OAuthErrorKind::RateLimitExceeded, format!("Rate limit exceeded. Try again in {retry_after} seconds."))
+            ..Self::new(
+                OAuthErrorKind::RateLimitExceeded,
+                format!("Rate limit exceeded. Try again in {retry_after} seconds."),
+            )
         }
     }
 
@@ -109,8 +112,10 @@ impl ResponseError for OAuthError {
             Some(seconds) => HttpResponse::build(self.status_code())
                 .insert_header((header::RETRY_AFTER, seconds))
                 .json(serde_json::json!({ "error": self.kind, "message": self.description })),
-            None => HttpResponse::build(self.status_code())
-                .json(ErrorBody { error: self.kind, error_description: &self.description }),
+            None => HttpResponse::build(self.status_code()).json(ErrorBody {
+                error: self.kind,
+                error_description: &self.description,
+            }),
         };
         no_store(&mut response);
         if self.basic_challenge && self.kind == OAuthErrorKind::InvalidClient {

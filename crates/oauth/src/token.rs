@@ -167,8 +167,15 @@ pub struct TokenRequest {
         (status = 429, description = "rate_limit_exceeded (per client id or IP), with Retry-After"),
         (status = 500, description = "server_error", body = crate::error::OAuthErrorBody),
     ))]
-pub async fn token(request: HttpRequest, body: web::Bytes, oauth: web::Data<OAuth>) -> HttpResponse {
-    let mut verdict = Verdict { allowed: true, windows: Vec::new() };
+pub async fn token(
+    request: HttpRequest,
+    body: web::Bytes,
+    oauth: web::Data<OAuth>,
+) -> HttpResponse {
+    let mut verdict = Verdict {
+        allowed: true,
+        windows: Vec::new(),
+    };
     let mut response = match limited_token(&request, &body, &oauth, &mut verdict).await {
         Ok(response) => response,
         Err(error) => error.error_response(),
@@ -176,7 +183,9 @@ pub async fn token(request: HttpRequest, body: web::Bytes, oauth: web::Data<OAut
     let now = chrono::Utc::now().timestamp().max(0) as u64;
     for (name, value) in verdict.headers(now) {
         if let Ok(value) = header::HeaderValue::from_str(&value) {
-            response.headers_mut().insert(header::HeaderName::from_static(name), value);
+            response
+                .headers_mut()
+                .insert(header::HeaderName::from_static(name), value);
         }
     }
     response
@@ -192,19 +201,38 @@ async fn limited_token(
 ) -> Result<HttpResponse, OAuthError> {
     let now = || chrono::Utc::now().timestamp().max(0) as u64;
     if let Some(limiter) = &oauth.rate_limiter {
-        let ip = request.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
-        *verdict = limiter.check(&format!("ip:{ip}"), &named("ip", &limiter.rules().token_per_ip)).await;
+        let ip = request
+            .peer_addr()
+            .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+        *verdict = limiter
+            .check(
+                &format!("ip:{ip}"),
+                &named("ip", &limiter.rules().token_per_ip),
+            )
+            .await;
         if !verdict.allowed {
             return Err(OAuthError::rate_limited(verdict.retry_after(now())));
         }
     }
     let params = TokenParams::parse(request, body)?;
     let basic = BasicCredentials::from_request(request)?;
-    let client_id = basic.as_ref().map(|b| b.client_id.as_str()).or(params.get("client_id"));
+    let client_id = basic
+        .as_ref()
+        .map(|b| b.client_id.as_str())
+        .or(params.get("client_id"));
     if let (Some(limiter), Some(client_id)) = (&oauth.rate_limiter, client_id) {
         let windows = named("client", &limiter.rules().token_per_client);
-        let by_client = limiter.check(&format!("client:{client_id}"), &windows).await;
-        *verdict = std::mem::replace(verdict, Verdict { allowed: true, windows: Vec::new() }).and(by_client);
+        let by_client = limiter
+            .check(&format!("client:{client_id}"), &windows)
+            .await;
+        *verdict = std::mem::replace(
+            verdict,
+            Verdict {
+                allowed: true,
+                windows: Vec::new(),
+            },
+        )
+        .and(by_client);
         if !verdict.allowed {
             return Err(OAuthError::rate_limited(verdict.retry_after(now())));
         }

@@ -122,7 +122,9 @@ impl ApiError {
     /// 429 (SPEC §5): the message says when to come back; `Retry-After` says it too.
     pub fn rate_limited(retry_after_seconds: u64) -> Self {
         Self::new(
-            ApiErrorKind::RateLimitExceeded { retry_after_seconds },
+            ApiErrorKind::RateLimitExceeded {
+                retry_after_seconds,
+            },
             format!("Rate limit exceeded. Try again in {retry_after_seconds} seconds."),
         )
     }

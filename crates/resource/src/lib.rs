@@ -20,8 +20,8 @@ pub mod users;
 mod validate;
 
 use actix_web::{HttpResponse, web};
-use tollbooth_oauth::OAuth;
 use std::sync::Arc;
+use tollbooth_oauth::OAuth;
 
 use tollbooth_storage::Database;
 use tollbooth_storage::rate_limit::RateLimiter;
@@ -60,7 +60,11 @@ impl Resource {
             return Ok(plan);
         }
         let id = tenant_id.to_owned();
-        let plan = match self.db.run(move |conn| tollbooth_storage::tenants::get(conn, &id)).await {
+        let plan = match self
+            .db
+            .run(move |conn| tollbooth_storage::tenants::get(conn, &id))
+            .await
+        {
             Ok(tenant) => tenant.plan,
             Err(tollbooth_storage::StorageError::NotFound) => self.plan_default.clone(),
             Err(other) => return Err(other.into()),

@@ -34,7 +34,10 @@ pub struct RateLimitUsage {
 
 #[utoipa::path(get, path = "/api/v1/rate_limits", tag = "rate_limits",
     responses((status = 200, description = "The caller's usage per window", body = RateLimitUsage)))]
-pub async fn usage(principal: Principal, resource: web::Data<Resource>) -> Result<HttpResponse, ApiError> {
+pub async fn usage(
+    principal: Principal,
+    resource: web::Data<Resource>,
+) -> Result<HttpResponse, ApiError> {
     let (plan, data) = match (&principal.tenant_id, &resource.rate_limiter) {
         (Some(tenant_id), Some(limiter)) => {
             let plan = resource.tenant_plan(tenant_id).await?;
@@ -42,7 +45,11 @@ pub async fn usage(principal: Principal, resource: web::Data<Resource>) -> Resul
             let data = windows
                 .into_iter()
                 .map(|usage| {
-                    let class = if usage.name.starts_with("writes-") { "writes" } else { "all" };
+                    let class = if usage.name.starts_with("writes-") {
+                        "writes"
+                    } else {
+                        "all"
+                    };
                     WindowUsageView {
                         window: usage.window.label(),
                         class,
@@ -57,5 +64,10 @@ pub async fn usage(principal: Principal, resource: web::Data<Resource>) -> Resul
         }
         _ => (None, Vec::new()),
     };
-    Ok(HttpResponse::Ok().json(RateLimitUsage { object: "rate_limits", tenant_id: principal.tenant_id, plan, data }))
+    Ok(HttpResponse::Ok().json(RateLimitUsage {
+        object: "rate_limits",
+        tenant_id: principal.tenant_id,
+        plan,
+        data,
+    }))
 }

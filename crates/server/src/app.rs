@@ -66,14 +66,21 @@ fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartEr
     }
     let store: Arc<dyn CounterStore> = match &settings.redis_url {
         Some(url) => {
-            let redis = Arc::new(RedisCounters::new(url, settings.redis_timeout).map_err(|e| StartError::Redis(e.to_string()))?);
+            let redis = Arc::new(
+                RedisCounters::new(url, settings.redis_timeout)
+                    .map_err(|e| StartError::Redis(e.to_string()))?,
+            );
             let warming = redis.clone();
             actix_web::rt::spawn(async move { warming.warm_up().await });
             redis
         }
         None => Arc::new(MemoryCounters::default()),
     };
-    Ok(Some(Arc::new(RateLimiter::new(store, settings.plans.clone(), settings.rules.clone()))))
+    Ok(Some(Arc::new(RateLimiter::new(
+        store,
+        settings.plans.clone(),
+        settings.rules.clone(),
+    ))))
 }
 
 /// A server bound to its port, ready to run.

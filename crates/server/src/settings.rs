@@ -97,14 +97,21 @@ fn windows(setting: &str, raw: &[RawWindow]) -> Result<Vec<Window>, ConfigError>
     let mut parsed: Vec<Window> = Vec::new();
     for (i, window) in raw.iter().enumerate() {
         let at = format!("{setting}[{i}]");
-        let seconds = Window::parse_duration(&window.window).map_err(|problem| bad(&at, problem))?;
+        let seconds =
+            Window::parse_duration(&window.window).map_err(|problem| bad(&at, problem))?;
         if window.limit == 0 {
             return Err(bad(&at, "the limit must be at least 1"));
         }
         if parsed.iter().any(|w| w.seconds == seconds) {
-            return Err(bad(&at, format!("the window {} is given twice", window.window)));
+            return Err(bad(
+                &at,
+                format!("the window {} is given twice", window.window),
+            ));
         }
-        parsed.push(Window { seconds, limit: window.limit });
+        parsed.push(Window {
+            seconds,
+            limit: window.limit,
+        });
     }
     Ok(parsed)
 }
@@ -363,13 +370,19 @@ impl RawSettings {
                 writes: windows(&format!("{setting}.writes"), &raw.writes)?,
             };
             if plan.windows.is_empty() {
-                return Err(bad(&format!("{setting}.windows"), "a plan needs at least one window"));
+                return Err(bad(
+                    &format!("{setting}.windows"),
+                    "a plan needs at least one window",
+                ));
             }
             plans.insert(name.clone(), plan);
         }
         let rules = &self.rate_limit.rules;
         let rules = Rules {
-            token_per_client: windows("rate_limit.rules.token_per_client", &rules.token_per_client)?,
+            token_per_client: windows(
+                "rate_limit.rules.token_per_client",
+                &rules.token_per_client,
+            )?,
             token_per_ip: windows("rate_limit.rules.token_per_ip", &rules.token_per_ip)?,
             sign_in: windows("rate_limit.rules.sign_in", &rules.sign_in)?,
             per_ip: windows("rate_limit.rules.per_ip", &rules.per_ip)?,
@@ -378,11 +391,18 @@ impl RawSettings {
             let names: Vec<&str> = plans.keys().map(String::as_str).collect();
             return Err(bad(
                 "rate_limit.plan_default",
-                format!("`{}` is not a plan; plans are {}", self.rate_limit.plan_default, names.join(", ")),
+                format!(
+                    "`{}` is not a plan; plans are {}",
+                    self.rate_limit.plan_default,
+                    names.join(", ")
+                ),
             ));
         }
         if !(1..=10_000).contains(&self.rate_limit.redis_timeout_ms) {
-            return Err(bad("rate_limit.redis_timeout_ms", "it must be from 1 to 10000"));
+            return Err(bad(
+                "rate_limit.redis_timeout_ms",
+                "it must be from 1 to 10000",
+            ));
         }
         let log_format = match self.log.format.as_str() {
             "text" => LogFormat::Text,

@@ -50,7 +50,11 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with `config` as the `--config` file and `env` as extra
     /// `TOLLBOOTH_*` variables.
-    pub async fn spawn_configured(backend: Backend, config: &str, env: &[(&str, &str)]) -> Option<TestApp> {
+    pub async fn spawn_configured(
+        backend: Backend,
+        config: &str,
+        env: &[(&str, &str)],
+    ) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, postgres_schema) = match backend {
             Backend::Sqlite => (
@@ -112,7 +116,10 @@ impl TestApp {
         let (base_url, handle) = start_server(settings.clone());
         Some(TestApp {
             base_url,
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             operator_key: keys.operator_key.expose_secret().to_owned(),
             tenant_id: keys.tenant_id,
             tenant_key: keys.tenant_key.expose_secret().to_owned(),
@@ -132,7 +139,11 @@ impl TestApp {
         Sibling { base_url, handle }
     }
 
-    fn settings(config: &std::path::Path, database_url: String, extra_env: &[(&str, &str)]) -> Settings {
+    fn settings(
+        config: &std::path::Path,
+        database_url: String,
+        extra_env: &[(&str, &str)],
+    ) -> Settings {
         let mut env = vec![
             ("TOLLBOOTH_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
             ("TOLLBOOTH_ISSUER".to_owned(), ISSUER.to_owned()),
@@ -153,6 +164,11 @@ impl TestApp {
                 .map(|(k, v)| (k.to_string(), v.to_string())),
         );
         Settings::load(Some(config), env).expect("test settings are valid")
+    }
+
+    /// The `--config` file this server was started with.
+    pub fn config_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("tollbooth.toml")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -245,8 +261,10 @@ fn start_server(settings: Settings) -> (String, ServerHandle) {
             }
         })
     });
-    let (port, handle) =
-        receiver.recv_timeout(Duration::from_secs(30)).expect("server starts in time").expect("server builds");
+    let (port, handle) = receiver
+        .recv_timeout(Duration::from_secs(30))
+        .expect("server starts in time")
+        .expect("server builds");
     (format!("http://127.0.0.1:{port}"), handle)
 }
 

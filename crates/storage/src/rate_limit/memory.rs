@@ -27,12 +27,17 @@ pub struct MemoryCounters {
 
 impl Default for MemoryCounters {
     fn default() -> Self {
-        MemoryCounters { shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(), hasher: RandomState::new() }
+        MemoryCounters {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            hasher: RandomState::new(),
+        }
     }
 }
 
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The part of a key that names its subject: `tb:{subject}`.
@@ -49,35 +54,68 @@ impl MemoryCounters {
     /// The same check as [`CounterStore::hit`], synchronously.
     pub fn hit_now(&self, counters: &[Counter]) -> Outcome {
         let now = now();
-        let mut shard = self.shard(counters).lock().unwrap_or_else(|p| p.into_inner());
+        let mut shard = self
+            .shard(counters)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if shard.len() >= SWEEP_AT {
             shard.retain(|_, entry| entry.expires_at > now);
         }
         let current = |shard: &HashMap<String, Entry>, key: &str| {
-            shard.get(key).filter(|e| e.expires_at > now).map_or(0, |e| e.count)
+            shard
+                .get(key)
+                .filter(|e| e.expires_at > now)
+                .map_or(0, |e| e.count)
         };
         let counts: Vec<u64> = counters.iter().map(|c| current(&shard, &c.key)).collect();
-        if counters.iter().zip(&counts).any(|(c, count)| *count >= c.limit) {
-            return Outcome { allowed: false, counts };
+        if counters
+            .iter()
+            .zip(&counts)
+            .any(|(c, count)| *count >= c.limit)
+        {
+            return Outcome {
+                allowed: false,
+                counts,
+            };
         }
         let counts = counters
             .iter()
             .map(|c| {
-                let entry = shard.entry(c.key.clone()).or_insert(Entry { count: 0, expires_at: 0 });
+                let entry = shard.entry(c.key.clone()).or_insert(Entry {
+                    count: 0,
+                    expires_at: 0,
+                });
                 if entry.expires_at <= now {
-                    *entry = Entry { count: 0, expires_at: now + c.ttl };
+                    *entry = Entry {
+                        count: 0,
+                        expires_at: now + c.ttl,
+                    };
                 }
                 entry.count += 1;
                 entry.count
             })
             .collect();
-        Outcome { allowed: true, counts }
+        Outcome {
+            allowed: true,
+            counts,
+        }
     }
 
     pub fn peek_now(&self, counters: &[Counter]) -> Vec<u64> {
         let now = now();
-        let shard = self.shard(counters).lock().unwrap_or_else(|p| p.into_inner());
-        counters.iter().map(|c| shard.get(&c.key).filter(|e| e.expires_at > now).map_or(0, |e| e.count)).collect()
+        let shard = self
+            .shard(counters)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        counters
+            .iter()
+            .map(|c| {
+                shard
+                    .get(&c.key)
+                    .filter(|e| e.expires_at > now)
+                    .map_or(0, |e| e.count)
+            })
+            .collect()
     }
 }
 
@@ -105,8 +143,24 @@ mod tests {
         let store = MemoryCounters::default();
         let now = now();
         let counters = [
-            Counter::new("s", "all", Window { seconds: 3600, limit: 3 }, now),
-            Counter::new("s", "all", Window { seconds: 86_400, limit: 10 }, now),
+            Counter::new(
+                "s",
+                "all",
+                Window {
+                    seconds: 3600,
+                    limit: 3,
+                },
+                now,
+            ),
+            Counter::new(
+                "s",
+                "all",
+                Window {
+                    seconds: 86_400,
+                    limit: 10,
+                },
+                now,
+            ),
         ];
         for expected in 1..=3 {
             let outcome = store.hit_now(&counters);
@@ -114,10 +168,28 @@ mod tests {
             assert_eq!(outcome.counts, vec![expected, expected]);
         }
         let refused = store.hit_now(&counters);
-        assert_eq!(refused, Outcome { allowed: false, counts: vec![3, 3] });
-        assert_eq!(store.peek_now(&counters), vec![3, 3], "the refusal consumed nothing");
+        assert_eq!(
+            refused,
+            Outcome {
+                allowed: false,
+                counts: vec![3, 3]
+            }
+        );
+        assert_eq!(
+            store.peek_now(&counters),
+            vec![3, 3],
+            "the refusal consumed nothing"
+        );
         // Another subject has its own budget.
-        let other = [Counter::new("t", "all", Window { seconds: 3600, limit: 3 }, now)];
+        let other = [Counter::new(
+            "t",
+            "all",
+            Window {
+                seconds: 3600,
+                limit: 3,
+            },
+            now,
+        )];
         assert!(store.hit_now(&other).allowed);
     }
 }

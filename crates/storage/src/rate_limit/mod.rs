@@ -140,13 +140,35 @@ mod tests {
         for bad in ["0s", "10", "m", "1w", "-1s", ""] {
             assert!(Window::parse_duration(bad).is_err(), "{bad}");
         }
-        assert_eq!(Window { seconds: 3600, limit: 1 }.label(), "1h");
-        assert_eq!(Window { seconds: 90, limit: 1 }.label(), "90s");
+        assert_eq!(
+            Window {
+                seconds: 3600,
+                limit: 1
+            }
+            .label(),
+            "1h"
+        );
+        assert_eq!(
+            Window {
+                seconds: 90,
+                limit: 1
+            }
+            .label(),
+            "90s"
+        );
     }
 
     #[test]
     fn counters_align_to_the_epoch() {
-        let counter = Counter::new("tenant:t", "all", Window { seconds: 10, limit: 5 }, 1_000_007);
+        let counter = Counter::new(
+            "tenant:t",
+            "all",
+            Window {
+                seconds: 10,
+                limit: 5,
+            },
+            1_000_007,
+        );
         assert_eq!(counter.reset_at, 1_000_010);
         assert_eq!(counter.key, "tb:{tenant:t}:all:10:100000");
         assert_eq!(counter.ttl, 4);

@@ -52,7 +52,10 @@ pub struct Verdict {
 
 /// `windows` named `<prefix>-<label>`, e.g. `ip-10s`.
 pub fn named(prefix: &str, windows: &[Window]) -> Vec<(String, Window)> {
-    windows.iter().map(|w| (format!("{prefix}-{}", w.label()), *w)).collect()
+    windows
+        .iter()
+        .map(|w| (format!("{prefix}-{}", w.label()), *w))
+        .collect()
 }
 
 impl Verdict {
@@ -65,7 +68,9 @@ impl Verdict {
 
     /// The window closest to refusing: least remaining, then the one that resets last.
     pub fn tightest(&self) -> Option<&WindowUsage> {
-        self.windows.iter().min_by_key(|w| (w.remaining(), std::cmp::Reverse(w.reset_at)))
+        self.windows
+            .iter()
+            .min_by_key(|w| (w.remaining(), std::cmp::Reverse(w.reset_at)))
     }
 
     /// Seconds until a refused request can succeed: every full window must have reset.
@@ -82,14 +87,20 @@ impl Verdict {
     /// The response headers: `X-RateLimit-*` for the tightest window (SPEC §5), and the IETF
     /// draft's structured `RateLimit-Policy` (every window) and `RateLimit` (the tightest).
     pub fn headers(&self, now: u64) -> Vec<(&'static str, String)> {
-        let Some(tightest) = self.tightest() else { return Vec::new() };
+        let Some(tightest) = self.tightest() else {
+            return Vec::new();
+        };
         let policy = self
             .windows
             .iter()
             .map(|w| format!("\"{}\";q={};w={}", w.name, w.window.limit, w.window.seconds))
             .collect::<Vec<_>>()
             .join(", ");
-        let remaining = if self.allowed { tightest.remaining() } else { 0 };
+        let remaining = if self.allowed {
+            tightest.remaining()
+        } else {
+            0
+        };
         vec![
             ("x-ratelimit-limit", tightest.window.limit.to_string()),
             ("x-ratelimit-remaining", remaining.to_string()),
@@ -97,7 +108,12 @@ impl Verdict {
             ("ratelimit-policy", policy),
             (
                 "ratelimit",
-                format!("\"{}\";r={};t={}", tightest.name, remaining, tightest.reset_at.saturating_sub(now)),
+                format!(
+                    "\"{}\";r={};t={}",
+                    tightest.name,
+                    remaining,
+                    tightest.reset_at.saturating_sub(now)
+                ),
             ),
         ]
     }
@@ -111,12 +127,18 @@ pub struct RateLimiter {
 }
 
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl RateLimiter {
     pub fn new(store: Arc<dyn CounterStore>, plans: BTreeMap<String, Plan>, rules: Rules) -> Self {
-        RateLimiter { store, plans, rules }
+        RateLimiter {
+            store,
+            plans,
+            rules,
+        }
     }
 
     pub fn rules(&self) -> &Rules {
@@ -141,16 +163,26 @@ impl RateLimiter {
 
     /// A tenant's windows under `plan`, with write windows for a write.
     fn tenant_windows(&self, plan: &str, write: bool) -> Vec<(String, Window)> {
-        let Some(plan) = self.plans.get(plan) else { return Vec::new() };
-        let mut windows: Vec<(String, Window)> = plan.windows.iter().map(|w| (w.label(), *w)).collect();
+        let Some(plan) = self.plans.get(plan) else {
+            return Vec::new();
+        };
+        let mut windows: Vec<(String, Window)> =
+            plan.windows.iter().map(|w| (w.label(), *w)).collect();
         if write {
-            windows.extend(plan.writes.iter().map(|w| (format!("writes-{}", w.label()), *w)));
+            windows.extend(
+                plan.writes
+                    .iter()
+                    .map(|w| (format!("writes-{}", w.label()), *w)),
+            );
         }
         windows
     }
 
     fn counters(subject: &str, windows: &[(String, Window)], now: u64) -> Vec<Counter> {
-        windows.iter().map(|(name, window)| Counter::new(subject, name, *window, now)).collect()
+        windows
+            .iter()
+            .map(|(name, window)| Counter::new(subject, name, *window, now))
+            .collect()
     }
 
     /// Counts one request of `subject` against `windows` (named), all or nothing.
@@ -158,15 +190,25 @@ impl RateLimiter {
         let now = now();
         let counters = Self::counters(subject, windows, now);
         if counters.is_empty() {
-            return Verdict { allowed: true, windows: Vec::new() };
+            return Verdict {
+                allowed: true,
+                windows: Vec::new(),
+            };
         }
         let outcome = self.store.hit(&counters).await;
-        Verdict { allowed: outcome.allowed, windows: Self::usage_of(windows, &counters, &outcome.counts) }
+        Verdict {
+            allowed: outcome.allowed,
+            windows: Self::usage_of(windows, &counters, &outcome.counts),
+        }
     }
 
     /// Counts a request of tenant `tenant_id` on `plan` (and against its write windows if `write`).
     pub async fn check_tenant(&self, tenant_id: &str, plan: &str, write: bool) -> Verdict {
-        self.check(&format!("tenant:{tenant_id}"), &self.tenant_windows(plan, write)).await
+        self.check(
+            &format!("tenant:{tenant_id}"),
+            &self.tenant_windows(plan, write),
+        )
+        .await
     }
 
     /// Counts a request of a subject under one of the rules (`ip:…`, `client:…`, `sign_in:…`).
@@ -187,7 +229,11 @@ impl RateLimiter {
         Self::usage_of(&windows, &counters, &counts)
     }
 
-    fn usage_of(windows: &[(String, Window)], counters: &[Counter], counts: &[u64]) -> Vec<WindowUsage> {
+    fn usage_of(
+        windows: &[(String, Window)],
+        counters: &[Counter],
+        counts: &[u64],
+    ) -> Vec<WindowUsage> {
         windows
             .iter()
             .zip(counters)
@@ -209,10 +255,26 @@ mod tests {
 
     fn limiter() -> RateLimiter {
         let plan = Plan {
-            windows: vec![Window { seconds: 3600, limit: 3 }, Window { seconds: 86_400, limit: 100 }],
-            writes: vec![Window { seconds: 3600, limit: 1 }],
+            windows: vec![
+                Window {
+                    seconds: 3600,
+                    limit: 3,
+                },
+                Window {
+                    seconds: 86_400,
+                    limit: 100,
+                },
+            ],
+            writes: vec![Window {
+                seconds: 3600,
+                limit: 1,
+            }],
         };
-        RateLimiter::new(Arc::new(MemoryCounters::default()), BTreeMap::from([("p".to_owned(), plan)]), Rules::default())
+        RateLimiter::new(
+            Arc::new(MemoryCounters::default()),
+            BTreeMap::from([("p".to_owned(), plan)]),
+            Rules::default(),
+        )
     }
 
     #[tokio::test]
@@ -221,17 +283,32 @@ mod tests {
         let write = limiter.check_tenant("t", "p", true).await;
         assert!(write.allowed);
         let tightest = write.tightest().unwrap();
-        assert_eq!((tightest.name.as_str(), tightest.remaining()), ("writes-1h", 0));
-        assert!(!limiter.check_tenant("t", "p", true).await.allowed, "the write window is full");
+        assert_eq!(
+            (tightest.name.as_str(), tightest.remaining()),
+            ("writes-1h", 0)
+        );
+        assert!(
+            !limiter.check_tenant("t", "p", true).await.allowed,
+            "the write window is full"
+        );
         let read = limiter.check_tenant("t", "p", false).await;
         assert!(read.allowed, "reads have budget left");
-        assert_eq!(read.windows[0].used, 2, "the refused write consumed nothing");
+        assert_eq!(
+            read.windows[0].used, 2,
+            "the refused write consumed nothing"
+        );
         let headers: BTreeMap<_, _> = read.headers(0).into_iter().collect();
         assert_eq!(headers["x-ratelimit-limit"], "3");
         assert_eq!(headers["x-ratelimit-remaining"], "1");
-        assert_eq!(headers["ratelimit-policy"], "\"1h\";q=3;w=3600, \"1d\";q=100;w=86400");
+        assert_eq!(
+            headers["ratelimit-policy"],
+            "\"1h\";q=3;w=3600, \"1d\";q=100;w=86400"
+        );
         assert!(headers["ratelimit"].starts_with("\"1h\";r=1;t="));
         let usage = limiter.tenant_usage("t", "p").await;
-        assert_eq!(usage.iter().map(|u| u.used).collect::<Vec<_>>(), vec![2, 2, 1]);
+        assert_eq!(
+            usage.iter().map(|u| u.used).collect::<Vec<_>>(),
+            vec![2, 2, 1]
+        );
     }
 }

@@ -4,8 +4,8 @@
 //! falls back to local counters (logged once, counted in `fallbacks`), and Redis is tried again
 //! a second later; a request never fails because of Redis.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt};
@@ -42,7 +42,9 @@ pub struct RedisCounters {
     timeout: Duration,
     script: redis::Script,
     connection: RwLock<Option<ConnectionManager>>,
-    connecting: AtomicBool,
+    /// Held while connecting: other checks wait for it (up to the timeout) rather than count
+    /// locally, which would let a new instance over-admit while its first connection is made.
+    connecting: tokio::sync::Mutex<()>,
     healthy: AtomicBool,
     /// Unix milliseconds before which Redis is not tried (after a failure).
     retry_at_ms: AtomicU64,
@@ -51,20 +53,23 @@ pub struct RedisCounters {
 }
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl RedisCounters {
     /// Parses the URL; connects on first use, so a Redis that is down at start-up only means
     /// local counting until it is up.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| StoreError(format!("bad Redis URL: {e}")))?;
+        let client =
+            redis::Client::open(url).map_err(|e| StoreError(format!("bad Redis URL: {e}")))?;
         Ok(RedisCounters {
             client,
             timeout,
             script: redis::Script::new(CHECK_AND_COUNT),
             connection: RwLock::new(None),
-            connecting: AtomicBool::new(false),
+            connecting: tokio::sync::Mutex::new(()),
             healthy: AtomicBool::new(true),
             retry_at_ms: AtomicU64::new(0),
             local: MemoryCounters::default(),
@@ -78,26 +83,45 @@ impl RedisCounters {
     }
 
     async fn connection(&self) -> Option<ConnectionManager> {
-        if !self.healthy.load(Ordering::Relaxed) && now_ms() < self.retry_at_ms.load(Ordering::Relaxed) {
+        if !self.healthy.load(Ordering::Relaxed)
+            && now_ms() < self.retry_at_ms.load(Ordering::Relaxed)
+        {
             return None;
         }
-        if let Some(connection) = self.connection.read().unwrap_or_else(|p| p.into_inner()).clone() {
+        let current = || {
+            self.connection
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+        };
+        if let Some(connection) = current() {
             return Some(connection);
         }
-        // One request connects; the others count locally meanwhile instead of queueing.
-        if self.connecting.swap(true, Ordering::AcqRel) {
+        let Ok(_connecting) = tokio::time::timeout(self.timeout, self.connecting.lock()).await
+        else {
+            return None;
+        };
+        if let Some(connection) = current() {
+            return Some(connection);
+        }
+        if !self.healthy.load(Ordering::Relaxed)
+            && now_ms() < self.retry_at_ms.load(Ordering::Relaxed)
+        {
             return None;
         }
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout))
             .set_number_of_retries(1);
-        let connected =
-            tokio::time::timeout(self.timeout * 4, ConnectionManager::new_with_config(self.client.clone(), config)).await;
-        self.connecting.store(false, Ordering::Release);
+        let connected = tokio::time::timeout(
+            self.timeout * 4,
+            ConnectionManager::new_with_config(self.client.clone(), config),
+        )
+        .await;
         match connected {
             Ok(Ok(connection)) => {
-                *self.connection.write().unwrap_or_else(|p| p.into_inner()) = Some(connection.clone());
+                *self.connection.write().unwrap_or_else(|p| p.into_inner()) =
+                    Some(connection.clone());
                 Some(connection)
             }
             Ok(Err(err)) => {
@@ -112,7 +136,8 @@ impl RedisCounters {
     }
 
     fn failed(&self, cause: &str) {
-        self.retry_at_ms.store(now_ms() + RETRY_AFTER.as_millis() as u64, Ordering::Relaxed);
+        self.retry_at_ms
+            .store(now_ms() + RETRY_AFTER.as_millis() as u64, Ordering::Relaxed);
         if self.healthy.swap(false, Ordering::AcqRel) {
             tracing::warn!(error = %cause, "Redis is unreachable: counting rate limits locally until it answers");
         }
@@ -124,7 +149,10 @@ impl RedisCounters {
         }
     }
 
-    async fn call<T: redis::FromRedisValue>(&self, invocation: impl AsyncFnOnce(ConnectionManager) -> redis::RedisResult<T>) -> Option<T> {
+    async fn call<T: redis::FromRedisValue>(
+        &self,
+        invocation: impl AsyncFnOnce(ConnectionManager) -> redis::RedisResult<T>,
+    ) -> Option<T> {
         let connection = self.connection().await?;
         match tokio::time::timeout(self.timeout, invocation(connection)).await {
             Ok(Ok(value)) => {
@@ -156,9 +184,10 @@ impl RedisCounters {
             })
             .await;
         match answer {
-            Some(values) if values.len() == counters.len() + 1 => {
-                Outcome { allowed: values[0] == 1, counts: values[1..].to_vec() }
-            }
+            Some(values) if values.len() == counters.len() + 1 => Outcome {
+                allowed: values[0] == 1,
+                counts: values[1..].to_vec(),
+            },
             _ => {
                 self.fallbacks.fetch_add(1, Ordering::Relaxed);
                 self.local.hit_now(counters)
@@ -170,11 +199,16 @@ impl RedisCounters {
         let keys: Vec<&str> = counters.iter().map(|c| c.key.as_str()).collect();
         let answer = self
             .call(async |mut connection| {
-                redis::cmd("MGET").arg(&keys).query_async::<Vec<Option<u64>>>(&mut connection).await
+                redis::cmd("MGET")
+                    .arg(&keys)
+                    .query_async::<Vec<Option<u64>>>(&mut connection)
+                    .await
             })
             .await;
         match answer {
-            Some(values) if values.len() == counters.len() => values.into_iter().map(|v| v.unwrap_or(0)).collect(),
+            Some(values) if values.len() == counters.len() => {
+                values.into_iter().map(|v| v.unwrap_or(0)).collect()
+            }
             _ => self.local.peek_now(counters),
         }
     }
@@ -194,6 +228,10 @@ impl CounterStore for RedisCounters {
     }
 
     fn status(&self) -> StoreStatus {
-        if self.healthy.load(Ordering::Relaxed) { StoreStatus::Redis } else { StoreStatus::RedisFallback }
+        if self.healthy.load(Ordering::Relaxed) {
+            StoreStatus::Redis
+        } else {
+            StoreStatus::RedisFallback
+        }
     }
 }
