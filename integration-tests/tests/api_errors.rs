@@ -18,10 +18,7 @@ on_both_databases!(
 async fn call(request: reqwest::RequestBuilder) -> (u16, Option<String>, Value) {
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
-    let challenge = response
-        .headers()
-        .get(WWW_AUTHENTICATE)
-        .map(|v| v.to_str().unwrap().to_owned());
+    let challenge = response.headers().get(WWW_AUTHENTICATE).map(|v| v.to_str().unwrap().to_owned());
     (status, challenge, response.json().await.unwrap())
 }
 
@@ -36,33 +33,19 @@ async fn missing_and_invalid_credentials_are_401_with_challenges(app: TestApp) {
     assert_eq!(challenge.as_deref(), Some("Bearer realm=\"tollbooth\""));
 
     let (status, challenge, body) = call(app.http.get(&url).bearer_auth("sk_live_notakey")).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_api_key"))
-    );
-    assert_eq!(
-        challenge.as_deref(),
-        Some("Bearer realm=\"tollbooth\", error=\"invalid_token\"")
-    );
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_api_key")));
+    assert_eq!(challenge.as_deref(), Some("Bearer realm=\"tollbooth\", error=\"invalid_token\""));
 
     let forged = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
     let (status, challenge, body) = call(app.http.get(&url).bearer_auth(forged)).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_token"))
-    );
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
     assert!(challenge.unwrap().contains("error=\"invalid_token\""));
 }
 
 async fn expired_token_is_token_expired(app: TestApp) {
     // A token this server signed, with its current key, an hour past its exp.
     let now = tollbooth_storage::now();
-    let key = app
-        .db
-        .run(move |conn| signing_keys::published(conn, now))
-        .await
-        .unwrap()
-        .remove(0);
+    let key = app.db.run(move |conn| signing_keys::published(conn, now)).await.unwrap().remove(0);
     let issued_at = chrono::Utc::now().timestamp() - 7200;
     let claims = json!({
         "iss": ISSUER, "sub": "client_x", "aud": AUDIENCE, "iat": issued_at, "exp": issued_at + 3600,
@@ -71,33 +54,21 @@ async fn expired_token_is_token_expired(app: TestApp) {
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
     header.typ = Some("at+jwt".into());
     header.kid = Some(key.kid.clone());
-    let signing_key =
-        jsonwebtoken::EncodingKey::from_ec_pem(key.private_key_pem.as_bytes()).unwrap();
+    let signing_key = jsonwebtoken::EncodingKey::from_ec_pem(key.private_key_pem.as_bytes()).unwrap();
     let token = jsonwebtoken::encode(&header, &claims, &signing_key).unwrap();
 
-    let (status, challenge, body) =
-        call(app.http.get(app.url("/api/v1/clients")).bearer_auth(&token)).await;
+    let (status, challenge, body) = call(app.http.get(app.url("/api/v1/clients")).bearer_auth(&token)).await;
     assert_eq!(status, 401);
-    assert_eq!(
-        body,
-        json!({"error": "token_expired", "message": "The access token has expired."})
-    );
+    assert_eq!(body, json!({"error": "token_expired", "message": "The access token has expired."}));
     assert!(challenge.unwrap().contains("error=\"invalid_token\""));
 }
 
 async fn scopes_are_enforced_with_403_naming_the_scope(app: TestApp) {
     let (id, secret) = app.confidential_client(&["read:things"]).await;
     let token = app.access_token(&id, &secret, None).await;
-    let (status, challenge, body) = call(
-        app.http
-            .get(app.url(&format!("/api/v1/clients/{id}")))
-            .bearer_auth(&token),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (403, Some("insufficient_scope"))
-    );
+    let (status, challenge, body) =
+        call(app.http.get(app.url(&format!("/api/v1/clients/{id}"))).bearer_auth(&token)).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("insufficient_scope")));
     assert!(body["message"].as_str().unwrap().contains("clients:read"));
     assert_eq!(
         challenge.as_deref(),
@@ -107,54 +78,26 @@ async fn scopes_are_enforced_with_403_naming_the_scope(app: TestApp) {
     // A read-only token cannot write.
     let (reader_id, reader_secret) = app.confidential_client(&["clients:read"]).await;
     let reader = app.access_token(&reader_id, &reader_secret, None).await;
-    let (status, _, body) = call(
-        app.http
-            .post(app.url("/api/v1/clients"))
-            .bearer_auth(&reader)
-            .json(&json!({"name": "x"})),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (403, Some("insufficient_scope"))
-    );
+    let (status, _, body) =
+        call(app.http.post(app.url("/api/v1/clients")).bearer_auth(&reader).json(&json!({"name": "x"}))).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("insufficient_scope")));
     assert!(body["message"].as_str().unwrap().contains("clients:write"));
 
     // The operator key manages tenants, not what is inside them.
-    let (status, _, body) = call(
-        app.http
-            .get(app.url("/api/v1/clients"))
-            .bearer_auth(&app.operator_key),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (403, Some("insufficient_scope"))
-    );
+    let (status, _, body) = call(app.http.get(app.url("/api/v1/clients")).bearer_auth(&app.operator_key)).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("insufficient_scope")));
 }
 
 async fn malformed_bodies_are_400_and_bad_fields_422(app: TestApp) {
     let url = app.url("/api/v1/clients");
     let post = || app.http.post(&url).bearer_auth(&app.tenant_key);
     for (case, request) in [
-        (
-            "malformed JSON",
-            post()
-                .header("content-type", "application/json")
-                .body("{\"name\":"),
-        ),
-        (
-            "wrong content type",
-            post().header("content-type", "text/plain").body("{}"),
-        ),
+        ("malformed JSON", post().header("content-type", "application/json").body("{\"name\":")),
+        ("wrong content type", post().header("content-type", "text/plain").body("{}")),
         ("not an object", post().json(&json!(["name"]))),
     ] {
         let (status, _, body) = call(request).await;
-        assert_eq!(
-            (status, body["error"].as_str()),
-            (400, Some("invalid_request")),
-            "{case}: {body}"
-        );
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{case}: {body}");
         assert!(body["message"].as_str().is_some(), "{case}");
     }
 
@@ -166,95 +109,42 @@ async fn malformed_bodies_are_400_and_bad_fields_422(app: TestApp) {
         "access_token_ttl": 5,
     })))
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (422, Some("validation_failed")),
-        "{body}"
-    );
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    for field in [
-        "name",
-        "redirect_uris[0]",
-        "redirect_uris[1]",
-        "grant_types[0]",
-        "scopes[0]",
-        "access_token_ttl",
-    ] {
-        assert!(
-            fields.contains(&field),
-            "all field errors at once, missing {field}: {body}"
-        );
+    assert_eq!((status, body["error"].as_str()), (422, Some("validation_failed")), "{body}");
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    for field in ["name", "redirect_uris[0]", "redirect_uris[1]", "grant_types[0]", "scopes[0]", "access_token_ttl"] {
+        assert!(fields.contains(&field), "all field errors at once, missing {field}: {body}");
     }
     for error in body["errors"].as_array().unwrap() {
-        assert!(
-            error["code"].is_string() && error["message"].is_string(),
-            "{error}"
-        );
+        assert!(error["code"].is_string() && error["message"].is_string(), "{error}");
     }
 
     let (status, _, body) = call(post().json(&json!({"name": "x", "confidential": "yes"}))).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (422, Some("validation_failed")),
-        "{body}"
-    );
+    assert_eq!((status, body["error"].as_str()), (422, Some("validation_failed")), "{body}");
     assert_eq!(body["errors"][0]["field"], "confidential");
     let (status, _, body) = call(post().json(&json!({"name": "x", "colour": "red"}))).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (422, Some("validation_failed")),
-        "{body}"
-    );
+    assert_eq!((status, body["error"].as_str()), (422, Some("validation_failed")), "{body}");
 
     // A key may not hand its tokens scopes it does not hold itself.
     let (id, secret) = app.confidential_client(&["clients:write"]).await;
     let writer = app.access_token(&id, &secret, None).await;
-    let (status, _, body) = call(
-        app.http
-            .post(&url)
-            .bearer_auth(&writer)
-            .json(&json!({"name": "escalate", "scopes": ["admin"]})),
-    )
-    .await;
-    assert_eq!(
-        (status, body["errors"][0]["field"].as_str()),
-        (422, Some("scopes[0]")),
-        "{body}"
-    );
+    let (status, _, body) =
+        call(app.http.post(&url).bearer_auth(&writer).json(&json!({"name": "escalate", "scopes": ["admin"]}))).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (422, Some("scopes[0]")), "{body}");
 }
 
 async fn every_answer_has_a_request_id(app: TestApp) {
     for request in [
         app.http.get(app.url("/healthz")),
         app.http.get(app.url("/api/v1/clients")),
-        app.http
-            .get(app.url("/api/v1/nothing-here"))
-            .bearer_auth(&app.tenant_key),
+        app.http.get(app.url("/api/v1/nothing-here")).bearer_auth(&app.tenant_key),
         app.http.post(app.url("/oauth/token")),
         app.http.get(app.url("/.well-known/jwks.json")),
     ] {
         let response = request.send().await.unwrap();
-        let id = response
-            .headers()
-            .get("x-request-id")
-            .expect("X-Request-Id")
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let id = response.headers().get("x-request-id").expect("X-Request-Id").to_str().unwrap().to_owned();
         assert_eq!(id.len(), 26, "{id}");
     }
-    let response = app
-        .http
-        .get(app.url("/api/v1/nothing-here"))
-        .bearer_auth(&app.tenant_key)
-        .send()
-        .await
-        .unwrap();
+    let response = app.http.get(app.url("/api/v1/nothing-here")).bearer_auth(&app.tenant_key).send().await.unwrap();
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "not_found");

@@ -10,85 +10,24 @@ on_both_databases!(changes_are_audited);
 
 async fn changes_are_audited(app: TestApp) {
     let key = app.tenant_key.clone();
-    let client = app
-        .call("POST", "/api/v1/clients", &key, json!({"name": "audited"}))
-        .await
-        .expect(201)
-        .id();
-    app.call(
-        "PATCH",
-        &format!("/api/v1/clients/{client}"),
-        &key,
-        json!({"name": "renamed"}),
-    )
-    .await
-    .expect(200);
-    app.call(
-        "POST",
-        &format!("/api/v1/clients/{client}/secret"),
-        &key,
-        json!({}),
-    )
-    .await
-    .expect(200);
+    let client = app.call("POST", "/api/v1/clients", &key, json!({"name": "audited"})).await.expect(201).id();
+    app.call("PATCH", &format!("/api/v1/clients/{client}"), &key, json!({"name": "renamed"})).await.expect(200);
+    app.call("POST", &format!("/api/v1/clients/{client}/secret"), &key, json!({})).await.expect(200);
     let api_key = app
-        .call(
-            "POST",
-            "/api/v1/api_keys",
-            &key,
-            json!({"name": "k", "scopes": ["users:read"]}),
-        )
+        .call("POST", "/api/v1/api_keys", &key, json!({"name": "k", "scopes": ["users:read"]}))
         .await
         .expect(201)
         .id();
-    app.call(
-        "POST",
-        &format!("/api/v1/api_keys/{api_key}/rotate"),
-        &key,
-        json!({}),
-    )
-    .await
-    .expect(200);
-    app.call(
-        "DELETE",
-        &format!("/api/v1/api_keys/{api_key}"),
-        &key,
-        Value::Null,
-    )
-    .await
-    .expect(204);
-    app.call(
-        "DELETE",
-        &format!("/api/v1/clients/{client}"),
-        &key,
-        Value::Null,
-    )
-    .await
-    .expect(204);
+    app.call("POST", &format!("/api/v1/api_keys/{api_key}/rotate"), &key, json!({})).await.expect(200);
+    app.call("DELETE", &format!("/api/v1/api_keys/{api_key}"), &key, Value::Null).await.expect(204);
+    app.call("DELETE", &format!("/api/v1/clients/{client}"), &key, Value::Null).await.expect(204);
     // A refused change writes nothing.
-    app.call("POST", "/api/v1/clients", &key, json!({"name": ""}))
-        .await
-        .expect(422);
+    app.call("POST", "/api/v1/clients", &key, json!({"name": ""})).await.expect(422);
 
-    let events = app
-        .call(
-            "GET",
-            "/api/v1/audit_logs?order=asc&limit=100",
-            &key,
-            Value::Null,
-        )
-        .await
-        .expect(200);
+    let events = app.call("GET", "/api/v1/audit_logs?order=asc&limit=100", &key, Value::Null).await.expect(200);
     let events = events.body["data"].as_array().unwrap().clone();
-    let actions: Vec<(&str, &str)> = events
-        .iter()
-        .map(|e| {
-            (
-                e["action"].as_str().unwrap(),
-                e["target_id"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let actions: Vec<(&str, &str)> =
+        events.iter().map(|e| (e["action"].as_str().unwrap(), e["target_id"].as_str().unwrap())).collect();
     assert_eq!(
         actions,
         [
@@ -101,10 +40,7 @@ async fn changes_are_audited(app: TestApp) {
             ("client.deleted", client.as_str()),
         ]
     );
-    let admin_key_id = app
-        .call("GET", "/api/v1/api_keys?order=asc", &key, Value::Null)
-        .await
-        .body["data"][0]["id"]
+    let admin_key_id = app.call("GET", "/api/v1/api_keys?order=asc", &key, Value::Null).await.body["data"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -112,43 +48,16 @@ async fn changes_are_audited(app: TestApp) {
         assert!(event["id"].as_str().unwrap().starts_with("evt_"));
         assert_eq!(event["actor_id"], admin_key_id.as_str(), "the acting key");
         assert_eq!(event["ip"], "127.0.0.1");
-        assert!(
-            chrono::DateTime::parse_from_rfc3339(event["created_at"].as_str().unwrap()).is_ok()
-        );
+        assert!(chrono::DateTime::parse_from_rfc3339(event["created_at"].as_str().unwrap()).is_ok());
     }
-    let page = app
-        .call("GET", "/api/v1/audit_logs?limit=2", &key, Value::Null)
-        .await
-        .expect(200);
-    assert_eq!(
-        page.body["data"][0]["action"], "client.deleted",
-        "newest first"
-    );
-    let next = page.body["list_metadata"]["after"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let second = app
-        .call(
-            "GET",
-            &format!("/api/v1/audit_logs?limit=2&after={next}"),
-            &key,
-            Value::Null,
-        )
-        .await
-        .expect(200);
+    let page = app.call("GET", "/api/v1/audit_logs?limit=2", &key, Value::Null).await.expect(200);
+    assert_eq!(page.body["data"][0]["action"], "client.deleted", "newest first");
+    let next = page.body["list_metadata"]["after"].as_str().unwrap().to_owned();
+    let second =
+        app.call("GET", &format!("/api/v1/audit_logs?limit=2&after={next}"), &key, Value::Null).await.expect(200);
     assert_eq!(second.body["data"][0]["action"], "api_key.rotated");
     // Another tenant sees none of it.
     let other = app.other_tenant_key().await;
-    let theirs = app
-        .call("GET", "/api/v1/audit_logs?limit=100", &other, Value::Null)
-        .await
-        .expect(200);
-    assert!(
-        theirs.body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|e| e["action"] != "client.created")
-    );
+    let theirs = app.call("GET", "/api/v1/audit_logs?limit=100", &other, Value::Null).await.expect(200);
+    assert!(theirs.body["data"].as_array().unwrap().iter().all(|e| e["action"] != "client.created"));
 }

@@ -19,15 +19,7 @@ on_both_databases!(
 
 /// Verifies `token` with an independent JWT library against the served JWKS.
 pub async fn verify_with_jwks(app: &TestApp, token: &str) -> Value {
-    let jwks: JwkSet = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: JwkSet = app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(header.typ.as_deref(), Some("at+jwt"), "RFC 9068 §2.1 typ");
     assert_eq!(header.alg, Algorithm::ES256);
@@ -43,10 +35,7 @@ pub async fn verify_with_jwks(app: &TestApp, token: &str) -> Value {
         .claims
 }
 
-async fn token_request(
-    app: &TestApp,
-    request: reqwest::RequestBuilder,
-) -> (u16, reqwest::header::HeaderMap, Value) {
+async fn token_request(app: &TestApp, request: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
     let _ = app;
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
@@ -60,20 +49,21 @@ fn assert_success(status: u16, headers: &reqwest::header::HeaderMap, body: &Valu
     assert_eq!(headers[CACHE_CONTROL], "no-store");
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
-    assert!(
-        body.get("refresh_token").is_none(),
-        "RFC 6749 §4.4.3: no refresh token"
-    );
+    assert!(body.get("refresh_token").is_none(), "RFC 6749 §4.4.3: no refresh token");
 }
 
 async fn tokens_by_basic_and_post_with_form_and_json_verify_against_the_jwks(app: TestApp) {
-    let (id, secret) = app
-        .confidential_client(&["read:things", "write:things"])
-        .await;
+    let (id, secret) = app.confidential_client(&["read:things", "write:things"]).await;
     let token_url = app.url("/oauth/token");
     let requests = [
-        ("basic+form", app.http.post(&token_url).basic_auth(&id, Some(&secret)).form(&[("grant_type", "client_credentials")])),
-        ("basic+json", app.http.post(&token_url).basic_auth(&id, Some(&secret)).json(&json!({"grant_type": "client_credentials"}))),
+        (
+            "basic+form",
+            app.http.post(&token_url).basic_auth(&id, Some(&secret)).form(&[("grant_type", "client_credentials")]),
+        ),
+        (
+            "basic+json",
+            app.http.post(&token_url).basic_auth(&id, Some(&secret)).json(&json!({"grant_type": "client_credentials"})),
+        ),
         (
             "post+form",
             app.http.post(&token_url).form(&[
@@ -84,41 +74,33 @@ async fn tokens_by_basic_and_post_with_form_and_json_verify_against_the_jwks(app
         ),
         (
             "post+json",
-            app.http.post(&token_url).json(&json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret})),
+            app.http
+                .post(&token_url)
+                .json(&json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret})),
         ),
         (
             "basic with the same client_id in the body",
-            app.http.post(&token_url).basic_auth(&id, Some(&secret)).form(&[("grant_type", "client_credentials"), ("client_id", id.as_str())]),
+            app.http
+                .post(&token_url)
+                .basic_auth(&id, Some(&secret))
+                .form(&[("grant_type", "client_credentials"), ("client_id", id.as_str())]),
         ),
     ];
     for (how, request) in requests {
         let (status, headers, body) = token_request(&app, request).await;
         assert_success(status, &headers, &body);
-        assert_eq!(
-            body["scope"], "read:things write:things",
-            "{how}: none requested means all allowed"
-        );
+        assert_eq!(body["scope"], "read:things write:things", "{how}: none requested means all allowed");
         let claims = verify_with_jwks(&app, body["access_token"].as_str().unwrap()).await;
         assert_eq!(claims["iss"], ISSUER, "{how}");
         assert_eq!(claims["aud"], AUDIENCE, "{how}");
-        assert_eq!(
-            claims["sub"],
-            id.as_str(),
-            "{how}: sub is the client id for client credentials"
-        );
+        assert_eq!(claims["sub"], id.as_str(), "{how}: sub is the client id for client credentials");
         assert_eq!(claims["client_id"], id.as_str(), "{how}");
         assert_eq!(claims["tid"], app.tenant_id.as_str(), "{how}");
         assert_eq!(claims["scope"], "read:things write:things", "{how}");
         assert!(claims.get("org_id").is_none(), "{how}: no organization");
-        let (iat, exp) = (
-            claims["iat"].as_i64().unwrap(),
-            claims["exp"].as_i64().unwrap(),
-        );
+        let (iat, exp) = (claims["iat"].as_i64().unwrap(), claims["exp"].as_i64().unwrap());
         assert_eq!(exp - iat, 3600, "{how}: integer NumericDates, client ttl");
-        assert!(
-            claims["jti"].as_str().is_some_and(|j| !j.is_empty()),
-            "{how}"
-        );
+        assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()), "{how}");
     }
 }
 
@@ -126,42 +108,16 @@ async fn token_calls_the_management_api_like_the_api_key(app: TestApp) {
     let (id, secret) = app.confidential_client(&["clients:read"]).await;
     let token = app.access_token(&id, &secret, None).await;
     let path = app.url(&format!("/api/v1/clients/{id}"));
-    let by_token: Value = app
-        .http
-        .get(&path)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let by_key = app
-        .http
-        .get(&path)
-        .bearer_auth(&app.tenant_key)
-        .send()
-        .await
-        .unwrap();
+    let by_token: Value = app.http.get(&path).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let by_key = app.http.get(&path).bearer_auth(&app.tenant_key).send().await.unwrap();
     assert_eq!(by_key.status(), 200);
     let by_key: Value = by_key.json().await.unwrap();
-    let by_header: Value = app
-        .http
-        .get(&path)
-        .header("API-Authorization", &app.tenant_key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let by_header: Value =
+        app.http.get(&path).header("API-Authorization", &app.tenant_key).send().await.unwrap().json().await.unwrap();
     assert_eq!(by_token["id"], id.as_str());
     assert_eq!(by_token, by_key);
     assert_eq!(by_header, by_key);
-    assert!(
-        by_key.get("client_secret").is_none(),
-        "the secret is shown only on creation"
-    );
+    assert!(by_key.get("client_secret").is_none(), "the secret is shown only on creation");
     assert!(by_key["redacted"].as_str().unwrap().starts_with("cs_…"));
 }
 
@@ -177,37 +133,16 @@ async fn scope_is_a_subset_of_the_allowed_scopes(app: TestApp) {
     assert_success(status, &headers, &body);
     assert_eq!(body["scope"], "a c");
     let (status, headers, body) = token_request(&app, ask("a d")).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_scope")),
-        "{body}"
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")), "{body}");
     assert_eq!(headers[CACHE_CONTROL], "no-store");
     let (status, _, body) = token_request(&app, ask("a \"b\"")).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_scope")),
-        "{body}"
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")), "{body}");
 }
 
 /// Asserts an RFC 6749 §5.2 error answer.
-fn assert_error(
-    case: &str,
-    (status, headers, body): (u16, reqwest::header::HeaderMap, Value),
-    expected: (u16, &str),
-) {
-    assert_eq!(
-        (status, body["error"].as_str().unwrap_or_default()),
-        expected,
-        "{case}: {body}"
-    );
-    assert!(
-        body["error_description"]
-            .as_str()
-            .is_some_and(|d| !d.is_empty()),
-        "{case}: {body}"
-    );
+fn assert_error(case: &str, (status, headers, body): (u16, reqwest::header::HeaderMap, Value), expected: (u16, &str)) {
+    assert_eq!((status, body["error"].as_str().unwrap_or_default()), expected, "{case}: {body}");
+    assert!(body["error_description"].as_str().is_some_and(|d| !d.is_empty()), "{case}: {body}");
     assert_eq!(headers[CACHE_CONTROL], "no-store", "{case}");
 }
 
@@ -217,22 +152,9 @@ async fn request_errors_are_invalid_request(app: TestApp) {
     let basic = || app.http.post(&url).basic_auth(&id, Some(&secret));
     let cases = [
         ("no grant_type", basic().form(&[("scope", "x")])),
-        (
-            "text/plain body",
-            basic()
-                .header("content-type", "text/plain")
-                .body("grant_type=client_credentials"),
-        ),
-        (
-            "malformed JSON",
-            basic()
-                .header("content-type", "application/json")
-                .body("{\"grant_type\":"),
-        ),
-        (
-            "JSON non-string value",
-            basic().json(&json!({"grant_type": 5})),
-        ),
+        ("text/plain body", basic().header("content-type", "text/plain").body("grant_type=client_credentials")),
+        ("malformed JSON", basic().header("content-type", "application/json").body("{\"grant_type\":")),
+        ("JSON non-string value", basic().json(&json!({"grant_type": 5}))),
         (
             "repeated parameter",
             basic()
@@ -249,18 +171,11 @@ async fn request_errors_are_invalid_request(app: TestApp) {
         ),
         (
             "client_id in the body differs from Basic",
-            basic().form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", "client_someone_else"),
-            ]),
+            basic().form(&[("grant_type", "client_credentials"), ("client_id", "client_someone_else")]),
         ),
     ];
     for (case, request) in cases {
-        assert_error(
-            case,
-            token_request(&app, request).await,
-            (400, "invalid_request"),
-        );
+        assert_error(case, token_request(&app, request).await, (400, "invalid_request"));
     }
 }
 
@@ -269,59 +184,29 @@ async fn client_authentication_errors_are_401_invalid_client(app: TestApp) {
     let url = app.url("/oauth/token");
     let grant = [("grant_type", "client_credentials")];
     let basic_cases = [
-        (
-            "wrong secret",
-            app.http
-                .post(&url)
-                .basic_auth(&id, Some("cs_wrong"))
-                .form(&grant),
-        ),
+        ("wrong secret", app.http.post(&url).basic_auth(&id, Some("cs_wrong")).form(&grant)),
         (
             "unknown client",
-            app.http
-                .post(&url)
-                .basic_auth("client_01JD6ZZZZZZZZZZZZZZZZZZZZZ", Some(&secret))
-                .form(&grant),
+            app.http.post(&url).basic_auth("client_01JD6ZZZZZZZZZZZZZZZZZZZZZ", Some(&secret)).form(&grant),
         ),
-        (
-            "malformed Basic",
-            app.http
-                .post(&url)
-                .header("authorization", "Basic !!!")
-                .form(&grant),
-        ),
+        ("malformed Basic", app.http.post(&url).header("authorization", "Basic !!!").form(&grant)),
     ];
     for (case, request) in basic_cases {
         let answer = token_request(&app, request).await;
-        assert_eq!(
-            answer.1[WWW_AUTHENTICATE], "Basic realm=\"tollbooth\"",
-            "{case}"
-        );
+        assert_eq!(answer.1[WWW_AUTHENTICATE], "Basic realm=\"tollbooth\"", "{case}");
         assert_error(case, answer, (401, "invalid_client"));
     }
     let post_cases = [
         (
             "wrong secret by post",
-            app.http.post(&url).form(&[
-                grant[0],
-                ("client_id", id.as_str()),
-                ("client_secret", "cs_wrong"),
-            ]),
+            app.http.post(&url).form(&[grant[0], ("client_id", id.as_str()), ("client_secret", "cs_wrong")]),
         ),
         ("no credentials at all", app.http.post(&url).form(&grant)),
-        (
-            "unknown client without secret",
-            app.http
-                .post(&url)
-                .form(&[grant[0], ("client_id", "client_nobody")]),
-        ),
+        ("unknown client without secret", app.http.post(&url).form(&[grant[0], ("client_id", "client_nobody")])),
     ];
     for (case, request) in post_cases {
         let answer = token_request(&app, request).await;
-        assert!(
-            answer.1.get(WWW_AUTHENTICATE).is_none(),
-            "{case}: no Basic challenge when Basic was not used"
-        );
+        assert!(answer.1.get(WWW_AUTHENTICATE).is_none(), "{case}: no Basic challenge when Basic was not used");
         assert_error(case, answer, (401, "invalid_client"));
     }
 }
@@ -329,36 +214,20 @@ async fn client_authentication_errors_are_401_invalid_client(app: TestApp) {
 async fn grant_errors_follow_rfc_6749(app: TestApp) {
     let (id, secret) = app.confidential_client(&[]).await;
     let url = app.url("/oauth/token");
-    for grant_type in [
-        "password",
-        "urn:ietf:params:oauth:grant-type:device_code",
-        "authorization_code",
-    ] {
-        let request = app
-            .http
-            .post(&url)
-            .basic_auth(&id, Some(&secret))
-            .form(&[("grant_type", grant_type)]);
-        assert_error(
-            grant_type,
-            token_request(&app, request).await,
-            (400, "unsupported_grant_type"),
-        );
+    for grant_type in ["password", "urn:ietf:params:oauth:grant-type:device_code", "authorization_code"] {
+        let request = app.http.post(&url).basic_auth(&id, Some(&secret)).form(&[("grant_type", grant_type)]);
+        assert_error(grant_type, token_request(&app, request).await, (400, "unsupported_grant_type"));
     }
 
     let public = app
         .create_client(json!({"name": "SPA", "confidential": false, "redirect_uris": ["https://app.example.com/cb"]}))
         .await;
     assert!(public.get("client_secret").is_none());
-    let request = app.http.post(&url).form(&[
-        ("grant_type", "client_credentials"),
-        ("client_id", public["id"].as_str().unwrap()),
-    ]);
-    assert_error(
-        "public client",
-        token_request(&app, request).await,
-        (400, "unauthorized_client"),
-    );
+    let request = app
+        .http
+        .post(&url)
+        .form(&[("grant_type", "client_credentials"), ("client_id", public["id"].as_str().unwrap())]);
+    assert_error("public client", token_request(&app, request).await, (400, "unauthorized_client"));
 
     let web_app = app
         .create_client(json!({"name": "Web app", "grant_types": ["authorization_code"], "redirect_uris": ["https://app.example.com/cb"]}))
@@ -366,14 +235,7 @@ async fn grant_errors_follow_rfc_6749(app: TestApp) {
     let request = app
         .http
         .post(&url)
-        .basic_auth(
-            web_app["id"].as_str().unwrap(),
-            Some(web_app["client_secret"].as_str().unwrap()),
-        )
+        .basic_auth(web_app["id"].as_str().unwrap(), Some(web_app["client_secret"].as_str().unwrap()))
         .form(&[("grant_type", "client_credentials")]);
-    assert_error(
-        "client without the grant",
-        token_request(&app, request).await,
-        (400, "unauthorized_client"),
-    );
+    assert_error("client without the grant", token_request(&app, request).await, (400, "unauthorized_client"));
 }

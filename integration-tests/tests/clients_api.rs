@@ -27,10 +27,7 @@ async fn created_client_has_every_field_and_defaults(app: TestApp) {
     assert_eq!(created["object"], "client");
     assert_eq!(created["name"], "Mobile app");
     assert_eq!(created["confidential"], false);
-    assert_eq!(
-        created["grant_types"],
-        json!(["authorization_code", "refresh_token"])
-    );
+    assert_eq!(created["grant_types"], json!(["authorization_code", "refresh_token"]));
     assert_eq!(created["skip_consent"], true);
     assert_eq!(created["access_token_ttl"], 600);
     assert!(created["redacted"].is_null() && created.get("client_secret").is_none());
@@ -39,10 +36,7 @@ async fn created_client_has_every_field_and_defaults(app: TestApp) {
 
     let fetched: Value = app
         .http
-        .get(app.url(&format!(
-            "/api/v1/clients/{}",
-            created["id"].as_str().unwrap()
-        )))
+        .get(app.url(&format!("/api/v1/clients/{}", created["id"].as_str().unwrap())))
         .bearer_auth(&app.tenant_key)
         .send()
         .await
@@ -56,14 +50,8 @@ async fn created_client_has_every_field_and_defaults(app: TestApp) {
     assert_eq!(confidential["grant_types"], json!(["client_credentials"]));
     assert_eq!(confidential["access_token_ttl"], 3600);
     let secret = confidential["client_secret"].as_str().unwrap();
-    assert!(
-        secret.starts_with("cs_") && secret.len() >= 46,
-        "256 bits of base62"
-    );
-    assert_eq!(
-        confidential["redacted"].as_str().unwrap(),
-        format!("cs_…{}", &secret[secret.len() - 4..])
-    );
+    assert!(secret.starts_with("cs_") && secret.len() >= 46, "256 bits of base62");
+    assert_eq!(confidential["redacted"].as_str().unwrap(), format!("cs_…{}", &secret[secret.len() - 4..]));
 }
 
 async fn other_tenants_clients_are_not_found(app: TestApp) {
@@ -74,27 +62,13 @@ async fn other_tenants_clients_are_not_found(app: TestApp) {
         "/api/v1/clients/client_01JD6ZZZZZZZZZZZZZZZZZZZZZ".into(),
         "/api/v1/clients/nonsense".into(),
     ] {
-        let response = app
-            .http
-            .get(app.url(&path))
-            .bearer_auth(&other_key)
-            .send()
-            .await
-            .unwrap();
+        let response = app.http.get(app.url(&path)).bearer_auth(&other_key).send().await.unwrap();
         assert_eq!(response.status(), 404, "{path}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"], "not_found");
     }
-    let list: Value = app
-        .http
-        .get(app.url("/api/v1/clients"))
-        .bearer_auth(&other_key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value =
+        app.http.get(app.url("/api/v1/clients")).bearer_auth(&other_key).send().await.unwrap().json().await.unwrap();
     assert_eq!(list["data"], json!([]));
 }
 
@@ -117,12 +91,8 @@ async fn walk(app: &TestApp, order: &str, limit: u32) -> Vec<String> {
             .json()
             .await
             .unwrap();
-        let ids: Vec<String> = page["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["id"].as_str().unwrap().to_owned())
-            .collect();
+        let ids: Vec<String> =
+            page["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
         assert!(ids.len() <= limit as usize);
         seen.extend(ids);
         match page["list_metadata"]["after"].as_str() {
@@ -135,13 +105,8 @@ async fn walk(app: &TestApp, order: &str, limit: u32) -> Vec<String> {
 async fn list_walks_every_client_once_both_ways(app: TestApp) {
     let mut created = Vec::new();
     for i in 0..7 {
-        created.push(
-            app.create_client(json!({"name": format!("client {i}")}))
-                .await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        created
+            .push(app.create_client(json!({"name": format!("client {i}")})).await["id"].as_str().unwrap().to_owned());
     }
     assert_eq!(walk(&app, "asc", 3).await, created);
     let mut newest_first = created.clone();
@@ -152,10 +117,7 @@ async fn list_walks_every_client_once_both_ways(app: TestApp) {
     // Walking back with `before` from the last page returns the previous page in list order.
     let page: Value = app
         .http
-        .get(app.url(&format!(
-            "/api/v1/clients?order=asc&limit=3&before={}",
-            created[5]
-        )))
+        .get(app.url(&format!("/api/v1/clients?order=asc&limit=3&before={}", created[5])))
         .bearer_auth(&app.tenant_key)
         .send()
         .await
@@ -163,16 +125,8 @@ async fn list_walks_every_client_once_both_ways(app: TestApp) {
         .json()
         .await
         .unwrap();
-    let ids: Vec<&str> = page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        ids,
-        created[2..5].iter().map(String::as_str).collect::<Vec<_>>()
-    );
+    let ids: Vec<&str> = page["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, created[2..5].iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(page["list_metadata"]["before"], created[2].as_str());
     assert_eq!(page["list_metadata"]["after"], created[4].as_str());
     assert_eq!(page["object"], "list");
@@ -184,10 +138,7 @@ async fn list_query_is_validated(app: TestApp) {
         ("limit=101", 422),
         ("limit=ten", 422),
         ("after=org_01JD6ZZZZZZZZZZZZZZZZZZZZZ", 422),
-        (
-            "after=client_01JD6ZZZZZZZZZZZZZZZZZZZZZ&before=client_01JD6ZZZZZZZZZZZZZZZZZZZZZ",
-            422,
-        ),
+        ("after=client_01JD6ZZZZZZZZZZZZZZZZZZZZZ&before=client_01JD6ZZZZZZZZZZZZZZZZZZZZZ", 422),
         ("order=sideways", 400),
         ("colour=red", 400),
         ("limit=100&order=asc", 200),

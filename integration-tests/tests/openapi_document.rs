@@ -63,48 +63,26 @@ fn refs(value: &Value, found: &mut BTreeSet<String>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_document_is_valid_and_complete() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let response = app
-        .http
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.http.get(app.url("/api/openapi.json")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let doc: Value = response.json().await.unwrap();
 
-    assert!(
-        doc["openapi"].as_str().unwrap().starts_with("3.1."),
-        "OpenAPI 3.1"
-    );
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."), "OpenAPI 3.1");
     assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
-    assert_eq!(
-        doc["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 
     let paths = doc["paths"].as_object().unwrap();
     for (method, path) in ROUTES {
-        let operation = &paths
-            .get(*path)
-            .unwrap_or_else(|| panic!("{path} is missing"))[*method];
+        let operation = &paths.get(*path).unwrap_or_else(|| panic!("{path} is missing"))[*method];
         assert!(operation.is_object(), "{method} {path} is missing");
         let responses = operation["responses"].as_object().unwrap();
-        assert!(
-            responses.keys().any(|s| s.starts_with('2')),
-            "{method} {path} has no success response"
-        );
+        assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path} has no success response");
         for (status, response) in responses {
-            assert!(
-                response["description"].is_string(),
-                "{method} {path} {status} needs a description"
-            );
+            assert!(response["description"].is_string(), "{method} {path} {status} needs a description");
         }
         if path.starts_with("/api/v1") {
             for status in ["401", "403", "429", "500"] {
-                assert!(
-                    responses.contains_key(status),
-                    "{method} {path} lacks {status}"
-                );
+                assert!(responses.contains_key(status), "{method} {path} lacks {status}");
             }
             if path.contains('{') {
                 assert!(responses.contains_key("404"), "{method} {path} lacks 404");
@@ -119,26 +97,15 @@ async fn openapi_document_is_valid_and_complete() {
         // Every {parameter} of the template is declared as a path parameter.
         let declared: Vec<&str> = operation["parameters"]
             .as_array()
-            .map(|ps| {
-                ps.iter()
-                    .filter(|p| p["in"] == "path")
-                    .map(|p| p["name"].as_str().unwrap())
-                    .collect()
-            })
+            .map(|ps| ps.iter().filter(|p| p["in"] == "path").map(|p| p["name"].as_str().unwrap()).collect())
             .unwrap_or_default();
         for segment in path.split('/').filter(|s| s.starts_with('{')) {
             let name = segment.trim_matches(|c| c == '{' || c == '}');
-            assert!(
-                declared.contains(&name),
-                "{method} {path} does not declare {name}"
-            );
+            assert!(declared.contains(&name), "{method} {path} does not declare {name}");
         }
     }
     // No route in the document that the server does not have.
-    let documented: usize = paths
-        .values()
-        .map(|item| item.as_object().unwrap().len())
-        .sum();
+    let documented: usize = paths.values().map(|item| item.as_object().unwrap().len()).sum();
     assert_eq!(documented, ROUTES.len());
 
     // Every reference resolves.
@@ -146,10 +113,7 @@ async fn openapi_document_is_valid_and_complete() {
     refs(&doc, &mut found);
     for reference in found {
         let pointer = reference.strip_prefix('#').expect("local references only");
-        assert!(
-            doc.pointer(pointer).is_some(),
-            "{reference} does not resolve"
-        );
+        assert!(doc.pointer(pointer).is_some(), "{reference} does not resolve");
     }
 
     // The explorer is served from the binary, assets included.
@@ -159,31 +123,12 @@ async fn openapi_document_is_valid_and_complete() {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
-    for asset in [
-        "swagger-ui.css",
-        "swagger-ui-bundle.js",
-        "swagger-initializer.js",
-    ] {
-        let response = app
-            .http
-            .get(app.url(&format!("/api/docs/{asset}")))
-            .send()
-            .await
-            .unwrap();
+    for asset in ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-initializer.js"] {
+        let response = app.http.get(app.url(&format!("/api/docs/{asset}"))).send().await.unwrap();
         assert_eq!(response.status(), 200, "{asset}");
     }
-    let initializer = app
-        .http
-        .get(app.url("/api/docs/swagger-initializer.js"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let initializer =
+        app.http.get(app.url("/api/docs/swagger-initializer.js")).send().await.unwrap().text().await.unwrap();
     assert!(initializer.contains("/api/openapi.json"));
-    assert!(
-        !html.contains("https://") && !initializer.contains("https://"),
-        "nothing loaded from the internet"
-    );
+    assert!(!html.contains("https://") && !initializer.contains("https://"), "nothing loaded from the internet");
 }

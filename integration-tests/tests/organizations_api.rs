@@ -14,33 +14,22 @@ on_both_databases!(
 async fn organizations_lifecycle(app: TestApp) {
     let key = app.tenant_key.clone();
     let created = app
-        .call("POST", "/api/v1/organizations", &key, json!({"name": "Globex", "domains": ["globex.com"], "metadata": {"tier": "gold", "seats": 40}}))
+        .call(
+            "POST",
+            "/api/v1/organizations",
+            &key,
+            json!({"name": "Globex", "domains": ["globex.com"], "metadata": {"tier": "gold", "seats": 40}}),
+        )
         .await
         .expect(201);
     let id = created.id();
     assert!(id.starts_with("org_"));
-    assert_eq!(
-        created.body["metadata"],
-        json!({"tier": "gold", "seats": 40})
-    );
-    let fetched = app
-        .call(
-            "GET",
-            &format!("/api/v1/organizations/{id}"),
-            &key,
-            Value::Null,
-        )
-        .await
-        .expect(200);
+    assert_eq!(created.body["metadata"], json!({"tier": "gold", "seats": 40}));
+    let fetched = app.call("GET", &format!("/api/v1/organizations/{id}"), &key, Value::Null).await.expect(200);
     assert_eq!(fetched.body, created.body);
 
     let patched = app
-        .call(
-            "PATCH",
-            &format!("/api/v1/organizations/{id}"),
-            &key,
-            json!({"domains": ["globex.com", "globex.io"]}),
-        )
+        .call("PATCH", &format!("/api/v1/organizations/{id}"), &key, json!({"domains": ["globex.com", "globex.io"]}))
         .await
         .expect(200);
     assert_eq!(patched.body["domains"], json!(["globex.com", "globex.io"]));
@@ -50,52 +39,18 @@ async fn organizations_lifecycle(app: TestApp) {
         .call("POST", "/api/v1/organizations", &key, json!({"name": " ", "domains": ["Not A Domain", "ok.com", "ok.com"], "metadata": {"big": "x".repeat(9000)}}))
         .await
         .expect(422);
-    let fields: Vec<&str> = bad.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<&str> =
+        bad.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["name", "domains[0]", "domains[2]", "metadata"]);
 
-    app.call(
-        "DELETE",
-        &format!("/api/v1/organizations/{id}"),
-        &key,
-        Value::Null,
-    )
-    .await
-    .expect(204);
-    app.call(
-        "GET",
-        &format!("/api/v1/organizations/{id}"),
-        &key,
-        Value::Null,
-    )
-    .await
-    .expect(404);
-    app.call(
-        "DELETE",
-        &format!("/api/v1/organizations/{id}"),
-        &key,
-        Value::Null,
-    )
-    .await
-    .expect(404);
+    app.call("DELETE", &format!("/api/v1/organizations/{id}"), &key, Value::Null).await.expect(204);
+    app.call("GET", &format!("/api/v1/organizations/{id}"), &key, Value::Null).await.expect(404);
+    app.call("DELETE", &format!("/api/v1/organizations/{id}"), &key, Value::Null).await.expect(404);
 }
 
 /// An admin key confined to a new organization, and that organization's id.
 pub async fn organization_key(app: &TestApp, name: &str) -> (String, String) {
-    let org = app
-        .call(
-            "POST",
-            "/api/v1/organizations",
-            &app.tenant_key,
-            json!({"name": name}),
-        )
-        .await
-        .expect(201)
-        .id();
+    let org = app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": name})).await.expect(201).id();
     let key = app
         .call(
             "POST",
@@ -113,32 +68,10 @@ async fn organization_key_sees_only_its_organization(app: TestApp) {
     let (org, org_key) = organization_key(&app, "Initech").await;
     let (other_org, _) = organization_key(&app, "Umbrella").await;
 
-    app.call(
-        "GET",
-        &format!("/api/v1/organizations/{org}"),
-        &org_key,
-        Value::Null,
-    )
-    .await
-    .expect(200);
-    app.call(
-        "GET",
-        &format!("/api/v1/organizations/{other_org}"),
-        &org_key,
-        Value::Null,
-    )
-    .await
-    .expect(404);
-    let list = app
-        .call("GET", "/api/v1/organizations", &org_key, Value::Null)
-        .await
-        .expect(200);
-    let ids: Vec<&str> = list.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["id"].as_str().unwrap())
-        .collect();
+    app.call("GET", &format!("/api/v1/organizations/{org}"), &org_key, Value::Null).await.expect(200);
+    app.call("GET", &format!("/api/v1/organizations/{other_org}"), &org_key, Value::Null).await.expect(404);
+    let list = app.call("GET", "/api/v1/organizations", &org_key, Value::Null).await.expect(200);
+    let ids: Vec<&str> = list.body["data"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [org.as_str()]);
     for (method, path) in [
         ("POST", "/api/v1/organizations".to_owned()),
@@ -146,40 +79,21 @@ async fn organization_key_sees_only_its_organization(app: TestApp) {
         ("DELETE", format!("/api/v1/organizations/{org}")),
     ] {
         assert_eq!(
-            app.call(method, &path, &org_key, json!({"name": "x"}))
-                .await
-                .expect(403)
-                .error(),
+            app.call(method, &path, &org_key, json!({"name": "x"})).await.expect(403).error(),
             "insufficient_scope",
             "{method} {path}"
         );
     }
     assert_eq!(
-        app.call("GET", "/api/v1/audit_logs", &org_key, Value::Null)
-            .await
-            .expect(403)
-            .error(),
+        app.call("GET", "/api/v1/audit_logs", &org_key, Value::Null).await.expect(403).error(),
         "insufficient_scope"
     );
 
     // Objects an organization key creates belong to its organization, whatever it asks.
-    let user = app
-        .call(
-            "POST",
-            "/api/v1/users",
-            &org_key,
-            json!({"email": "peter@initech.com"}),
-        )
-        .await
-        .expect(201);
+    let user = app.call("POST", "/api/v1/users", &org_key, json!({"email": "peter@initech.com"})).await.expect(201);
     assert_eq!(user.body["organization_id"], org.as_str());
     let stray = app
-        .call(
-            "POST",
-            "/api/v1/users",
-            &org_key,
-            json!({"email": "bill@initech.com", "organization_id": other_org}),
-        )
+        .call("POST", "/api/v1/users", &org_key, json!({"email": "bill@initech.com", "organization_id": other_org}))
         .await
         .expect(422);
     assert_eq!(stray.body["errors"][0]["field"], "organization_id");
@@ -188,68 +102,21 @@ async fn organization_key_sees_only_its_organization(app: TestApp) {
 async fn deleting_an_organization_removes_its_objects(app: TestApp) {
     let (org, org_key) = organization_key(&app, "Hooli").await;
     let user = app
-        .call(
-            "POST",
-            "/api/v1/users",
-            &app.tenant_key,
-            json!({"email": "gavin@hooli.com", "organization_id": org}),
-        )
+        .call("POST", "/api/v1/users", &app.tenant_key, json!({"email": "gavin@hooli.com", "organization_id": org}))
         .await
         .expect(201)
         .id();
-    let client = app
-        .call(
-            "POST",
-            "/api/v1/clients",
-            &org_key,
-            json!({"name": "Hooli svc"}),
-        )
-        .await
-        .expect(201);
-    let (client_id, secret) = (
-        client.id(),
-        client.body["client_secret"].as_str().unwrap().to_owned(),
-    );
+    let client = app.call("POST", "/api/v1/clients", &org_key, json!({"name": "Hooli svc"})).await.expect(201);
+    let (client_id, secret) = (client.id(), client.body["client_secret"].as_str().unwrap().to_owned());
     assert_eq!(client.body["organization_id"], org.as_str());
     let token = app.access_token(&client_id, &secret, None).await;
     let claims: Value = crate::client_credentials::verify_with_jwks(&app, &token).await;
-    assert_eq!(
-        claims["org_id"],
-        org.as_str(),
-        "tokens carry the client's organization"
-    );
+    assert_eq!(claims["org_id"], org.as_str(), "tokens carry the client's organization");
 
-    app.call(
-        "DELETE",
-        &format!("/api/v1/organizations/{org}"),
-        &app.tenant_key,
-        Value::Null,
-    )
-    .await
-    .expect(204);
-    app.call(
-        "GET",
-        &format!("/api/v1/users/{user}"),
-        &app.tenant_key,
-        Value::Null,
-    )
-    .await
-    .expect(404);
-    app.call(
-        "GET",
-        &format!("/api/v1/clients/{client_id}"),
-        &app.tenant_key,
-        Value::Null,
-    )
-    .await
-    .expect(404);
-    assert_eq!(
-        app.call("GET", "/api/v1/users", &org_key, Value::Null)
-            .await
-            .expect(401)
-            .error(),
-        "invalid_api_key"
-    );
+    app.call("DELETE", &format!("/api/v1/organizations/{org}"), &app.tenant_key, Value::Null).await.expect(204);
+    app.call("GET", &format!("/api/v1/users/{user}"), &app.tenant_key, Value::Null).await.expect(404);
+    app.call("GET", &format!("/api/v1/clients/{client_id}"), &app.tenant_key, Value::Null).await.expect(404);
+    assert_eq!(app.call("GET", "/api/v1/users", &org_key, Value::Null).await.expect(401).error(), "invalid_api_key");
     let refused = app
         .http
         .post(app.url("/oauth/token"))

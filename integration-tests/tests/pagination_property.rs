@@ -45,11 +45,7 @@ async fn walk(app: &TestApp, key: &str, order: &str, limit: u32, backwards: bool
 
 async fn walks_see_every_existing_object_once_during_concurrent_inserts(app: TestApp) {
     let runtime = tokio::runtime::Handle::current();
-    let mut runner = TestRunner::new(Config {
-        cases: 6,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases: 6, failure_persistence: None, ..Config::default() });
     let strategy = (0usize..30, 1u32..8, prop::bool::ANY, prop::bool::ANY);
     let app = &app;
     runner
@@ -61,37 +57,22 @@ async fn walks_see_every_existing_object_once_during_concurrent_inserts(app: Tes
                     let mut existing = Vec::new();
                     for i in 0..size {
                         existing.push(
-                            app.call(
-                                "POST",
-                                "/api/v1/organizations",
-                                &key,
-                                json!({"name": format!("org {i}")}),
-                            )
-                            .await
-                            .expect(201)
-                            .id(),
+                            app.call("POST", "/api/v1/organizations", &key, json!({"name": format!("org {i}")}))
+                                .await
+                                .expect(201)
+                                .id(),
                         );
                     }
                     let inserts = async {
                         for i in 0..10 {
-                            app.call(
-                                "POST",
-                                "/api/v1/organizations",
-                                &key,
-                                json!({"name": format!("late {i}")}),
-                            )
-                            .await
-                            .expect(201);
+                            app.call("POST", "/api/v1/organizations", &key, json!({"name": format!("late {i}")}))
+                                .await
+                                .expect(201);
                         }
                     };
                     let (seen, ()) = join(walk(app, &key, order, limit, backwards), inserts).await;
                     let unique: HashSet<&String> = seen.iter().collect();
-                    prop_assert_eq!(
-                        unique.len(),
-                        seen.len(),
-                        "an object was repeated: {:?}",
-                        seen
-                    );
+                    prop_assert_eq!(unique.len(), seen.len(), "an object was repeated: {:?}", seen);
                     for id in &existing {
                         prop_assert!(
                             unique.contains(id),

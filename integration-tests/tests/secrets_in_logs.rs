@@ -46,33 +46,15 @@ async fn secrets_never_reach_the_logs() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let mut secrets = vec![app.operator_key.clone(), app.tenant_key.clone()];
 
-    let tenant = app
-        .call(
-            "POST",
-            "/api/v1/tenants",
-            &app.operator_key,
-            json!({"name": "Logged"}),
-        )
-        .await
-        .expect(201);
+    let tenant = app.call("POST", "/api/v1/tenants", &app.operator_key, json!({"name": "Logged"})).await.expect(201);
     secrets.push(tenant.body["api_key"]["key"].as_str().unwrap().to_owned());
     let key = app
-        .call(
-            "POST",
-            "/api/v1/api_keys",
-            &app.tenant_key,
-            json!({"name": "k", "scopes": ["clients:read"]}),
-        )
+        .call("POST", "/api/v1/api_keys", &app.tenant_key, json!({"name": "k", "scopes": ["clients:read"]}))
         .await
         .expect(201);
     secrets.push(key.body["key"].as_str().unwrap().to_owned());
     let rotated = app
-        .call(
-            "POST",
-            &format!("/api/v1/api_keys/{}/rotate", key.id()),
-            &app.tenant_key,
-            json!({}),
-        )
+        .call("POST", &format!("/api/v1/api_keys/{}/rotate", key.id()), &app.tenant_key, json!({}))
         .await
         .expect(200);
     secrets.push(rotated.body["key"].as_str().unwrap().to_owned());
@@ -80,18 +62,11 @@ async fn secrets_never_reach_the_logs() {
     secrets.push(client_secret.clone());
     let token = app.access_token(&client_id, &client_secret, None).await;
     secrets.push(token.clone());
-    app.call("GET", "/api/v1/clients", &token, Value::Null)
-        .await
-        .expect(200);
+    app.call("GET", "/api/v1/clients", &token, Value::Null).await.expect(200);
     let password = "hunter2-but-longer";
-    app.call(
-        "POST",
-        "/api/v1/users",
-        &app.tenant_key,
-        json!({"email": "log@example.com", "password": password}),
-    )
-    .await
-    .expect(201);
+    app.call("POST", "/api/v1/users", &app.tenant_key, json!({"email": "log@example.com", "password": password}))
+        .await
+        .expect(201);
     secrets.push(password.to_owned());
     // Failures log too: a wrong secret, a bad key, a malformed token.
     let _ = app
@@ -102,31 +77,14 @@ async fn secrets_never_reach_the_logs() {
         .send()
         .await;
     secrets.push("cs_wrong-secret-value".into());
-    app.call(
-        "GET",
-        "/api/v1/clients",
-        "sk_live_guessed-key-value",
-        Value::Null,
-    )
-    .await
-    .expect(401);
+    app.call("GET", "/api/v1/clients", "sk_live_guessed-key-value", Value::Null).await.expect(401);
     secrets.push("sk_live_guessed-key-value".into());
 
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
-    assert!(
-        text.contains("request"),
-        "the capture works: {} bytes",
-        text.len()
-    );
+    assert!(text.contains("request"), "the capture works: {} bytes", text.len());
     for secret in &secrets {
-        assert!(
-            !text.contains(secret.as_str()),
-            "a secret reached the log: {secret}"
-        );
+        assert!(!text.contains(secret.as_str()), "a secret reached the log: {secret}");
     }
     let basic = "Basic ";
-    assert!(
-        !text.contains(basic),
-        "an Authorization header reached the log"
-    );
+    assert!(!text.contains(basic), "an Authorization header reached the log");
 }

@@ -13,10 +13,7 @@ on_both_databases!(rotation_keeps_old_tokens_valid);
 async fn rotation_keeps_old_tokens_valid(app: TestApp) {
     let (id, secret) = app.confidential_client(&["clients:read"]).await;
     let old_token = app.access_token(&id, &secret, None).await;
-    let old_kid = jsonwebtoken::decode_header(&old_token)
-        .unwrap()
-        .kid
-        .unwrap();
+    let old_kid = jsonwebtoken::decode_header(&old_token).unwrap().kid.unwrap();
 
     // What `tollbooth keys rotate` runs, against the same database, as another process would.
     let db = app.db.clone();
@@ -33,44 +30,16 @@ async fn rotation_keeps_old_tokens_valid(app: TestApp) {
     let mut new_token = String::new();
     for _ in 0..50 {
         new_token = app.access_token(&id, &secret, None).await;
-        if jsonwebtoken::decode_header(&new_token)
-            .unwrap()
-            .kid
-            .unwrap()
-            == new_kid
-        {
+        if jsonwebtoken::decode_header(&new_token).unwrap().kid.unwrap() == new_kid {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(
-        jsonwebtoken::decode_header(&new_token)
-            .unwrap()
-            .kid
-            .unwrap(),
-        new_kid,
-        "new tokens use the new key"
-    );
+    assert_eq!(jsonwebtoken::decode_header(&new_token).unwrap().kid.unwrap(), new_kid, "new tokens use the new key");
 
-    let jwks: Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let kids: Vec<&str> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
-    assert!(
-        kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()),
-        "{kids:?}"
-    );
+    let jwks: Value = app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert!(kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()), "{kids:?}");
     for key in jwks["keys"].as_array().unwrap() {
         assert_eq!(key["use"], "sig");
         assert_eq!(key["alg"], "ES256");
@@ -79,17 +48,7 @@ async fn rotation_keeps_old_tokens_valid(app: TestApp) {
 
     for token in [&old_token, &new_token] {
         verify_with_jwks(&app, token).await;
-        let response = app
-            .http
-            .get(app.url(&format!("/api/v1/clients/{id}")))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            200,
-            "both the old and the new token are accepted"
-        );
+        let response = app.http.get(app.url(&format!("/api/v1/clients/{id}"))).bearer_auth(token).send().await.unwrap();
+        assert_eq!(response.status(), 200, "both the old and the new token are accepted");
     }
 }

@@ -5,23 +5,11 @@ use serde_json::{Value, json};
 use crate::on_both_databases;
 use crate::support::TestApp;
 
-on_both_databases!(
-    operator_manages_tenants,
-    tenant_keys_cannot_manage_tenants,
-    deleted_tenant_stops_at_once
-);
+on_both_databases!(operator_manages_tenants, tenant_keys_cannot_manage_tenants, deleted_tenant_stops_at_once);
 
 async fn operator_manages_tenants(app: TestApp) {
     let op = app.operator_key.clone();
-    let created = app
-        .call(
-            "POST",
-            "/api/v1/tenants",
-            &op,
-            json!({"name": "Acme", "plan": "pro"}),
-        )
-        .await
-        .expect(201);
+    let created = app.call("POST", "/api/v1/tenants", &op, json!({"name": "Acme", "plan": "pro"})).await.expect(201);
     let id = created.id();
     assert!(id.starts_with("ten_"));
     assert_eq!(created.body["plan"], "pro");
@@ -30,103 +18,36 @@ async fn operator_manages_tenants(app: TestApp) {
     assert!(key.starts_with("sk_live_"));
     assert_eq!(created.body["api_key"]["scopes"], json!(["admin"]));
     // The new key works at once, inside its tenant.
-    app.call("GET", "/api/v1/clients", &key, Value::Null)
-        .await
-        .expect(200);
+    app.call("GET", "/api/v1/clients", &key, Value::Null).await.expect(200);
 
-    let test_tenant = app
-        .call(
-            "POST",
-            "/api/v1/tenants",
-            &op,
-            json!({"name": "Sandbox", "environment": "test"}),
-        )
-        .await
-        .expect(201);
-    assert_eq!(
-        test_tenant.body["plan"],
-        app.settings.plan_default.as_str(),
-        "rate_limit.plan_default"
-    );
-    assert!(
-        test_tenant.body["api_key"]["key"]
-            .as_str()
-            .unwrap()
-            .starts_with("sk_test_")
-    );
+    let test_tenant =
+        app.call("POST", "/api/v1/tenants", &op, json!({"name": "Sandbox", "environment": "test"})).await.expect(201);
+    assert_eq!(test_tenant.body["plan"], app.settings.plan_default.as_str(), "rate_limit.plan_default");
+    assert!(test_tenant.body["api_key"]["key"].as_str().unwrap().starts_with("sk_test_"));
 
-    let fetched = app
-        .call("GET", &format!("/api/v1/tenants/{id}"), &op, Value::Null)
-        .await
-        .expect(200);
+    let fetched = app.call("GET", &format!("/api/v1/tenants/{id}"), &op, Value::Null).await.expect(200);
     assert_eq!(fetched.body["name"], "Acme");
-    assert!(
-        fetched.body.get("api_key").is_none(),
-        "the key is shown once"
-    );
+    assert!(fetched.body.get("api_key").is_none(), "the key is shown once");
 
-    let list = app
-        .call("GET", "/api/v1/tenants?order=asc", &op, Value::Null)
-        .await
-        .expect(200);
-    let names: Vec<&str> = list.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let list = app.call("GET", "/api/v1/tenants?order=asc", &op, Value::Null).await.expect(200);
+    let names: Vec<&str> = list.body["data"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Test tenant", "Acme", "Sandbox"]);
 
     let patched = app
-        .call(
-            "PATCH",
-            &format!("/api/v1/tenants/{id}"),
-            &op,
-            json!({"plan": "enterprise", "name": "Acme Inc"}),
-        )
+        .call("PATCH", &format!("/api/v1/tenants/{id}"), &op, json!({"plan": "enterprise", "name": "Acme Inc"}))
         .await
         .expect(200);
-    assert_eq!(
-        (patched.body["plan"].as_str(), patched.body["name"].as_str()),
-        (Some("enterprise"), Some("Acme Inc"))
-    );
+    assert_eq!((patched.body["plan"].as_str(), patched.body["name"].as_str()), (Some("enterprise"), Some("Acme Inc")));
     assert_ne!(patched.body["updated_at"], created.body["updated_at"]);
 
-    let bad = app
-        .call(
-            "POST",
-            "/api/v1/tenants",
-            &op,
-            json!({"plan": "gold", "environment": "prod"}),
-        )
-        .await
-        .expect(422);
-    let fields: Vec<&str> = bad.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let bad =
+        app.call("POST", "/api/v1/tenants", &op, json!({"plan": "gold", "environment": "prod"})).await.expect(422);
+    let fields: Vec<&str> =
+        bad.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["name", "plan", "environment"]);
-    app.call(
-        "PATCH",
-        &format!("/api/v1/tenants/{id}"),
-        &op,
-        json!({"plan": "gold"}),
-    )
-    .await
-    .expect(422);
-    app.call(
-        "GET",
-        "/api/v1/tenants/ten_01JD6ZZZZZZZZZZZZZZZZZZZZZ",
-        &op,
-        Value::Null,
-    )
-    .await
-    .expect(404);
-    app.call("GET", "/api/v1/tenants/nonsense", &op, Value::Null)
-        .await
-        .expect(404);
+    app.call("PATCH", &format!("/api/v1/tenants/{id}"), &op, json!({"plan": "gold"})).await.expect(422);
+    app.call("GET", "/api/v1/tenants/ten_01JD6ZZZZZZZZZZZZZZZZZZZZZ", &op, Value::Null).await.expect(404);
+    app.call("GET", "/api/v1/tenants/nonsense", &op, Value::Null).await.expect(404);
 }
 
 async fn tenant_keys_cannot_manage_tenants(app: TestApp) {
@@ -136,53 +57,24 @@ async fn tenant_keys_cannot_manage_tenants(app: TestApp) {
         ("GET", format!("/api/v1/tenants/{}", app.tenant_id)),
         ("POST", "/api/v1/tenants".into()),
     ] {
-        let answer = app
-            .call(method, &path, &key, json!({"name": "x"}))
-            .await
-            .expect(403);
+        let answer = app.call(method, &path, &key, json!({"name": "x"})).await.expect(403);
         assert_eq!(answer.error(), "insufficient_scope");
-        assert!(
-            answer.body["message"]
-                .as_str()
-                .unwrap()
-                .contains("operator")
-        );
+        assert!(answer.body["message"].as_str().unwrap().contains("operator"));
     }
 }
 
 async fn deleted_tenant_stops_at_once(app: TestApp) {
     let (id, key) = app.create_tenant("Doomed").await;
     let (client_id, secret) = {
-        let client = app
-            .call("POST", "/api/v1/clients", &key, json!({"name": "svc"}))
-            .await
-            .expect(201);
-        (
-            client.id(),
-            client.body["client_secret"].as_str().unwrap().to_owned(),
-        )
+        let client = app.call("POST", "/api/v1/clients", &key, json!({"name": "svc"})).await.expect(201);
+        (client.id(), client.body["client_secret"].as_str().unwrap().to_owned())
     };
     // Seen once, so both are in this instance's caches.
-    app.call("GET", "/api/v1/clients", &key, Value::Null)
-        .await
-        .expect(200);
+    app.call("GET", "/api/v1/clients", &key, Value::Null).await.expect(200);
     app.access_token(&client_id, &secret, None).await;
 
-    app.call(
-        "DELETE",
-        &format!("/api/v1/tenants/{id}"),
-        &app.operator_key,
-        Value::Null,
-    )
-    .await
-    .expect(204);
-    assert_eq!(
-        app.call("GET", "/api/v1/clients", &key, Value::Null)
-            .await
-            .expect(401)
-            .error(),
-        "invalid_api_key"
-    );
+    app.call("DELETE", &format!("/api/v1/tenants/{id}"), &app.operator_key, Value::Null).await.expect(204);
+    assert_eq!(app.call("GET", "/api/v1/clients", &key, Value::Null).await.expect(401).error(), "invalid_api_key");
     let token = app
         .http
         .post(app.url("/oauth/token"))
@@ -192,14 +84,7 @@ async fn deleted_tenant_stops_at_once(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(token.status(), 401);
-    app.call(
-        "GET",
-        &format!("/api/v1/tenants/{id}"),
-        &app.operator_key,
-        Value::Null,
-    )
-    .await
-    .expect(404);
+    app.call("GET", &format!("/api/v1/tenants/{id}"), &app.operator_key, Value::Null).await.expect(404);
     // Its audit trail survives it.
     let _ = app.tenant_key.len();
 }

@@ -21,10 +21,7 @@ pub struct ClientDirectory {
 
 impl ClientDirectory {
     pub fn new(db: Database) -> Self {
-        let cache = Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(CLIENT_CACHE_TTL)
-            .build();
+        let cache = Cache::builder().max_capacity(100_000).time_to_live(CLIENT_CACHE_TTL).build();
         ClientDirectory { db, cache }
     }
 
@@ -33,11 +30,7 @@ impl ClientDirectory {
             return Ok(hit);
         }
         let id = client_id.to_owned();
-        let found = self
-            .db
-            .run(move |conn| clients::find(conn, &id))
-            .await?
-            .map(Arc::new);
+        let found = self.db.run(move |conn| clients::find(conn, &id)).await?.map(Arc::new);
         self.cache.insert(client_id.to_owned(), found.clone());
         Ok(found)
     }

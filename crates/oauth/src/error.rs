@@ -33,12 +33,7 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(kind: OAuthErrorKind, description: impl Into<String>) -> Self {
-        OAuthError {
-            kind,
-            description: description.into(),
-            basic_challenge: false,
-            retry_after: None,
-        }
+        OAuthError { kind, description: description.into(), basic_challenge: false, retry_after: None }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
@@ -46,13 +41,7 @@ impl OAuthError {
     }
 
     pub fn invalid_client(basic_challenge: bool) -> Self {
-        OAuthError {
-            basic_challenge,
-            ..Self::new(
-                OAuthErrorKind::InvalidClient,
-                "Client authentication failed.",
-            )
-        }
+        OAuthError { basic_challenge, ..Self::new(OAuthErrorKind::InvalidClient, "Client authentication failed.") }
     }
 
     pub fn rate_limited(retry_after: u64) -> Self {
@@ -68,10 +57,7 @@ impl OAuthError {
     /// An internal failure: the cause goes to the log, the client learns nothing of it.
     pub fn server_error(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "token endpoint failed");
-        Self::new(
-            OAuthErrorKind::ServerError,
-            "The authorization server encountered an unexpected error.",
-        )
+        Self::new(OAuthErrorKind::ServerError, "The authorization server encountered an unexpected error.")
     }
 }
 
@@ -112,17 +98,14 @@ impl ResponseError for OAuthError {
             Some(seconds) => HttpResponse::build(self.status_code())
                 .insert_header((header::RETRY_AFTER, seconds))
                 .json(serde_json::json!({ "error": self.kind, "message": self.description })),
-            None => HttpResponse::build(self.status_code()).json(ErrorBody {
-                error: self.kind,
-                error_description: &self.description,
-            }),
+            None => HttpResponse::build(self.status_code())
+                .json(ErrorBody { error: self.kind, error_description: &self.description }),
         };
         no_store(&mut response);
         if self.basic_challenge && self.kind == OAuthErrorKind::InvalidClient {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"tollbooth\""),
-            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tollbooth\""));
         }
         response
     }

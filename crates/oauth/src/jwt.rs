@@ -49,11 +49,7 @@ pub fn sign(keys: &KeySnapshot, claims: &AccessTokenClaims) -> Result<String, Si
     let mut header = josekit::jws::JwsHeader::new();
     header.set_token_type(ACCESS_TOKEN_TYPE);
     header.set_key_id(keys.current_kid.as_str());
-    Ok(josekit::jwt::encode_with_signer(
-        &payload,
-        &header,
-        keys.signer(),
-    )?)
+    Ok(josekit::jwt::encode_with_signer(&payload, &header, keys.signer())?)
 }
 
 /// Why a presented token was refused.
@@ -82,19 +78,14 @@ pub fn verify(
     now: i64,
 ) -> Result<AccessTokenClaims, TokenRejection> {
     let header = josekit::jwt::decode_header(token).map_err(|_| TokenRejection::Invalid)?;
-    let kid = header
-        .claim("kid")
-        .and_then(|v| v.as_str())
-        .ok_or(TokenRejection::Invalid)?;
+    let kid = header.claim("kid").and_then(|v| v.as_str()).ok_or(TokenRejection::Invalid)?;
     let verifier = keys.verifier(kid).ok_or(TokenRejection::UnknownKey)?;
-    let (payload, header) =
-        josekit::jwt::decode_with_verifier(token, verifier).map_err(|_| TokenRejection::Invalid)?;
+    let (payload, header) = josekit::jwt::decode_with_verifier(token, verifier).map_err(|_| TokenRejection::Invalid)?;
     if header.token_type() != Some(ACCESS_TOKEN_TYPE) {
         return Err(TokenRejection::Invalid);
     }
-    let claims: AccessTokenClaims =
-        serde_json::from_value(serde_json::Value::Object(payload.claims_set().clone()))
-            .map_err(|_| TokenRejection::Invalid)?;
+    let claims: AccessTokenClaims = serde_json::from_value(serde_json::Value::Object(payload.claims_set().clone()))
+        .map_err(|_| TokenRejection::Invalid)?;
     if claims.iss != expectations.issuer || claims.aud != expectations.audience {
         return Err(TokenRejection::Invalid);
     }

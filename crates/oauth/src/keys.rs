@@ -32,13 +32,9 @@ impl SigningAlgorithm {
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        [
-            SigningAlgorithm::ES256,
-            SigningAlgorithm::RS256,
-            SigningAlgorithm::EdDSA,
-        ]
-        .into_iter()
-        .find(|alg| alg.name() == name)
+        [SigningAlgorithm::ES256, SigningAlgorithm::RS256, SigningAlgorithm::EdDSA]
+            .into_iter()
+            .find(|alg| alg.name() == name)
     }
 
     fn generate(self) -> Result<(Vec<u8>, Jwk), KeyError> {
@@ -107,42 +103,26 @@ impl KeySnapshot {
     }
 
     fn build(keys: &[SigningKey]) -> Result<Self, KeyError> {
-        let current = keys
-            .iter()
-            .find(|k| k.retired_at.is_none())
-            .ok_or(KeyError::NoCurrentKey)?;
+        let current = keys.iter().find(|k| k.retired_at.is_none()).ok_or(KeyError::NoCurrentKey)?;
         let mut verifiers = HashMap::new();
         let mut published = Vec::new();
         for key in keys {
-            let unusable = |reason: String| KeyError::Unusable {
-                kid: key.kid.clone(),
-                reason,
-            };
-            let algorithm = SigningAlgorithm::parse(&key.algorithm)
-                .ok_or_else(|| unusable("unknown algorithm".into()))?;
-            let jwk =
-                Jwk::from_bytes(key.public_jwk.as_bytes()).map_err(|e| unusable(e.to_string()))?;
+            let unusable = |reason: String| KeyError::Unusable { kid: key.kid.clone(), reason };
+            let algorithm =
+                SigningAlgorithm::parse(&key.algorithm).ok_or_else(|| unusable("unknown algorithm".into()))?;
+            let jwk = Jwk::from_bytes(key.public_jwk.as_bytes()).map_err(|e| unusable(e.to_string()))?;
             verifiers.insert(key.kid.clone(), algorithm.verifier(&jwk)?);
             published.push(serde_json::Value::Object(jwk.into()));
         }
-        let algorithm =
-            SigningAlgorithm::parse(&current.algorithm).ok_or(KeyError::NoCurrentKey)?;
+        let algorithm = SigningAlgorithm::parse(&current.algorithm).ok_or(KeyError::NoCurrentKey)?;
         let signer = algorithm.signer(current.private_key_pem.as_bytes())?;
         let jwks_json = serde_json::json!({ "keys": published }).to_string();
-        Ok(KeySnapshot {
-            current_kid: current.kid.clone(),
-            signer,
-            verifiers,
-            jwks_json: jwks_json.into(),
-        })
+        Ok(KeySnapshot { current_kid: current.kid.clone(), signer, verifiers, jwks_json: jwks_json.into() })
     }
 }
 
 /// A new key of `algorithm`, ready to store: its public JWK carries `kid`, `alg` and `use`.
-pub fn generate_signing_key(
-    algorithm: SigningAlgorithm,
-    now: NaiveDateTime,
-) -> Result<SigningKey, KeyError> {
+pub fn generate_signing_key(algorithm: SigningAlgorithm, now: NaiveDateTime) -> Result<SigningKey, KeyError> {
     let kid = ulid::Ulid::new().to_string().to_lowercase();
     let (pem, mut jwk) = algorithm.generate()?;
     jwk.set_key_id(&kid);
@@ -151,10 +131,8 @@ pub fn generate_signing_key(
     Ok(SigningKey {
         kid,
         algorithm: algorithm.name().to_owned(),
-        private_key_pem: String::from_utf8(pem).map_err(|e| KeyError::Unusable {
-            kid: String::new(),
-            reason: e.to_string(),
-        })?,
+        private_key_pem: String::from_utf8(pem)
+            .map_err(|e| KeyError::Unusable { kid: String::new(), reason: e.to_string() })?,
         public_jwk: jwk.to_string(),
         created_at: now,
         retired_at: None,
@@ -171,8 +149,7 @@ pub fn rotate(
 ) -> Result<(String, usize), KeyError> {
     let now = tollbooth_storage::now();
     let key = generate_signing_key(algorithm, now)?;
-    let retired = db
-        .run_blocking(|conn| signing_keys::rotate(conn, &key, now, now + longest_token_lifetime))?;
+    let retired = db.run_blocking(|conn| signing_keys::rotate(conn, &key, now, now + longest_token_lifetime))?;
     Ok((key.kid, retired))
 }
 
@@ -207,20 +184,14 @@ impl KeyRing {
     }
 
     pub fn snapshot(&self) -> Arc<KeySnapshot> {
-        self.snapshot
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Re-reads the published keys (another instance or the CLI may have rotated them).
     pub async fn reload(&self) -> Result<(), KeyError> {
         *self.last_reload.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
         let now = tollbooth_storage::now();
-        let keys = self
-            .db
-            .run(move |conn| signing_keys::published(conn, now))
-            .await?;
+        let keys = self.db.run(move |conn| signing_keys::published(conn, now)).await?;
         let snapshot = KeySnapshot::build(&keys)?;
         *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(snapshot);
         Ok(())
@@ -228,12 +199,7 @@ impl KeyRing {
 
     /// Reloads if the last reload is older than the minimum interval; returns whether it did.
     pub async fn reload_if_stale(&self) -> bool {
-        let stale = self
-            .last_reload
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .elapsed()
-            >= MIN_RELOAD_INTERVAL;
+        let stale = self.last_reload.lock().unwrap_or_else(|p| p.into_inner()).elapsed() >= MIN_RELOAD_INTERVAL;
         if stale && let Err(err) = self.reload().await {
             tracing::warn!(error = %err, "reloading signing keys failed");
         }

@@ -49,39 +49,19 @@ impl OAuth {
         rate_limiter: Option<Arc<RateLimiter>>,
     ) -> Result<Self, url::ParseError> {
         let issuer_url = url::Url::parse(&settings.issuer)?;
-        let expectations = TokenExpectations {
-            issuer: settings.issuer.clone(),
-            audience: settings.audience.clone(),
-        };
+        let expectations = TokenExpectations { issuer: settings.issuer.clone(), audience: settings.audience.clone() };
         let metadata_json = discovery::metadata(&settings.issuer).to_string();
-        Ok(OAuth {
-            settings,
-            keys,
-            clients,
-            hasher,
-            rate_limiter,
-            issuer_url,
-            expectations,
-            metadata_json,
-        })
+        Ok(OAuth { settings, keys, clients, hasher, rate_limiter, issuer_url, expectations, metadata_json })
     }
 
     /// Verifies one of our access tokens, reloading the keys once if it names an unknown one
     /// (another instance or the CLI may have rotated them).
-    pub async fn verify_access_token(
-        &self,
-        token: &str,
-    ) -> Result<AccessTokenClaims, TokenRejection> {
+    pub async fn verify_access_token(&self, token: &str) -> Result<AccessTokenClaims, TokenRejection> {
         let now = chrono::Utc::now().timestamp();
         match jwt::verify(&self.keys.snapshot(), &self.expectations, token, now) {
             Err(TokenRejection::UnknownKey) if self.keys.reload_if_stale().await => {
-                jwt::verify(&self.keys.snapshot(), &self.expectations, token, now).map_err(|r| {
-                    if r == TokenRejection::UnknownKey {
-                        TokenRejection::Invalid
-                    } else {
-                        r
-                    }
-                })
+                jwt::verify(&self.keys.snapshot(), &self.expectations, token, now)
+                    .map_err(|r| if r == TokenRejection::UnknownKey { TokenRejection::Invalid } else { r })
             }
             Err(TokenRejection::UnknownKey) => Err(TokenRejection::Invalid),
             other => other,
@@ -91,10 +71,7 @@ impl OAuth {
 
 /// Registers the OAuth and discovery routes; the app must provide `web::Data<OAuth>`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/.well-known/oauth-authorization-server",
-        web::get().to(discovery::authorization_server_metadata),
-    )
-    .route("/.well-known/jwks.json", web::get().to(discovery::jwks))
-    .route("/oauth/token", web::post().to(token::token));
+    cfg.route("/.well-known/oauth-authorization-server", web::get().to(discovery::authorization_server_metadata))
+        .route("/.well-known/jwks.json", web::get().to(discovery::jwks))
+        .route("/oauth/token", web::post().to(token::token));
 }

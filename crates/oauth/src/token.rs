@@ -14,9 +14,7 @@ use oxide_auth::code_grant::client_credentials as cc;
 use oxide_auth::code_grant::error::AccessTokenErrorType;
 use oxide_auth::primitives::grant::Grant;
 use oxide_auth::primitives::issuer::{IssuedToken, Issuer, RefreshedToken, TokenType};
-use oxide_auth::primitives::registrar::{
-    BoundClient, ClientUrl, PreGrant, RegisteredUrl, Registrar, RegistrarError,
-};
+use oxide_auth::primitives::registrar::{BoundClient, ClientUrl, PreGrant, RegisteredUrl, Registrar, RegistrarError};
 use oxide_auth::primitives::scope::Scope;
 use serde::Serialize;
 use tollbooth_storage::clients::Client;
@@ -42,21 +40,13 @@ impl TokenParams {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_ascii_lowercase()
-            })
+            .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
             .unwrap_or_default();
         let mut params = HashMap::new();
         let mut put = |name: String, value: String| {
             // RFC 6749 §3.2: request parameters must not be repeated.
             if params.insert(name.clone(), value).is_some() {
-                return Err(OAuthError::invalid_request(format!(
-                    "The parameter `{name}` is repeated."
-                )));
+                return Err(OAuthError::invalid_request(format!("The parameter `{name}` is repeated.")));
             }
             Ok(())
         };
@@ -67,10 +57,8 @@ impl TokenParams {
                 }
             }
             "application/json" => {
-                let object: serde_json::Map<String, serde_json::Value> =
-                    serde_json::from_slice(body).map_err(|_| {
-                        OAuthError::invalid_request("The request body is not a JSON object.")
-                    })?;
+                let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
+                    .map_err(|_| OAuthError::invalid_request("The request body is not a JSON object."))?;
                 for (name, value) in object {
                     match value {
                         serde_json::Value::String(text) => put(name, text)?,
@@ -92,10 +80,7 @@ impl TokenParams {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
     }
 }
 
@@ -112,9 +97,7 @@ impl BasicCredentials {
         let Some(value) = request.headers().get(header::AUTHORIZATION) else {
             return Ok(None);
         };
-        let value = value
-            .to_str()
-            .map_err(|_| OAuthError::invalid_client(true))?;
+        let value = value.to_str().map_err(|_| OAuthError::invalid_client(true))?;
         let Some((scheme, encoded)) = value.split_once(' ') else {
             return Err(OAuthError::invalid_client(true));
         };
@@ -126,20 +109,13 @@ impl BasicCredentials {
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .ok_or_else(|| OAuthError::invalid_client(true))?;
-        let (id, secret) = decoded
-            .split_once(':')
-            .ok_or_else(|| OAuthError::invalid_client(true))?;
-        Ok(Some(BasicCredentials {
-            client_id: form_decode(id),
-            secret: form_decode(secret),
-        }))
+        let (id, secret) = decoded.split_once(':').ok_or_else(|| OAuthError::invalid_client(true))?;
+        Ok(Some(BasicCredentials { client_id: form_decode(id), secret: form_decode(secret) }))
     }
 }
 
 fn form_decode(text: &str) -> String {
-    percent_encoding::percent_decode_str(&text.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(&text.replace('+', " ")).decode_utf8_lossy().into_owned()
 }
 
 /// The token request (RFC 6749 §4.4.2), as a form or JSON body, for the OpenAPI document.
@@ -167,15 +143,8 @@ pub struct TokenRequest {
         (status = 429, description = "rate_limit_exceeded (per client id or IP), with Retry-After"),
         (status = 500, description = "server_error", body = crate::error::OAuthErrorBody),
     ))]
-pub async fn token(
-    request: HttpRequest,
-    body: web::Bytes,
-    oauth: web::Data<OAuth>,
-) -> HttpResponse {
-    let mut verdict = Verdict {
-        allowed: true,
-        windows: Vec::new(),
-    };
+pub async fn token(request: HttpRequest, body: web::Bytes, oauth: web::Data<OAuth>) -> HttpResponse {
+    let mut verdict = Verdict { allowed: true, windows: Vec::new() };
     let mut response = match limited_token(&request, &body, &oauth, &mut verdict).await {
         Ok(response) => response,
         Err(error) => error.error_response(),
@@ -183,9 +152,7 @@ pub async fn token(
     let now = chrono::Utc::now().timestamp().max(0) as u64;
     for (name, value) in verdict.headers(now) {
         if let Ok(value) = header::HeaderValue::from_str(&value) {
-            response
-                .headers_mut()
-                .insert(header::HeaderName::from_static(name), value);
+            response.headers_mut().insert(header::HeaderName::from_static(name), value);
         }
     }
     response
@@ -201,46 +168,25 @@ async fn limited_token(
 ) -> Result<HttpResponse, OAuthError> {
     let now = || chrono::Utc::now().timestamp().max(0) as u64;
     if let Some(limiter) = &oauth.rate_limiter {
-        let ip = request
-            .peer_addr()
-            .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
-        *verdict = limiter
-            .check(
-                &format!("ip:{ip}"),
-                &named("ip", &limiter.rules().token_per_ip),
-            )
-            .await;
+        let ip = request.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+        *verdict = limiter.check(&format!("ip:{ip}"), &named("ip", &limiter.rules().token_per_ip)).await;
         if !verdict.allowed {
             return Err(OAuthError::rate_limited(verdict.retry_after(now())));
         }
     }
     let params = TokenParams::parse(request, body)?;
     let basic = BasicCredentials::from_request(request)?;
-    let client_id = basic
-        .as_ref()
-        .map(|b| b.client_id.as_str())
-        .or(params.get("client_id"));
+    let client_id = basic.as_ref().map(|b| b.client_id.as_str()).or(params.get("client_id"));
     if let (Some(limiter), Some(client_id)) = (&oauth.rate_limiter, client_id) {
         let windows = named("client", &limiter.rules().token_per_client);
-        let by_client = limiter
-            .check(&format!("client:{client_id}"), &windows)
-            .await;
-        *verdict = std::mem::replace(
-            verdict,
-            Verdict {
-                allowed: true,
-                windows: Vec::new(),
-            },
-        )
-        .and(by_client);
+        let by_client = limiter.check(&format!("client:{client_id}"), &windows).await;
+        *verdict = std::mem::replace(verdict, Verdict { allowed: true, windows: Vec::new() }).and(by_client);
         if !verdict.allowed {
             return Err(OAuthError::rate_limited(verdict.retry_after(now())));
         }
     }
     match params.get("grant_type") {
-        None => Err(OAuthError::invalid_request(
-            "The parameter `grant_type` is required.",
-        )),
+        None => Err(OAuthError::invalid_request("The parameter `grant_type` is required.")),
         Some(CLIENT_CREDENTIALS) => client_credentials(oauth, &params, basic).await,
         Some(_) => Err(OAuthError::new(
             OAuthErrorKind::UnsupportedGrantType,
@@ -267,9 +213,7 @@ async fn client_credentials(
     let used_basic = basic.is_some();
     let client_id = match (&basic, params.get("client_id")) {
         (Some(basic), Some(body_id)) if basic.client_id != body_id => {
-            return Err(OAuthError::invalid_request(
-                "The client_id in the body differs from the one in Basic.",
-            ));
+            return Err(OAuthError::invalid_request("The client_id in the body differs from the one in Basic."));
         }
         (Some(basic), _) => basic.client_id.clone(),
         (None, Some(body_id)) => body_id.to_owned(),
@@ -289,42 +233,24 @@ async fn client_credentials(
     if let Some(scope) = params.get("scope")
         && scope.parse::<Scope>().is_err()
     {
-        return Err(OAuthError::new(
-            OAuthErrorKind::InvalidScope,
-            "The scope is malformed.",
-        ));
+        return Err(OAuthError::new(OAuthErrorKind::InvalidScope, "The scope is malformed."));
     }
 
     let keys = oauth.keys.snapshot();
     let mut endpoint = ClientCredentialsEndpoint {
-        registrar: ClientRegistrar {
-            client: client.as_deref(),
-            oauth,
-            rejection: Cell::new(None),
-        },
-        issuer: JwtIssuer {
-            oauth,
-            keys: &keys,
-            client: client.as_deref(),
-            issued: None,
-        },
+        registrar: ClientRegistrar { client: client.as_deref(), oauth, rejection: Cell::new(None) },
+        issuer: JwtIssuer { oauth, keys: &keys, client: client.as_deref(), issued: None },
         no_extension: (),
     };
-    let request = ClientCredentialsRequest {
-        params,
-        basic: basic.as_ref(),
-    };
+    let request = ClientCredentialsRequest { params, basic: basic.as_ref() };
     let result = cc::client_credentials(&mut endpoint, &request).and_then(|pending| {
         let owner = client_id.clone();
         pending.issue(&mut endpoint, owner, false)
     });
     match result {
         Ok(_) => {
-            let issued = endpoint
-                .issuer
-                .issued
-                .take()
-                .ok_or_else(|| OAuthError::server_error("issuer kept no token"))?;
+            let issued =
+                endpoint.issuer.issued.take().ok_or_else(|| OAuthError::server_error("issuer kept no token"))?;
             let mut response = HttpResponse::Ok().json(issued);
             no_store(&mut response);
             Ok(response)
@@ -338,20 +264,18 @@ fn flow_error(error: cc::Error, registrar: &ClientRegistrar, used_basic: bool) -
     match error {
         cc::Error::Unauthorized(..) => OAuthError::invalid_client(used_basic),
         cc::Error::Invalid(mut description) => match description.description().kind() {
-            AccessTokenErrorType::UnsupportedGrantType => OAuthError::new(
-                OAuthErrorKind::UnsupportedGrantType,
-                "Unsupported grant type.",
-            ),
+            AccessTokenErrorType::UnsupportedGrantType => {
+                OAuthError::new(OAuthErrorKind::UnsupportedGrantType, "Unsupported grant type.")
+            }
             _ => OAuthError::invalid_request(
                 "The request is missing a parameter or offers more than one client credential.",
             ),
         },
-        cc::Error::Ignore => registrar.rejection.take().unwrap_or_else(|| {
-            OAuthError::server_error("client credentials flow ignored the request")
-        }),
-        cc::Error::Primitive(_) => {
-            OAuthError::server_error("client credentials flow primitive failed")
-        }
+        cc::Error::Ignore => registrar
+            .rejection
+            .take()
+            .unwrap_or_else(|| OAuthError::server_error("client credentials flow ignored the request")),
+        cc::Error::Primitive(_) => OAuthError::server_error("client credentials flow primitive failed"),
     }
 }
 
@@ -366,12 +290,7 @@ impl cc::Request for ClientCredentialsRequest<'_> {
     }
 
     fn authorization(&self) -> Option<(Cow<'_, str>, Cow<'_, [u8]>)> {
-        self.basic.map(|b| {
-            (
-                Cow::Borrowed(b.client_id.as_str()),
-                Cow::Borrowed(b.secret.as_bytes()),
-            )
-        })
+        self.basic.map(|b| (Cow::Borrowed(b.client_id.as_str()), Cow::Borrowed(b.secret.as_bytes())))
     }
 
     fn scope(&self) -> Option<Cow<'_, str>> {
@@ -446,17 +365,9 @@ impl Registrar for ClientRegistrar<'_> {
         })
     }
 
-    fn negotiate(
-        &self,
-        bound: BoundClient,
-        requested: Option<Scope>,
-    ) -> Result<PreGrant, RegistrarError> {
+    fn negotiate(&self, bound: BoundClient, requested: Option<Scope>) -> Result<PreGrant, RegistrarError> {
         let client = self.client.ok_or(RegistrarError::Unspecified)?;
-        let allowed = client
-            .scopes
-            .join(" ")
-            .parse::<Scope>()
-            .map_err(|_| RegistrarError::PrimitiveError)?;
+        let allowed = client.scopes.join(" ").parse::<Scope>().map_err(|_| RegistrarError::PrimitiveError)?;
         // SPEC §3: a requested scope must be a subset of the allowed ones; none requested means all.
         let scope = match requested {
             Some(requested) if requested.iter().next().is_some() => {
@@ -470,11 +381,7 @@ impl Registrar for ClientRegistrar<'_> {
             }
             _ => allowed,
         };
-        Ok(PreGrant {
-            client_id: bound.client_id.into_owned(),
-            redirect_uri: bound.redirect_uri.into_owned(),
-            scope,
-        })
+        Ok(PreGrant { client_id: bound.client_id.into_owned(), redirect_uri: bound.redirect_uri.into_owned(), scope })
     }
 
     fn check(&self, client_id: &str, passphrase: Option<&[u8]>) -> Result<(), RegistrarError> {
@@ -518,8 +425,7 @@ impl Issuer for JwtIssuer<'_> {
             tid: client.tenant_id.clone(),
             org_id: client.organization_id.clone(),
         };
-        let token = jwt::sign(self.keys, &claims)
-            .map_err(|err| tracing::error!(error = %err, "signing failed"))?;
+        let token = jwt::sign(self.keys, &claims).map_err(|err| tracing::error!(error = %err, "signing failed"))?;
         self.issued = Some(TokenResponse {
             access_token: token.clone(),
             token_type: "Bearer",

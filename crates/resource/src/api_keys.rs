@@ -93,19 +93,11 @@ fn expiry(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<chrono::N
     match chrono::DateTime::parse_from_rfc3339(value) {
         Ok(at) if at.naive_utc() > tollbooth_storage::now() => Some(at.naive_utc()),
         Ok(_) => {
-            errors.push(FieldError::new(
-                "expires_at",
-                "in_the_past",
-                "expires_at must be in the future.",
-            ));
+            errors.push(FieldError::new("expires_at", "in_the_past", "expires_at must be in the future."));
             None
         }
         Err(_) => {
-            errors.push(FieldError::new(
-                "expires_at",
-                "invalid",
-                "expires_at must be an RFC 3339 timestamp.",
-            ));
+            errors.push(FieldError::new("expires_at", "invalid", "expires_at must be an RFC 3339 timestamp."));
             None
         }
     }
@@ -132,25 +124,16 @@ pub async fn create(
         (tenant_id, input.organization_id.clone())
     } else {
         let reach = principal.reach_with(scopes::API_KEYS_WRITE)?;
-        if input
-            .tenant_id
-            .as_ref()
-            .is_some_and(|asked| *asked != reach.tenant_id)
-        {
+        if input.tenant_id.as_ref().is_some_and(|asked| *asked != reach.tenant_id) {
             errors.push(FieldError::new("tenant_id", "not_found", "No such tenant."));
         }
-        let organization_id =
-            owning_organization(&reach, input.organization_id.clone(), &mut errors);
+        let organization_id = owning_organization(&reach, input.organization_id.clone(), &mut errors);
         (reach.tenant_id, organization_id)
     };
     let name = validate::name("name", input.name.as_deref(), &mut errors);
     let key_scopes = input.scopes.unwrap_or_default();
     if key_scopes.is_empty() {
-        errors.push(FieldError::new(
-            "scopes",
-            "required",
-            "Give the key at least one scope.",
-        ));
+        errors.push(FieldError::new("scopes", "required", "Give the key at least one scope."));
     }
     validate::grantable_scopes(&key_scopes, &[], &principal, &mut errors);
     let expires_at = expiry(input.expires_at.as_deref(), &mut errors);
@@ -163,11 +146,9 @@ pub async fn create(
         .run(move |conn| {
             in_transaction(conn, |conn| {
                 let tenant = tenants::get(conn, &tenant_id).map_err(|err| match err {
-                    StorageError::NotFound => ApiError::validation(vec![FieldError::new(
-                        "tenant_id",
-                        "not_found",
-                        "No such tenant.",
-                    )]),
+                    StorageError::NotFound => {
+                        ApiError::validation(vec![FieldError::new("tenant_id", "not_found", "No such tenant.")])
+                    }
                     other => other.into(),
                 })?;
                 check_organization_exists(conn, &tenant.id, organization_id.as_deref())?;
@@ -208,8 +189,7 @@ pub async fn list(
     principal: Principal,
     resource: web::Data<Resource>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::list_view::<ApiKey, ApiKeyView>(&request, &principal, &resource, scopes::API_KEYS_READ)
-        .await
+    crud::list_view::<ApiKey, ApiKeyView>(&request, &principal, &resource, scopes::API_KEYS_READ).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/api_keys/{id}", tag = "api_keys", params(("id" = String, Path, description = "API key id")),
@@ -222,9 +202,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let reach = principal.reach_with(scopes::API_KEYS_WRITE)?;
     let key: ApiKey = crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
-    resource
-        .api_keys
-        .invalidate_where(move |cached| cached.id == key.id);
+    resource.api_keys.invalidate_where(move |cached| cached.id == key.id);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -245,35 +223,20 @@ pub async fn rotate(
     // The secret's prefix follows the key's environment, known once the key is read.
     let current: ApiKey = crud::fetch(&resource, reach.clone(), &id).await?;
     let secret = secrets::generate_api_key(&current.environment);
-    let (hash, redacted) = (
-        resource.hasher.hash(secret.expose_secret()),
-        secrets::redact(&secret),
-    );
+    let (hash, redacted) = (resource.hasher.hash(secret.expose_secret()), secrets::redact(&secret));
     let actor = Actor::of(&principal, &request);
-    let key = crud::modify(
-        &resource,
-        reach,
-        &id,
-        actor,
-        "api_key.rotated",
-        move |key: &mut ApiKey| {
-            let now = tollbooth_storage::now();
-            (key.previous_key_hash, key.previous_key_expires_at) = match grace {
-                0 => (None, None),
-                _ => (
-                    Some(key.key_hash.clone()),
-                    Some(now + chrono::Duration::seconds(grace)),
-                ),
-            };
-            key.key_hash = hash.clone();
-            key.redacted = redacted.clone();
-            Ok(())
-        },
-    )
+    let key = crud::modify(&resource, reach, &id, actor, "api_key.rotated", move |key: &mut ApiKey| {
+        let now = tollbooth_storage::now();
+        (key.previous_key_hash, key.previous_key_expires_at) = match grace {
+            0 => (None, None),
+            _ => (Some(key.key_hash.clone()), Some(now + chrono::Duration::seconds(grace))),
+        };
+        key.key_hash = hash.clone();
+        key.redacted = redacted.clone();
+        Ok(())
+    })
     .await?;
     let key_id = key.id.clone();
-    resource
-        .api_keys
-        .invalidate_where(move |cached| cached.id == key_id);
+    resource.api_keys.invalidate_where(move |cached| cached.id == key_id);
     Ok(HttpResponse::Ok().json(ApiKeyView::with_secret(key, Some(&secret))))
 }

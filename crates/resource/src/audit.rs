@@ -27,19 +27,11 @@ impl Actor {
     /// The same actor, acting on `tenant_id`: an operator acts on tenants it does not belong
     /// to, and the event belongs to the tenant acted on.
     pub fn on_tenant(&self, tenant_id: &str) -> Self {
-        Actor {
-            tenant_id: Some(tenant_id.to_owned()),
-            ..self.clone()
-        }
+        Actor { tenant_id: Some(tenant_id.to_owned()), ..self.clone() }
     }
 
     /// Records `action` (e.g. `client.created`) on `target_id`.
-    pub fn record(
-        &self,
-        conn: &mut DbConnection,
-        action: &str,
-        target_id: &str,
-    ) -> Result<(), StorageError> {
+    pub fn record(&self, conn: &mut DbConnection, action: &str, target_id: &str) -> Result<(), StorageError> {
         audit::record(
             conn,
             &AuditEvent {

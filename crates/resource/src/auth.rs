@@ -25,14 +25,8 @@ const API_KEY_CACHE_TTL: Duration = Duration::from_secs(1);
 /// What authenticated the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
-    ApiKey {
-        key_id: String,
-    },
-    AccessToken {
-        jti: String,
-        subject: String,
-        client_id: String,
-    },
+    ApiKey { key_id: String },
+    AccessToken { jti: String, subject: String, client_id: String },
 }
 
 /// An authenticated caller: its tenant (none for operator keys), its organization if it is
@@ -60,11 +54,7 @@ impl Principal {
 
     /// Fails with 403 `insufficient_scope` naming `needed` unless the caller holds it.
     pub fn require(&self, needed: &str) -> Result<(), ApiError> {
-        if self.has_scope(needed) {
-            Ok(())
-        } else {
-            Err(ApiError::insufficient_scope(needed))
-        }
+        if self.has_scope(needed) { Ok(()) } else { Err(ApiError::insufficient_scope(needed)) }
     }
 
     /// Like [`Principal::reach_with`], for actions on the tenant as a whole (creating an
@@ -74,9 +64,7 @@ impl Principal {
         if reach.organization_id.is_some() {
             return Err(ApiError::new(
                 crate::error::ApiErrorKind::InsufficientScope(needed.to_owned()),
-                format!(
-                    "This request needs `{needed}` at tenant level; organization keys cannot make it."
-                ),
+                format!("This request needs `{needed}` at tenant level; organization keys cannot make it."),
             ));
         }
         Ok(reach)
@@ -86,10 +74,9 @@ impl Principal {
     pub fn reach_with(&self, needed: &str) -> Result<Reach, ApiError> {
         self.require(needed)?;
         match &self.tenant_id {
-            Some(tenant_id) => Ok(Reach {
-                tenant_id: tenant_id.clone(),
-                organization_id: self.organization_id.clone(),
-            }),
+            Some(tenant_id) => {
+                Ok(Reach { tenant_id: tenant_id.clone(), organization_id: self.organization_id.clone() })
+            }
             // An operator key manages tenants, not what is inside them.
             None => Err(ApiError::insufficient_scope(needed)),
         }
@@ -120,9 +107,7 @@ impl ApiKeyCache {
     pub fn invalidate_where(&self, affected: impl Fn(&ApiKey) -> bool + Send + Sync + 'static) {
         // Invalidation is rare; moka applies the predicate lazily and cheaply. Should it refuse
         // the predicate, dropping everything is the safe answer.
-        let predicate = move |_: &String, cached: &Option<Arc<ApiKey>>| {
-            cached.as_deref().is_some_and(&affected)
-        };
+        let predicate = move |_: &String, cached: &Option<Arc<ApiKey>>| cached.as_deref().is_some_and(&affected);
         if self.by_hash.invalidate_entries_if(predicate).is_err() {
             self.by_hash.invalidate_all();
         }
@@ -140,15 +125,10 @@ fn presented_credential(request: &HttpRequest) -> Option<&str> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, value)| value.trim());
     let api_authorization = || {
-        headers
-            .get("API-Authorization")
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                let v = v.trim();
-                v.split_once(' ')
-                    .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
-                    .map_or(v, |(_, t)| t.trim())
-            })
+        headers.get("API-Authorization").and_then(|v| v.to_str().ok()).map(|v| {
+            let v = v.trim();
+            v.split_once(' ').filter(|(s, _)| s.eq_ignore_ascii_case("bearer")).map_or(v, |(_, t)| t.trim())
+        })
     };
     bearer.or_else(api_authorization).filter(|v| !v.is_empty())
 }
@@ -188,20 +168,14 @@ async fn by_api_key(resource: &Resource, secret: &str) -> Result<Principal, ApiE
                 .await
                 .map_err(|e: StorageError| ApiError::internal(e))?
                 .map(Arc::new);
-            resource
-                .api_keys
-                .by_hash
-                .insert(hash.clone(), found.clone());
+            resource.api_keys.by_hash.insert(hash.clone(), found.clone());
             found
         }
     };
-    let key = key
-        .filter(|key| key.authenticates(&hash, tollbooth_storage::now()))
-        .ok_or_else(ApiError::invalid_api_key)?;
+    let key =
+        key.filter(|key| key.authenticates(&hash, tollbooth_storage::now())).ok_or_else(ApiError::invalid_api_key)?;
     Ok(Principal {
-        credential: Credential::ApiKey {
-            key_id: key.id.clone(),
-        },
+        credential: Credential::ApiKey { key_id: key.id.clone() },
         tenant_id: key.tenant_id.clone(),
         organization_id: key.organization_id.clone(),
         scopes: key.scopes.0.clone(),
@@ -209,23 +183,15 @@ async fn by_api_key(resource: &Resource, secret: &str) -> Result<Principal, ApiE
 }
 
 async fn by_access_token(resource: &Resource, token: &str) -> Result<Principal, ApiError> {
-    let claims = resource
-        .oauth
-        .verify_access_token(token)
-        .await
-        .map_err(|rejection| match rejection {
-            TokenRejection::Expired => ApiError::token_expired(),
-            TokenRejection::Invalid | TokenRejection::UnknownKey => ApiError::invalid_token(),
-        })?;
+    let claims = resource.oauth.verify_access_token(token).await.map_err(|rejection| match rejection {
+        TokenRejection::Expired => ApiError::token_expired(),
+        TokenRejection::Invalid | TokenRejection::UnknownKey => ApiError::invalid_token(),
+    })?;
     Ok(Principal {
         scopes: claims.scopes().map(str::to_owned).collect(),
         tenant_id: Some(claims.tid),
         organization_id: claims.org_id,
-        credential: Credential::AccessToken {
-            jti: claims.jti,
-            subject: claims.sub,
-            client_id: claims.client_id,
-        },
+        credential: Credential::AccessToken { jti: claims.jti, subject: claims.sub, client_id: claims.client_id },
     })
 }
 

@@ -18,11 +18,7 @@ use crate::{Resource, rfc3339, scopes, validate};
 const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
 const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
 const GRANT_REFRESH_TOKEN: &str = "refresh_token";
-const GRANT_TYPES: &[&str] = &[
-    GRANT_CLIENT_CREDENTIALS,
-    GRANT_AUTHORIZATION_CODE,
-    GRANT_REFRESH_TOKEN,
-];
+const GRANT_TYPES: &[&str] = &[GRANT_CLIENT_CREDENTIALS, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN];
 
 pub const DEFAULT_ACCESS_TOKEN_TTL: i64 = 3600;
 pub const MIN_ACCESS_TOKEN_TTL: i64 = 60;
@@ -58,10 +54,7 @@ pub struct ClientView {
 
 impl ClientView {
     fn with_secret(client: Client, secret: Option<SecretString>) -> Self {
-        ClientView {
-            client_secret: secret.map(|s| s.expose_secret().to_owned()),
-            ..ClientView::from(client)
-        }
+        ClientView { client_secret: secret.map(|s| s.expose_secret().to_owned()), ..ClientView::from(client) }
     }
 }
 
@@ -134,11 +127,7 @@ fn check_client(client: &Client, max_ttl: i64, errors: &mut Vec<FieldError>) {
     }
     let grant_types = &client.grant_types;
     if grant_types.is_empty() {
-        errors.push(FieldError::new(
-            "grant_types",
-            "required",
-            "Give at least one grant type.",
-        ));
+        errors.push(FieldError::new("grant_types", "required", "Give at least one grant type."));
     }
     for (i, grant) in grant_types.iter().enumerate() {
         let field = format!("grant_types[{i}]");
@@ -146,27 +135,15 @@ fn check_client(client: &Client, max_ttl: i64, errors: &mut Vec<FieldError>) {
             let message = format!("Unknown grant type; use one of {}.", GRANT_TYPES.join(", "));
             errors.push(FieldError::new(field, "invalid", message));
         } else if grant == GRANT_CLIENT_CREDENTIALS && !client.confidential {
-            errors.push(FieldError::new(
-                field,
-                "invalid",
-                "Public clients cannot use client_credentials.",
-            ));
+            errors.push(FieldError::new(field, "invalid", "Public clients cannot use client_credentials."));
         } else if grant_types[..i].contains(grant) {
-            errors.push(FieldError::new(
-                field,
-                "duplicate",
-                "This grant type is listed twice.",
-            ));
+            errors.push(FieldError::new(field, "duplicate", "This grant type is listed twice."));
         }
     }
     validate::list_length("redirect_uris", &client.redirect_uris, errors);
     for (i, uri) in client.redirect_uris.iter().enumerate() {
         if let Err(message) = validate::redirect_uri(uri) {
-            errors.push(FieldError::new(
-                format!("redirect_uris[{i}]"),
-                "invalid",
-                message,
-            ));
+            errors.push(FieldError::new(format!("redirect_uris[{i}]"), "invalid", message));
         }
     }
     if client.allows_grant(GRANT_AUTHORIZATION_CODE) && client.redirect_uris.is_empty() {
@@ -174,19 +151,14 @@ fn check_client(client: &Client, max_ttl: i64, errors: &mut Vec<FieldError>) {
         errors.push(FieldError::new("redirect_uris", "required", message));
     }
     if !(MIN_ACCESS_TOKEN_TTL..=max_ttl).contains(&i64::from(client.access_token_ttl)) {
-        let message =
-            format!("access_token_ttl must be from {MIN_ACCESS_TOKEN_TTL} to {max_ttl} seconds.");
+        let message = format!("access_token_ttl must be from {MIN_ACCESS_TOKEN_TTL} to {max_ttl} seconds.");
         errors.push(FieldError::new("access_token_ttl", "out_of_range", message));
     }
 }
 
 fn ttl_field(ttl: i64, errors: &mut Vec<FieldError>) -> i32 {
     i32::try_from(ttl).unwrap_or_else(|_| {
-        errors.push(FieldError::new(
-            "access_token_ttl",
-            "out_of_range",
-            "access_token_ttl is too large.",
-        ));
+        errors.push(FieldError::new("access_token_ttl", "out_of_range", "access_token_ttl is too large."));
         0
     })
 }
@@ -199,11 +171,7 @@ pub fn owning_organization(
 ) -> Option<String> {
     match (&reach.organization_id, asked) {
         (Some(own), Some(asked)) if *own != asked => {
-            errors.push(FieldError::new(
-                "organization_id",
-                "not_found",
-                "No such organization.",
-            ));
+            errors.push(FieldError::new("organization_id", "not_found", "No such organization."));
             None
         }
         (Some(own), _) => Some(own.clone()),
@@ -220,11 +188,7 @@ pub fn check_organization_exists(
 ) -> Result<(), ApiError> {
     match organization_id {
         Some(org) if !organizations::exists_in_tenant(conn, tenant_id, org)? => {
-            Err(ApiError::validation(vec![FieldError::new(
-                "organization_id",
-                "not_found",
-                "No such organization.",
-            )]))
+            Err(ApiError::validation(vec![FieldError::new("organization_id", "not_found", "No such organization.")]))
         }
         _ => Ok(()),
     }
@@ -241,11 +205,8 @@ pub async fn create(
     let reach = principal.reach_with(scopes::CLIENTS_WRITE)?;
     let mut errors = Vec::new();
     let confidential = input.confidential.unwrap_or(true);
-    let default_grants: &[&str] = if confidential {
-        &[GRANT_CLIENT_CREDENTIALS]
-    } else {
-        &[GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN]
-    };
+    let default_grants: &[&str] =
+        if confidential { &[GRANT_CLIENT_CREDENTIALS] } else { &[GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN] };
     let scopes = input.scopes.unwrap_or_default();
     validate::grantable_scopes(&scopes, &[], &principal, &mut errors);
     let organization_id = owning_organization(&reach, input.organization_id, &mut errors);
@@ -257,24 +218,15 @@ pub async fn create(
         organization_id,
         name: input.name.unwrap_or_default().trim().to_owned(),
         confidential,
-        secret_hash: secret
-            .as_ref()
-            .map(|s| resource.hasher.hash(s.expose_secret())),
+        secret_hash: secret.as_ref().map(|s| resource.hasher.hash(s.expose_secret())),
         secret_redacted: secret.as_ref().map(secrets::redact),
         previous_secret_hash: None,
         previous_secret_expires_at: None,
         redirect_uris: Json(input.redirect_uris.unwrap_or_default()),
-        grant_types: Json(
-            input
-                .grant_types
-                .unwrap_or_else(|| default_grants.iter().map(|g| g.to_string()).collect()),
-        ),
+        grant_types: Json(input.grant_types.unwrap_or_else(|| default_grants.iter().map(|g| g.to_string()).collect())),
         scopes: Json(scopes),
         skip_consent: input.skip_consent.unwrap_or(false),
-        access_token_ttl: ttl_field(
-            input.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL),
-            &mut errors,
-        ),
+        access_token_ttl: ttl_field(input.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL), &mut errors),
         created_at: now,
         updated_at: now,
     };
@@ -287,11 +239,7 @@ pub async fn create(
         .db
         .run(move |conn| {
             in_transaction(conn, |conn| {
-                check_organization_exists(
-                    conn,
-                    &stored.tenant_id,
-                    stored.organization_id.as_deref(),
-                )?;
+                check_organization_exists(conn, &stored.tenant_id, stored.organization_id.as_deref())?;
                 clients::insert(conn, &stored)?;
                 actor.record(conn, "client.created", &stored.id)?;
                 Ok::<_, ApiError>(())
@@ -318,8 +266,7 @@ pub async fn list(
     principal: Principal,
     resource: web::Data<Resource>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::list_view::<Client, ClientView>(&request, &principal, &resource, scopes::CLIENTS_READ)
-        .await
+    crud::list_view::<Client, ClientView>(&request, &principal, &resource, scopes::CLIENTS_READ).await
 }
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", request_body = UpdateClient,
@@ -335,37 +282,30 @@ pub async fn update(
     let reach = principal.reach_with(scopes::CLIENTS_WRITE)?;
     let max_ttl = resource.max_access_token_ttl;
     let actor = Actor::of(&principal, &request);
-    let client = crud::modify(
-        &resource,
-        reach,
-        &id,
-        actor,
-        "client.updated",
-        move |client: &mut Client| {
-            let mut errors = Vec::new();
-            if let Some(scopes) = &input.scopes {
-                validate::grantable_scopes(scopes, &client.scopes, &principal, &mut errors);
-                client.scopes = Json(scopes.clone());
-            }
-            if let Some(name) = &input.name {
-                client.name = name.trim().to_owned();
-            }
-            if let Some(uris) = &input.redirect_uris {
-                client.redirect_uris = Json(uris.clone());
-            }
-            if let Some(grants) = &input.grant_types {
-                client.grant_types = Json(grants.clone());
-            }
-            if let Some(skip) = input.skip_consent {
-                client.skip_consent = skip;
-            }
-            if let Some(ttl) = input.access_token_ttl {
-                client.access_token_ttl = ttl_field(ttl, &mut errors);
-            }
-            check_client(client, max_ttl, &mut errors);
-            validate::finish(errors)
-        },
-    )
+    let client = crud::modify(&resource, reach, &id, actor, "client.updated", move |client: &mut Client| {
+        let mut errors = Vec::new();
+        if let Some(scopes) = &input.scopes {
+            validate::grantable_scopes(scopes, &client.scopes, &principal, &mut errors);
+            client.scopes = Json(scopes.clone());
+        }
+        if let Some(name) = &input.name {
+            client.name = name.trim().to_owned();
+        }
+        if let Some(uris) = &input.redirect_uris {
+            client.redirect_uris = Json(uris.clone());
+        }
+        if let Some(grants) = &input.grant_types {
+            client.grant_types = Json(grants.clone());
+        }
+        if let Some(skip) = input.skip_consent {
+            client.skip_consent = skip;
+        }
+        if let Some(ttl) = input.access_token_ttl {
+            client.access_token_ttl = ttl_field(ttl, &mut errors);
+        }
+        check_client(client, max_ttl, &mut errors);
+        validate::finish(errors)
+    })
     .await?;
     resource.oauth.clients.invalidate(&client.id);
     Ok(HttpResponse::Ok().json(ClientView::from(client)))
@@ -380,8 +320,7 @@ pub async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let reach = principal.reach_with(scopes::CLIENTS_WRITE)?;
-    let client: Client =
-        crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
+    let client: Client = crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
     resource.oauth.clients.invalidate(&client.id);
     Ok(HttpResponse::NoContent().finish())
 }
@@ -401,42 +340,22 @@ pub async fn rotate_secret(
     let grace = validate::grace_period(input.grace_period_seconds, &mut errors);
     validate::finish(errors)?;
     let secret = secrets::generate_client_secret();
-    let (hash, redacted) = (
-        resource.hasher.hash(secret.expose_secret()),
-        secrets::redact(&secret),
-    );
+    let (hash, redacted) = (resource.hasher.hash(secret.expose_secret()), secrets::redact(&secret));
     let actor = Actor::of(&principal, &request);
-    let client = crud::modify(
-        &resource,
-        reach,
-        &id,
-        actor,
-        "client.secret_rotated",
-        move |client: &mut Client| {
-            if !client.confidential {
-                let message = "Public clients have no secret to rotate.";
-                return Err(ApiError::validation(vec![FieldError::new(
-                    "confidential",
-                    "invalid",
-                    message,
-                )]));
-            }
-            let now = tollbooth_storage::now();
-            (
-                client.previous_secret_hash,
-                client.previous_secret_expires_at,
-            ) = match grace {
-                0 => (None, None),
-                _ => (
-                    client.secret_hash.take(),
-                    Some(now + chrono::Duration::seconds(grace)),
-                ),
-            };
-            client.secret_hash = Some(hash.clone());
-            client.secret_redacted = Some(redacted.clone());
-            Ok(())
-        },
-    )
+    let client = crud::modify(&resource, reach, &id, actor, "client.secret_rotated", move |client: &mut Client| {
+        if !client.confidential {
+            let message = "Public clients have no secret to rotate.";
+            return Err(ApiError::validation(vec![FieldError::new("confidential", "invalid", message)]));
+        }
+        let now = tollbooth_storage::now();
+        (client.previous_secret_hash, client.previous_secret_expires_at) = match grace {
+            0 => (None, None),
+            _ => (client.secret_hash.take(), Some(now + chrono::Duration::seconds(grace))),
+        };
+        client.secret_hash = Some(hash.clone());
+        client.secret_redacted = Some(redacted.clone());
+        Ok(())
+    })
     .await?;
     resource.oauth.clients.invalidate(&client.id);
     Ok(HttpResponse::Ok().json(ClientView::with_secret(client, Some(secret))))

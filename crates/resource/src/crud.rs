@@ -22,17 +22,9 @@ pub trait Stored: Clone + Send + 'static {
     const KIND: &'static str;
     const ID_PREFIX: &'static str;
     fn get(conn: &mut DbConnection, reach: &Reach, id: &str) -> Result<Self, StorageError>;
-    fn update(
-        conn: &mut DbConnection,
-        object: &Self,
-        read_at: NaiveDateTime,
-    ) -> Result<bool, StorageError>;
+    fn update(conn: &mut DbConnection, object: &Self, read_at: NaiveDateTime) -> Result<bool, StorageError>;
     fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError>;
-    fn list(
-        conn: &mut DbConnection,
-        reach: &Reach,
-        page: &PageRequest,
-    ) -> Result<Page<Self>, StorageError>;
+    fn list(conn: &mut DbConnection, reach: &Reach, page: &PageRequest) -> Result<Page<Self>, StorageError>;
     fn updated_at(&self) -> NaiveDateTime;
     fn set_updated_at(&mut self, at: NaiveDateTime);
 }
@@ -45,21 +37,13 @@ macro_rules! stored {
             fn get(conn: &mut DbConnection, reach: &Reach, id: &str) -> Result<Self, StorageError> {
                 $module::get(conn, reach, id)
             }
-            fn update(
-                conn: &mut DbConnection,
-                object: &Self,
-                read_at: NaiveDateTime,
-            ) -> Result<bool, StorageError> {
+            fn update(conn: &mut DbConnection, object: &Self, read_at: NaiveDateTime) -> Result<bool, StorageError> {
                 $module::update(conn, object, read_at)
             }
             fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError> {
                 $module::delete(conn, id)
             }
-            fn list(
-                conn: &mut DbConnection,
-                reach: &Reach,
-                page: &PageRequest,
-            ) -> Result<Page<Self>, StorageError> {
+            fn list(conn: &mut DbConnection, reach: &Reach, page: &PageRequest) -> Result<Page<Self>, StorageError> {
                 $module::list(conn, reach, page)
             }
             fn updated_at(&self) -> NaiveDateTime {
@@ -74,21 +58,12 @@ macro_rules! stored {
 
 stored!(clients::Client, clients, "client", ids::CLIENT);
 stored!(api_keys::ApiKey, api_keys, "api_key", ids::API_KEY);
-stored!(
-    organizations::Organization,
-    organizations,
-    "organization",
-    ids::ORGANIZATION
-);
+stored!(organizations::Organization, organizations, "organization", ids::ORGANIZATION);
 stored!(users::User, users, "user", ids::USER);
 
 /// A path id of type `T`; a malformed one cannot exist, so it is answered like an unknown one.
 pub fn path_id<T: Stored>(raw: &str) -> Result<String, ApiError> {
-    if ids::is_valid(T::ID_PREFIX, raw) {
-        Ok(raw.to_owned())
-    } else {
-        Err(not_found::<T>())
-    }
+    if ids::is_valid(T::ID_PREFIX, raw) { Ok(raw.to_owned()) } else { Err(not_found::<T>()) }
 }
 
 pub fn not_found<T: Stored>() -> ApiError {
@@ -102,17 +77,9 @@ fn in_reach<T: Stored>(err: StorageError) -> ApiError {
     }
 }
 
-pub async fn fetch<T: Stored>(
-    resource: &Resource,
-    reach: Reach,
-    raw_id: &str,
-) -> Result<T, ApiError> {
+pub async fn fetch<T: Stored>(resource: &Resource, reach: Reach, raw_id: &str) -> Result<T, ApiError> {
     let id = path_id::<T>(raw_id)?;
-    resource
-        .db
-        .run(move |conn| T::get(conn, &reach, &id))
-        .await
-        .map_err(in_reach::<T>)
+    resource.db.run(move |conn| T::get(conn, &reach, &id)).await.map_err(in_reach::<T>)
 }
 
 /// A `GET /{collection}/{id}` answer: the object as `V`, if the caller holds `scope` and reaches it.
@@ -136,21 +103,12 @@ pub async fn list_view<T: Stored, V: From<T> + Serialize>(
 ) -> Result<HttpResponse, ApiError> {
     let reach = principal.reach_with(scope)?;
     let page = page_request(request, T::ID_PREFIX)?;
-    let page = resource
-        .db
-        .run(move |conn| T::list(conn, &reach, &page))
-        .await
-        .map_err(ApiError::from)?;
+    let page = resource.db.run(move |conn| T::list(conn, &reach, &page)).await.map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(List::from(page.map(V::from))))
 }
 
 /// Deletes the object if the caller reaches it, and records `<kind>.deleted`.
-pub async fn delete<T: Stored>(
-    resource: &Resource,
-    reach: Reach,
-    raw_id: &str,
-    actor: Actor,
-) -> Result<T, ApiError> {
+pub async fn delete<T: Stored>(resource: &Resource, reach: Reach, raw_id: &str, actor: Actor) -> Result<T, ApiError> {
     let id = path_id::<T>(raw_id)?;
     resource
         .db
@@ -191,9 +149,7 @@ where
                     let mut object = T::get(conn, &reach, &id).map_err(in_reach::<T>)?;
                     let read_at = object.updated_at();
                     change(&mut object)?;
-                    object.set_updated_at(
-                        tollbooth_storage::now().max(read_at + chrono::Duration::microseconds(1)),
-                    );
+                    object.set_updated_at(tollbooth_storage::now().max(read_at + chrono::Duration::microseconds(1)));
                     if !T::update(conn, &object, read_at)? {
                         return Ok(None);
                     }
@@ -204,10 +160,7 @@ where
                     return Ok(object);
                 }
             }
-            Err(ApiError::new(
-                ApiErrorKind::Conflict,
-                "The object is being changed by another request; try again.",
-            ))
+            Err(ApiError::new(ApiErrorKind::Conflict, "The object is being changed by another request; try again."))
         })
         .await
 }

@@ -52,16 +52,8 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        FieldError {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), code: code.into(), message: message.into() }
     }
 }
 
@@ -75,11 +67,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(kind: ApiErrorKind, message: impl Into<String>) -> Self {
-        ApiError {
-            kind,
-            message: message.into(),
-            field_errors: Vec::new(),
-        }
+        ApiError { kind, message: message.into(), field_errors: Vec::new() }
     }
 
     pub fn invalid_request(message: impl Into<String>) -> Self {
@@ -87,17 +75,11 @@ impl ApiError {
     }
 
     pub fn missing_api_key() -> Self {
-        Self::new(
-            ApiErrorKind::MissingApiKey,
-            "No API key provided in the Authorization header.",
-        )
+        Self::new(ApiErrorKind::MissingApiKey, "No API key provided in the Authorization header.")
     }
 
     pub fn invalid_api_key() -> Self {
-        Self::new(
-            ApiErrorKind::InvalidApiKey,
-            "The API key is unknown, revoked or expired.",
-        )
+        Self::new(ApiErrorKind::InvalidApiKey, "The API key is unknown, revoked or expired.")
     }
 
     pub fn invalid_token() -> Self {
@@ -109,10 +91,7 @@ impl ApiError {
     }
 
     pub fn insufficient_scope(scope: &str) -> Self {
-        Self::new(
-            ApiErrorKind::InsufficientScope(scope.to_owned()),
-            format!("This request needs the `{scope}` scope."),
-        )
+        Self::new(ApiErrorKind::InsufficientScope(scope.to_owned()), format!("This request needs the `{scope}` scope."))
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -122,9 +101,7 @@ impl ApiError {
     /// 429 (SPEC §5): the message says when to come back; `Retry-After` says it too.
     pub fn rate_limited(retry_after_seconds: u64) -> Self {
         Self::new(
-            ApiErrorKind::RateLimitExceeded {
-                retry_after_seconds,
-            },
+            ApiErrorKind::RateLimitExceeded { retry_after_seconds },
             format!("Rate limit exceeded. Try again in {retry_after_seconds} seconds."),
         )
     }
@@ -149,9 +126,7 @@ impl From<StorageError> for ApiError {
     fn from(err: StorageError) -> Self {
         match err {
             StorageError::NotFound => ApiError::not_found("object"),
-            StorageError::Conflict(_) => {
-                ApiError::new(ApiErrorKind::Conflict, "A unique value is already taken.")
-            }
+            StorageError::Conflict(_) => ApiError::new(ApiErrorKind::Conflict, "A unique value is already taken."),
             other => ApiError::internal(other),
         }
     }
@@ -189,31 +164,24 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let body = ErrorBody {
-            error: self.kind.code(),
-            message: &self.message,
-            errors: &self.field_errors,
-        };
+        let body = ErrorBody { error: self.kind.code(), message: &self.message, errors: &self.field_errors };
         let mut response = HttpResponse::build(self.status_code()).json(body);
         // RFC 6750 §3: no error code when credentials are missing; invalid_token when they fail.
         let challenge = match &self.kind {
             ApiErrorKind::MissingApiKey => Some(REALM.to_owned()),
-            ApiErrorKind::InvalidApiKey
-            | ApiErrorKind::InvalidToken
-            | ApiErrorKind::TokenExpired => Some(format!("{REALM}, error=\"invalid_token\"")),
-            ApiErrorKind::InsufficientScope(scope) => Some(format!(
-                "{REALM}, error=\"insufficient_scope\", scope=\"{scope}\""
-            )),
+            ApiErrorKind::InvalidApiKey | ApiErrorKind::InvalidToken | ApiErrorKind::TokenExpired => {
+                Some(format!("{REALM}, error=\"invalid_token\""))
+            }
+            ApiErrorKind::InsufficientScope(scope) => {
+                Some(format!("{REALM}, error=\"insufficient_scope\", scope=\"{scope}\""))
+            }
             _ => None,
         };
         let headers = response.headers_mut();
         if let Some(challenge) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
-        if let ApiErrorKind::RateLimitExceeded {
-            retry_after_seconds,
-        } = self.kind
-        {
+        if let ApiErrorKind::RateLimitExceeded { retry_after_seconds } = self.kind {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
         }
         response

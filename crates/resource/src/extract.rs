@@ -32,39 +32,27 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         let body = web::Bytes::from_request(request, payload);
         Box::pin(async move {
             if !is_json {
-                return Err(ApiError::invalid_request(
-                    "The request body must be application/json.",
-                ));
+                return Err(ApiError::invalid_request("The request body must be application/json."));
             }
-            let bytes = body
-                .await
-                .map_err(|_| ApiError::invalid_request("The request body could not be read."))?;
+            let bytes = body.await.map_err(|_| ApiError::invalid_request("The request body could not be read."))?;
             if bytes.len() > MAX_BODY_BYTES {
                 return Err(ApiError::invalid_request("The request body is too large."));
             }
             let value: serde_json::Value = serde_json::from_slice(&bytes)
                 .map_err(|_| ApiError::invalid_request("The request body is not valid JSON."))?;
             if !value.is_object() {
-                return Err(ApiError::invalid_request(
-                    "The request body must be a JSON object.",
-                ));
+                return Err(ApiError::invalid_request("The request body must be a JSON object."));
             }
-            serde_path_to_error::deserialize(value)
-                .map(ApiJson)
-                .map_err(|err| {
-                    let field = err.path().to_string();
-                    let message = err.into_inner().to_string();
-                    let code = if message.starts_with("unknown field") {
-                        "unknown"
-                    } else {
-                        "invalid"
-                    };
-                    ApiError::validation(vec![FieldError::new(
-                        if field == "." { String::new() } else { field },
-                        code,
-                        message,
-                    )])
-                })
+            serde_path_to_error::deserialize(value).map(ApiJson).map_err(|err| {
+                let field = err.path().to_string();
+                let message = err.into_inner().to_string();
+                let code = if message.starts_with("unknown field") { "unknown" } else { "invalid" };
+                ApiError::validation(vec![FieldError::new(
+                    if field == "." { String::new() } else { field },
+                    code,
+                    message,
+                )])
+            })
         })
     }
 }
@@ -97,9 +85,7 @@ pub fn query_pairs(request: &HttpRequest) -> Result<Vec<(String, String)>, ApiEr
     let mut pairs: Vec<(String, String)> = Vec::new();
     for (name, value) in url::form_urlencoded::parse(request.query_string().as_bytes()) {
         if pairs.iter().any(|(seen, _)| *seen == name) {
-            return Err(ApiError::invalid_request(format!(
-                "The query parameter `{name}` is repeated."
-            )));
+            return Err(ApiError::invalid_request(format!("The query parameter `{name}` is repeated.")));
         }
         pairs.push((name.into_owned(), value.into_owned()));
     }

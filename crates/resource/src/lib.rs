@@ -60,11 +60,7 @@ impl Resource {
             return Ok(plan);
         }
         let id = tenant_id.to_owned();
-        let plan = match self
-            .db
-            .run(move |conn| tollbooth_storage::tenants::get(conn, &id))
-            .await
-        {
+        let plan = match self.db.run(move |conn| tollbooth_storage::tenants::get(conn, &id)).await {
             Ok(tenant) => tenant.plan,
             Err(tollbooth_storage::StorageError::NotFound) => self.plan_default.clone(),
             Err(other) => return Err(other.into()),
@@ -87,14 +83,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/organizations", web::post().to(organizations::create))
             .route("/organizations", web::get().to(organizations::list))
             .route("/organizations/{id}", web::get().to(organizations::get))
-            .route(
-                "/organizations/{id}",
-                web::patch().to(organizations::update),
-            )
-            .route(
-                "/organizations/{id}",
-                web::delete().to(organizations::delete),
-            )
+            .route("/organizations/{id}", web::patch().to(organizations::update))
+            .route("/organizations/{id}", web::delete().to(organizations::delete))
             .route("/users", web::post().to(users::create))
             .route("/users", web::get().to(users::list))
             .route("/users/me", web::get().to(users::me))
@@ -106,10 +96,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/clients/{id}", web::get().to(clients::get))
             .route("/clients/{id}", web::patch().to(clients::update))
             .route("/clients/{id}", web::delete().to(clients::delete))
-            .route(
-                "/clients/{id}/secret",
-                web::post().to(clients::rotate_secret),
-            )
+            .route("/clients/{id}/secret", web::post().to(clients::rotate_secret))
             .route("/api_keys", web::post().to(api_keys::create))
             .route("/api_keys", web::get().to(api_keys::list))
             .route("/api_keys/{id}", web::get().to(api_keys::get))
@@ -120,15 +107,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(unknown_route)),
     )
     .route("/api/docs", web::get().to(docs_redirect))
-    .service(
-        SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi::ApiDoc::openapi()),
-    );
+    .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi::ApiDoc::openapi()));
 }
 
 async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect()
-        .insert_header(("Location", "/api/docs/"))
-        .finish()
+    HttpResponse::PermanentRedirect().insert_header(("Location", "/api/docs/")).finish()
 }
 
 async fn unknown_route() -> Result<HttpResponse, ApiError> {

@@ -45,12 +45,10 @@ impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut bearer = Http::new(HttpAuthScheme::Bearer);
-        bearer.description =
-            Some("An API key (`sk_live_…`) or an access token issued by /oauth/token.".into());
+        bearer.description = Some("An API key (`sk_live_…`) or an access token issued by /oauth/token.".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
         let mut basic = Http::new(HttpAuthScheme::Basic);
-        basic.description =
-            Some("client_secret_basic: the client id and secret, form-urlencoded.".into());
+        basic.description = Some("client_secret_basic: the client id and secret, form-urlencoded.".into());
         components.add_security_scheme("client_secret_basic", SecurityScheme::Http(basic));
     }
 }
@@ -81,63 +79,32 @@ impl Modify for StandardErrors {
 }
 
 fn add_errors(operation: &mut Operation, method: &str, has_id: bool) {
-    let is_list = operation.parameters.as_ref().is_some_and(|params| {
-        params
-            .iter()
-            .any(|p| matches!(p, RefOr::T(param) if param.name == "limit"))
-    });
+    let is_list = operation
+        .parameters
+        .as_ref()
+        .is_some_and(|params| params.iter().any(|p| matches!(p, RefOr::T(param) if param.name == "limit")));
     let has_body = operation.request_body.is_some();
     let mut errors = vec![
-        (
-            "401",
-            "missing_api_key, invalid_api_key, invalid_token or token_expired",
-        ),
-        (
-            "403",
-            "insufficient_scope: the message names the missing scope",
-        ),
+        ("401", "missing_api_key, invalid_api_key, invalid_token or token_expired"),
+        ("403", "insufficient_scope: the message names the missing scope"),
         ("429", "rate_limit_exceeded, with Retry-After"),
-        (
-            "500",
-            "internal_error; details only in the server log, under the request id",
-        ),
+        ("500", "internal_error; details only in the server log, under the request id"),
     ];
     if has_body || is_list {
-        errors.push((
-            "400",
-            "invalid_request: malformed JSON, wrong content type or unknown query parameter",
-        ));
-        errors.push((
-            "422",
-            "validation_failed, with every invalid field in `errors`",
-        ));
+        errors.push(("400", "invalid_request: malformed JSON, wrong content type or unknown query parameter"));
+        errors.push(("422", "validation_failed, with every invalid field in `errors`"));
     }
     if has_id {
-        errors.push((
-            "404",
-            "not_found: no such object in the caller's tenant or organization",
-        ));
+        errors.push(("404", "not_found: no such object in the caller's tenant or organization"));
     }
     if has_body && method != "delete" {
-        errors.push((
-            "409",
-            "conflict: a unique value is taken, or a concurrent change won",
-        ));
+        errors.push(("409", "conflict: a unique value is taken, or a concurrent change won"));
     }
     for (status, description) in errors {
         let response = ResponseBuilder::new()
             .description(description)
-            .content(
-                "application/json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("ErrorBody")))
-                    .build(),
-            )
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
             .build();
-        operation
-            .responses
-            .responses
-            .entry(status.to_owned())
-            .or_insert(RefOr::T(response));
+        operation.responses.responses.entry(status.to_owned()).or_insert(RefOr::T(response));
     }
 }

@@ -41,9 +41,8 @@ impl From<Organization> for OrganizationView {
             id: org.id,
             name: org.name,
             domains: org.domains.0,
-            metadata: serde_json::value::RawValue::from_string(org.metadata).unwrap_or_else(|_| {
-                serde_json::value::RawValue::from_string("{}".into()).expect("valid JSON")
-            }),
+            metadata: serde_json::value::RawValue::from_string(org.metadata)
+                .unwrap_or_else(|_| serde_json::value::RawValue::from_string("{}".into()).expect("valid JSON")),
             created_at: org.created_at,
             updated_at: org.updated_at,
         }
@@ -73,10 +72,7 @@ pub struct UpdateOrganization {
 
 /// Organization keys cannot change organizations. Another organization's id answers 404, as
 /// every object out of reach does; only their own answers 403.
-fn changeable_organization(
-    principal: &Principal,
-    id: &str,
-) -> Result<tollbooth_storage::Reach, ApiError> {
+fn changeable_organization(principal: &Principal, id: &str) -> Result<tollbooth_storage::Reach, ApiError> {
     let reach = principal.reach_with(scopes::ORGANIZATIONS_WRITE)?;
     match &reach.organization_id {
         Some(own) if own != id => Err(ApiError::not_found("organization")),
@@ -91,22 +87,14 @@ fn check_domains(domains: &[String], errors: &mut Vec<FieldError>) {
         if let Err(message) = validate::domain_name(domain) {
             errors.push(FieldError::new(format!("domains[{i}]"), "invalid", message));
         } else if domains[..i].contains(domain) {
-            errors.push(FieldError::new(
-                format!("domains[{i}]"),
-                "duplicate",
-                "This domain is listed twice.",
-            ));
+            errors.push(FieldError::new(format!("domains[{i}]"), "duplicate", "This domain is listed twice."));
         }
     }
 }
 
 fn check_metadata(metadata: &Metadata, errors: &mut Vec<FieldError>) {
     if serde_json::to_vec(metadata).map_or(true, |bytes| bytes.len() > MAX_METADATA_BYTES) {
-        errors.push(FieldError::new(
-            "metadata",
-            "too_large",
-            "metadata is at most 8 KiB of JSON.",
-        ));
+        errors.push(FieldError::new("metadata", "too_large", "metadata is at most 8 KiB of JSON."));
     }
 }
 
@@ -159,13 +147,7 @@ pub async fn get(
     resource: web::Data<Resource>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::get_view::<Organization, OrganizationView>(
-        &principal,
-        &resource,
-        &id,
-        scopes::ORGANIZATIONS_READ,
-    )
-    .await
+    crud::get_view::<Organization, OrganizationView>(&principal, &resource, &id, scopes::ORGANIZATIONS_READ).await
 }
 
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(crate::pagination::ListParams),
@@ -175,13 +157,7 @@ pub async fn list(
     principal: Principal,
     resource: web::Data<Resource>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::list_view::<Organization, OrganizationView>(
-        &request,
-        &principal,
-        &resource,
-        scopes::ORGANIZATIONS_READ,
-    )
-    .await
+    crud::list_view::<Organization, OrganizationView>(&request, &principal, &resource, scopes::ORGANIZATIONS_READ).await
 }
 
 #[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", request_body = UpdateOrganization,
@@ -196,10 +172,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let reach = changeable_organization(&principal, &id)?;
     let mut errors = Vec::new();
-    let name = input
-        .name
-        .as_deref()
-        .map(|name| validate::name("name", Some(name), &mut errors));
+    let name = input.name.as_deref().map(|name| validate::name("name", Some(name), &mut errors));
     if let Some(domains) = &input.domains {
         check_domains(domains, &mut errors);
     }
@@ -208,13 +181,8 @@ pub async fn update(
     }
     validate::finish(errors)?;
     let actor = Actor::of(&principal, &request);
-    let organization = crud::modify(
-        &resource,
-        reach,
-        &id,
-        actor,
-        "organization.updated",
-        move |org: &mut Organization| {
+    let organization =
+        crud::modify(&resource, reach, &id, actor, "organization.updated", move |org: &mut Organization| {
             if let Some(name) = &name {
                 org.name = name.clone();
             }
@@ -225,9 +193,8 @@ pub async fn update(
                 org.metadata = serde_json::Value::Object(metadata.clone()).to_string();
             }
             Ok(())
-        },
-    )
-    .await?;
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(OrganizationView::from(organization)))
 }
 
@@ -241,13 +208,10 @@ pub async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let reach = changeable_organization(&principal, &id)?;
-    let organization: Organization =
-        crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
+    let organization: Organization = crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
     // Its clients and keys went with it (cascade): stop them authenticating here at once.
     let org_id = organization.id.clone();
-    resource
-        .api_keys
-        .invalidate_where(move |key| key.organization_id.as_deref() == Some(org_id.as_str()));
+    resource.api_keys.invalidate_where(move |key| key.organization_id.as_deref() == Some(org_id.as_str()));
     resource.oauth.clients.invalidate_all();
     Ok(HttpResponse::NoContent().finish())
 }

@@ -45,30 +45,20 @@ pub fn page_request(request: &HttpRequest, id_prefix: &str) -> Result<PageReques
                 }
             }
             _ => {
-                return Err(ApiError::invalid_request(format!(
-                    "Unknown query parameter `{name}`."
-                )));
+                return Err(ApiError::invalid_request(format!("Unknown query parameter `{name}`.")));
             }
         }
     }
     page.cursor = match (after, before) {
         (Some(_), Some(_)) => {
-            errors.push(FieldError::new(
-                "before",
-                "conflict",
-                "Give either after or before, not both.",
-            ));
+            errors.push(FieldError::new("before", "conflict", "Give either after or before, not both."));
             None
         }
         (Some(id), None) => Some(Cursor::After(id)),
         (None, Some(id)) => Some(Cursor::Before(id)),
         (None, None) => None,
     };
-    if errors.is_empty() {
-        Ok(page)
-    } else {
-        Err(ApiError::validation(errors))
-    }
+    if errors.is_empty() { Ok(page) } else { Err(ApiError::validation(errors)) }
 }
 
 /// The list query every list accepts (SPEC §4), for the OpenAPI document.
@@ -105,13 +95,6 @@ pub struct List<T> {
 
 impl<T> From<Page<T>> for List<T> {
     fn from(page: Page<T>) -> Self {
-        List {
-            object: "list",
-            data: page.data,
-            list_metadata: ListMetadata {
-                before: page.before,
-                after: page.after,
-            },
-        }
+        List { object: "list", data: page.data, list_metadata: ListMetadata { before: page.before, after: page.after } }
     }
 }

@@ -1,8 +1,10 @@
 //! `GET /api/v1/rate_limits` (SPEC §4, §5): the caller's tenant's usage in each window of its
-//! plan, as the counters stand (reading it counts too, like every `/api/v1` request).
+//! plan. The rate-limit middleware's check of this very request read every window (counting
+//! it in the plan's windows), so the answer costs no further round trip to the counter store.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use tollbooth_storage::rate_limit::Verdict;
 use utoipa::ToSchema;
 
 use crate::Resource;
@@ -16,6 +18,7 @@ pub struct WindowUsageView {
     /// `all` requests, or only `writes`.
     pub class: &'static str,
     pub limit: u64,
+    /// Requests counted in this window so far, this one included.
     pub used: u64,
     pub remaining: u64,
     /// Unix second at which the window resets.
@@ -27,47 +30,38 @@ pub struct RateLimitUsage {
     #[schema(example = "rate_limits")]
     pub object: &'static str,
     pub tenant_id: Option<String>,
+    /// The tenant's rate-limit plan.
     pub plan: Option<String>,
-    /// One entry per window of the plan; empty for operator keys and when limiting is off.
+    /// One entry per window of the tenant's plan; empty for operator keys and when rate
+    /// limiting is off.
     pub data: Vec<WindowUsageView>,
 }
 
 #[utoipa::path(get, path = "/api/v1/rate_limits", tag = "rate_limits",
     responses((status = 200, description = "The caller's usage per window", body = RateLimitUsage)))]
 pub async fn usage(
+    request: HttpRequest,
     principal: Principal,
     resource: web::Data<Resource>,
 ) -> Result<HttpResponse, ApiError> {
-    let (plan, data) = match (&principal.tenant_id, &resource.rate_limiter) {
-        (Some(tenant_id), Some(limiter)) => {
-            let plan = resource.tenant_plan(tenant_id).await?;
-            let windows = limiter.tenant_usage(tenant_id, &plan).await;
-            let data = windows
-                .into_iter()
-                .map(|usage| {
-                    let class = if usage.name.starts_with("writes-") {
-                        "writes"
-                    } else {
-                        "all"
-                    };
-                    WindowUsageView {
-                        window: usage.window.label(),
-                        class,
-                        limit: usage.window.limit,
-                        used: usage.used,
-                        remaining: usage.remaining(),
-                        reset: usage.reset_at,
-                    }
-                })
-                .collect();
-            (Some(plan), data)
-        }
-        _ => (None, Vec::new()),
+    let plan = match &principal.tenant_id {
+        Some(tenant_id) => Some(resource.tenant_plan(tenant_id).await?),
+        None => None,
     };
-    Ok(HttpResponse::Ok().json(RateLimitUsage {
-        object: "rate_limits",
-        tenant_id: principal.tenant_id,
-        plan,
-        data,
-    }))
+    let windows = match (&principal.tenant_id, request.extensions().get::<Verdict>()) {
+        (Some(_), Some(verdict)) => verdict.windows.clone(),
+        _ => Vec::new(),
+    };
+    let data = windows
+        .into_iter()
+        .map(|usage| WindowUsageView {
+            window: usage.window.label(),
+            class: if usage.name.starts_with("writes-") { "writes" } else { "all" },
+            limit: usage.window.limit,
+            used: usage.used,
+            remaining: usage.remaining(),
+            reset: usage.reset_at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(RateLimitUsage { object: "rate_limits", tenant_id: principal.tenant_id, plan, data }))
 }

@@ -17,13 +17,9 @@ pub const AUDIT_LOGS_READ: &str = "audit_logs:read";
 
 /// Whether holding `held` grants `needed`.
 pub fn grants(held: &[String], needed: &str) -> bool {
-    let write_for_read = needed
-        .strip_suffix(":read")
-        .map(|resource| format!("{resource}:write"));
+    let write_for_read = needed.strip_suffix(":read").map(|resource| format!("{resource}:write"));
     held.iter().any(|scope| {
-        scope == needed
-            || (scope == ADMIN && needed != OPERATOR)
-            || write_for_read.as_deref() == Some(scope.as_str())
+        scope == needed || (scope == ADMIN && needed != OPERATOR) || write_for_read.as_deref() == Some(scope.as_str())
     })
 }
 

@@ -81,11 +81,7 @@ fn check_plan(resource: &Resource, plan: &str, errors: &mut Vec<FieldError>) {
 }
 
 fn tenant_id(raw: &str) -> Result<String, ApiError> {
-    if ids::is_valid(ids::TENANT, raw) {
-        Ok(raw.to_owned())
-    } else {
-        Err(ApiError::not_found("tenant"))
-    }
+    if ids::is_valid(ids::TENANT, raw) { Ok(raw.to_owned()) } else { Err(ApiError::not_found("tenant")) }
 }
 
 fn tenant_not_found(err: StorageError) -> ApiError {
@@ -110,22 +106,11 @@ pub async fn create(
     check_plan(&resource, &plan, &mut errors);
     let environment = input.environment.unwrap_or_else(|| "live".to_owned());
     if !ENVIRONMENTS.contains(&environment.as_str()) {
-        errors.push(FieldError::new(
-            "environment",
-            "invalid",
-            "environment is `live` or `test`.",
-        ));
+        errors.push(FieldError::new("environment", "invalid", "environment is `live` or `test`."));
     }
     validate::finish(errors)?;
     let now = tollbooth_storage::now();
-    let tenant = Tenant {
-        id: ids::new_id(ids::TENANT),
-        name,
-        plan,
-        environment,
-        created_at: now,
-        updated_at: now,
-    };
+    let tenant = Tenant { id: ids::new_id(ids::TENANT), name, plan, environment, created_at: now, updated_at: now };
     let (key, secret) = api_keys::new_key(
         &resource.hasher,
         NewApiKey {
@@ -151,10 +136,7 @@ pub async fn create(
         })
         .await
         .map_err(ApiError::from)?;
-    let view = TenantView {
-        api_key: Some(ApiKeyView::with_secret(key, Some(&secret))),
-        ..TenantView::from(tenant)
-    };
+    let view = TenantView { api_key: Some(ApiKeyView::with_secret(key, Some(&secret))), ..TenantView::from(tenant) };
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -167,11 +149,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(scopes::OPERATOR)?;
     let id = tenant_id(&id)?;
-    let tenant = resource
-        .db
-        .run(move |conn| tenants::get(conn, &id))
-        .await
-        .map_err(tenant_not_found)?;
+    let tenant = resource.db.run(move |conn| tenants::get(conn, &id)).await.map_err(tenant_not_found)?;
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
 
@@ -184,11 +162,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(scopes::OPERATOR)?;
     let page = page_request(&request, ids::TENANT)?;
-    let page = resource
-        .db
-        .run(move |conn| tenants::list(conn, &page))
-        .await
-        .map_err(ApiError::from)?;
+    let page = resource.db.run(move |conn| tenants::list(conn, &page)).await.map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(List::from(page.map(TenantView::from))))
 }
 
@@ -205,10 +179,7 @@ pub async fn update(
     principal.require(scopes::OPERATOR)?;
     let id = tenant_id(&id)?;
     let mut errors = Vec::new();
-    let name = input
-        .name
-        .as_deref()
-        .map(|name| validate::name("name", Some(name), &mut errors));
+    let name = input.name.as_deref().map(|name| validate::name("name", Some(name), &mut errors));
     if let Some(plan) = &input.plan {
         check_plan(&resource, plan, &mut errors);
     }
@@ -226,8 +197,7 @@ pub async fn update(
                 if let Some(plan) = input.plan {
                     tenant.plan = plan;
                 }
-                tenant.updated_at =
-                    tollbooth_storage::now().max(read_at + chrono::Duration::microseconds(1));
+                tenant.updated_at = tollbooth_storage::now().max(read_at + chrono::Duration::microseconds(1));
                 if !tenants::update(conn, &tenant, read_at)? {
                     return Err(ApiError::new(
                         crate::error::ApiErrorKind::Conflict,
@@ -267,9 +237,7 @@ pub async fn delete(
             })
         })
         .await?;
-    resource
-        .api_keys
-        .invalidate_where(move |key| key.tenant_id.as_deref() == Some(deleted.as_str()));
+    resource.api_keys.invalidate_where(move |key| key.tenant_id.as_deref() == Some(deleted.as_str()));
     resource.oauth.clients.invalidate_all();
     resource.tenant_plans.invalidate(&id_for_cache);
     Ok(HttpResponse::NoContent().finish())

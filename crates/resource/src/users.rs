@@ -73,10 +73,7 @@ pub struct UpdateUser {
 
 fn email_taken(err: ApiError) -> ApiError {
     match err.kind {
-        ApiErrorKind::Conflict => ApiError::new(
-            ApiErrorKind::Conflict,
-            "A user with this email already exists.",
-        ),
+        ApiErrorKind::Conflict => ApiError::new(ApiErrorKind::Conflict, "A user with this email already exists."),
         _ => err,
     }
 }
@@ -106,11 +103,7 @@ pub async fn create(
     let email = validate::email(input.email.as_deref(), &mut errors);
     let name = input.name.unwrap_or_default().trim().to_owned();
     if name.chars().count() > validate::MAX_NAME_CHARS {
-        errors.push(crate::error::FieldError::new(
-            "name",
-            "too_long",
-            "name is too long.",
-        ));
+        errors.push(crate::error::FieldError::new("name", "too_long", "name is too long."));
     }
     if let Some(password) = &input.password {
         validate::password(password, &mut errors);
@@ -135,11 +128,7 @@ pub async fn create(
         .db
         .run(move |conn| {
             in_transaction(conn, |conn| {
-                check_organization_exists(
-                    conn,
-                    &stored.tenant_id,
-                    stored.organization_id.as_deref(),
-                )?;
+                check_organization_exists(conn, &stored.tenant_id, stored.organization_id.as_deref())?;
                 users::insert(conn, &stored)?;
                 actor.record(conn, "user.created", &stored.id)?;
                 Ok::<_, ApiError>(())
@@ -164,34 +153,21 @@ pub async fn get(
 /// read themself. Tokens of clients (client credentials) and API keys have no user.
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users",
     responses((status = 200, description = "The user the access token belongs to", body = UserView)))]
-pub async fn me(
-    principal: Principal,
-    resource: web::Data<Resource>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn me(principal: Principal, resource: web::Data<Resource>) -> Result<HttpResponse, ApiError> {
     let no_user = || ApiError::not_found("user: this credential does not belong to a user");
     let Credential::AccessToken { subject, .. } = &principal.credential else {
         return Err(no_user());
     };
-    let (Some(tenant_id), true) = (
-        principal.tenant_id.clone(),
-        ids::is_valid(ids::USER, subject),
-    ) else {
+    let (Some(tenant_id), true) = (principal.tenant_id.clone(), ids::is_valid(ids::USER, subject)) else {
         return Err(no_user());
     };
     // The token's tenant bounds the lookup; its organization claim does not narrow a user's view of themself.
-    let reach = Reach {
-        tenant_id,
-        organization_id: None,
-    };
+    let reach = Reach { tenant_id, organization_id: None };
     let id = subject.clone();
-    let user = resource
-        .db
-        .run(move |conn| users::get(conn, &reach, &id))
-        .await
-        .map_err(|err| match err {
-            StorageError::NotFound => no_user(),
-            other => other.into(),
-        })?;
+    let user = resource.db.run(move |conn| users::get(conn, &reach, &id)).await.map_err(|err| match err {
+        StorageError::NotFound => no_user(),
+        other => other.into(),
+    })?;
     Ok(HttpResponse::Ok().json(UserView::from(user)))
 }
 
@@ -217,49 +193,31 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let reach = principal.reach_with(scopes::USERS_WRITE)?;
     let mut errors = Vec::new();
-    let email = input
-        .email
-        .as_deref()
-        .map(|email| validate::email(Some(email), &mut errors));
+    let email = input.email.as_deref().map(|email| validate::email(Some(email), &mut errors));
     if let Some(password) = &input.password {
         validate::password(password, &mut errors);
     }
-    if input
-        .name
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > validate::MAX_NAME_CHARS)
-    {
-        errors.push(crate::error::FieldError::new(
-            "name",
-            "too_long",
-            "name is too long.",
-        ));
+    if input.name.as_ref().is_some_and(|n| n.chars().count() > validate::MAX_NAME_CHARS) {
+        errors.push(crate::error::FieldError::new("name", "too_long", "name is too long."));
     }
     validate::finish(errors)?;
     let password_hash = hash_password(input.password).await?;
     let actor = Actor::of(&principal, &request);
-    let user = crud::modify(
-        &resource,
-        reach,
-        &id,
-        actor,
-        "user.updated",
-        move |user: &mut User| {
-            if let Some(email) = &email {
-                user.email = email.clone();
-            }
-            if let Some(name) = &input.name {
-                user.name = name.trim().to_owned();
-            }
-            if let Some(hash) = &password_hash {
-                user.password_hash = Some(hash.clone());
-            }
-            if let Some(verified) = input.email_verified {
-                user.email_verified = verified;
-            }
-            Ok(())
-        },
-    )
+    let user = crud::modify(&resource, reach, &id, actor, "user.updated", move |user: &mut User| {
+        if let Some(email) = &email {
+            user.email = email.clone();
+        }
+        if let Some(name) = &input.name {
+            user.name = name.trim().to_owned();
+        }
+        if let Some(hash) = &password_hash {
+            user.password_hash = Some(hash.clone());
+        }
+        if let Some(verified) = input.email_verified {
+            user.email_verified = verified;
+        }
+        Ok(())
+    })
     .await
     .map_err(email_taken)?;
     Ok(HttpResponse::Ok().json(UserView::from(user)))

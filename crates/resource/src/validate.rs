@@ -8,17 +8,9 @@ pub const MAX_NAME_CHARS: usize = 200;
 pub fn name(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> String {
     let value = value.unwrap_or_default().trim();
     if value.is_empty() {
-        errors.push(FieldError::new(
-            field,
-            "required",
-            format!("{field} is required."),
-        ));
+        errors.push(FieldError::new(field, "required", format!("{field} is required.")));
     } else if value.chars().count() > MAX_NAME_CHARS {
-        errors.push(FieldError::new(
-            field,
-            "too_long",
-            format!("{field} has at most {MAX_NAME_CHARS} characters."),
-        ));
+        errors.push(FieldError::new(field, "too_long", format!("{field} has at most {MAX_NAME_CHARS} characters.")));
     }
     value.to_owned()
 }
@@ -44,12 +36,9 @@ pub fn redirect_uri(uri: &str) -> Result<(), &'static str> {
 
 /// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`, at most 100 characters.
 pub fn scope_token(scope: &str) -> Result<(), &'static str> {
-    let valid_char =
-        |c: char| c == '\x21' || ('\x23'..='\x5b').contains(&c) || ('\x5d'..='\x7e').contains(&c);
+    let valid_char = |c: char| c == '\x21' || ('\x23'..='\x5b').contains(&c) || ('\x5d'..='\x7e').contains(&c);
     if scope.is_empty() || scope.len() > 100 || !scope.chars().all(valid_char) {
-        return Err(
-            "A scope is 1 to 100 printable ASCII characters without spaces, quotes or backslashes.",
-        );
+        return Err("A scope is 1 to 100 printable ASCII characters without spaces, quotes or backslashes.");
     }
     Ok(())
 }
@@ -61,11 +50,7 @@ pub const DEFAULT_GRACE_PERIOD_SECONDS: i64 = 86_400;
 /// A list of at most `MAX_LIST_ITEMS` entries.
 pub fn list_length(field: &str, items: &[impl Sized], errors: &mut Vec<FieldError>) {
     if items.len() > MAX_LIST_ITEMS {
-        errors.push(FieldError::new(
-            field,
-            "too_long",
-            format!("{field} has at most {MAX_LIST_ITEMS} entries."),
-        ));
+        errors.push(FieldError::new(field, "too_long", format!("{field} has at most {MAX_LIST_ITEMS} entries.")));
     }
 }
 
@@ -74,20 +59,13 @@ pub fn email(value: Option<&str>, errors: &mut Vec<FieldError>) -> String {
     let email = value.unwrap_or_default().trim().to_lowercase();
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain_name(domain).is_ok()
-                && domain.contains('.')
+            !local.is_empty() && !domain.contains('@') && domain_name(domain).is_ok() && domain.contains('.')
         })
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if email.is_empty() {
         errors.push(FieldError::new("email", "required", "email is required."));
     } else if !valid {
-        errors.push(FieldError::new(
-            "email",
-            "invalid",
-            "email is not an email address.",
-        ));
+        errors.push(FieldError::new("email", "invalid", "email is not an email address."));
     }
     email
 }
@@ -99,8 +77,7 @@ pub fn domain_name(domain: &str) -> Result<(), &'static str> {
             && l.len() <= 63
             && !l.starts_with('-')
             && !l.ends_with('-')
-            && l.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     };
     if domain.len() > 253 || !domain.split('.').all(label_ok) {
         return Err("Not a lower-case DNS name.");
@@ -110,9 +87,7 @@ pub fn domain_name(domain: &str) -> Result<(), &'static str> {
 
 pub fn password(value: &str, errors: &mut Vec<FieldError>) {
     let chars = value.chars().count();
-    if !(tollbooth_storage::passwords::MIN_CHARS..=tollbooth_storage::passwords::MAX_CHARS)
-        .contains(&chars)
-    {
+    if !(tollbooth_storage::passwords::MIN_CHARS..=tollbooth_storage::passwords::MAX_CHARS).contains(&chars) {
         errors.push(FieldError::new(
             "password",
             "length",
@@ -151,15 +126,12 @@ pub fn grantable_scopes(
     list_length("scopes", scopes, errors);
     for (i, scope) in scopes.iter().enumerate() {
         let field = format!("scopes[{i}]");
-        let is_management = crate::scopes::MANAGEMENT_SCOPES.contains(&scope.as_str())
-            || scope == crate::scopes::OPERATOR;
+        let is_management =
+            crate::scopes::MANAGEMENT_SCOPES.contains(&scope.as_str()) || scope == crate::scopes::OPERATOR;
         if let Err(message) = scope_token(scope) {
             errors.push(FieldError::new(field, "invalid", message));
         } else if scope == crate::scopes::OPERATOR
-            || (is_management
-                && !already.contains(scope)
-                && !is_operator
-                && !principal.has_scope(scope))
+            || (is_management && !already.contains(scope) && !is_operator && !principal.has_scope(scope))
         {
             errors.push(FieldError::new(
                 field,
@@ -167,22 +139,14 @@ pub fn grantable_scopes(
                 format!("You cannot grant `{scope}`, which you do not hold."),
             ));
         } else if scopes[..i].contains(scope) {
-            errors.push(FieldError::new(
-                field,
-                "duplicate",
-                "This scope is listed twice.",
-            ));
+            errors.push(FieldError::new(field, "duplicate", "This scope is listed twice."));
         }
     }
 }
 
 /// Fails with 422 when any field error was collected.
 pub fn finish(errors: Vec<FieldError>) -> Result<(), crate::error::ApiError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(crate::error::ApiError::validation(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(crate::error::ApiError::validation(errors)) }
 }
 
 #[cfg(test)]

@@ -27,10 +27,7 @@ pub enum StartError {
     #[error("{0}")]
     Keys(#[from] KeyError),
     #[error("cannot listen on {address}: {source}")]
-    Listen {
-        address: String,
-        source: std::io::Error,
-    },
+    Listen { address: String, source: std::io::Error },
     #[error("{0}")]
     Redis(String),
     #[error("the issuer is not a URL: {0}")]
@@ -50,9 +47,9 @@ pub fn open_database(settings: &Settings) -> Result<Database, StorageError> {
 pub fn secret_hasher(settings: &Settings, db: &Database) -> Result<SecretHasher, StorageError> {
     let pepper = match &settings.pepper {
         Some(pepper) => pepper.expose_secret().to_owned(),
-        None => db.run_blocking(|conn| {
-            server_secrets::get_or_create(conn, "pepper", secrets::generate_server_secret)
-        })?,
+        None => {
+            db.run_blocking(|conn| server_secrets::get_or_create(conn, "pepper", secrets::generate_server_secret))?
+        }
     };
     Ok(SecretHasher::new(pepper.as_bytes()))
 }
@@ -67,8 +64,7 @@ fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartEr
     let store: Arc<dyn CounterStore> = match &settings.redis_url {
         Some(url) => {
             let redis = Arc::new(
-                RedisCounters::new(url, settings.redis_timeout)
-                    .map_err(|e| StartError::Redis(e.to_string()))?,
+                RedisCounters::new(url, settings.redis_timeout).map_err(|e| StartError::Redis(e.to_string()))?,
             );
             let warming = redis.clone();
             actix_web::rt::spawn(async move { warming.warm_up().await });
@@ -76,11 +72,7 @@ fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartEr
         }
         None => Arc::new(MemoryCounters::default()),
     };
-    Ok(Some(Arc::new(RateLimiter::new(
-        store,
-        settings.plans.clone(),
-        settings.rules.clone(),
-    ))))
+    Ok(Some(Arc::new(RateLimiter::new(store, settings.plans.clone(), settings.rules.clone()))))
 }
 
 /// A server bound to its port, ready to run.
@@ -97,16 +89,10 @@ impl Application {
         if settings.pepper.is_none() {
             tracing::warn!("no secrets.pepper configured: using the one stored in the database");
         }
-        let keys = Arc::new(KeyRing::load_or_create(
-            db.clone(),
-            settings.signing_algorithm,
-        )?);
+        let keys = Arc::new(KeyRing::load_or_create(db.clone(), settings.signing_algorithm)?);
         let rate_limiter = rate_limiter(settings)?;
         let oauth = web::Data::new(OAuth::new(
-            OAuthSettings {
-                issuer: settings.issuer.clone(),
-                audience: settings.audience.clone(),
-            },
+            OAuthSettings { issuer: settings.issuer.clone(), audience: settings.audience.clone() },
             keys.clone(),
             ClientDirectory::new(db.clone()),
             hasher.clone(),
@@ -128,16 +114,11 @@ impl Application {
         });
         let rate_limit_metrics = web::Data::new(RateLimitMetrics::default());
 
-        let listener = TcpListener::bind(settings.listen).map_err(|source| StartError::Listen {
-            address: settings.listen.to_string(),
-            source,
-        })?;
+        let listener = TcpListener::bind(settings.listen)
+            .map_err(|source| StartError::Listen { address: settings.listen.to_string(), source })?;
         let port = listener
             .local_addr()
-            .map_err(|source| StartError::Listen {
-                address: settings.listen.to_string(),
-                source,
-            })?
+            .map_err(|source| StartError::Listen { address: settings.listen.to_string(), source })?
             .port();
         let mut server = HttpServer::new(move || {
             App::new()
@@ -157,10 +138,7 @@ impl Application {
         }
         let server = server
             .listen(listener)
-            .map_err(|source| StartError::Listen {
-                address: settings.listen.to_string(),
-                source,
-            })?
+            .map_err(|source| StartError::Listen { address: settings.listen.to_string(), source })?
             .run();
 
         // Another instance or `tollbooth keys rotate` may rotate keys: re-read them now and then.

@@ -89,11 +89,7 @@ pub fn bootstrap(
                 },
             );
             api_keys::insert(conn, &admin)?;
-            Ok(Some(BootstrapKeys {
-                operator_key,
-                tenant_id: tenant.id,
-                tenant_key,
-            }))
+            Ok(Some(BootstrapKeys { operator_key, tenant_id: tenant.id, tenant_key }))
         })
     })
 }

@@ -18,32 +18,19 @@ pub async fn healthz() -> HttpResponse {
 /// instance counts locally).
 pub async fn readyz(resource: web::Data<Resource>) -> HttpResponse {
     let database = resource.db.ping().await.is_ok();
-    let counters = resource
-        .rate_limiter
-        .as_ref()
-        .map_or("off", |l| l.store_status().name());
+    let counters = resource.rate_limiter.as_ref().map_or("off", |l| l.store_status().name());
     let body = serde_json::json!({
         "status": if database { "ready" } else { "unavailable" },
         "database": if database { "ok" } else { "unreachable" },
         "counter_store": counters,
     });
-    if database {
-        HttpResponse::Ok().json(body)
-    } else {
-        HttpResponse::ServiceUnavailable().json(body)
-    }
+    if database { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
 /// `GET /metrics`: Prometheus text exposition.
-pub async fn metrics(
-    resource: web::Data<Resource>,
-    limits: web::Data<RateLimitMetrics>,
-) -> HttpResponse {
+pub async fn metrics(resource: web::Data<Resource>, limits: web::Data<RateLimitMetrics>) -> HttpResponse {
     let (fallbacks, up) = resource.rate_limiter.as_ref().map_or((0, 1), |l| {
-        (
-            l.fallbacks(),
-            u8::from(l.store_status() != tollbooth_storage::rate_limit::StoreStatus::RedisFallback),
-        )
+        (l.fallbacks(), u8::from(l.store_status() != tollbooth_storage::rate_limit::StoreStatus::RedisFallback))
     });
     let text = format!(
         "# HELP tollbooth_rate_limit_refusals_total Requests refused with 429.\n\
@@ -57,7 +44,5 @@ pub async fn metrics(
          tollbooth_counter_store_up {up}\n",
         limits.refusals.load(Ordering::Relaxed)
     );
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(text)
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text)
 }

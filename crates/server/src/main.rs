@@ -74,9 +74,7 @@ fn main() -> ExitCode {
 
 fn run(command: Command, settings: &Settings) -> Result<(), String> {
     match command {
-        Command::Serve {
-            bootstrap: bootstrap_first,
-        } => {
+        Command::Serve { bootstrap: bootstrap_first } => {
             if bootstrap_first {
                 run_bootstrap(settings, false, "Default tenant", true)?;
             }
@@ -91,17 +89,12 @@ fn run(command: Command, settings: &Settings) -> Result<(), String> {
             println!("Migrations are up to date.");
             Ok(())
         }
-        Command::Bootstrap { json, tenant_name } => {
-            run_bootstrap(settings, json, &tenant_name, false)
-        }
-        Command::Keys {
-            command: KeysCommand::Rotate,
-        } => {
+        Command::Bootstrap { json, tenant_name } => run_bootstrap(settings, json, &tenant_name, false),
+        Command::Keys { command: KeysCommand::Rotate } => {
             let db = app::open_database(settings).map_err(|e| e.to_string())?;
             let lifetime = chrono::Duration::seconds(settings.max_access_token_ttl);
             let (kid, retired) =
-                tollbooth_oauth::keys::rotate(&db, settings.signing_algorithm, lifetime)
-                    .map_err(|e| e.to_string())?;
+                tollbooth_oauth::keys::rotate(&db, settings.signing_algorithm, lifetime).map_err(|e| e.to_string())?;
             println!(
                 "New signing key {kid} is current; {retired} retired key(s) stay in the JWKS for {} s.",
                 settings.max_access_token_ttl
@@ -112,12 +105,7 @@ fn run(command: Command, settings: &Settings) -> Result<(), String> {
 }
 
 /// Bootstraps; an already bootstrapped database is an error unless `if_empty`.
-fn run_bootstrap(
-    settings: &Settings,
-    json: bool,
-    tenant_name: &str,
-    if_empty: bool,
-) -> Result<(), String> {
+fn run_bootstrap(settings: &Settings, json: bool, tenant_name: &str, if_empty: bool) -> Result<(), String> {
     let db = app::open_database(settings).map_err(|e| e.to_string())?;
     let hasher = app::secret_hasher(settings, &db).map_err(|e| e.to_string())?;
     match bootstrap(&db, &hasher, tenant_name, &settings.plan_default).map_err(|e| e.to_string())? {
@@ -125,9 +113,7 @@ fn run_bootstrap(
         Some(keys) => println!("{}", keys.to_text()),
         None if if_empty => {}
         None => {
-            return Err(
-                "this database is already bootstrapped; its operator key was printed then".into(),
-            );
+            return Err("this database is already bootstrapped; its operator key was printed then".into());
         }
     }
     Ok(())

@@ -10,7 +10,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, ResponseError, web};
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
 use tollbooth_resource::Resource;
 use tollbooth_resource::auth::authenticate;
 use tollbooth_resource::error::ApiError;
@@ -28,24 +28,17 @@ fn uncounted(path: &str) -> bool {
 }
 
 fn is_write(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    )
+    matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 pub fn add_headers(response: &mut HttpResponse<impl MessageBody>, verdict: &Verdict) {
     for (name, value) in verdict.headers(unix_now()) {
         if let Ok(value) = HeaderValue::from_str(&value) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static(name), value);
+            response.headers_mut().insert(HeaderName::from_static(name), value);
         }
     }
 }
@@ -57,24 +50,15 @@ pub async fn enforce(
     let resource = request.app_data::<web::Data<Resource>>().cloned();
     let limiter = resource.as_ref().and_then(|r| r.rate_limiter.clone());
     let (Some(resource), Some(limiter)) = (resource, limiter) else {
-        return next
-            .call(request)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };
     if uncounted(request.path()) {
-        return next
-            .call(request)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     }
     let tenant = if request.path().starts_with("/api/v1/") {
         // Authenticates once; the handler reuses the principal. A failure is the handler's to
         // answer (401), and the request counts against its IP address.
-        authenticate(request.request())
-            .await
-            .ok()
-            .and_then(|principal| principal.tenant_id)
+        authenticate(request.request()).await.ok().and_then(|principal| principal.tenant_id)
     } else {
         None
     };
@@ -84,17 +68,11 @@ pub async fn enforce(
                 Ok(plan) => plan,
                 Err(err) => return Ok(request.into_response(err.error_response())),
             };
-            limiter
-                .check_tenant(&tenant_id, &plan, is_write(request.method()))
-                .await
+            limiter.check_tenant(&tenant_id, &plan, is_write(request.method())).await
         }
         None => {
-            let ip = request
-                .peer_addr()
-                .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
-            limiter
-                .check(&format!("ip:{ip}"), &named("ip", &limiter.rules().per_ip))
-                .await
+            let ip = request.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+            limiter.check(&format!("ip:{ip}"), &named("ip", &limiter.rules().per_ip)).await
         }
     };
     if !verdict.allowed {
@@ -105,6 +83,8 @@ pub async fn enforce(
         add_headers(&mut refusal, &verdict);
         return Ok(request.into_response(refusal));
     }
+    // `GET /api/v1/rate_limits` answers from this verdict: no second round trip.
+    request.extensions_mut().insert(verdict.clone());
     let mut response = next.call(request).await?.map_into_boxed_body();
     add_headers(response.response_mut(), &verdict);
     Ok(response)

@@ -26,15 +26,8 @@ pub async fn request_context(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let tenant = response
-        .request()
-        .extensions()
-        .get::<Principal>()
-        .and_then(|p| p.tenant_id.clone());
+    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let tenant = response.request().extensions().get::<Principal>().and_then(|p| p.tenant_id.clone());
     tracing::info!(
         parent: &span,
         method = %method,

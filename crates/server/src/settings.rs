@@ -97,21 +97,14 @@ fn windows(setting: &str, raw: &[RawWindow]) -> Result<Vec<Window>, ConfigError>
     let mut parsed: Vec<Window> = Vec::new();
     for (i, window) in raw.iter().enumerate() {
         let at = format!("{setting}[{i}]");
-        let seconds =
-            Window::parse_duration(&window.window).map_err(|problem| bad(&at, problem))?;
+        let seconds = Window::parse_duration(&window.window).map_err(|problem| bad(&at, problem))?;
         if window.limit == 0 {
             return Err(bad(&at, "the limit must be at least 1"));
         }
         if parsed.iter().any(|w| w.seconds == seconds) {
-            return Err(bad(
-                &at,
-                format!("the window {} is given twice", window.window),
-            ));
+            return Err(bad(&at, format!("the window {} is given twice", window.window)));
         }
-        parsed.push(Window {
-            seconds,
-            limit: window.limit,
-        });
+        parsed.push(Window { seconds, limit: window.limit });
     }
     Ok(parsed)
 }
@@ -171,37 +164,24 @@ impl std::fmt::Debug for Settings {
 pub struct ConfigError(pub String);
 
 fn bad(setting: &str, problem: impl std::fmt::Display) -> ConfigError {
-    let env = format!(
-        "{ENV_PREFIX}{}",
-        setting.replace('.', "_").to_ascii_uppercase()
-    );
+    let env = format!("{ENV_PREFIX}{}", setting.replace('.', "_").to_ascii_uppercase());
     ConfigError(format!("Invalid setting `{setting}` ({env}): {problem}."))
 }
 
 impl Settings {
     /// Loads settings from the defaults, `file` and the `TOLLBOOTH_*` pairs among `env`.
-    pub fn load(
-        file: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Settings, ConfigError> {
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, ConfigError> {
         let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
         if let Some(file) = file {
             if !file.is_file() {
-                return Err(ConfigError(format!(
-                    "The config file {} does not exist.",
-                    file.display()
-                )));
+                return Err(ConfigError(format!("The config file {} does not exist.", file.display())));
             }
             figment = figment.merge(Toml::file(file));
         }
         figment = figment.merge(Serialized::globals(env_overrides(env)));
         let raw: RawSettings = figment.extract().map_err(|err| {
             let setting = err.path.join(".");
-            if setting.is_empty() {
-                ConfigError(format!("Invalid settings: {err}."))
-            } else {
-                bad(&setting, &err.kind)
-            }
+            if setting.is_empty() { ConfigError(format!("Invalid settings: {err}.")) } else { bad(&setting, &err.kind) }
         })?;
         raw.validate()
     }
@@ -238,13 +218,7 @@ fn env_overrides(env: impl IntoIterator<Item = (String, String)>) -> Dict {
         if !is_known(&known, &parts) {
             continue;
         }
-        insert(
-            &mut overrides,
-            &parts,
-            value
-                .parse::<Value>()
-                .unwrap_or_else(|never| match never {}),
-        );
+        insert(&mut overrides, &parts, value.parse::<Value>().unwrap_or_else(|never| match never {}));
     }
     overrides
 }
@@ -266,9 +240,7 @@ fn insert(dict: &mut Dict, parts: &[&str], value: Value) {
             dict.insert((*last).to_owned(), value);
         }
         [first, rest @ ..] => {
-            let entry = dict
-                .entry((*first).to_owned())
-                .or_insert_with(|| Value::Dict(Tag::Default, BTreeMap::new()));
+            let entry = dict.entry((*first).to_owned()).or_insert_with(|| Value::Dict(Tag::Default, BTreeMap::new()));
             if let Value::Dict(_, inner) = entry {
                 insert(inner, rest, value);
             }
@@ -278,76 +250,43 @@ fn insert(dict: &mut Dict, parts: &[&str], value: Value) {
 
 impl RawSettings {
     fn validate(self) -> Result<Settings, ConfigError> {
-        let listen: SocketAddr = self.listen.parse().map_err(|_| {
-            bad(
-                "listen",
-                format!(
-                    "`{}` is not an address and port like 127.0.0.1:8080",
-                    self.listen
-                ),
-            )
-        })?;
-        let issuer = if self.issuer.is_empty() {
-            format!("http://{listen}")
-        } else {
-            self.issuer.clone()
-        };
+        let listen: SocketAddr = self
+            .listen
+            .parse()
+            .map_err(|_| bad("listen", format!("`{}` is not an address and port like 127.0.0.1:8080", self.listen)))?;
+        let issuer = if self.issuer.is_empty() { format!("http://{listen}") } else { self.issuer.clone() };
         let issuer = issuer.trim_end_matches('/').to_owned();
-        let parsed = url::Url::parse(&issuer)
-            .map_err(|_| bad("issuer", format!("`{issuer}` is not a URL")))?;
-        if !matches!(parsed.scheme(), "http" | "https")
-            || parsed.query().is_some()
-            || parsed.fragment().is_some()
-        {
-            return Err(bad(
-                "issuer",
-                "it must be an http(s) URL without query or fragment (RFC 8414 §2)",
-            ));
+        let parsed = url::Url::parse(&issuer).map_err(|_| bad("issuer", format!("`{issuer}` is not a URL")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(bad("issuer", "it must be an http(s) URL without query or fragment (RFC 8414 §2)"));
         }
         let database = DatabaseConfig {
             url: self.database_url.clone(),
             max_connections: self.database.max_connections,
             connect_timeout: Duration::from_secs(self.database.connect_timeout_seconds),
         };
-        database
-            .target()
-            .map_err(|problem| bad("database_url", problem.trim_end_matches('.')))?;
+        database.target().map_err(|problem| bad("database_url", problem.trim_end_matches('.')))?;
         if database.max_connections == 0 {
             return Err(bad("database.max_connections", "it must be at least 1"));
         }
         if self.database.connect_timeout_seconds == 0 {
-            return Err(bad(
-                "database.connect_timeout_seconds",
-                "it must be at least 1",
-            ));
+            return Err(bad("database.connect_timeout_seconds", "it must be at least 1"));
         }
         let redis_url = match self.redis_url.as_str() {
             "" => None,
-            url if url.starts_with("redis://") || url.starts_with("rediss://") => {
-                Some(url.to_owned())
-            }
+            url if url.starts_with("redis://") || url.starts_with("rediss://") => Some(url.to_owned()),
             _ => return Err(bad("redis_url", "it must start with redis:// or rediss://")),
         };
-        let audience = if self.token.audience.is_empty() {
-            format!("{issuer}/api")
-        } else {
-            self.token.audience.clone()
-        };
-        let signing_algorithm =
-            SigningAlgorithm::parse(&self.token.signing_algorithm).ok_or_else(|| {
-                bad(
-                    "token.signing_algorithm",
-                    format!(
-                        "`{}` is not one of ES256, RS256, EdDSA",
-                        self.token.signing_algorithm
-                    ),
-                )
-            })?;
+        let audience =
+            if self.token.audience.is_empty() { format!("{issuer}/api") } else { self.token.audience.clone() };
+        let signing_algorithm = SigningAlgorithm::parse(&self.token.signing_algorithm).ok_or_else(|| {
+            bad(
+                "token.signing_algorithm",
+                format!("`{}` is not one of ES256, RS256, EdDSA", self.token.signing_algorithm),
+            )
+        })?;
         if !(60..=30 * 86400).contains(&self.token.max_access_token_ttl) {
-            return Err(bad(
-                "token.max_access_token_ttl",
-                "it must be from 60 seconds to 30 days",
-            ));
+            return Err(bad("token.max_access_token_ttl", "it must be from 60 seconds to 30 days"));
         }
         if self.token.key_reload_seconds == 0 {
             return Err(bad("token.key_reload_seconds", "it must be at least 1"));
@@ -355,10 +294,7 @@ impl RawSettings {
         let pepper = match self.secrets.pepper.as_str() {
             "" => None,
             short if short.chars().count() < MIN_PEPPER_CHARS => {
-                return Err(bad(
-                    "secrets.pepper",
-                    format!("it must have at least {MIN_PEPPER_CHARS} characters"),
-                ));
+                return Err(bad("secrets.pepper", format!("it must have at least {MIN_PEPPER_CHARS} characters")));
             }
             pepper => Some(secrecy::SecretString::from(pepper.to_owned())),
         };
@@ -370,19 +306,13 @@ impl RawSettings {
                 writes: windows(&format!("{setting}.writes"), &raw.writes)?,
             };
             if plan.windows.is_empty() {
-                return Err(bad(
-                    &format!("{setting}.windows"),
-                    "a plan needs at least one window",
-                ));
+                return Err(bad(&format!("{setting}.windows"), "a plan needs at least one window"));
             }
             plans.insert(name.clone(), plan);
         }
         let rules = &self.rate_limit.rules;
         let rules = Rules {
-            token_per_client: windows(
-                "rate_limit.rules.token_per_client",
-                &rules.token_per_client,
-            )?,
+            token_per_client: windows("rate_limit.rules.token_per_client", &rules.token_per_client)?,
             token_per_ip: windows("rate_limit.rules.token_per_ip", &rules.token_per_ip)?,
             sign_in: windows("rate_limit.rules.sign_in", &rules.sign_in)?,
             per_ip: windows("rate_limit.rules.per_ip", &rules.per_ip)?,
@@ -391,35 +321,21 @@ impl RawSettings {
             let names: Vec<&str> = plans.keys().map(String::as_str).collect();
             return Err(bad(
                 "rate_limit.plan_default",
-                format!(
-                    "`{}` is not a plan; plans are {}",
-                    self.rate_limit.plan_default,
-                    names.join(", ")
-                ),
+                format!("`{}` is not a plan; plans are {}", self.rate_limit.plan_default, names.join(", ")),
             ));
         }
         if !(1..=10_000).contains(&self.rate_limit.redis_timeout_ms) {
-            return Err(bad(
-                "rate_limit.redis_timeout_ms",
-                "it must be from 1 to 10000",
-            ));
+            return Err(bad("rate_limit.redis_timeout_ms", "it must be from 1 to 10000"));
         }
         let log_format = match self.log.format.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
             other => {
-                return Err(bad(
-                    "log.format",
-                    format!("`{other}` is neither text nor json"),
-                ));
+                return Err(bad("log.format", format!("`{other}` is neither text nor json")));
             }
         };
-        tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
-            bad(
-                "log.level",
-                format!("`{}` is not a log filter: {e}", self.log.level),
-            )
-        })?;
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| bad("log.level", format!("`{}` is not a log filter: {e}", self.log.level)))?;
         Ok(Settings {
             listen,
             issuer,
@@ -448,10 +364,7 @@ mod tests {
     use super::*;
 
     fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        Settings::load(
-            None,
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-        )
+        Settings::load(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
     }
 
     #[test]
@@ -483,26 +396,14 @@ mod tests {
     #[test]
     fn each_bad_value_names_its_setting() {
         let cases = [
-            (
-                "TOLLBOOTH_LISTEN",
-                "localhost",
-                "`listen` (TOLLBOOTH_LISTEN)",
-            ),
+            ("TOLLBOOTH_LISTEN", "localhost", "`listen` (TOLLBOOTH_LISTEN)"),
             ("TOLLBOOTH_DATABASE_URL", "mysql://x", "`database_url`"),
             ("TOLLBOOTH_REDIS_URL", "http://x", "`redis_url`"),
             ("TOLLBOOTH_REQUIRE_HTTPS", "maybe", "`require_https`"),
-            (
-                "TOLLBOOTH_RATE_LIMIT_PLAN_DEFAULT",
-                "gold",
-                "`rate_limit.plan_default`",
-            ),
+            ("TOLLBOOTH_RATE_LIMIT_PLAN_DEFAULT", "gold", "`rate_limit.plan_default`"),
             ("TOLLBOOTH_ISSUER", "not a url", "`issuer`"),
             ("TOLLBOOTH_SECRETS_PEPPER", "short", "`secrets.pepper`"),
-            (
-                "TOLLBOOTH_TOKEN_SIGNING_ALGORITHM",
-                "HS256",
-                "`token.signing_algorithm`",
-            ),
+            ("TOLLBOOTH_TOKEN_SIGNING_ALGORITHM", "HS256", "`token.signing_algorithm`"),
         ];
         for (name, value, expected) in cases {
             let err = load(&[(name, value)]).expect_err(name).to_string();

@@ -41,11 +41,7 @@ impl ApiKey {
 /// Whether it still authenticates is [`ApiKey::authenticates`]'s call.
 pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<ApiKey>, StorageError> {
     Ok(api_keys::table
-        .filter(
-            api_keys::key_hash
-                .eq(hash)
-                .or(api_keys::previous_key_hash.eq(hash)),
-        )
+        .filter(api_keys::key_hash.eq(hash).or(api_keys::previous_key_hash.eq(hash)))
         .select(ApiKey::as_select())
         .first(conn)
         .optional()?)
@@ -53,10 +49,7 @@ pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<ApiKey
 
 /// Whether any operator key exists: an empty deployment has none.
 pub fn operator_key_exists(conn: &mut DbConnection) -> Result<bool, StorageError> {
-    let count: i64 = api_keys::table
-        .filter(api_keys::tenant_id.is_null())
-        .count()
-        .get_result(conn)?;
+    let count: i64 = api_keys::table.filter(api_keys::tenant_id.is_null()).count().get_result(conn)?;
     Ok(count > 0)
 }
 
@@ -71,10 +64,7 @@ pub struct NewApiKey<'a> {
 }
 
 /// A new key and its secret, which exists only in this answer: only its hash is stored.
-pub fn new_key(
-    hasher: &crate::secrets::SecretHasher,
-    new: NewApiKey,
-) -> (ApiKey, secrecy::SecretString) {
+pub fn new_key(hasher: &crate::secrets::SecretHasher, new: NewApiKey) -> (ApiKey, secrecy::SecretString) {
     use secrecy::ExposeSecret;
     let secret = crate::secrets::generate_api_key(new.environment);
     let now = crate::now();

@@ -24,17 +24,11 @@ pub struct AuditEvent {
 }
 
 pub fn record(conn: &mut DbConnection, event: &AuditEvent) -> Result<(), StorageError> {
-    diesel::insert_into(audit_events::table)
-        .values(event.clone())
-        .execute(conn)?;
+    diesel::insert_into(audit_events::table).values(event.clone()).execute(conn)?;
     Ok(())
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    tenant_id: &str,
-    page: &PageRequest,
-) -> Result<Page<AuditEvent>, StorageError> {
+pub fn list(conn: &mut DbConnection, tenant_id: &str, page: &PageRequest) -> Result<Page<AuditEvent>, StorageError> {
     let query = audit_events::table
         .filter(audit_events::tenant_id.eq(tenant_id.to_owned()))
         .select(AuditEvent::as_select())

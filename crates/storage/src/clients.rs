@@ -35,17 +35,10 @@ pub struct Client {
 impl Client {
     /// Whether `secret` is this client's current secret, or its previous one within the grace period.
     pub fn accepts_secret(&self, hasher: &SecretHasher, secret: &str, now: NaiveDateTime) -> bool {
-        let current = self
-            .secret_hash
-            .as_deref()
-            .is_some_and(|h| hasher.verify(secret, h));
+        let current = self.secret_hash.as_deref().is_some_and(|h| hasher.verify(secret, h));
         let previous = || {
-            self.previous_secret_expires_at
-                .is_some_and(|until| until > now)
-                && self
-                    .previous_secret_hash
-                    .as_deref()
-                    .is_some_and(|h| hasher.verify(secret, h))
+            self.previous_secret_expires_at.is_some_and(|until| until > now)
+                && self.previous_secret_hash.as_deref().is_some_and(|h| hasher.verify(secret, h))
         };
         current || previous()
     }
@@ -57,11 +50,7 @@ impl Client {
 
 /// The client with this OAuth `client_id`, in any tenant: for the token endpoint.
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, StorageError> {
-    Ok(clients::table
-        .find(id)
-        .select(Client::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(clients::table.find(id).select(Client::as_select()).first(conn).optional()?)
 }
 
 crate::reach::reach_repository!(clients, Client, clients::organization_id);

@@ -37,19 +37,14 @@ impl DatabaseConfig {
     pub fn target(&self) -> Result<(Backend, String), String> {
         if let Some(path) = self.url.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err(
-                    "database_url `sqlite://` needs a file path, e.g. sqlite://data/tollbooth.db"
-                        .into(),
-                );
+                return Err("database_url `sqlite://` needs a file path, e.g. sqlite://data/tollbooth.db".into());
             }
             Ok((Backend::Sqlite, path.to_owned()))
         } else if self.url.starts_with("postgres://") || self.url.starts_with("postgresql://") {
             Ok((Backend::Postgres, self.url.clone()))
         } else {
             let scheme = self.url.split("://").next().unwrap_or_default();
-            Err(format!(
-                "database_url has the unknown scheme `{scheme}`: use sqlite://<path> or postgres://…"
-            ))
+            Err(format!("database_url has the unknown scheme `{scheme}`: use sqlite://<path> or postgres://…"))
         }
     }
 }
@@ -69,8 +64,7 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         match self.backend {
             Backend::Sqlite => {
-                let mut conn = SqliteConnection::establish(&self.target)
-                    .map_err(r2d2::Error::ConnectionError)?;
+                let mut conn = SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside a writer; the busy timeout queues writers instead of failing.
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
@@ -86,8 +80,7 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -110,15 +103,12 @@ impl Database {
             && let Some(dir) = std::path::Path::new(&target).parent()
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StorageError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StorageError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
         let manager = Manager { backend, target };
         // Probe once up front: r2d2 would otherwise retry silently until its timeout.
-        manager
-            .connect()
-            .map_err(|e| StorageError::Unavailable(describe_connect_error(backend, &e)))?;
+        manager.connect().map_err(|e| StorageError::Unavailable(describe_connect_error(backend, &e)))?;
         let pool = Pool::builder()
             .max_size(config.max_connections)
             .min_idle(Some(1))
@@ -142,9 +132,7 @@ impl Database {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+            let mut conn = pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
             work(&mut conn)
         })
         .await
@@ -156,10 +144,7 @@ impl Database {
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let mut conn = self
-            .pool
-            .get()
-            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        let mut conn = self.pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
         work(&mut conn)
     }
 
@@ -177,8 +162,7 @@ impl Database {
 
     /// A cheap round trip, for readiness checks.
     pub async fn ping(&self) -> Result<(), StorageError> {
-        self.run(|conn| conn.batch_execute("SELECT 1").map_err(StorageError::Query))
-            .await
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(StorageError::Query)).await
     }
 }
 
@@ -189,10 +173,7 @@ fn describe_connect_error(backend: Backend, err: &r2d2::Error) -> String {
         Backend::Postgres => {
             let text = err.to_string();
             let first = text.lines().next().unwrap_or_default();
-            format!(
-                "cannot connect to PostgreSQL: {}",
-                redact_url_password(first)
-            )
+            format!("cannot connect to PostgreSQL: {}", redact_url_password(first))
         }
     }
 }
@@ -202,12 +183,7 @@ fn redact_url_password(text: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &text[scheme_end + 3..at];
             match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &text[..scheme_end + 3],
-                    &userinfo[..colon],
-                    &text[at..]
-                ),
+                Some(colon) => format!("{}{}:***{}", &text[..scheme_end + 3], &userinfo[..colon], &text[at..]),
                 None => text.to_owned(),
             }
         }

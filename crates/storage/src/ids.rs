@@ -28,9 +28,7 @@ pub fn new_id(prefix: &str) -> String {
 pub fn is_valid(prefix: &str, id: &str) -> bool {
     id.strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('_'))
-        .is_some_and(|ulid| {
-            ulid.len() == 26 && ulid::Ulid::from_string(ulid).is_ok_and(|u| u.to_string() == ulid)
-        })
+        .is_some_and(|ulid| ulid.len() == 26 && ulid::Ulid::from_string(ulid).is_ok_and(|u| u.to_string() == ulid))
 }
 
 #[cfg(test)]

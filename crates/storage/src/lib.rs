@@ -60,9 +60,8 @@ pub fn in_transaction<T, E: From<StorageError>>(
             Failure::Database(err)
         }
     }
-    conn.transaction(|conn| work(conn).map_err(Failure::Work))
-        .map_err(|failure| match failure {
-            Failure::Work(err) => err,
-            Failure::Database(err) => E::from(StorageError::Query(err)),
-        })
+    conn.transaction(|conn| work(conn).map_err(Failure::Work)).map_err(|failure| match failure {
+        Failure::Work(err) => err,
+        Failure::Database(err) => E::from(StorageError::Query(err)),
+    })
 }

@@ -20,11 +20,7 @@ pub struct Organization {
 }
 
 /// Whether organization `id` exists in `tenant_id`.
-pub fn exists_in_tenant(
-    conn: &mut DbConnection,
-    tenant_id: &str,
-    id: &str,
-) -> Result<bool, StorageError> {
+pub fn exists_in_tenant(conn: &mut DbConnection, tenant_id: &str, id: &str) -> Result<bool, StorageError> {
     let count: i64 = organizations::table
         .filter(organizations::tenant_id.eq(tenant_id))
         .filter(organizations::id.eq(id))

@@ -28,11 +28,7 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest {
-            limit: 10,
-            order: Order::Desc,
-            cursor: None,
-        }
+        PageRequest { limit: 10, order: Order::Desc, cursor: None }
     }
 }
 
@@ -46,11 +42,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            data: self.data.into_iter().map(f).collect(),
-            before: self.before,
-            after: self.after,
-        }
+        Page { data: self.data.into_iter().map(f).collect(), before: self.before, after: self.after }
     }
 }
 
@@ -77,11 +69,7 @@ impl PageRequest {
             (Some(_), false) => (first, if more_beyond { last } else { None }),
             (Some(_), true) => (if more_beyond { first } else { None }, last),
         };
-        Page {
-            data: rows,
-            before,
-            after,
-        }
+        Page { data: rows, before, after }
     }
 }
 
@@ -96,21 +84,11 @@ macro_rules! keyset_page {
         let mut query = $query;
         if let Some(cursor) = &page.cursor {
             let id = match cursor {
-                $crate::pagination::Cursor::After(id) | $crate::pagination::Cursor::Before(id) => {
-                    id.clone()
-                }
+                $crate::pagination::Cursor::After(id) | $crate::pagination::Cursor::Before(id) => id.clone(),
             };
-            query = if descending {
-                query.filter($id.lt(id))
-            } else {
-                query.filter($id.gt(id))
-            };
+            query = if descending { query.filter($id.lt(id)) } else { query.filter($id.gt(id)) };
         }
-        query = if descending {
-            query.order($id.desc())
-        } else {
-            query.order($id.asc())
-        };
+        query = if descending { query.order($id.desc()) } else { query.order($id.asc()) };
         let rows: Vec<$row> = query.limit(i64::from(page.limit) + 1).load($conn)?;
         Ok::<_, $crate::StorageError>(page.finish(rows, |row| row.id.as_str()))
     }};
@@ -126,38 +104,23 @@ mod tests {
 
     #[test]
     fn first_page_has_only_after() {
-        let page = PageRequest {
-            limit: 2,
-            ..Default::default()
-        }
-        .finish(ids(3), |s| s);
+        let page = PageRequest { limit: 2, ..Default::default() }.finish(ids(3), |s| s);
         assert_eq!(page.data, vec!["000", "001"]);
         assert_eq!((page.before, page.after), (None, Some("001".into())));
     }
 
     #[test]
     fn last_page_has_no_after() {
-        let request = PageRequest {
-            limit: 2,
-            cursor: Some(Cursor::After("x".into())),
-            ..Default::default()
-        };
+        let request = PageRequest { limit: 2, cursor: Some(Cursor::After("x".into())), ..Default::default() };
         let page = request.finish(ids(2), |s| s);
         assert_eq!((page.before, page.after), (Some("000".into()), None));
     }
 
     #[test]
     fn backwards_pages_come_back_in_list_order() {
-        let request = PageRequest {
-            limit: 2,
-            cursor: Some(Cursor::Before("x".into())),
-            ..Default::default()
-        };
+        let request = PageRequest { limit: 2, cursor: Some(Cursor::Before("x".into())), ..Default::default() };
         let page = request.finish(vec!["c".to_string(), "b".into(), "a".into()], |s| s);
         assert_eq!(page.data, vec!["b", "c"]);
-        assert_eq!(
-            (page.before, page.after),
-            (Some("b".into()), Some("c".into()))
-        );
+        assert_eq!((page.before, page.after), (Some("b".into()), Some("c".into())));
     }
 }

@@ -9,20 +9,14 @@ pub const MAX_CHARS: usize = 1024;
 
 /// The PHC string of a new Argon2id hash of `password`, with a fresh salt.
 pub fn hash(password: &str) -> Result<String, String> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
 /// Whether `password` matches the stored PHC string. Unknown users should be checked against
 /// [`dummy_hash`] so that both cases cost the same.
 pub fn verify(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(stored)
+        .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// A hash of a random password, computed once: what an unknown email is compared against.

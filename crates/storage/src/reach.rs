@@ -23,10 +23,7 @@ macro_rules! within_reach {
 macro_rules! reach_repository {
     ($table:ident, $type:ty, $org_column:expr) => {
         /// Fails with `Conflict` when a unique value is taken.
-        pub fn insert(
-            conn: &mut $crate::DbConnection,
-            object: &$type,
-        ) -> Result<(), $crate::StorageError> {
+        pub fn insert(conn: &mut $crate::DbConnection, object: &$type) -> Result<(), $crate::StorageError> {
             diesel::insert_into($crate::schema::$table::table)
                 .values(object.clone())
                 .execute(conn)
@@ -42,22 +39,15 @@ macro_rules! reach_repository {
             read_at: chrono::NaiveDateTime,
         ) -> Result<bool, $crate::StorageError> {
             use $crate::schema::$table::dsl;
-            let changed = diesel::update(
-                dsl::$table
-                    .find(&object.id)
-                    .filter(dsl::updated_at.eq(read_at)),
-            )
-            .set(object.clone())
-            .execute(conn)
-            .map_err($crate::StorageError::from_insert)?;
+            let changed = diesel::update(dsl::$table.find(&object.id).filter(dsl::updated_at.eq(read_at)))
+                .set(object.clone())
+                .execute(conn)
+                .map_err($crate::StorageError::from_insert)?;
             Ok(changed == 1)
         }
 
         /// Deletes the row; foreign keys cascade to what belongs to it.
-        pub fn delete(
-            conn: &mut $crate::DbConnection,
-            id: &str,
-        ) -> Result<(), $crate::StorageError> {
+        pub fn delete(conn: &mut $crate::DbConnection, id: &str) -> Result<(), $crate::StorageError> {
             diesel::delete($crate::schema::$table::table.find(id)).execute(conn)?;
             Ok(())
         }
@@ -82,8 +72,7 @@ macro_rules! reach_repository {
             reach: &$crate::Reach,
             page: &$crate::pagination::PageRequest,
         ) -> Result<$crate::pagination::Page<$type>, $crate::StorageError> {
-            let query =
-                $crate::within_reach!($table, $org_column, reach).select(<$type>::as_select());
+            let query = $crate::within_reach!($table, $org_column, reach).select(<$type>::as_select());
             $crate::keyset_page!(conn, query, $crate::schema::$table::id, page, $type)
         }
     };

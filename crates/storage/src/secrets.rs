@@ -19,8 +19,7 @@ pub struct SecretHasher {
 
 impl SecretHasher {
     pub fn new(pepper: &[u8]) -> Self {
-        let keyed =
-            Hmac::<Sha256>::new_from_slice(pepper).expect("HMAC accepts keys of any length");
+        let keyed = Hmac::<Sha256>::new_from_slice(pepper).expect("HMAC accepts keys of any length");
         SecretHasher { keyed }
     }
 
@@ -50,9 +49,7 @@ impl std::fmt::Debug for SecretHasher {
 
 fn random_base62() -> String {
     let mut rng = rand::rng();
-    (0..RANDOM_CHARS)
-        .map(|_| BASE62[rng.random_range(0..BASE62.len())] as char)
-        .collect()
+    (0..RANDOM_CHARS).map(|_| BASE62[rng.random_range(0..BASE62.len())] as char).collect()
 }
 
 /// A new API key, `sk_<environment>_<random>`.
@@ -89,10 +86,7 @@ mod tests {
         let key = key.expose_secret();
         assert!(key.starts_with("sk_test_"));
         assert_eq!(key.len(), "sk_test_".len() + RANDOM_CHARS);
-        assert_ne!(
-            generate_api_key("live").expose_secret(),
-            generate_api_key("live").expose_secret()
-        );
+        assert_ne!(generate_api_key("live").expose_secret(), generate_api_key("live").expose_secret());
     }
 
     #[test]

@@ -10,11 +10,7 @@ pub fn get_or_create(
     name: &str,
     make: impl FnOnce() -> String,
 ) -> Result<String, StorageError> {
-    let existing = || {
-        server_secrets::table
-            .find(name)
-            .select(server_secrets::value)
-    };
+    let existing = || server_secrets::table.find(name).select(server_secrets::value);
     if let Some(value) = existing().first::<String>(conn).optional()? {
         return Ok(value);
     }

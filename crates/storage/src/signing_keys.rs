@@ -19,26 +19,16 @@ pub struct SigningKey {
 }
 
 /// Keys still in the JWKS at `now`, newest first: the current one and the recently retired.
-pub fn published(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-) -> Result<Vec<SigningKey>, StorageError> {
+pub fn published(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<SigningKey>, StorageError> {
     Ok(signing_keys::table
-        .filter(
-            signing_keys::expires_at
-                .is_null()
-                .or(signing_keys::expires_at.gt(now)),
-        )
+        .filter(signing_keys::expires_at.is_null().or(signing_keys::expires_at.gt(now)))
         .order((signing_keys::created_at.desc(), signing_keys::kid.desc()))
         .select(SigningKey::as_select())
         .load(conn)?)
 }
 
 pub fn insert(conn: &mut DbConnection, key: &SigningKey) -> Result<(), StorageError> {
-    diesel::insert_into(signing_keys::table)
-        .values(key)
-        .execute(conn)
-        .map_err(StorageError::from_insert)?;
+    diesel::insert_into(signing_keys::table).values(key).execute(conn).map_err(StorageError::from_insert)?;
     Ok(())
 }
 
@@ -51,16 +41,10 @@ pub fn rotate(
     retired_until: NaiveDateTime,
 ) -> Result<usize, StorageError> {
     conn.transaction(|conn| {
-        let retired =
-            diesel::update(signing_keys::table.filter(signing_keys::retired_at.is_null()))
-                .set((
-                    signing_keys::retired_at.eq(now),
-                    signing_keys::expires_at.eq(retired_until),
-                ))
-                .execute(conn)?;
-        diesel::insert_into(signing_keys::table)
-            .values(new_key)
+        let retired = diesel::update(signing_keys::table.filter(signing_keys::retired_at.is_null()))
+            .set((signing_keys::retired_at.eq(now), signing_keys::expires_at.eq(retired_until)))
             .execute(conn)?;
+        diesel::insert_into(signing_keys::table).values(new_key).execute(conn)?;
         Ok::<_, diesel::result::Error>(retired)
     })
     .map_err(StorageError::from)

@@ -19,27 +19,16 @@ pub struct Tenant {
 }
 
 pub fn insert(conn: &mut DbConnection, tenant: &Tenant) -> Result<(), StorageError> {
-    diesel::insert_into(tenants::table)
-        .values(tenant)
-        .execute(conn)
-        .map_err(StorageError::from_insert)?;
+    diesel::insert_into(tenants::table).values(tenant).execute(conn).map_err(StorageError::from_insert)?;
     Ok(())
 }
 
 /// Stores every field of `tenant` if the row is still as it was read (its `updated_at` is
 /// `read_at`); `false` means another writer came first and the caller should re-read.
-pub fn update(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    read_at: NaiveDateTime,
-) -> Result<bool, StorageError> {
-    let changed = diesel::update(
-        tenants::table
-            .find(&tenant.id)
-            .filter(tenants::updated_at.eq(read_at)),
-    )
-    .set(tenant.clone())
-    .execute(conn)?;
+pub fn update(conn: &mut DbConnection, tenant: &Tenant, read_at: NaiveDateTime) -> Result<bool, StorageError> {
+    let changed = diesel::update(tenants::table.find(&tenant.id).filter(tenants::updated_at.eq(read_at)))
+        .set(tenant.clone())
+        .execute(conn)?;
     Ok(changed == 1)
 }
 
@@ -50,12 +39,7 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError> {
 }
 
 pub fn get(conn: &mut DbConnection, id: &str) -> Result<Tenant, StorageError> {
-    tenants::table
-        .find(id)
-        .select(Tenant::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(StorageError::NotFound)
+    tenants::table.find(id).select(Tenant::as_select()).first(conn).optional()?.ok_or(StorageError::NotFound)
 }
 
 pub fn list(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Tenant>, StorageError> {

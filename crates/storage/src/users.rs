@@ -21,11 +21,7 @@ pub struct User {
 }
 
 /// The user of `tenant_id` with this (lower-case) email: for sign-in.
-pub fn find_by_email(
-    conn: &mut DbConnection,
-    tenant_id: &str,
-    email: &str,
-) -> Result<Option<User>, StorageError> {
+pub fn find_by_email(conn: &mut DbConnection, tenant_id: &str, email: &str) -> Result<Option<User>, StorageError> {
     Ok(users::table
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::email.eq(email))

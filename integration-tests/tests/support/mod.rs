@@ -50,23 +50,13 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with `config` as the `--config` file and `env` as extra
     /// `TOLLBOOTH_*` variables.
-    pub async fn spawn_configured(
-        backend: Backend,
-        config: &str,
-        env: &[(&str, &str)],
-    ) -> Option<TestApp> {
+    pub async fn spawn_configured(backend: Backend, config: &str, env: &[(&str, &str)]) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, postgres_schema) = match backend {
-            Backend::Sqlite => (
-                format!("sqlite://{}", dir.path().join("tollbooth.db").display()),
-                None,
-            ),
+            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("tollbooth.db").display()), None),
             Backend::Postgres => {
                 let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
-                    assert!(
-                        !services_required(),
-                        "CI=true but {POSTGRES_URL_VAR} is not set"
-                    );
+                    assert!(!services_required(), "CI=true but {POSTGRES_URL_VAR} is not set");
                     eprintln!("skipped: set {POSTGRES_URL_VAR} to run this test on PostgreSQL");
                     return None;
                 };
@@ -82,18 +72,12 @@ impl TestApp {
                 .await
                 .expect("join");
                 if let Err(err) = created {
-                    assert!(
-                        !services_required(),
-                        "CI=true but PostgreSQL at {POSTGRES_URL_VAR} is unreachable: {err}"
-                    );
+                    assert!(!services_required(), "CI=true but PostgreSQL at {POSTGRES_URL_VAR} is unreachable: {err}");
                     eprintln!("skipped: PostgreSQL is unreachable: {err}");
                     return None;
                 }
                 let separator = if base.contains('?') { '&' } else { '?' };
-                (
-                    format!("{base}{separator}options=-csearch_path%3D{schema}"),
-                    Some((base, schema)),
-                )
+                (format!("{base}{separator}options=-csearch_path%3D{schema}"), Some((base, schema)))
             }
         };
         let config_path = dir.path().join("tollbooth.toml");
@@ -116,10 +100,7 @@ impl TestApp {
         let (base_url, handle) = start_server(settings.clone());
         Some(TestApp {
             base_url,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             operator_key: keys.operator_key.expose_secret().to_owned(),
             tenant_id: keys.tenant_id,
             tenant_key: keys.tenant_key.expose_secret().to_owned(),
@@ -139,30 +120,16 @@ impl TestApp {
         Sibling { base_url, handle }
     }
 
-    fn settings(
-        config: &std::path::Path,
-        database_url: String,
-        extra_env: &[(&str, &str)],
-    ) -> Settings {
+    fn settings(config: &std::path::Path, database_url: String, extra_env: &[(&str, &str)]) -> Settings {
         let mut env = vec![
             ("TOLLBOOTH_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
             ("TOLLBOOTH_ISSUER".to_owned(), ISSUER.to_owned()),
             ("TOLLBOOTH_DATABASE_URL".to_owned(), database_url),
             ("TOLLBOOTH_WORKERS".to_owned(), "2".to_owned()),
-            (
-                "TOLLBOOTH_TOKEN_KEY_RELOAD_SECONDS".to_owned(),
-                "1".to_owned(),
-            ),
-            (
-                "TOLLBOOTH_DATABASE_MAX_CONNECTIONS".to_owned(),
-                "4".to_owned(),
-            ),
+            ("TOLLBOOTH_TOKEN_KEY_RELOAD_SECONDS".to_owned(), "1".to_owned()),
+            ("TOLLBOOTH_DATABASE_MAX_CONNECTIONS".to_owned(), "4".to_owned()),
         ];
-        env.extend(
-            extra_env
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string())),
-        );
+        env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         Settings::load(Some(config), env).expect("test settings are valid")
     }
 
@@ -177,14 +144,8 @@ impl TestApp {
 
     /// `POST /api/v1/clients` with the tenant key; panics unless 201.
     pub async fn create_client(&self, body: Value) -> Value {
-        let response = self
-            .http
-            .post(self.url("/api/v1/clients"))
-            .bearer_auth(&self.tenant_key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response =
+            self.http.post(self.url("/api/v1/clients")).bearer_auth(&self.tenant_key).json(&body).send().await.unwrap();
         let status = response.status();
         let body: Value = response.json().await.unwrap();
         assert_eq!(status, 201, "{body}");
@@ -193,13 +154,8 @@ impl TestApp {
 
     /// A confidential client-credentials client with `scopes`: its id and secret.
     pub async fn confidential_client(&self, scopes: &[&str]) -> (String, String) {
-        let client = self
-            .create_client(json!({ "name": "Backend service", "scopes": scopes }))
-            .await;
-        (
-            client["id"].as_str().unwrap().to_owned(),
-            client["client_secret"].as_str().unwrap().to_owned(),
-        )
+        let client = self.create_client(json!({ "name": "Backend service", "scopes": scopes })).await;
+        (client["id"].as_str().unwrap().to_owned(), client["client_secret"].as_str().unwrap().to_owned())
     }
 
     /// A client-credentials access token for the client, by Basic.
@@ -233,10 +189,7 @@ impl TestApp {
             .unwrap();
         assert_eq!(response.status(), 201);
         let tenant: Value = response.json().await.unwrap();
-        (
-            tenant["id"].as_str().unwrap().to_owned(),
-            tenant["api_key"]["key"].as_str().unwrap().to_owned(),
-        )
+        (tenant["id"].as_str().unwrap().to_owned(), tenant["api_key"]["key"].as_str().unwrap().to_owned())
     }
 
     /// A second tenant's admin key.
@@ -261,10 +214,8 @@ fn start_server(settings: Settings) -> (String, ServerHandle) {
             }
         })
     });
-    let (port, handle) = receiver
-        .recv_timeout(Duration::from_secs(30))
-        .expect("server starts in time")
-        .expect("server builds");
+    let (port, handle) =
+        receiver.recv_timeout(Duration::from_secs(30)).expect("server starts in time").expect("server builds");
     (format!("http://127.0.0.1:{port}"), handle)
 }
 
@@ -297,8 +248,7 @@ impl Drop for TestApp {
             // Best effort: a leftover schema only costs disk space in the test database.
             let _ = std::thread::spawn(move || {
                 if let Ok(mut conn) = PgConnection::establish(&base) {
-                    let _ = diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE"))
-                        .execute(&mut conn);
+                    let _ = diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
                 }
             })
             .join();

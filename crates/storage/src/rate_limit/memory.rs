@@ -27,17 +27,12 @@ pub struct MemoryCounters {
 
 impl Default for MemoryCounters {
     fn default() -> Self {
-        MemoryCounters {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            hasher: RandomState::new(),
-        }
+        MemoryCounters { shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(), hasher: RandomState::new() }
     }
 }
 
 fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// The part of a key that names its subject: `tb:{subject}`.
@@ -54,78 +49,39 @@ impl MemoryCounters {
     /// The same check as [`CounterStore::hit`], synchronously.
     pub fn hit_now(&self, counters: &[Counter]) -> Outcome {
         let now = now();
-        let mut shard = self
-            .shard(counters)
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut shard = self.shard(counters).lock().unwrap_or_else(|p| p.into_inner());
         if shard.len() >= SWEEP_AT {
             shard.retain(|_, entry| entry.expires_at > now);
         }
         let current = |shard: &HashMap<String, Entry>, key: &str| {
-            shard
-                .get(key)
-                .filter(|e| e.expires_at > now)
-                .map_or(0, |e| e.count)
+            shard.get(key).filter(|e| e.expires_at > now).map_or(0, |e| e.count)
         };
         let counts: Vec<u64> = counters.iter().map(|c| current(&shard, &c.key)).collect();
-        if counters
-            .iter()
-            .zip(&counts)
-            .any(|(c, count)| *count >= c.limit)
-        {
-            return Outcome {
-                allowed: false,
-                counts,
-            };
+        if counters.iter().zip(&counts).any(|(c, count)| c.counted && *count >= c.limit) {
+            return Outcome { allowed: false, counts };
         }
         let counts = counters
             .iter()
-            .map(|c| {
-                let entry = shard.entry(c.key.clone()).or_insert(Entry {
-                    count: 0,
-                    expires_at: 0,
-                });
+            .zip(counts)
+            .map(|(c, read)| {
+                if !c.counted {
+                    return read;
+                }
+                let entry = shard.entry(c.key.clone()).or_insert(Entry { count: 0, expires_at: 0 });
                 if entry.expires_at <= now {
-                    *entry = Entry {
-                        count: 0,
-                        expires_at: now + c.ttl,
-                    };
+                    *entry = Entry { count: 0, expires_at: now + c.ttl };
                 }
                 entry.count += 1;
                 entry.count
             })
             .collect();
-        Outcome {
-            allowed: true,
-            counts,
-        }
-    }
-
-    pub fn peek_now(&self, counters: &[Counter]) -> Vec<u64> {
-        let now = now();
-        let shard = self
-            .shard(counters)
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        counters
-            .iter()
-            .map(|c| {
-                shard
-                    .get(&c.key)
-                    .filter(|e| e.expires_at > now)
-                    .map_or(0, |e| e.count)
-            })
-            .collect()
+        Outcome { allowed: true, counts }
     }
 }
 
 impl CounterStore for MemoryCounters {
     fn hit<'a>(&'a self, counters: &'a [Counter]) -> BoxFuture<'a, Outcome> {
         std::future::ready(self.hit_now(counters)).boxed()
-    }
-
-    fn peek<'a>(&'a self, counters: &'a [Counter]) -> BoxFuture<'a, Vec<u64>> {
-        std::future::ready(self.peek_now(counters)).boxed()
     }
 
     fn status(&self) -> StoreStatus {
@@ -143,24 +99,8 @@ mod tests {
         let store = MemoryCounters::default();
         let now = now();
         let counters = [
-            Counter::new(
-                "s",
-                "all",
-                Window {
-                    seconds: 3600,
-                    limit: 3,
-                },
-                now,
-            ),
-            Counter::new(
-                "s",
-                "all",
-                Window {
-                    seconds: 86_400,
-                    limit: 10,
-                },
-                now,
-            ),
+            Counter::new("s", "all", Window { seconds: 3600, limit: 3 }, now, true),
+            Counter::new("s", "all", Window { seconds: 86_400, limit: 10 }, now, true),
         ];
         for expected in 1..=3 {
             let outcome = store.hit_now(&counters);
@@ -168,28 +108,16 @@ mod tests {
             assert_eq!(outcome.counts, vec![expected, expected]);
         }
         let refused = store.hit_now(&counters);
+        assert_eq!(refused, Outcome { allowed: false, counts: vec![3, 3] });
+        let read_only: Vec<Counter> = counters.iter().map(|c| Counter { counted: false, ..c.clone() }).collect();
+        let read = store.hit_now(&read_only);
         assert_eq!(
-            refused,
-            Outcome {
-                allowed: false,
-                counts: vec![3, 3]
-            }
-        );
-        assert_eq!(
-            store.peek_now(&counters),
-            vec![3, 3],
-            "the refusal consumed nothing"
+            read,
+            Outcome { allowed: true, counts: vec![3, 3] },
+            "the refusal consumed nothing; reads count nothing"
         );
         // Another subject has its own budget.
-        let other = [Counter::new(
-            "t",
-            "all",
-            Window {
-                seconds: 3600,
-                limit: 3,
-            },
-            now,
-        )];
+        let other = [Counter::new("t", "all", Window { seconds: 3600, limit: 3 }, now, true)];
         assert!(store.hit_now(&other).allowed);
     }
 }

@@ -12,7 +12,7 @@ use std::fmt;
 use futures_util::future::BoxFuture;
 
 pub use memory::MemoryCounters;
-pub use policy::{Plan, RateLimiter, Rules, Verdict, WindowUsage, named};
+pub use policy::{NamedWindow, Plan, RateLimiter, Rules, Verdict, WindowUsage, named};
 pub use redis_store::RedisCounters;
 
 /// A fixed window: at most `limit` requests per `seconds`, aligned to the epoch.
@@ -61,12 +61,15 @@ pub struct Counter {
     pub reset_at: u64,
     /// Seconds the key must live (until its window ends, plus a margin).
     pub ttl: u64,
+    /// Whether this request counts in the window; a window that does not count is only read
+    /// (a read request reads its tenant's write windows, for `GET /rate_limits`).
+    pub counted: bool,
 }
 
 impl Counter {
     /// The counter of `window` for `subject` (e.g. `tenant:ten_…`) in class `class` (`all`,
     /// `writes`) at Unix time `now`.
-    pub fn new(subject: &str, class: &str, window: Window, now: u64) -> Counter {
+    pub fn new(subject: &str, class: &str, window: Window, now: u64, counted: bool) -> Counter {
         let index = now / window.seconds;
         let reset_at = (index + 1) * window.seconds;
         Counter {
@@ -74,12 +77,14 @@ impl Counter {
             limit: window.limit,
             reset_at,
             ttl: reset_at - now + 1,
+            counted,
         }
     }
 }
 
 /// What a check found: whether the request was counted, and each window's count after it
-/// (when counted) or as it stands (when refused), in the order the counters were given.
+/// (when counted) or as it stands (when refused, or for windows only read), in the order the
+/// counters were given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub allowed: bool,
@@ -97,10 +102,9 @@ impl fmt::Display for StoreError {
 
 /// Where counters live.
 pub trait CounterStore: Send + Sync {
-    /// Atomically: if every counter is below its limit, adds one to each; otherwise adds nothing.
+    /// Atomically: if every counted counter is below its limit, adds one to each of them;
+    /// otherwise adds nothing. Reads the others.
     fn hit<'a>(&'a self, counters: &'a [Counter]) -> BoxFuture<'a, Outcome>;
-    /// The counts as they stand, adding nothing.
-    fn peek<'a>(&'a self, counters: &'a [Counter]) -> BoxFuture<'a, Vec<u64>>;
     /// `memory`, `redis`, or `redis (fallback: memory)` while Redis is unreachable.
     fn status(&self) -> StoreStatus;
     /// Checks answered locally because the shared store did not answer.
@@ -140,35 +144,13 @@ mod tests {
         for bad in ["0s", "10", "m", "1w", "-1s", ""] {
             assert!(Window::parse_duration(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            Window {
-                seconds: 3600,
-                limit: 1
-            }
-            .label(),
-            "1h"
-        );
-        assert_eq!(
-            Window {
-                seconds: 90,
-                limit: 1
-            }
-            .label(),
-            "90s"
-        );
+        assert_eq!(Window { seconds: 3600, limit: 1 }.label(), "1h");
+        assert_eq!(Window { seconds: 90, limit: 1 }.label(), "90s");
     }
 
     #[test]
     fn counters_align_to_the_epoch() {
-        let counter = Counter::new(
-            "tenant:t",
-            "all",
-            Window {
-                seconds: 10,
-                limit: 5,
-            },
-            1_000_007,
-        );
+        let counter = Counter::new("tenant:t", "all", Window { seconds: 10, limit: 5 }, 1_000_007, true);
         assert_eq!(counter.reset_at, 1_000_010);
         assert_eq!(counter.key, "tb:{tenant:t}:all:10:100000");
         assert_eq!(counter.ttl, 4);

@@ -26,12 +26,26 @@ pub struct Rules {
     pub per_ip: Vec<Window>,
 }
 
+/// A window of a check, named for headers and answers (`10s`, `writes-10s`, `ip-1m`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedWindow {
+    pub name: String,
+    pub window: Window,
+    /// Whether the request counts in it (a read only reads its tenant's write windows).
+    pub counted: bool,
+}
+
+/// `windows` named `<prefix>-<label>`, all counted.
+pub fn named(prefix: &str, windows: &[Window]) -> Vec<NamedWindow> {
+    windows.iter().map(|w| NamedWindow { name: format!("{prefix}-{}", w.label()), window: *w, counted: true }).collect()
+}
+
 /// One window's state after a check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowUsage {
-    /// `10s`, `1h`, or `writes-10s` for a write window.
     pub name: String,
     pub window: Window,
+    pub counted: bool,
     pub used: u64,
     /// Unix second at which the window ends and its count starts again.
     pub reset_at: u64,
@@ -50,14 +64,6 @@ pub struct Verdict {
     pub windows: Vec<WindowUsage>,
 }
 
-/// `windows` named `<prefix>-<label>`, e.g. `ip-10s`.
-pub fn named(prefix: &str, windows: &[Window]) -> Vec<(String, Window)> {
-    windows
-        .iter()
-        .map(|w| (format!("{prefix}-{}", w.label()), *w))
-        .collect()
-}
-
 impl Verdict {
     /// Both verdicts at once: allowed if both are, with the windows of both.
     pub fn and(mut self, other: Verdict) -> Verdict {
@@ -66,55 +72,36 @@ impl Verdict {
         self
     }
 
-    /// The window closest to refusing: least remaining, then the one that resets last.
+    fn counted(&self) -> impl Iterator<Item = &WindowUsage> {
+        self.windows.iter().filter(|w| w.counted)
+    }
+
+    /// The counted window closest to refusing: least remaining, then the one that resets last.
     pub fn tightest(&self) -> Option<&WindowUsage> {
-        self.windows
-            .iter()
-            .min_by_key(|w| (w.remaining(), std::cmp::Reverse(w.reset_at)))
+        self.counted().min_by_key(|w| (w.remaining(), std::cmp::Reverse(w.reset_at)))
     }
 
     /// Seconds until a refused request can succeed: every full window must have reset.
     pub fn retry_after(&self, now: u64) -> u64 {
-        self.windows
-            .iter()
-            .filter(|w| w.remaining() == 0)
-            .map(|w| w.reset_at.saturating_sub(now))
-            .max()
-            .unwrap_or(0)
-            .max(1)
+        self.counted().filter(|w| w.remaining() == 0).map(|w| w.reset_at.saturating_sub(now)).max().unwrap_or(0).max(1)
     }
 
     /// The response headers: `X-RateLimit-*` for the tightest window (SPEC §5), and the IETF
-    /// draft's structured `RateLimit-Policy` (every window) and `RateLimit` (the tightest).
+    /// draft's structured `RateLimit-Policy` (every counted window) and `RateLimit` (the tightest).
     pub fn headers(&self, now: u64) -> Vec<(&'static str, String)> {
-        let Some(tightest) = self.tightest() else {
-            return Vec::new();
-        };
+        let Some(tightest) = self.tightest() else { return Vec::new() };
         let policy = self
-            .windows
-            .iter()
+            .counted()
             .map(|w| format!("\"{}\";q={};w={}", w.name, w.window.limit, w.window.seconds))
             .collect::<Vec<_>>()
             .join(", ");
-        let remaining = if self.allowed {
-            tightest.remaining()
-        } else {
-            0
-        };
+        let remaining = if self.allowed { tightest.remaining() } else { 0 };
         vec![
             ("x-ratelimit-limit", tightest.window.limit.to_string()),
             ("x-ratelimit-remaining", remaining.to_string()),
             ("x-ratelimit-reset", tightest.reset_at.to_string()),
             ("ratelimit-policy", policy),
-            (
-                "ratelimit",
-                format!(
-                    "\"{}\";r={};t={}",
-                    tightest.name,
-                    remaining,
-                    tightest.reset_at.saturating_sub(now)
-                ),
-            ),
+            ("ratelimit", format!("\"{}\";r={};t={}", tightest.name, remaining, tightest.reset_at.saturating_sub(now))),
         ]
     }
 }
@@ -127,30 +114,16 @@ pub struct RateLimiter {
 }
 
 fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 impl RateLimiter {
     pub fn new(store: Arc<dyn CounterStore>, plans: BTreeMap<String, Plan>, rules: Rules) -> Self {
-        RateLimiter {
-            store,
-            plans,
-            rules,
-        }
+        RateLimiter { store, plans, rules }
     }
 
     pub fn rules(&self) -> &Rules {
         &self.rules
-    }
-
-    pub fn has_plan(&self, plan: &str) -> bool {
-        self.plans.contains_key(plan)
-    }
-
-    pub fn plan_names(&self) -> Vec<String> {
-        self.plans.keys().cloned().collect()
     }
 
     pub fn store_status(&self) -> StoreStatus {
@@ -161,90 +134,47 @@ impl RateLimiter {
         self.store.fallbacks()
     }
 
-    /// A tenant's windows under `plan`, with write windows for a write.
-    fn tenant_windows(&self, plan: &str, write: bool) -> Vec<(String, Window)> {
-        let Some(plan) = self.plans.get(plan) else {
-            return Vec::new();
-        };
-        let mut windows: Vec<(String, Window)> =
-            plan.windows.iter().map(|w| (w.label(), *w)).collect();
-        if write {
-            windows.extend(
-                plan.writes
-                    .iter()
-                    .map(|w| (format!("writes-{}", w.label()), *w)),
-            );
-        }
-        windows
+    /// A tenant's windows under `plan`: all of them count a write; a read counts in the plan's
+    /// windows and only reads the write windows.
+    fn tenant_windows(&self, plan: &str, write: bool) -> Vec<NamedWindow> {
+        let Some(plan) = self.plans.get(plan) else { return Vec::new() };
+        let all = plan.windows.iter().map(|w| NamedWindow { name: w.label(), window: *w, counted: true });
+        let writes = plan.writes.iter().map(|w| NamedWindow {
+            name: format!("writes-{}", w.label()),
+            window: *w,
+            counted: write,
+        });
+        all.chain(writes).collect()
     }
 
-    fn counters(subject: &str, windows: &[(String, Window)], now: u64) -> Vec<Counter> {
-        windows
-            .iter()
-            .map(|(name, window)| Counter::new(subject, name, *window, now))
-            .collect()
-    }
-
-    /// Counts one request of `subject` against `windows` (named), all or nothing.
-    pub async fn check(&self, subject: &str, windows: &[(String, Window)]) -> Verdict {
+    /// Counts one request of `subject` in `windows`, all or nothing, in one store round trip.
+    pub async fn check(&self, subject: &str, windows: &[NamedWindow]) -> Verdict {
         let now = now();
-        let counters = Self::counters(subject, windows, now);
+        let counters: Vec<Counter> =
+            windows.iter().map(|w| Counter::new(subject, &w.name, w.window, now, w.counted)).collect();
         if counters.is_empty() {
-            return Verdict {
-                allowed: true,
-                windows: Vec::new(),
-            };
+            return Verdict { allowed: true, windows: Vec::new() };
         }
         let outcome = self.store.hit(&counters).await;
-        Verdict {
-            allowed: outcome.allowed,
-            windows: Self::usage_of(windows, &counters, &outcome.counts),
-        }
-    }
-
-    /// Counts a request of tenant `tenant_id` on `plan` (and against its write windows if `write`).
-    pub async fn check_tenant(&self, tenant_id: &str, plan: &str, write: bool) -> Verdict {
-        self.check(
-            &format!("tenant:{tenant_id}"),
-            &self.tenant_windows(plan, write),
-        )
-        .await
-    }
-
-    /// Counts a request of a subject under one of the rules (`ip:…`, `client:…`, `sign_in:…`).
-    pub async fn check_rule(&self, subject: &str, windows: &[Window]) -> Verdict {
-        let named: Vec<(String, Window)> = windows.iter().map(|w| (w.label(), *w)).collect();
-        self.check(subject, &named).await
-    }
-
-    /// The tenant's usage in every window of its plan, counting nothing.
-    pub async fn tenant_usage(&self, tenant_id: &str, plan: &str) -> Vec<WindowUsage> {
-        let now = now();
-        let windows = self.tenant_windows(plan, true);
-        let counters = Self::counters(&format!("tenant:{tenant_id}"), &windows, now);
-        if counters.is_empty() {
-            return Vec::new();
-        }
-        let counts = self.store.peek(&counters).await;
-        Self::usage_of(&windows, &counters, &counts)
-    }
-
-    fn usage_of(
-        windows: &[(String, Window)],
-        counters: &[Counter],
-        counts: &[u64],
-    ) -> Vec<WindowUsage> {
-        windows
+        let windows = windows
             .iter()
-            .zip(counters)
-            .zip(counts)
-            .map(|(((name, window), counter), used)| WindowUsage {
-                name: name.clone(),
-                window: *window,
+            .zip(&counters)
+            .zip(&outcome.counts)
+            .map(|((w, counter), used)| WindowUsage {
+                name: w.name.clone(),
+                window: w.window,
+                counted: w.counted,
                 used: *used,
                 reset_at: counter.reset_at,
             })
-            .collect()
+            .collect();
+        Verdict { allowed: outcome.allowed, windows }
+    }
+
+    /// Counts a request of tenant `tenant_id` on `plan` (and in its write windows if `write`);
+    /// the verdict shows every window of the plan.
+    pub async fn check_tenant(&self, tenant_id: &str, plan: &str, write: bool) -> Verdict {
+        self.check(&format!("tenant:{tenant_id}"), &self.tenant_windows(plan, write)).await
     }
 }
 
@@ -255,20 +185,8 @@ mod tests {
 
     fn limiter() -> RateLimiter {
         let plan = Plan {
-            windows: vec![
-                Window {
-                    seconds: 3600,
-                    limit: 3,
-                },
-                Window {
-                    seconds: 86_400,
-                    limit: 100,
-                },
-            ],
-            writes: vec![Window {
-                seconds: 3600,
-                limit: 1,
-            }],
+            windows: vec![Window { seconds: 3600, limit: 3 }, Window { seconds: 86_400, limit: 100 }],
+            writes: vec![Window { seconds: 3600, limit: 1 }],
         };
         RateLimiter::new(
             Arc::new(MemoryCounters::default()),
@@ -283,32 +201,20 @@ mod tests {
         let write = limiter.check_tenant("t", "p", true).await;
         assert!(write.allowed);
         let tightest = write.tightest().unwrap();
-        assert_eq!(
-            (tightest.name.as_str(), tightest.remaining()),
-            ("writes-1h", 0)
-        );
-        assert!(
-            !limiter.check_tenant("t", "p", true).await.allowed,
-            "the write window is full"
-        );
+        assert_eq!((tightest.name.as_str(), tightest.remaining()), ("writes-1h", 0));
+        assert!(!limiter.check_tenant("t", "p", true).await.allowed, "the write window is full");
         let read = limiter.check_tenant("t", "p", false).await;
         assert!(read.allowed, "reads have budget left");
+        let used: Vec<(&str, u64, bool)> = read.windows.iter().map(|w| (w.name.as_str(), w.used, w.counted)).collect();
         assert_eq!(
-            read.windows[0].used, 2,
+            used,
+            [("1h", 2, true), ("1d", 2, true), ("writes-1h", 1, false)],
             "the refused write consumed nothing"
         );
         let headers: BTreeMap<_, _> = read.headers(0).into_iter().collect();
-        assert_eq!(headers["x-ratelimit-limit"], "3");
+        assert_eq!(headers["x-ratelimit-limit"], "3", "a read's tightest window is a counted one");
         assert_eq!(headers["x-ratelimit-remaining"], "1");
-        assert_eq!(
-            headers["ratelimit-policy"],
-            "\"1h\";q=3;w=3600, \"1d\";q=100;w=86400"
-        );
+        assert_eq!(headers["ratelimit-policy"], "\"1h\";q=3;w=3600, \"1d\";q=100;w=86400");
         assert!(headers["ratelimit"].starts_with("\"1h\";r=1;t="));
-        let usage = limiter.tenant_usage("t", "p").await;
-        assert_eq!(
-            usage.iter().map(|u| u.used).collect::<Vec<_>>(),
-            vec![2, 2, 1]
-        );
     }
 }

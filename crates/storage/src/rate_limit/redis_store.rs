@@ -13,21 +13,24 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{Counter, CounterStore, MemoryCounters, Outcome, StoreError, StoreStatus};
 
-/// KEYS[i]: one counter per window; ARGV[2i-1]: its limit; ARGV[2i]: its TTL in seconds.
-/// Counts the request in every window, or in none when any window is full, so a refusal costs
-/// nothing. Returns {allowed (1 or 0), count_1, …, count_n}.
+/// KEYS[i]: one counter per window; ARGV[3i-2]: its limit; ARGV[3i-1]: its TTL in seconds;
+/// ARGV[3i]: 1 if the request counts in it, 0 if it is only read. Counts the request in every
+/// counted window, or in none when any of them is full, so a refusal costs nothing.
+/// Returns {allowed (1 or 0), count_1, …, count_n}.
 const CHECK_AND_COUNT: &str = r"
 local counts = {}
 local allowed = 1
 for i, key in ipairs(KEYS) do
   local count = tonumber(redis.call('GET', key) or '0')
   counts[i] = count
-  if count >= tonumber(ARGV[2 * i - 1]) then allowed = 0 end
+  if ARGV[3 * i] == '1' and count >= tonumber(ARGV[3 * i - 2]) then allowed = 0 end
 end
 if allowed == 1 then
   for i, key in ipairs(KEYS) do
-    counts[i] = redis.call('INCR', key)
-    if counts[i] == 1 then redis.call('EXPIRE', key, ARGV[2 * i]) end
+    if ARGV[3 * i] == '1' then
+      counts[i] = redis.call('INCR', key)
+      if counts[i] == 1 then redis.call('EXPIRE', key, ARGV[3 * i - 1]) end
+    end
   end
 end
 table.insert(counts, 1, allowed)
@@ -53,17 +56,14 @@ pub struct RedisCounters {
 }
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 impl RedisCounters {
     /// Parses the URL; connects on first use, so a Redis that is down at start-up only means
     /// local counting until it is up.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, StoreError> {
-        let client =
-            redis::Client::open(url).map_err(|e| StoreError(format!("bad Redis URL: {e}")))?;
+        let client = redis::Client::open(url).map_err(|e| StoreError(format!("bad Redis URL: {e}")))?;
         Ok(RedisCounters {
             client,
             timeout,
@@ -83,45 +83,32 @@ impl RedisCounters {
     }
 
     async fn connection(&self) -> Option<ConnectionManager> {
-        if !self.healthy.load(Ordering::Relaxed)
-            && now_ms() < self.retry_at_ms.load(Ordering::Relaxed)
-        {
+        if !self.healthy.load(Ordering::Relaxed) && now_ms() < self.retry_at_ms.load(Ordering::Relaxed) {
             return None;
         }
-        let current = || {
-            self.connection
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone()
-        };
+        let current = || self.connection.read().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some(connection) = current() {
             return Some(connection);
         }
-        let Ok(_connecting) = tokio::time::timeout(self.timeout, self.connecting.lock()).await
-        else {
+        let Ok(_connecting) = tokio::time::timeout(self.timeout, self.connecting.lock()).await else {
             return None;
         };
         if let Some(connection) = current() {
             return Some(connection);
         }
-        if !self.healthy.load(Ordering::Relaxed)
-            && now_ms() < self.retry_at_ms.load(Ordering::Relaxed)
-        {
+        if !self.healthy.load(Ordering::Relaxed) && now_ms() < self.retry_at_ms.load(Ordering::Relaxed) {
             return None;
         }
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout))
             .set_number_of_retries(1);
-        let connected = tokio::time::timeout(
-            self.timeout * 4,
-            ConnectionManager::new_with_config(self.client.clone(), config),
-        )
-        .await;
+        let connected =
+            tokio::time::timeout(self.timeout * 4, ConnectionManager::new_with_config(self.client.clone(), config))
+                .await;
         match connected {
             Ok(Ok(connection)) => {
-                *self.connection.write().unwrap_or_else(|p| p.into_inner()) =
-                    Some(connection.clone());
+                *self.connection.write().unwrap_or_else(|p| p.into_inner()) = Some(connection.clone());
                 Some(connection)
             }
             Ok(Err(err)) => {
@@ -136,8 +123,7 @@ impl RedisCounters {
     }
 
     fn failed(&self, cause: &str) {
-        self.retry_at_ms
-            .store(now_ms() + RETRY_AFTER.as_millis() as u64, Ordering::Relaxed);
+        self.retry_at_ms.store(now_ms() + RETRY_AFTER.as_millis() as u64, Ordering::Relaxed);
         if self.healthy.swap(false, Ordering::AcqRel) {
             tracing::warn!(error = %cause, "Redis is unreachable: counting rate limits locally until it answers");
         }
@@ -178,38 +164,19 @@ impl RedisCounters {
                     invocation.key(&counter.key);
                 }
                 for counter in counters {
-                    invocation.arg(counter.limit).arg(counter.ttl);
+                    invocation.arg(counter.limit).arg(counter.ttl).arg(u8::from(counter.counted));
                 }
                 invocation.invoke_async::<Vec<u64>>(&mut connection).await
             })
             .await;
         match answer {
-            Some(values) if values.len() == counters.len() + 1 => Outcome {
-                allowed: values[0] == 1,
-                counts: values[1..].to_vec(),
-            },
+            Some(values) if values.len() == counters.len() + 1 => {
+                Outcome { allowed: values[0] == 1, counts: values[1..].to_vec() }
+            }
             _ => {
                 self.fallbacks.fetch_add(1, Ordering::Relaxed);
                 self.local.hit_now(counters)
             }
-        }
-    }
-
-    async fn peek_async(&self, counters: &[Counter]) -> Vec<u64> {
-        let keys: Vec<&str> = counters.iter().map(|c| c.key.as_str()).collect();
-        let answer = self
-            .call(async |mut connection| {
-                redis::cmd("MGET")
-                    .arg(&keys)
-                    .query_async::<Vec<Option<u64>>>(&mut connection)
-                    .await
-            })
-            .await;
-        match answer {
-            Some(values) if values.len() == counters.len() => {
-                values.into_iter().map(|v| v.unwrap_or(0)).collect()
-            }
-            _ => self.local.peek_now(counters),
         }
     }
 }
@@ -219,19 +186,11 @@ impl CounterStore for RedisCounters {
         self.hit_async(counters).boxed()
     }
 
-    fn peek<'a>(&'a self, counters: &'a [Counter]) -> BoxFuture<'a, Vec<u64>> {
-        self.peek_async(counters).boxed()
-    }
-
     fn fallbacks(&self) -> u64 {
         self.fallbacks.load(Ordering::Relaxed)
     }
 
     fn status(&self) -> StoreStatus {
-        if self.healthy.load(Ordering::Relaxed) {
-            StoreStatus::Redis
-        } else {
-            StoreStatus::RedisFallback
-        }
+        if self.healthy.load(Ordering::Relaxed) { StoreStatus::Redis } else { StoreStatus::RedisFallback }
     }
 }
