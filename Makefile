@@ -12,13 +12,14 @@ run:
 test:
 	$(CARGO) test --workspace
 
-## Load figures (wrk against the release server): the token endpoint on SQLite, and
-## paginated lists on PostgreSQL (skipped when PostgreSQL is unreachable).
+## Load figures (wrk against the release server): the token endpoint on SQLite, paginated
+## lists on PostgreSQL, rate limiting through Redis (each skipped when its service is away).
 bench:
 	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
 	$(CARGO) build --release -p tollbooth
 	bench/token.sh
 	bench/organizations.sh
+	bench/rate_limits.sh
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

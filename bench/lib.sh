@@ -1,11 +1,12 @@
 # Shared by bench/*.sh: start the release server, run wrk, print figures.
 BIN=./target/release/tollbooth
+BENCH_CONFIG=${BENCH_CONFIG:-bench/unmetered.toml}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 DURATION=${BENCH_DURATION:-10s}
 
 # start_server PORT: runs the server with the current TOLLBOOTH_* settings; sets SERVER_PID.
 start_server() {
-  "$BIN" serve >"$WORKDIR/server.log" 2>&1 &
+  "$BIN" --config "$BENCH_CONFIG" serve >"$WORKDIR/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return 0; sleep 0.1; done
   echo "the server did not start:" >&2; cat "$WORKDIR/server.log" >&2; return 1

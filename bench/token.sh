@@ -10,7 +10,7 @@ WORKDIR=$(mktemp -d)
 trap 'kill "${SERVER_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORKDIR"' EXIT
 
 export TOLLBOOTH_DATABASE_URL="sqlite://$WORKDIR/bench.db" TOLLBOOTH_LISTEN="127.0.0.1:$PORT" TOLLBOOTH_LOG_LEVEL=warn
-KEYS=$("$BIN" bootstrap --json 2>/dev/null)
+KEYS=$("$BIN" --config "$BENCH_CONFIG" bootstrap --json 2>/dev/null)
 start_server "$PORT"
 CLIENT=$(curl -sf -X POST "http://127.0.0.1:$PORT/api/v1/clients" -H "Authorization: Bearer $(json_field "$KEYS" tenant_key)" \
   -H 'Content-Type: application/json' -d '{"name":"bench","scopes":["read","write"]}')

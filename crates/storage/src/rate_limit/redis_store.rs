@@ -4,8 +4,10 @@
 //! falls back to local counters (logged once, counted in `fallbacks`), and Redis is tried again
 //! a second later; a request never fails because of Redis.
 
+use std::collections::HashMap;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt};
@@ -44,7 +46,9 @@ pub struct RedisCounters {
     client: redis::Client,
     timeout: Duration,
     script: redis::Script,
-    connection: RwLock<Option<ConnectionManager>>,
+    /// One connection per thread: each HTTP worker runs its own runtime, and a connection
+    /// driven by another thread's runtime would cost a cross-thread wake-up per check.
+    connections: RwLock<HashMap<ThreadId, ConnectionManager>>,
     /// Held while connecting: other checks wait for it (up to the timeout) rather than count
     /// locally, which would let a new instance over-admit while its first connection is made.
     connecting: tokio::sync::Mutex<()>,
@@ -68,7 +72,7 @@ impl RedisCounters {
             client,
             timeout,
             script: redis::Script::new(CHECK_AND_COUNT),
-            connection: RwLock::new(None),
+            connections: RwLock::new(HashMap::new()),
             connecting: tokio::sync::Mutex::new(()),
             healthy: AtomicBool::new(true),
             retry_at_ms: AtomicU64::new(0),
@@ -86,7 +90,8 @@ impl RedisCounters {
         if !self.healthy.load(Ordering::Relaxed) && now_ms() < self.retry_at_ms.load(Ordering::Relaxed) {
             return None;
         }
-        let current = || self.connection.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let thread = std::thread::current().id();
+        let current = || self.connections.read().unwrap_or_else(|p| p.into_inner()).get(&thread).cloned();
         if let Some(connection) = current() {
             return Some(connection);
         }
@@ -108,7 +113,7 @@ impl RedisCounters {
                 .await;
         match connected {
             Ok(Ok(connection)) => {
-                *self.connection.write().unwrap_or_else(|p| p.into_inner()) = Some(connection.clone());
+                self.connections.write().unwrap_or_else(|p| p.into_inner()).insert(thread, connection.clone());
                 Some(connection)
             }
             Ok(Err(err)) => {
