@@ -9,6 +9,7 @@ mod audit_logs;
 mod client_credentials;
 mod clients_api;
 mod config;
+mod introspection;
 mod isolation;
 mod openapi_document;
 mod organizations_api;

@@ -39,6 +39,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/audit_logs"),
     ("get", "/api/v1/rate_limits"),
     ("post", "/oauth/token"),
+    ("post", "/oauth/introspect"),
+    ("post", "/oauth/revoke"),
     ("get", "/.well-known/oauth-authorization-server"),
     ("get", "/.well-known/jwks.json"),
 ];

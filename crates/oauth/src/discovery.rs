@@ -25,6 +25,10 @@ pub fn metadata(issuer: &str) -> serde_json::Value {
     serde_json::json!({
         "issuer": issuer,
         "token_endpoint": format!("{issuer}/oauth/token"),
+        "introspection_endpoint": format!("{issuer}/oauth/introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "grant_types_supported": SUPPORTED_GRANTS,
         "response_types_supported": [],

@@ -61,6 +61,8 @@ pub enum TokenRejection {
     UnknownKey,
     /// A valid token past its `exp`.
     Expired,
+    /// Whether it was revoked could not be checked (the database did not answer).
+    Unavailable,
 }
 
 /// What a verifier accepts: tokens of this issuer for this audience.

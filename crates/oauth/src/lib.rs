@@ -1,11 +1,14 @@
 //! Tollbooth's authorization server: the token endpoint, JWT issuing and verifying,
 //! signing keys, JWKS and discovery.
 
+pub mod client_auth;
 pub mod clients;
 pub mod discovery;
 pub mod error;
+pub mod introspection;
 pub mod jwt;
 pub mod keys;
+pub mod revocations;
 pub mod token;
 
 use std::sync::Arc;
@@ -17,6 +20,7 @@ use tollbooth_storage::secrets::SecretHasher;
 use crate::clients::ClientDirectory;
 use crate::jwt::{AccessTokenClaims, TokenExpectations, TokenRejection};
 use crate::keys::KeyRing;
+use crate::revocations::Revocations;
 
 /// What the authorization server needs from configuration.
 #[derive(Debug, Clone)]
@@ -32,6 +36,7 @@ pub struct OAuth {
     pub settings: OAuthSettings,
     pub keys: Arc<KeyRing>,
     pub clients: ClientDirectory,
+    pub revocations: Revocations,
     pub hasher: SecretHasher,
     /// `None` when rate limiting is switched off.
     pub rate_limiter: Option<Arc<RateLimiter>>,
@@ -45,26 +50,45 @@ impl OAuth {
         settings: OAuthSettings,
         keys: Arc<KeyRing>,
         clients: ClientDirectory,
+        revocations: Revocations,
         hasher: SecretHasher,
         rate_limiter: Option<Arc<RateLimiter>>,
     ) -> Result<Self, url::ParseError> {
         let issuer_url = url::Url::parse(&settings.issuer)?;
         let expectations = TokenExpectations { issuer: settings.issuer.clone(), audience: settings.audience.clone() };
         let metadata_json = discovery::metadata(&settings.issuer).to_string();
-        Ok(OAuth { settings, keys, clients, hasher, rate_limiter, issuer_url, expectations, metadata_json })
+        Ok(OAuth {
+            settings,
+            keys,
+            clients,
+            revocations,
+            hasher,
+            rate_limiter,
+            issuer_url,
+            expectations,
+            metadata_json,
+        })
     }
 
     /// Verifies one of our access tokens, reloading the keys once if it names an unknown one
-    /// (another instance or the CLI may have rotated them).
+    /// (another instance or the CLI may have rotated them), and refuses revoked ones.
     pub async fn verify_access_token(&self, token: &str) -> Result<AccessTokenClaims, TokenRejection> {
         let now = chrono::Utc::now().timestamp();
-        match jwt::verify(&self.keys.snapshot(), &self.expectations, token, now) {
+        let claims = match jwt::verify(&self.keys.snapshot(), &self.expectations, token, now) {
             Err(TokenRejection::UnknownKey) if self.keys.reload_if_stale().await => {
                 jwt::verify(&self.keys.snapshot(), &self.expectations, token, now)
                     .map_err(|r| if r == TokenRejection::UnknownKey { TokenRejection::Invalid } else { r })
             }
             Err(TokenRejection::UnknownKey) => Err(TokenRejection::Invalid),
             other => other,
+        }?;
+        match self.revocations.is_revoked(&claims.jti).await {
+            Ok(false) => Ok(claims),
+            Ok(true) => Err(TokenRejection::Invalid),
+            Err(err) => {
+                tracing::error!(error = %err, "checking revoked tokens failed");
+                Err(TokenRejection::Unavailable)
+            }
         }
     }
 }
@@ -73,5 +97,7 @@ impl OAuth {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/.well-known/oauth-authorization-server", web::get().to(discovery::authorization_server_metadata))
         .route("/.well-known/jwks.json", web::get().to(discovery::jwks))
-        .route("/oauth/token", web::post().to(token::token));
+        .route("/oauth/token", web::post().to(token::token))
+        .route("/oauth/introspect", web::post().to(introspection::introspect))
+        .route("/oauth/revoke", web::post().to(introspection::revoke));
 }

@@ -92,6 +92,10 @@ pub struct BasicCredentials {
 }
 
 impl BasicCredentials {
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
     /// `Ok(None)` when no Basic header was sent; a malformed one fails client authentication.
     pub fn from_request(request: &HttpRequest) -> Result<Option<Self>, OAuthError> {
         let Some(value) = request.headers().get(header::AUTHORIZATION) else {

@@ -186,6 +186,7 @@ async fn by_access_token(resource: &Resource, token: &str) -> Result<Principal, 
     let claims = resource.oauth.verify_access_token(token).await.map_err(|rejection| match rejection {
         TokenRejection::Expired => ApiError::token_expired(),
         TokenRejection::Invalid | TokenRejection::UnknownKey => ApiError::invalid_token(),
+        TokenRejection::Unavailable => ApiError::internal("revoked tokens could not be checked"),
     })?;
     Ok(Principal {
         scopes: claims.scopes().map(str::to_owned).collect(),

@@ -9,6 +9,7 @@ use actix_web::{App, HttpServer, middleware, web};
 use secrecy::ExposeSecret;
 use tollbooth_oauth::clients::ClientDirectory;
 use tollbooth_oauth::keys::{KeyError, KeyRing};
+use tollbooth_oauth::revocations::Revocations;
 use tollbooth_oauth::{OAuth, OAuthSettings};
 use tollbooth_resource::Resource;
 use tollbooth_resource::auth::ApiKeyCache;
@@ -33,6 +34,9 @@ pub enum StartError {
     #[error("the issuer is not a URL: {0}")]
     Issuer(#[from] url::ParseError),
 }
+
+/// How often state that can no longer matter (revocations of expired tokens) is deleted.
+const EXPIRED_STATE_CLEANUP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Opens the database and applies pending migrations.
 pub fn open_database(settings: &Settings) -> Result<Database, StorageError> {
@@ -95,6 +99,7 @@ impl Application {
             OAuthSettings { issuer: settings.issuer.clone(), audience: settings.audience.clone() },
             keys.clone(),
             ClientDirectory::new(db.clone()),
+            Revocations::new(db.clone()),
             hasher.clone(),
             rate_limiter.clone(),
         )?);
@@ -113,6 +118,7 @@ impl Application {
                 .build(),
         });
         let rate_limit_metrics = web::Data::new(RateLimitMetrics::default());
+        let revocations = oauth.revocations.clone();
 
         let listener = TcpListener::bind(settings.listen)
             .map_err(|source| StartError::Listen { address: settings.listen.to_string(), source })?;
@@ -149,6 +155,17 @@ impl Application {
                 if let Err(err) = keys.reload().await {
                     tracing::warn!(error = %err, "reloading signing keys failed");
                 }
+            }
+        });
+        // Revocations of tokens that have expired anyway are dead weight: delete them now and then.
+        actix_web::rt::spawn(async move {
+            loop {
+                match revocations.delete_expired().await {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::info!(deleted, "deleted revocations of expired tokens"),
+                    Err(err) => tracing::warn!(error = %err, "deleting expired revocations failed"),
+                }
+                actix_web::rt::time::sleep(EXPIRED_STATE_CLEANUP_INTERVAL).await;
             }
         });
         Ok(Application { port, server })

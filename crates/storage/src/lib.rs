@@ -17,6 +17,7 @@ pub mod pagination;
 pub mod passwords;
 pub mod rate_limit;
 mod reach;
+pub mod revoked_tokens;
 pub mod schema;
 pub mod secrets;
 pub mod server_secrets;

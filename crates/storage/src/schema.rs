@@ -121,4 +121,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     audit_events,
     server_secrets,
+    revoked_tokens,
 );
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        tenant_id -> Text,
+        expires_at -> Timestamp,
+        revoked_at -> Timestamp,
+    }
+}

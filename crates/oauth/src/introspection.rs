@@ -1,0 +1,96 @@
+//! `POST /oauth/introspect` (RFC 7662) and `POST /oauth/revoke` (RFC 7009), both for
+//! authenticated clients.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+
+use crate::OAuth;
+use crate::client_auth::authenticate_client;
+use crate::error::{OAuthError, no_store};
+use crate::jwt::{AccessTokenClaims, TokenRejection};
+use crate::token::TokenParams;
+
+/// RFC 7662 §2.2: an active token's metadata; an inactive one is only `{"active": false}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Introspection {
+    active: bool,
+    #[serde(flatten)]
+    #[schema(value_type = Option<Object>)]
+    claims: Option<AccessTokenClaims>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<&'static str>,
+}
+
+/// The RFC 7662/7009 request: the token and an optional hint of its type.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TokenReference {
+    token: String,
+    /// `access_token` or `refresh_token`; a hint only.
+    token_type_hint: Option<String>,
+}
+
+/// The claims of `token` if it is one of our access tokens, unexpired, unrevoked, and of the
+/// caller's tenant: what introspection may disclose and revocation may revoke.
+async fn active_claims(oauth: &OAuth, token: &str, tenant_id: &str) -> Result<Option<AccessTokenClaims>, OAuthError> {
+    match oauth.verify_access_token(token).await {
+        Ok(claims) if claims.tid == tenant_id => Ok(Some(claims)),
+        Err(TokenRejection::Unavailable) => Err(OAuthError::server_error("revocations could not be checked")),
+        _ => Ok(None),
+    }
+}
+
+fn token_of(params: &TokenParams) -> Result<&str, OAuthError> {
+    params.get("token").ok_or_else(|| OAuthError::invalid_request("The parameter `token` is required."))
+}
+
+#[utoipa::path(post, path = "/oauth/introspect", tag = "oauth",
+    request_body(content = TokenReference, content_type = "application/x-www-form-urlencoded"),
+    security(("client_secret_basic" = [])),
+    responses(
+        (status = 200, description = "RFC 7662 answer; `{\"active\": false}` for anything unknown, expired, revoked or of another tenant", body = Introspection),
+        (status = 400, description = "invalid_request", body = crate::error::OAuthErrorBody),
+        (status = 401, description = "invalid_client", body = crate::error::OAuthErrorBody),
+    ))]
+pub async fn introspect(
+    request: HttpRequest,
+    body: web::Bytes,
+    oauth: web::Data<OAuth>,
+) -> Result<HttpResponse, OAuthError> {
+    let params = TokenParams::parse(&request, &body)?;
+    let client = authenticate_client(&oauth, &request, &params, false).await?;
+    let claims = active_claims(&oauth, token_of(&params)?, &client.tenant_id).await?;
+    let answer = Introspection { active: claims.is_some(), token_type: claims.as_ref().map(|_| "Bearer"), claims };
+    let mut response = HttpResponse::Ok().json(answer);
+    no_store(&mut response);
+    Ok(response)
+}
+
+#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
+    request_body(content = TokenReference, content_type = "application/x-www-form-urlencoded"),
+    security(("client_secret_basic" = []), ()),
+    responses(
+        (status = 200, description = "Revoked, or nothing to revoke (RFC 7009 §2.2: unknown tokens are not an error)"),
+        (status = 400, description = "invalid_request", body = crate::error::OAuthErrorBody),
+        (status = 401, description = "invalid_client", body = crate::error::OAuthErrorBody),
+    ))]
+pub async fn revoke(
+    request: HttpRequest,
+    body: web::Bytes,
+    oauth: web::Data<OAuth>,
+) -> Result<HttpResponse, OAuthError> {
+    let params = TokenParams::parse(&request, &body)?;
+    let client = authenticate_client(&oauth, &request, &params, true).await?;
+    let token = token_of(&params)?;
+    // RFC 7009 §2.1: a client revokes only tokens issued to it. Refresh tokens are opaque and
+    // not issued yet, so whatever the hint says, only an access token can match.
+    if let Some(claims) = active_claims(&oauth, token, &client.tenant_id).await?
+        && claims.client_id == client.id
+    {
+        oauth.revocations.revoke(&claims.jti, &claims.tid, claims.exp).await?;
+        tracing::info!(jti = %claims.jti, client_id = %client.id, "access token revoked");
+    }
+    let mut response = HttpResponse::Ok().finish();
+    no_store(&mut response);
+    Ok(response)
+}

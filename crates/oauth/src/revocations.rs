@@ -1,0 +1,47 @@
+//! Which access tokens were revoked (RFC 7009), by `jti`. A lookup is cached for a second, so
+//! a busy token costs no database round trip and a revocation made by another instance is
+//! seen within a second; one made here is seen at once.
+
+use std::time::Duration;
+
+use moka::sync::Cache;
+use tollbooth_storage::{Database, StorageError, revoked_tokens};
+
+const REVOCATION_CACHE_TTL: Duration = Duration::from_secs(1);
+
+#[derive(Clone)]
+pub struct Revocations {
+    db: Database,
+    cache: Cache<String, bool>,
+}
+
+impl Revocations {
+    pub fn new(db: Database) -> Self {
+        Revocations { db, cache: Cache::builder().max_capacity(100_000).time_to_live(REVOCATION_CACHE_TTL).build() }
+    }
+
+    pub async fn is_revoked(&self, jti: &str) -> Result<bool, StorageError> {
+        if let Some(revoked) = self.cache.get(jti) {
+            return Ok(revoked);
+        }
+        let lookup = jti.to_owned();
+        let revoked = self.db.run(move |conn| revoked_tokens::is_revoked(conn, &lookup)).await?;
+        self.cache.insert(jti.to_owned(), revoked);
+        Ok(revoked)
+    }
+
+    /// Revokes `jti` until `expires_at` (Unix seconds), when the token would have expired anyway.
+    pub async fn revoke(&self, jti: &str, tenant_id: &str, expires_at: i64) -> Result<(), StorageError> {
+        let expires_at = chrono::DateTime::from_timestamp(expires_at, 0).unwrap_or_default().naive_utc();
+        let (id, tenant) = (jti.to_owned(), tenant_id.to_owned());
+        self.db.run(move |conn| revoked_tokens::revoke(conn, &id, &tenant, expires_at)).await?;
+        self.cache.insert(jti.to_owned(), true);
+        Ok(())
+    }
+
+    /// Deletes revocations of tokens that have expired anyway (run periodically).
+    pub async fn delete_expired(&self) -> Result<usize, StorageError> {
+        let now = tollbooth_storage::now();
+        self.db.run(move |conn| revoked_tokens::delete_expired(conn, now)).await
+    }
+}

@@ -1,0 +1,41 @@
+//! Revoked access tokens, by `jti` (RFC 7009). JWTs stay verifiable offline; Tollbooth's own
+//! API and introspection also consult this list.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::schema::revoked_tokens;
+use crate::{DbConnection, StorageError};
+
+/// Revokes `jti` (of a token of `tenant_id` that expires at `expires_at`). Revoking twice is
+/// not an error.
+pub fn revoke(
+    conn: &mut DbConnection,
+    jti: &str,
+    tenant_id: &str,
+    expires_at: NaiveDateTime,
+) -> Result<(), StorageError> {
+    let inserted = diesel::insert_into(revoked_tokens::table)
+        .values((
+            revoked_tokens::jti.eq(jti),
+            revoked_tokens::tenant_id.eq(tenant_id),
+            revoked_tokens::expires_at.eq(expires_at),
+            revoked_tokens::revoked_at.eq(crate::now()),
+        ))
+        .execute(conn)
+        .map_err(StorageError::from_insert);
+    match inserted {
+        Ok(_) | Err(StorageError::Conflict(_)) => Ok(()),
+        Err(other) => Err(other),
+    }
+}
+
+pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> Result<bool, StorageError> {
+    let count: i64 = revoked_tokens::table.filter(revoked_tokens::jti.eq(jti)).count().get_result(conn)?;
+    Ok(count > 0)
+}
+
+/// Deletes the entries of tokens that have expired by `now`; returns how many.
+pub fn delete_expired(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, StorageError> {
+    Ok(diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(now))).execute(conn)?)
+}
