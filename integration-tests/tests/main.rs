@@ -18,4 +18,5 @@ mod rate_limits;
 mod secrets_in_logs;
 mod signing_keys;
 mod tenants_api;
+mod two_instances;
 mod users_api;
