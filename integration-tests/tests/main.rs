@@ -6,6 +6,7 @@ mod support;
 mod api_errors;
 mod api_keys_api;
 mod audit_logs;
+mod authorization_code;
 mod client_credentials;
 mod clients_api;
 mod config;

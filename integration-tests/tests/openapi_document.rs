@@ -38,6 +38,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/api_keys/{id}/rotate"),
     ("get", "/api/v1/audit_logs"),
     ("get", "/api/v1/rate_limits"),
+    ("get", "/oauth/authorize"),
+    ("post", "/oauth/authorize"),
     ("post", "/oauth/token"),
     ("post", "/oauth/introspect"),
     ("post", "/oauth/revoke"),

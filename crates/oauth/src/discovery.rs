@@ -24,6 +24,7 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
 pub fn metadata(issuer: &str) -> serde_json::Value {
     serde_json::json!({
         "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth/authorize"),
         "token_endpoint": format!("{issuer}/oauth/token"),
         "introspection_endpoint": format!("{issuer}/oauth/introspect"),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -31,8 +32,9 @@ pub fn metadata(issuer: &str) -> serde_json::Value {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "grant_types_supported": SUPPORTED_GRANTS,
-        "response_types_supported": [],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "scopes_supported": MANAGEMENT_SCOPES,
     })
 }

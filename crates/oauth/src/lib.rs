@@ -1,14 +1,18 @@
 //! Tollbooth's authorization server: the token endpoint, JWT issuing and verifying,
 //! signing keys, JWKS and discovery.
 
+pub mod authorize;
 pub mod client_auth;
 pub mod clients;
+pub mod code_exchange;
 pub mod discovery;
 pub mod error;
 pub mod introspection;
 pub mod jwt;
 pub mod keys;
+pub mod pages;
 pub mod revocations;
+pub mod session;
 pub mod token;
 
 use std::sync::Arc;
@@ -34,6 +38,7 @@ pub struct OAuthSettings {
 /// The authorization server's shared state, handed to handlers as `web::Data<OAuth>`.
 pub struct OAuth {
     pub settings: OAuthSettings,
+    pub db: tollbooth_storage::Database,
     pub keys: Arc<KeyRing>,
     pub clients: ClientDirectory,
     pub revocations: Revocations,
@@ -48,6 +53,7 @@ pub struct OAuth {
 impl OAuth {
     pub fn new(
         settings: OAuthSettings,
+        db: tollbooth_storage::Database,
         keys: Arc<KeyRing>,
         clients: ClientDirectory,
         revocations: Revocations,
@@ -59,6 +65,7 @@ impl OAuth {
         let metadata_json = discovery::metadata(&settings.issuer).to_string();
         Ok(OAuth {
             settings,
+            db,
             keys,
             clients,
             revocations,
@@ -97,6 +104,9 @@ impl OAuth {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/.well-known/oauth-authorization-server", web::get().to(discovery::authorization_server_metadata))
         .route("/.well-known/jwks.json", web::get().to(discovery::jwks))
+        .route("/oauth/authorize", web::get().to(authorize::authorize))
+        .route("/oauth/authorize", web::post().to(authorize::authorize))
+        .route("/oauth/style.css", web::get().to(pages::stylesheet))
         .route("/oauth/token", web::post().to(token::token))
         .route("/oauth/introspect", web::post().to(introspection::introspect))
         .route("/oauth/revoke", web::post().to(introspection::revoke));

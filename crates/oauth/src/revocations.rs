@@ -39,6 +39,11 @@ impl Revocations {
         Ok(())
     }
 
+    /// Records here that `jti` was revoked by a write made elsewhere (in a transaction).
+    pub fn remember_revoked(&self, jti: &str) {
+        self.cache.insert(jti.to_owned(), true);
+    }
+
     /// Deletes revocations of tokens that have expired anyway (run periodically).
     pub async fn delete_expired(&self) -> Result<usize, StorageError> {
         let now = tollbooth_storage::now();

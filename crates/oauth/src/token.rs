@@ -26,12 +26,13 @@ use crate::jwt::{self, AccessTokenClaims};
 use crate::keys::KeySnapshot;
 
 pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+pub const AUTHORIZATION_CODE: &str = "authorization_code";
 
 /// The grants this server issues tokens for today; discovery advertises exactly these.
-pub const SUPPORTED_GRANTS: &[&str] = &[CLIENT_CREDENTIALS];
+pub const SUPPORTED_GRANTS: &[&str] = &[AUTHORIZATION_CODE, CLIENT_CREDENTIALS];
 
 /// The parameters of a token request, from a form (RFC 6749) or a JSON body (SPEC §3).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct TokenParams(HashMap<String, String>);
 
 impl TokenParams {
@@ -167,7 +168,7 @@ pub async fn token(request: HttpRequest, body: web::Bytes, oauth: web::Data<OAut
 async fn limited_token(
     request: &HttpRequest,
     body: &[u8],
-    oauth: &OAuth,
+    oauth: &web::Data<OAuth>,
     verdict: &mut Verdict,
 ) -> Result<HttpResponse, OAuthError> {
     let now = || chrono::Utc::now().timestamp().max(0) as u64;
@@ -192,6 +193,7 @@ async fn limited_token(
     match params.get("grant_type") {
         None => Err(OAuthError::invalid_request("The parameter `grant_type` is required.")),
         Some(CLIENT_CREDENTIALS) => client_credentials(oauth, &params, basic).await,
+        Some(AUTHORIZATION_CODE) => crate::code_exchange::authorization_code(oauth.clone(), params, basic).await,
         Some(_) => Err(OAuthError::new(
             OAuthErrorKind::UnsupportedGrantType,
             format!("Supported grant types: {}.", SUPPORTED_GRANTS.join(", ")),
@@ -243,7 +245,13 @@ async fn client_credentials(
     let keys = oauth.keys.snapshot();
     let mut endpoint = ClientCredentialsEndpoint {
         registrar: ClientRegistrar { client: client.as_deref(), oauth, rejection: Cell::new(None) },
-        issuer: JwtIssuer { oauth, keys: &keys, client: client.as_deref(), issued: None },
+        issuer: JwtIssuer {
+            oauth,
+            keys: &keys,
+            client: client.as_deref(),
+            organization_id: client.as_ref().and_then(|c| c.organization_id.clone()),
+            issued: None,
+        },
         no_extension: (),
     };
     let request = ClientCredentialsRequest { params, basic: basic.as_ref() };
@@ -253,13 +261,23 @@ async fn client_credentials(
     });
     match result {
         Ok(_) => {
-            let issued =
+            let (_, issued) =
                 endpoint.issuer.issued.take().ok_or_else(|| OAuthError::server_error("issuer kept no token"))?;
             let mut response = HttpResponse::Ok().json(issued);
             no_store(&mut response);
             Ok(response)
         }
         Err(error) => Err(flow_error(error, &endpoint.registrar, used_basic)),
+    }
+}
+
+/// SPEC §3: the scope a client gets: what it asked for if that is a subset of its scopes, all
+/// of its scopes if it asked for none, `None` if it asked for more.
+pub fn allowed_scope(client: &Client, requested: Option<Scope>) -> Option<Scope> {
+    let allowed = client.scopes.join(" ").parse::<Scope>().ok()?;
+    match requested {
+        Some(requested) if requested.iter().next().is_some() => allowed.priviledged_to(&requested).then_some(requested),
+        _ => Some(allowed),
     }
 }
 
@@ -371,20 +389,9 @@ impl Registrar for ClientRegistrar<'_> {
 
     fn negotiate(&self, bound: BoundClient, requested: Option<Scope>) -> Result<PreGrant, RegistrarError> {
         let client = self.client.ok_or(RegistrarError::Unspecified)?;
-        let allowed = client.scopes.join(" ").parse::<Scope>().map_err(|_| RegistrarError::PrimitiveError)?;
-        // SPEC §3: a requested scope must be a subset of the allowed ones; none requested means all.
-        let scope = match requested {
-            Some(requested) if requested.iter().next().is_some() => {
-                if !allowed.priviledged_to(&requested) {
-                    return Err(self.refuse(
-                        OAuthErrorKind::InvalidScope,
-                        "The requested scope exceeds the scopes allowed for this client.",
-                    ));
-                }
-                requested
-            }
-            _ => allowed,
-        };
+        let scope = allowed_scope(client, requested).ok_or_else(|| {
+            self.refuse(OAuthErrorKind::InvalidScope, "The requested scope exceeds the scopes allowed for this client.")
+        })?;
         Ok(PreGrant { client_id: bound.client_id.into_owned(), redirect_uri: bound.redirect_uri.into_owned(), scope })
     }
 
@@ -403,11 +410,14 @@ impl Registrar for ClientRegistrar<'_> {
 }
 
 /// Issues RFC 9068 JWTs; keeps what it issued for our own response body.
-struct JwtIssuer<'a> {
-    oauth: &'a OAuth,
-    keys: &'a KeySnapshot,
-    client: Option<&'a Client>,
-    issued: Option<TokenResponse>,
+pub(crate) struct JwtIssuer<'a> {
+    pub(crate) oauth: &'a OAuth,
+    pub(crate) keys: &'a KeySnapshot,
+    pub(crate) client: Option<&'a Client>,
+    /// `org_id` of the token: the client's, or the user's for user tokens.
+    pub(crate) organization_id: Option<String>,
+    /// The claims of the last token issued, and the response body for it.
+    pub(crate) issued: Option<(AccessTokenClaims, TokenResponse)>,
 }
 
 impl Issuer for JwtIssuer<'_> {
@@ -427,15 +437,16 @@ impl Issuer for JwtIssuer<'_> {
             client_id: client.id.clone(),
             scope: scopes.join(" "),
             tid: client.tenant_id.clone(),
-            org_id: client.organization_id.clone(),
+            org_id: self.organization_id.clone(),
         };
         let token = jwt::sign(self.keys, &claims).map_err(|err| tracing::error!(error = %err, "signing failed"))?;
-        self.issued = Some(TokenResponse {
+        let response = TokenResponse {
             access_token: token.clone(),
             token_type: "Bearer",
             expires_in: ttl,
-            scope: claims.scope,
-        });
+            scope: claims.scope.clone(),
+        };
+        self.issued = Some((claims, response));
         Ok(IssuedToken {
             token,
             refresh: None,

@@ -97,6 +97,7 @@ impl Application {
         let rate_limiter = rate_limiter(settings)?;
         let oauth = web::Data::new(OAuth::new(
             OAuthSettings { issuer: settings.issuer.clone(), audience: settings.audience.clone() },
+            db.clone(),
             keys.clone(),
             ClientDirectory::new(db.clone()),
             Revocations::new(db.clone()),

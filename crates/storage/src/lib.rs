@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod authorization_codes;
 pub mod clients;
 mod db;
 mod error;

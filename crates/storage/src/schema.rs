@@ -122,6 +122,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     server_secrets,
     revoked_tokens,
+    authorization_codes,
 );
 
 diesel::table! {
@@ -130,5 +131,22 @@ diesel::table! {
         tenant_id -> Text,
         expires_at -> Timestamp,
         revoked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Text,
+        tenant_id -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        redirect_uri -> Text,
+        scope -> Text,
+        code_challenge -> Nullable<Text>,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        issued_jti -> Nullable<Text>,
+        issued_expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
     }
 }

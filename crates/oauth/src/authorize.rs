@@ -1,0 +1,420 @@
+//! `GET`/`POST /oauth/authorize` (RFC 6749 §4.1, RFC 7636 PKCE): oxide-auth's authorization
+//! state machine with our registrar and code authorizer, and the sign-in and consent pages.
+//!
+//! An unknown client or a redirect URI that is not registered gets an HTML error page, never a
+//! redirect; every other error redirects to the client with `error`, `error_description` and
+//! `state`.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use oxide_auth::code_grant::authorization::{self as flow, Error as FlowError};
+use oxide_auth::code_grant::error::AuthorizationErrorType;
+use oxide_auth::primitives::authorizer::Authorizer;
+use oxide_auth::primitives::grant::Grant;
+use oxide_auth::primitives::registrar::{BoundClient, ClientUrl, PreGrant, RegisteredUrl, Registrar, RegistrarError};
+use oxide_auth::primitives::scope::Scope;
+use secrecy::ExposeSecret;
+use tollbooth_storage::authorization_codes::{self, AuthorizationCode};
+use tollbooth_storage::clients::Client;
+use tollbooth_storage::{audit, ids, passwords, secrets, users};
+
+use crate::OAuth;
+use crate::pages;
+use crate::session::{Csrf, Session};
+use crate::token::allowed_scope;
+
+pub const AUTHORIZATION_CODE: &str = "authorization_code";
+/// SPEC §3: codes live 60 seconds.
+pub const CODE_LIFETIME_SECONDS: i64 = 60;
+
+/// Query or form parameters; a repeated name is refused (RFC 6749 §3.1).
+fn parameters(encoded: &[u8]) -> Option<HashMap<String, String>> {
+    let mut params = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(encoded) {
+        if params.insert(name.into_owned(), value.into_owned()).is_some() {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+/// `302 Found` to `location`.
+fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// `redirect_uri` with an RFC 6749 §4.1.2.1 error.
+fn redirect_error(redirect_uri: &str, state: Option<&str>, error: &str, description: &str) -> HttpResponse {
+    let mut url = match url::Url::parse(redirect_uri) {
+        Ok(url) => url,
+        Err(_) => return pages::error("The client's redirect URI is not a URL."),
+    };
+    url.query_pairs_mut().append_pair("error", error).append_pair("error_description", description);
+    if let Some(state) = state {
+        url.query_pairs_mut().append_pair("state", state);
+    }
+    redirect(url.as_str())
+}
+
+/// oxide-auth's error redirect, with an `error_description` for a person reading the URL.
+fn described(mut error: flow::ErrorUrl) -> url::Url {
+    let description = error.description();
+    let text = match description.kind() {
+        AuthorizationErrorType::InvalidScope => "The requested scope exceeds the scopes allowed for this client.",
+        AuthorizationErrorType::AccessDenied => "The user denied the request.",
+        AuthorizationErrorType::UnsupportedResponseType => "Only response_type=code is supported.",
+        AuthorizationErrorType::UnauthorizedClient => "This client may not use the authorization code grant.",
+        _ => "The authorization request is not valid.",
+    };
+    description.explain(text);
+    // oxide-auth 0.6 names the text `description`; RFC 6749 §4.1.2.1 says `error_description`.
+    let url: url::Url = error.into();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            (if k == "description" { "error_description".to_owned() } else { k.into_owned() }, v.into_owned())
+        })
+        .collect();
+    let mut fixed = url.clone();
+    fixed.query_pairs_mut().clear().extend_pairs(pairs);
+    fixed
+}
+
+/// RFC 7636 §4.2: a S256 challenge is the base64url SHA-256 of a verifier: 43 characters.
+fn valid_challenge(challenge: &str) -> bool {
+    challenge.len() == 43
+        && base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(challenge).is_ok_and(|b| b.len() == 32)
+}
+
+/// The authorization request as oxide-auth reads it.
+struct AuthorizeRequest<'a> {
+    params: &'a HashMap<String, String>,
+    redirect_uri: &'a str,
+}
+
+impl flow::Request for AuthorizeRequest<'_> {
+    fn valid(&self) -> bool {
+        true
+    }
+    fn client_id(&self) -> Option<Cow<'_, str>> {
+        self.params.get("client_id").map(|s| Cow::Borrowed(s.as_str()))
+    }
+    fn scope(&self) -> Option<Cow<'_, str>> {
+        self.params.get("scope").filter(|s| !s.is_empty()).map(|s| Cow::Borrowed(s.as_str()))
+    }
+    fn redirect_uri(&self) -> Option<Cow<'_, str>> {
+        Some(Cow::Borrowed(self.redirect_uri))
+    }
+    fn state(&self) -> Option<Cow<'_, str>> {
+        self.params.get("state").map(|s| Cow::Borrowed(s.as_str()))
+    }
+    fn response_type(&self) -> Option<Cow<'_, str>> {
+        self.params.get("response_type").map(|s| Cow::Borrowed(s.as_str()))
+    }
+    fn extension(&self, key: &str) -> Option<Cow<'_, str>> {
+        self.params.get(key).map(|s| Cow::Borrowed(s.as_str()))
+    }
+}
+
+/// Knows the one client of the request, loaded beforehand.
+struct AuthorizeRegistrar<'a> {
+    client: &'a Client,
+}
+
+impl Registrar for AuthorizeRegistrar<'_> {
+    fn bound_redirect<'b>(&self, bound: ClientUrl<'b>) -> Result<BoundClient<'b>, RegistrarError> {
+        // RFC 6749 §3.1.2.3 and SPEC §3: an exact match of a registered URI (checked before too).
+        let uri = bound.redirect_uri.ok_or(RegistrarError::Unspecified)?;
+        if !self.client.redirect_uris.iter().any(|registered| registered == uri.as_str()) {
+            return Err(RegistrarError::Unspecified);
+        }
+        Ok(BoundClient { client_id: bound.client_id, redirect_uri: Cow::Owned(RegisteredUrl::Exact(uri.into_owned())) })
+    }
+
+    fn negotiate(&self, bound: BoundClient, requested: Option<Scope>) -> Result<PreGrant, RegistrarError> {
+        let scope = allowed_scope(self.client, requested).ok_or(RegistrarError::Unspecified)?;
+        Ok(PreGrant { client_id: bound.client_id.into_owned(), redirect_uri: bound.redirect_uri.into_owned(), scope })
+    }
+
+    fn check(&self, _client_id: &str, _passphrase: Option<&[u8]>) -> Result<(), RegistrarError> {
+        Err(RegistrarError::Unspecified) // not part of the authorization request
+    }
+}
+
+/// Makes the code; the row is stored after oxide-auth builds the redirect.
+struct CodeAuthorizer<'a> {
+    oauth: &'a OAuth,
+    client: &'a Client,
+    redirect_uri: &'a str,
+    code_challenge: Option<String>,
+    made: Option<AuthorizationCode>,
+}
+
+impl Authorizer for CodeAuthorizer<'_> {
+    fn authorize(&mut self, grant: Grant) -> Result<String, ()> {
+        let code = secrets::generate_client_secret();
+        let code = code.expose_secret().trim_start_matches("cs_").to_owned();
+        let now = tollbooth_storage::now();
+        let mut scopes: Vec<&str> = grant.scope.iter().collect();
+        scopes.sort_unstable();
+        self.made = Some(AuthorizationCode {
+            code_hash: self.oauth.hasher.hash(&code),
+            tenant_id: self.client.tenant_id.clone(),
+            client_id: self.client.id.clone(),
+            user_id: grant.owner_id,
+            redirect_uri: self.redirect_uri.to_owned(),
+            scope: scopes.join(" "),
+            code_challenge: self.code_challenge.clone(),
+            expires_at: now + chrono::Duration::seconds(CODE_LIFETIME_SECONDS),
+            used_at: None,
+            issued_jti: None,
+            issued_expires_at: None,
+            created_at: now,
+        });
+        Ok(code)
+    }
+
+    fn extract(&mut self, _code: &str) -> Result<Option<Grant>, ()> {
+        Err(()) // codes are redeemed by the token endpoint
+    }
+}
+
+struct AuthorizeEndpoint<'a> {
+    registrar: AuthorizeRegistrar<'a>,
+    authorizer: CodeAuthorizer<'a>,
+    no_extension: (),
+}
+
+impl flow::Endpoint for AuthorizeEndpoint<'_> {
+    fn registrar(&self) -> &dyn Registrar {
+        &self.registrar
+    }
+    fn authorizer(&mut self) -> &mut dyn Authorizer {
+        &mut self.authorizer
+    }
+    fn extension(&mut self) -> &mut dyn flow::Extension {
+        &mut self.no_extension
+    }
+}
+
+fn client_ip(request: &HttpRequest) -> Option<String> {
+    request.peer_addr().map(|addr| addr.ip().to_string())
+}
+
+/// Records a sign-in outcome (SPEC §4: every failed sign-in is audited).
+async fn audit_sign_in(oauth: &OAuth, request: &HttpRequest, tenant_id: &str, user_id: Option<&str>, action: &str) {
+    let event = audit::AuditEvent {
+        id: ids::new_id(ids::AUDIT_EVENT),
+        tenant_id: Some(tenant_id.to_owned()),
+        actor_id: user_id.map(str::to_owned),
+        action: action.to_owned(),
+        target_id: user_id.map(str::to_owned),
+        ip: client_ip(request),
+        metadata: tollbooth_storage::Json::default(),
+        created_at: tollbooth_storage::now(),
+    };
+    if let Err(err) = oauth.db.run(move |conn| audit::record(conn, &event)).await {
+        tracing::error!(error = %err, "recording a sign-in event failed");
+    }
+}
+
+/// Checks an email and password against the tenant's users. An unknown email costs the same
+/// Argon2 work as a wrong password (SPEC §2).
+async fn check_password(
+    oauth: &OAuth,
+    tenant_id: &str,
+    email: &str,
+    password: &str,
+) -> Result<Option<String>, HttpResponse> {
+    let (tenant, email) = (tenant_id.to_owned(), email.trim().to_lowercase());
+    let user = oauth
+        .db
+        .run(move |conn| users::find_by_email(conn, &tenant, &email))
+        .await
+        .map_err(|err| server_error(&err))?;
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let password = password.to_owned();
+    let matches = web::block(move || {
+        let hash = stored.as_deref().unwrap_or_else(|| passwords::dummy_hash());
+        passwords::verify(&password, hash) && stored.is_some()
+    })
+    .await
+    .map_err(|err| server_error(&err))?;
+    Ok(user.filter(|_| matches).map(|u| u.id))
+}
+
+fn server_error(cause: &dyn std::fmt::Display) -> HttpResponse {
+    tracing::error!(error = %cause, "authorization request failed");
+    let mut response = pages::error("Something went wrong on our side. Please try again.");
+    *response.status_mut() = actix_web::http::StatusCode::INTERNAL_SERVER_ERROR;
+    response
+}
+
+fn with_cookies(mut response: HttpResponse, cookies: &[actix_web::cookie::Cookie<'static>]) -> HttpResponse {
+    for cookie in cookies {
+        let _ = response.add_cookie(cookie);
+    }
+    response
+}
+
+/// The authorization endpoint: `GET` starts the flow, the sign-in and consent forms `POST` back.
+#[utoipa::path(method(get, post), path = "/oauth/authorize", tag = "oauth", security(()),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "POST only: the sign-in form (`email`, `password`, `csrf`) or the consent form (`decision` = `approve` | `deny`, `csrf`)"),
+    params(
+        ("response_type" = String, Query, description = "`code`"),
+        ("client_id" = String, Query),
+        ("redirect_uri" = Option<String>, Query, description = "Exactly a registered URI; optional when only one is registered"),
+        ("scope" = Option<String>, Query, description = "Space-separated; default all of the client's scopes"),
+        ("state" = Option<String>, Query),
+        ("code_challenge" = Option<String>, Query, description = "RFC 7636 S256 challenge; required for public clients"),
+        ("code_challenge_method" = Option<String>, Query, description = "`S256` (`plain` is refused)"),
+    ),
+    responses(
+        (status = 200, description = "The sign-in or consent page (HTML)", content_type = "text/html"),
+        (status = 302, description = "Back to the redirect URI with `code` and `state`, or with `error`, `error_description` and `state`"),
+        (status = 400, description = "Unknown client, unregistered redirect URI or expired form: an HTML page, never a redirect", content_type = "text/html"),
+        (status = 401, description = "Wrong email or password: the sign-in page again, with an error", content_type = "text/html"),
+        (status = 429, description = "Too many sign-in attempts for this email and address", content_type = "text/html"),
+    ))]
+pub async fn authorize(request: HttpRequest, body: web::Bytes, oauth: web::Data<OAuth>) -> HttpResponse {
+    match run(&request, &body, &oauth).await {
+        Ok(response) | Err(response) => response,
+    }
+}
+
+async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpResponse, HttpResponse> {
+    let params = parameters(request.query_string().as_bytes())
+        .ok_or_else(|| pages::error("A parameter of the authorization request is repeated."))?;
+    let client_id =
+        params.get("client_id").ok_or_else(|| pages::error("The authorization request names no client."))?;
+    let client = oauth
+        .clients
+        .find(client_id)
+        .await
+        .map_err(|err| server_error(&err))?
+        .ok_or_else(|| pages::error("This application is not known to the authorization server."))?;
+    let redirect_uri = match params.get("redirect_uri") {
+        Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => uri.clone(),
+        Some(_) => return Err(pages::error("The redirect URI is not registered for this application.")),
+        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+        None => return Err(pages::error("The authorization request needs a redirect_uri.")),
+    };
+    // From here on, errors go back to the client (RFC 6749 §4.1.2.1).
+    let state = params.get("state").map(String::as_str);
+    let refuse = |error: &str, description: &str| redirect_error(&redirect_uri, state, error, description);
+    if params.get("response_type").map(String::as_str) != Some("code") {
+        return Err(refuse("unsupported_response_type", "Only response_type=code is supported."));
+    }
+    if !client.allows_grant(AUTHORIZATION_CODE) {
+        return Err(refuse("unauthorized_client", "This client may not use the authorization code grant."));
+    }
+    let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method").map(String::as_str)) {
+        (Some(challenge), Some("S256")) if valid_challenge(challenge) => Some(challenge.clone()),
+        (Some(_), Some("S256")) => return Err(refuse("invalid_request", "code_challenge is not a S256 challenge.")),
+        (Some(_), _) | (None, Some(_)) => {
+            return Err(refuse(
+                "invalid_request",
+                "PKCE needs code_challenge with code_challenge_method=S256 (plain is refused).",
+            ));
+        }
+        (None, None) if !client.confidential => {
+            return Err(refuse("invalid_request", "Public clients must use PKCE (RFC 7636)."));
+        }
+        (None, None) => None,
+    };
+
+    let mut endpoint = AuthorizeEndpoint {
+        registrar: AuthorizeRegistrar { client: &client },
+        authorizer: CodeAuthorizer { oauth, client: &client, redirect_uri: &redirect_uri, code_challenge, made: None },
+        no_extension: (),
+    };
+    let authorize_request = AuthorizeRequest { params: &params, redirect_uri: &redirect_uri };
+    let pending = match flow::authorization_code(&mut endpoint, &authorize_request) {
+        Ok(pending) => pending,
+        Err(FlowError::Redirect(url)) => return Err(redirect(described(url).as_str())),
+        Err(FlowError::Ignore) => return Err(pages::error("The authorization request is not valid.")),
+        Err(FlowError::PrimitiveError) => return Err(server_error(&"authorization flow primitive failed")),
+    };
+
+    let secure = oauth.settings.issuer.starts_with("https://");
+    let action = format!("/oauth/authorize?{}", request.query_string());
+    let csrf = Csrf::for_form(request, &oauth.hasher);
+    let mut cookies = vec![csrf.cookie(secure)];
+    let mut session = Session::of(request, &oauth.hasher).filter(|s| s.tenant_id == client.tenant_id);
+    let mut decision = None;
+
+    if request.method() == actix_web::http::Method::POST {
+        let form = parameters(body).ok_or_else(|| pages::error("A field of the form is repeated."))?;
+        if !Csrf::verify(request, &oauth.hasher, form.get("csrf").map(String::as_str)) {
+            return Err(with_cookies(pages::error("This form has expired. Go back and try again."), &cookies));
+        }
+        if let (Some(email), Some(password)) = (form.get("email"), form.get("password")) {
+            if let Some(limiter) = &oauth.rate_limiter {
+                let subject =
+                    format!("sign_in:{}|{}", email.trim().to_lowercase(), client_ip(request).unwrap_or_default());
+                let verdict = limiter
+                    .check(&subject, &tollbooth_storage::rate_limit::named("sign-in", &limiter.rules().sign_in))
+                    .await;
+                if !verdict.allowed {
+                    let wait = verdict.retry_after(chrono::Utc::now().timestamp().max(0) as u64);
+                    let mut page = pages::error(&format!("Too many sign-in attempts. Try again in {wait} seconds."));
+                    *page.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
+                    page.headers_mut().insert(header::RETRY_AFTER, wait.into());
+                    return Err(page);
+                }
+            }
+            match check_password(oauth, &client.tenant_id, email, password).await? {
+                Some(user_id) => {
+                    audit_sign_in(oauth, request, &client.tenant_id, Some(&user_id), "user.signed_in").await;
+                    let signed_in = Session { user_id, tenant_id: client.tenant_id.clone() };
+                    cookies.push(signed_in.cookie(&oauth.hasher, secure));
+                    session = Some(signed_in);
+                }
+                None => {
+                    audit_sign_in(oauth, request, &client.tenant_id, None, "user.sign_in_failed").await;
+                    let page = pages::sign_in(&action, &client.name, &csrf.token, email, true);
+                    return Ok(with_cookies(page, &cookies));
+                }
+            }
+        } else {
+            decision = form.get("decision").cloned();
+        }
+    }
+
+    let Some(session) = session else {
+        return Ok(with_cookies(pages::sign_in(&action, &client.name, &csrf.token, "", false), &cookies));
+    };
+    let approved = match decision.as_deref() {
+        Some("approve") => true,
+        Some("deny") => false,
+        Some(_) => return Err(pages::error("Choose Allow or Deny.")),
+        None if client.skip_consent => true,
+        None => {
+            let scopes: Vec<String> = pending.as_solicitation().pre_grant().scope.iter().map(str::to_owned).collect();
+            let mut scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+            scopes.sort_unstable();
+            return Ok(with_cookies(pages::consent(&action, &client.name, &scopes, &csrf.token), &cookies));
+        }
+    };
+    if !approved {
+        return match pending.deny() {
+            Err(FlowError::Redirect(url)) => Ok(with_cookies(redirect(described(url).as_str()), &cookies)),
+            _ => Err(server_error(&"denying produced no redirect")),
+        };
+    }
+    let location = match pending.authorize(&mut endpoint, Cow::Borrowed(session.user_id.as_str())) {
+        Ok(url) => url,
+        Err(_) => return Err(server_error(&"authorizing produced no redirect")),
+    };
+    let code = endpoint.authorizer.made.take().ok_or_else(|| server_error(&"no code was made"))?;
+    oauth.db.run(move |conn| authorization_codes::insert(conn, &code)).await.map_err(|err| server_error(&err))?;
+    Ok(with_cookies(redirect(location.as_str()), &cookies))
+}
