@@ -16,21 +16,21 @@ on_both_databases!(
     wrong_password_and_forged_forms_are_refused,
 );
 
-const REDIRECT: &str = "https://app.example.com/callback";
-const PASSWORD: &str = "correct horse battery";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const REDIRECT: &str = "https://app.example.com/callback";
+pub const PASSWORD: &str = "correct horse battery";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-fn challenge(verifier: &str) -> String {
+pub fn challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// A browser-like session: cookies kept by hand, redirects not followed.
-struct Browser<'a> {
+pub struct Browser<'a> {
     app: &'a TestApp,
     cookies: Vec<(String, String)>,
 }
 
-struct Page {
+pub struct Page {
     status: u16,
     location: Option<String>,
     headers: reqwest::header::HeaderMap,
@@ -39,12 +39,12 @@ struct Page {
 
 impl Page {
     /// The value of the hidden `csrf` input.
-    fn csrf(&self) -> String {
+    pub fn csrf(&self) -> String {
         let start = self.html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
         self.html[start..start + self.html[start..].find('"').unwrap()].to_owned()
     }
 
-    fn redirect_params(&self) -> std::collections::HashMap<String, String> {
+    pub fn redirect_params(&self) -> std::collections::HashMap<String, String> {
         let location = url::Url::parse(self.location.as_deref().expect("a redirect")).unwrap();
         assert!(location.as_str().starts_with(REDIRECT), "{location}");
         location.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
@@ -52,7 +52,7 @@ impl Page {
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub fn new(app: &'a TestApp) -> Self {
         Browser { app, cookies: Vec::new() }
     }
 
@@ -73,18 +73,18 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path_and_query: &str) -> Page {
+    pub async fn get(&mut self, path_and_query: &str) -> Page {
         let request = self.app.http.get(self.app.url(path_and_query));
         self.send(request).await
     }
 
-    async fn post(&mut self, path_and_query: &str, form: &[(&str, &str)]) -> Page {
+    pub async fn post(&mut self, path_and_query: &str, form: &[(&str, &str)]) -> Page {
         let request = self.app.http.post(self.app.url(path_and_query)).form(form);
         self.send(request).await
     }
 }
 
-fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
+pub fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
     let mut url = url::Url::parse("http://x/oauth/authorize").unwrap();
     url.query_pairs_mut()
         .append_pair("response_type", "code")
@@ -115,7 +115,7 @@ async fn setup(app: &TestApp, confidential: bool, skip_consent: bool) -> (Value,
     (client, user_id)
 }
 
-async fn exchange(app: &TestApp, client: &Value, form: &[(&str, &str)]) -> (u16, Value) {
+pub async fn exchange(app: &TestApp, client: &Value, form: &[(&str, &str)]) -> (u16, Value) {
     let mut request = app.http.post(app.url("/oauth/token")).form(form);
     if let Some(secret) = client["client_secret"].as_str() {
         request = request.basic_auth(client["id"].as_str().unwrap(), Some(secret));

@@ -16,6 +16,7 @@ mod openapi_document;
 mod organizations_api;
 mod pagination_property;
 mod rate_limits;
+mod refresh_tokens;
 mod secrets_in_logs;
 mod signing_keys;
 mod tenants_api;

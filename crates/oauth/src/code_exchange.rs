@@ -185,10 +185,23 @@ impl Authorizer for Exchange<'_> {
 impl Issuer for Exchange<'_> {
     fn issue(&mut self, grant: Grant) -> Result<IssuedToken, ()> {
         let token = self.issuer.issue(grant)?;
-        if let (Some(hash), Some((claims, _))) = (&self.code_hash, &self.issuer.issued) {
+        let Some((claims, body)) = &mut self.issuer.issued else { return Err(()) };
+        if let Some(hash) = &self.code_hash {
             let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default().naive_utc();
             if let Err(err) = authorization_codes::record_issued(self.conn, hash, &claims.jti, expires_at) {
-                return self.failed(err);
+                self.storage_error = Some(err);
+                return Err(());
+            }
+        }
+        // SPEC §3: the code grant answers with a refresh token, for clients that may refresh.
+        if self.client.is_some_and(|c| c.allows_grant(crate::token::REFRESH_TOKEN)) {
+            let scope = claims.scope.clone();
+            match crate::refresh::issue_refresh_token(self.oauth, self.conn, None, &scope, claims) {
+                Ok(refresh) => body.refresh_token = Some(refresh),
+                Err(err) => {
+                    self.storage_error = Some(err);
+                    return Err(());
+                }
             }
         }
         Ok(token)

@@ -59,8 +59,27 @@ pub async fn introspect(
 ) -> Result<HttpResponse, OAuthError> {
     let params = TokenParams::parse(&request, &body)?;
     let client = authenticate_client(&oauth, &request, &params, false).await?;
-    let claims = active_claims(&oauth, token_of(&params)?, &client.tenant_id).await?;
-    let answer = Introspection { active: claims.is_some(), token_type: claims.as_ref().map(|_| "Bearer"), claims };
+    let token = token_of(&params)?;
+    let answer = match active_claims(&oauth, token, &client.tenant_id).await? {
+        Some(claims) => {
+            serde_json::to_value(Introspection { active: true, claims: Some(claims), token_type: Some("Bearer") })
+        }
+        None => match crate::refresh::live_refresh_token(&oauth, token, &client.tenant_id).await? {
+            Some(refresh) => Ok(serde_json::json!({
+                "active": true,
+                "token_type": "refresh_token",
+                "scope": refresh.scope,
+                "client_id": refresh.client_id,
+                "sub": refresh.user_id,
+                "tid": refresh.tenant_id,
+                "iss": oauth.settings.issuer,
+                "iat": refresh.created_at.and_utc().timestamp(),
+                "exp": refresh.expires_at.and_utc().timestamp(),
+            })),
+            None => Ok(serde_json::json!({ "active": false })),
+        },
+    }
+    .map_err(OAuthError::server_error)?;
     let mut response = HttpResponse::Ok().json(answer);
     no_store(&mut response);
     Ok(response)
@@ -82,13 +101,20 @@ pub async fn revoke(
     let params = TokenParams::parse(&request, &body)?;
     let client = authenticate_client(&oauth, &request, &params, true).await?;
     let token = token_of(&params)?;
-    // RFC 7009 §2.1: a client revokes only tokens issued to it. Refresh tokens are opaque and
-    // not issued yet, so whatever the hint says, only an access token can match.
-    if let Some(claims) = active_claims(&oauth, token, &client.tenant_id).await?
-        && claims.client_id == client.id
-    {
-        oauth.revocations.revoke(&claims.jti, &claims.tid, claims.exp).await?;
-        tracing::info!(jti = %claims.jti, client_id = %client.id, "access token revoked");
+    // RFC 7009 §2.1: a client revokes only tokens issued to it. The hint is only a hint: an
+    // access token is a JWT, a refresh token is not, and both are tried. Revoking a refresh
+    // token revokes its family and the access tokens issued with it.
+    match active_claims(&oauth, token, &client.tenant_id).await? {
+        Some(claims) if claims.client_id == client.id => {
+            oauth.revocations.revoke(&claims.jti, &claims.tid, claims.exp).await?;
+            tracing::info!(client_id = %client.id, "access token revoked");
+        }
+        Some(_) => {}
+        None => {
+            if crate::refresh::revoke_family_of(&oauth, token, &client).await? {
+                tracing::info!(client_id = %client.id, "refresh token family revoked");
+            }
+        }
     }
     let mut response = HttpResponse::Ok().finish();
     no_store(&mut response);

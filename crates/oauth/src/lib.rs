@@ -11,6 +11,7 @@ pub mod introspection;
 pub mod jwt;
 pub mod keys;
 pub mod pages;
+pub mod refresh;
 pub mod revocations;
 pub mod session;
 pub mod token;
@@ -75,6 +76,26 @@ impl OAuth {
             expectations,
             metadata_json,
         })
+    }
+
+    /// Deletes what can no longer matter: revocations of expired tokens, expired refresh
+    /// tokens, and codes whose tokens (up to `longest_token_lifetime`) have expired too, so a
+    /// late reuse of a code can still revoke them. Returns how many rows went.
+    pub async fn delete_expired_state(
+        &self,
+        longest_token_lifetime: chrono::Duration,
+    ) -> Result<usize, tollbooth_storage::StorageError> {
+        let revocations = self.revocations.delete_expired().await?;
+        let now = tollbooth_storage::now();
+        let state = self
+            .db
+            .run(move |conn| {
+                let codes = tollbooth_storage::authorization_codes::delete_expired(conn, now - longest_token_lifetime)?;
+                let refresh = tollbooth_storage::refresh_tokens::delete_expired(conn, now)?;
+                Ok::<_, tollbooth_storage::StorageError>(codes + refresh)
+            })
+            .await?;
+        Ok(revocations + state)
     }
 
     /// Verifies one of our access tokens, reloading the keys once if it names an unknown one

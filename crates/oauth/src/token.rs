@@ -27,9 +27,10 @@ use crate::keys::KeySnapshot;
 
 pub const CLIENT_CREDENTIALS: &str = "client_credentials";
 pub const AUTHORIZATION_CODE: &str = "authorization_code";
+pub const REFRESH_TOKEN: &str = "refresh_token";
 
-/// The grants this server issues tokens for today; discovery advertises exactly these.
-pub const SUPPORTED_GRANTS: &[&str] = &[AUTHORIZATION_CODE, CLIENT_CREDENTIALS];
+/// The grants this server issues tokens for; discovery advertises exactly these.
+pub const SUPPORTED_GRANTS: &[&str] = &[AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN];
 
 /// The parameters of a token request, from a form (RFC 6749) or a JSON body (SPEC §3).
 #[derive(Debug, Default, Clone)]
@@ -194,6 +195,7 @@ async fn limited_token(
         None => Err(OAuthError::invalid_request("The parameter `grant_type` is required.")),
         Some(CLIENT_CREDENTIALS) => client_credentials(oauth, &params, basic).await,
         Some(AUTHORIZATION_CODE) => crate::code_exchange::authorization_code(oauth.clone(), params, basic).await,
+        Some(REFRESH_TOKEN) => crate::refresh::refresh_grant(oauth.clone(), request, params).await,
         Some(_) => Err(OAuthError::new(
             OAuthErrorKind::UnsupportedGrantType,
             format!("Supported grant types: {}.", SUPPORTED_GRANTS.join(", ")),
@@ -209,6 +211,9 @@ pub struct TokenResponse {
     token_type: &'static str,
     expires_in: i64,
     scope: String,
+    /// For the authorization-code and refresh grants (when the client may refresh).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) refresh_token: Option<String>,
 }
 
 async fn client_credentials(
@@ -269,6 +274,41 @@ async fn client_credentials(
         }
         Err(error) => Err(flow_error(error, &endpoint.registrar, used_basic)),
     }
+}
+
+/// Signs an access token of `client` for `subject` with `scope`, living the client's
+/// `access_token_ttl`; its claims and the RFC 6749 §5.1 body.
+pub(crate) fn mint_access_token(
+    oauth: &OAuth,
+    keys: &KeySnapshot,
+    client: &Client,
+    subject: String,
+    scope: &str,
+    organization_id: Option<String>,
+) -> Result<(AccessTokenClaims, TokenResponse), jwt::SignError> {
+    let now = Utc::now().timestamp();
+    let ttl = i64::from(client.access_token_ttl);
+    let claims = AccessTokenClaims {
+        iss: oauth.settings.issuer.clone(),
+        sub: subject,
+        aud: oauth.settings.audience.clone(),
+        exp: now + ttl,
+        iat: now,
+        jti: ulid::Ulid::new().to_string(),
+        client_id: client.id.clone(),
+        scope: scope.to_owned(),
+        tid: client.tenant_id.clone(),
+        org_id: organization_id,
+    };
+    let token = jwt::sign(keys, &claims)?;
+    let response = TokenResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: ttl,
+        scope: claims.scope.clone(),
+        refresh_token: None,
+    };
+    Ok((claims, response))
 }
 
 /// SPEC §3: the scope a client gets: what it asked for if that is a subset of its scopes, all
@@ -423,36 +463,25 @@ pub(crate) struct JwtIssuer<'a> {
 impl Issuer for JwtIssuer<'_> {
     fn issue(&mut self, grant: Grant) -> Result<IssuedToken, ()> {
         let client = self.client.ok_or(())?;
-        let now = Utc::now();
-        let ttl = i64::from(client.access_token_ttl);
         let mut scopes: Vec<&str> = grant.scope.iter().collect();
         scopes.sort_unstable();
-        let claims = AccessTokenClaims {
-            iss: self.oauth.settings.issuer.clone(),
-            sub: grant.owner_id,
-            aud: self.oauth.settings.audience.clone(),
-            exp: now.timestamp() + ttl,
-            iat: now.timestamp(),
-            jti: ulid::Ulid::new().to_string(),
-            client_id: client.id.clone(),
-            scope: scopes.join(" "),
-            tid: client.tenant_id.clone(),
-            org_id: self.organization_id.clone(),
-        };
-        let token = jwt::sign(self.keys, &claims).map_err(|err| tracing::error!(error = %err, "signing failed"))?;
-        let response = TokenResponse {
-            access_token: token.clone(),
-            token_type: "Bearer",
-            expires_in: ttl,
-            scope: claims.scope.clone(),
+        let (claims, response) = mint_access_token(
+            self.oauth,
+            self.keys,
+            client,
+            grant.owner_id,
+            &scopes.join(" "),
+            self.organization_id.clone(),
+        )
+        .map_err(|err| tracing::error!(error = %err, "signing failed"))?;
+        let token = IssuedToken {
+            token: response.access_token.clone(),
+            refresh: None,
+            until: chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
+            token_type: TokenType::Bearer,
         };
         self.issued = Some((claims, response));
-        Ok(IssuedToken {
-            token,
-            refresh: None,
-            until: now + chrono::Duration::seconds(ttl),
-            token_type: TokenType::Bearer,
-        })
+        Ok(token)
     }
 
     fn refresh(&mut self, _refresh: &str, _grant: Grant) -> Result<RefreshedToken, ()> {

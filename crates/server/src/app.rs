@@ -35,7 +35,7 @@ pub enum StartError {
     Issuer(#[from] url::ParseError),
 }
 
-/// How often state that can no longer matter (revocations of expired tokens) is deleted.
+/// How often state that can no longer matter (expired codes, refresh tokens, revocations) is deleted.
 const EXPIRED_STATE_CLEANUP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Opens the database and applies pending migrations.
@@ -119,7 +119,8 @@ impl Application {
                 .build(),
         });
         let rate_limit_metrics = web::Data::new(RateLimitMetrics::default());
-        let revocations = oauth.revocations.clone();
+        let expired_state_owner = oauth.clone();
+        let longest_token_lifetime = chrono::Duration::seconds(settings.max_access_token_ttl);
 
         let listener = TcpListener::bind(settings.listen)
             .map_err(|source| StartError::Listen { address: settings.listen.to_string(), source })?;
@@ -158,13 +159,13 @@ impl Application {
                 }
             }
         });
-        // Revocations of tokens that have expired anyway are dead weight: delete them now and then.
+        // Expired codes, refresh tokens and revocations are dead weight: delete them now and then.
         actix_web::rt::spawn(async move {
             loop {
-                match revocations.delete_expired().await {
+                match expired_state_owner.delete_expired_state(longest_token_lifetime).await {
                     Ok(0) => {}
-                    Ok(deleted) => tracing::info!(deleted, "deleted revocations of expired tokens"),
-                    Err(err) => tracing::warn!(error = %err, "deleting expired revocations failed"),
+                    Ok(deleted) => tracing::info!(deleted, "deleted expired codes, refresh tokens and revocations"),
+                    Err(err) => tracing::warn!(error = %err, "deleting expired state failed"),
                 }
                 actix_web::rt::time::sleep(EXPIRED_STATE_CLEANUP_INTERVAL).await;
             }

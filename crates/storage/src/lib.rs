@@ -18,6 +18,7 @@ pub mod pagination;
 pub mod passwords;
 pub mod rate_limit;
 mod reach;
+pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod schema;
 pub mod secrets;

@@ -123,6 +123,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     server_secrets,
     revoked_tokens,
     authorization_codes,
+    refresh_tokens,
 );
 
 diesel::table! {
@@ -147,6 +148,23 @@ diesel::table! {
         used_at -> Nullable<Timestamp>,
         issued_jti -> Nullable<Text>,
         issued_expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        family_id -> Text,
+        tenant_id -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        scope -> Text,
+        access_jti -> Text,
+        access_expires_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
     }
 }

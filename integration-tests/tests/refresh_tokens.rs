@@ -1,0 +1,147 @@
+//! SPEC §3 refresh tokens: opaque, rotated on every use, narrowing allowed and widening
+//! refused, and a reused one revokes its whole family (RFC 9700 §4.14).
+
+use serde_json::{Value, json};
+
+use crate::authorization_code::{Browser, PASSWORD, REDIRECT, VERIFIER, authorize_path, challenge, exchange};
+use crate::on_both_databases;
+use crate::support::TestApp;
+
+on_both_databases!(refresh_tokens_rotate_and_a_reuse_revokes_the_family, refresh_tokens_are_introspected_and_revoked);
+
+/// A public client with `grants`, and the tokens of its first authorization by the user
+/// `rt@example.com` (who must exist).
+async fn first_tokens(app: &TestApp, grants: &[&str]) -> (Value, Value) {
+    let client = app
+        .create_client(json!({
+            "name": "Mobile", "confidential": false, "grant_types": grants, "redirect_uris": [REDIRECT],
+            "scopes": ["profile", "orders:read"], "skip_consent": true,
+        }))
+        .await;
+    let client_id = client["id"].as_str().unwrap().to_owned();
+    let path =
+        authorize_path(&client_id, &[("code_challenge", &challenge(VERIFIER)), ("code_challenge_method", "S256")]);
+    let mut browser = Browser::new(app);
+    let sign_in = browser.get(&path).await;
+    let back =
+        browser.post(&path, &[("csrf", &sign_in.csrf()), ("email", "rt@example.com"), ("password", PASSWORD)]).await;
+    let code = back.redirect_params()["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+        ("client_id", &client_id),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, tokens) = exchange(app, &client, &form).await;
+    assert_eq!(status, 200, "{tokens}");
+    (client, tokens)
+}
+
+async fn refresh(app: &TestApp, client: &Value, refresh_token: &str, scope: Option<&str>) -> (u16, Value) {
+    let client_id = client["id"].as_str().unwrap();
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", client_id)];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    exchange(app, client, &form).await
+}
+
+async fn create_user(app: &TestApp) {
+    app.call("POST", "/api/v1/users", &app.tenant_key, json!({"email": "rt@example.com", "password": PASSWORD}))
+        .await
+        .expect(201);
+}
+
+const REFRESHING: &[&str] = &["authorization_code", "refresh_token"];
+
+async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family(app: TestApp) {
+    create_user(&app).await;
+    let (without, tokens) = first_tokens(&app, &["authorization_code"]).await;
+    assert!(tokens.get("refresh_token").is_none(), "no refresh token for a client without the grant");
+    let (status, body) = refresh(&app, &without, "rt_whatever", None).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("unauthorized_client")));
+
+    let (client, tokens) = first_tokens(&app, REFRESHING).await;
+    let first = tokens["refresh_token"].as_str().unwrap().to_owned();
+    assert!(first.starts_with("rt_") && first.len() >= 46, "opaque, 256 bits");
+    assert_eq!(tokens["scope"], "orders:read profile");
+
+    let (status, second) = refresh(&app, &client, &first, None).await;
+    assert_eq!(status, 200, "{second}");
+    let second_refresh = second["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(second_refresh, first, "rotated on every use");
+    assert_eq!(second["scope"], "orders:read profile");
+    let second_access = second["access_token"].as_str().unwrap().to_owned();
+    app.call("GET", "/api/v1/users/me", &second_access, Value::Null).await.expect(200);
+
+    let (status, narrowed) = refresh(&app, &client, &second_refresh, Some("profile")).await;
+    assert_eq!((status, narrowed["scope"].as_str()), (200, Some("profile")), "{narrowed}");
+    let third_refresh = narrowed["refresh_token"].as_str().unwrap().to_owned();
+    let (status, widened) = refresh(&app, &client, &third_refresh, Some("profile admin")).await;
+    assert_eq!((status, widened["error"].as_str()), (400, Some("invalid_scope")), "{widened}");
+    // The narrowed refresh keeps the original grant: the full scope can be asked for again.
+    let (status, full) = refresh(&app, &client, &third_refresh, Some("orders:read profile")).await;
+    assert_eq!(status, 200, "{full}");
+    let latest_refresh = full["refresh_token"].as_str().unwrap().to_owned();
+    let latest_access = full["access_token"].as_str().unwrap().to_owned();
+
+    // Presenting a used token revokes the whole family and its access tokens.
+    let (status, reused) = refresh(&app, &client, &first, None).await;
+    assert_eq!((status, reused["error"].as_str()), (400, Some("invalid_grant")), "{reused}");
+    let (status, _) = refresh(&app, &client, &latest_refresh, None).await;
+    assert_eq!(status, 400, "the newest token of the family is revoked too");
+    assert_eq!(
+        app.call("GET", "/api/v1/users/me", &latest_access, Value::Null).await.expect(401).error(),
+        "invalid_token"
+    );
+    assert_eq!(app.call("GET", "/api/v1/users/me", &second_access, Value::Null).await.status, 401);
+
+    let (status, body) = refresh(&app, &client, "rt_never-issued", None).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+}
+
+async fn refresh_tokens_are_introspected_and_revoked(app: TestApp) {
+    create_user(&app).await;
+    let (client, tokens) = first_tokens(&app, REFRESHING).await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let access_token = tokens["access_token"].as_str().unwrap().to_owned();
+    let (introspector, secret) = app.confidential_client(&[]).await;
+    let introspect = |token: String| {
+        let (id, secret) = (introspector.clone(), secret.clone());
+        let http = app.http.clone();
+        let url = app.url("/oauth/introspect");
+        async move {
+            http.post(url)
+                .basic_auth(id, Some(secret))
+                .form(&[("token", token)])
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let described = introspect(refresh_token.clone()).await;
+    assert_eq!(described["active"], true);
+    assert_eq!(described["token_type"], "refresh_token");
+    assert_eq!(described["client_id"], client["id"]);
+    assert_eq!(described["scope"], "orders:read profile");
+
+    // A public client revokes its refresh token by naming itself; the family and its access
+    // token go with it.
+    let client_id = client["id"].as_str().unwrap();
+    let revoked = app
+        .http
+        .post(app.url("/oauth/revoke"))
+        .form(&[("token", refresh_token.as_str()), ("token_type_hint", "refresh_token"), ("client_id", client_id)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(introspect(refresh_token.clone()).await, json!({"active": false}));
+    assert_eq!(introspect(access_token.clone()).await, json!({"active": false}));
+    let (status, _) = refresh(&app, &client, &refresh_token, None).await;
+    assert_eq!(status, 400);
+}
