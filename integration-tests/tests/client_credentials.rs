@@ -214,7 +214,9 @@ async fn client_authentication_errors_are_401_invalid_client(app: TestApp) {
 async fn grant_errors_follow_rfc_6749(app: TestApp) {
     let (id, secret) = app.confidential_client(&[]).await;
     let url = app.url("/oauth/token");
-    for grant_type in ["password", "urn:ietf:params:oauth:grant-type:device_code", "refresh_token"] {
+    for grant_type in
+        ["password", "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:jwt-bearer"]
+    {
         let request = app.http.post(&url).basic_auth(&id, Some(&secret)).form(&[("grant_type", grant_type)]);
         assert_error(grant_type, token_request(&app, request).await, (400, "unsupported_grant_type"));
     }
