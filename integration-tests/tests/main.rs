@@ -7,6 +7,7 @@ mod api_errors;
 mod api_keys_api;
 mod audit_logs;
 mod authorization_code;
+mod browser;
 mod client_credentials;
 mod clients_api;
 mod config;
