@@ -13,6 +13,7 @@ mod clients_api;
 mod config;
 mod introspection;
 mod isolation;
+mod oauth2_client;
 mod openapi_document;
 mod organizations_api;
 mod pagination_property;
