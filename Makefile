@@ -20,6 +20,7 @@ bench:
 	bench/token.sh
 	bench/organizations.sh
 	bench/rate_limits.sh
+	bench/oauth.sh
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

@@ -27,6 +27,9 @@ use crate::jwt::{AccessTokenClaims, TokenExpectations, TokenRejection};
 use crate::keys::KeyRing;
 use crate::revocations::Revocations;
 
+/// How long a verified token's claims are remembered.
+const VERIFIED_TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What the authorization server needs from configuration.
 #[derive(Debug, Clone)]
 pub struct OAuthSettings {
@@ -48,6 +51,9 @@ pub struct OAuth {
     pub rate_limiter: Option<Arc<RateLimiter>>,
     issuer_url: url::Url,
     expectations: TokenExpectations,
+    /// Tokens whose signature was verified recently, with their claims: an ES256 verification
+    /// costs far more than the lookup, and a busy token is presented again and again.
+    verified: moka::sync::Cache<String, Arc<AccessTokenClaims>>,
     metadata_json: String,
 }
 
@@ -74,6 +80,7 @@ impl OAuth {
             rate_limiter,
             issuer_url,
             expectations,
+            verified: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(VERIFIED_TOKEN_CACHE_TTL).build(),
             metadata_json,
         })
     }
@@ -102,14 +109,23 @@ impl OAuth {
     /// (another instance or the CLI may have rotated them), and refuses revoked ones.
     pub async fn verify_access_token(&self, token: &str) -> Result<AccessTokenClaims, TokenRejection> {
         let now = chrono::Utc::now().timestamp();
-        let claims = match jwt::verify(&self.keys.snapshot(), &self.expectations, token, now) {
-            Err(TokenRejection::UnknownKey) if self.keys.reload_if_stale().await => {
-                jwt::verify(&self.keys.snapshot(), &self.expectations, token, now)
-                    .map_err(|r| if r == TokenRejection::UnknownKey { TokenRejection::Invalid } else { r })
+        let claims = match self.verified.get(token) {
+            // Verified before: the signature still holds; only expiry and revocation can change.
+            Some(claims) if claims.exp > now => (*claims).clone(),
+            Some(_) => return Err(TokenRejection::Expired),
+            None => {
+                let claims = match jwt::verify(&self.keys.snapshot(), &self.expectations, token, now) {
+                    Err(TokenRejection::UnknownKey) if self.keys.reload_if_stale().await => {
+                        jwt::verify(&self.keys.snapshot(), &self.expectations, token, now)
+                            .map_err(|r| if r == TokenRejection::UnknownKey { TokenRejection::Invalid } else { r })
+                    }
+                    Err(TokenRejection::UnknownKey) => Err(TokenRejection::Invalid),
+                    other => other,
+                }?;
+                self.verified.insert(token.to_owned(), Arc::new(claims.clone()));
+                claims
             }
-            Err(TokenRejection::UnknownKey) => Err(TokenRejection::Invalid),
-            other => other,
-        }?;
+        };
         match self.revocations.is_revoked(&claims.jti).await {
             Ok(false) => Ok(claims),
             Ok(true) => Err(TokenRejection::Invalid),

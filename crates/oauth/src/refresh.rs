@@ -121,7 +121,10 @@ pub async fn refresh_grant(
     let keys = oauth.keys.snapshot();
     let db = oauth.db.clone();
     let worker = oauth.clone();
-    let outcome = db.run(move |conn| rotate(&worker, &keys, conn, &client, &hash, requested)).await?;
+    // One transaction: one durable commit per refresh instead of one per statement.
+    let outcome = db
+        .run(move |conn| in_transaction(conn, |conn| rotate(&worker, &keys, conn, &client, &hash, requested)))
+        .await?;
     match outcome {
         Outcome::Issued(body) => {
             let mut response = HttpResponse::Ok().json(body);

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Issue 4 figures, on PostgreSQL: the refresh-token grant (target >= 5,000/s; every request
+# presents a token of its own, seeded beforehand) and introspection of a JWT access token
+# (target >= 20,000/s), 64 connections for 10 s each.
+# Needs PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+PORT=${BENCH_PORT:-18184}
+BASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
+SEEDED=${BENCH_REFRESH_TOKENS:-150000}
+SCHEMA="bench_oauth_$(date +%s)_$$"
+WORKDIR=$(mktemp -d)
+if ! psql "$BASE_URL" -qc "CREATE SCHEMA $SCHEMA" >/dev/null 2>&1; then
+  echo "skipped: PostgreSQL at $BASE_URL is unreachable (set BENCH_DATABASE_URL)"; exit 0
+fi
+trap 'kill "${SERVER_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; psql "$BASE_URL" -qc "DROP SCHEMA $SCHEMA CASCADE" >/dev/null 2>&1; rm -rf "$WORKDIR"' EXIT
+PSQL=(env PGOPTIONS="-c search_path=$SCHEMA" psql "$BASE_URL" -q)
+
+export TOLLBOOTH_DATABASE_URL="$BASE_URL?options=-csearch_path%3D$SCHEMA" TOLLBOOTH_LISTEN="127.0.0.1:$PORT" TOLLBOOTH_LOG_LEVEL=warn
+# A known pepper, so this script can store refresh tokens the way the server hashes them.
+export TOLLBOOTH_SECRETS_PEPPER="bench-pepper-bench-pepper-bench-pepper"
+KEYS=$("$BIN" --config "$BENCH_CONFIG" bootstrap --json 2>/dev/null)
+TENANT_ID=$(json_field "$KEYS" tenant_id); TENANT_KEY=$(json_field "$KEYS" tenant_key)
+start_server "$PORT"
+api() { curl -sf -X POST "http://127.0.0.1:$PORT$1" -H "Authorization: Bearer $TENANT_KEY" -H 'Content-Type: application/json' -d "$2"; }
+USER_ID=$(json_field "$(api /api/v1/users '{"email":"bench@example.com"}')" id)
+PUBLIC=$(api /api/v1/clients '{"name":"bench app","confidential":false,"grant_types":["authorization_code","refresh_token"],"redirect_uris":["https://app.example.com/cb"],"scopes":["profile"]}')
+export CLIENT_ID=$(json_field "$PUBLIC" id)
+SERVICE=$(api /api/v1/clients '{"name":"resource server","scopes":["profile"]}')
+SERVICE_ID=$(json_field "$SERVICE" id); SERVICE_SECRET=$(json_field "$SERVICE" client_secret)
+export BASIC=$(printf '%s:%s' "$SERVICE_ID" "$SERVICE_SECRET" | base64 -w0)
+export ACCESS_TOKEN=$(json_field "$(curl -sf -u "$SERVICE_ID:$SERVICE_SECRET" -d grant_type=client_credentials "http://127.0.0.1:$PORT/oauth/token")" access_token)
+
+# Seed refresh tokens, one family each, as the server stores them.
+export REFRESH_TOKENS="$WORKDIR/refresh_tokens.txt"
+python3 - "$SEEDED" "$TENANT_ID" "$CLIENT_ID" "$USER_ID" "$TOLLBOOTH_SECRETS_PEPPER" "$REFRESH_TOKENS" >"$WORKDIR/rows.tsv" <<'PY'
+import hashlib, hmac, os, sys, time
+count, tenant, client, user, pepper, out = int(sys.argv[1]), *sys.argv[2:7]
+now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+later = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 86400))
+with open(out, "w") as tokens:
+    for i in range(count):
+        token = "rt_" + os.urandom(32).hex()
+        tokens.write(token + "\n")
+        digest = hmac.new(pepper.encode(), token.encode(), hashlib.sha256).hexdigest()
+        print(f"{digest}\tfam{i}\t{tenant}\t{client}\t{user}\tprofile\tjti{i}\t{now}\t{later}\t\\N\t\\N\t{now}")
+PY
+"${PSQL[@]}" -c "\\copy refresh_tokens FROM '$WORKDIR/rows.tsv'"
+"${PSQL[@]}" -c "ANALYZE refresh_tokens" >/dev/null
+test "$(curl -s -o /dev/null -w '%{http_code}' -d "grant_type=refresh_token&client_id=$CLIENT_ID&refresh_token=$(tail -1 "$REFRESH_TOKENS")" "http://127.0.0.1:$PORT/oauth/token")" = 200
+
+# No warm-up for refreshes: each token works once.
+OUT=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s bench/refresh.lua "http://127.0.0.1:$PORT/oauth/token")
+python3 - "$(grep '^RESULT' <<<"$OUT")" "$CONNECTIONS" <<'PY'
+import sys
+f = {k: int(v) for k, v in (kv.split("=") for kv in sys.argv[1].split()[1:])}
+print(f"POST /oauth/token grant_type=refresh_token (rotation), PostgreSQL — {sys.argv[2]} connections")
+print(f"  throughput      {f['requests'] / (f['duration_us'] / 1e6):,.0f} requests/s  (>= 5,000/s)")
+print(f"  latency p50     {f['p50_us'] / 1000:.2f} ms,  p99 {f['p99_us'] / 1000:.2f} ms")
+print(f"  non-2xx answers {f['non2xx']}  (socket errors {f['errors']})")
+PY
+run_wrk "POST /oauth/introspect of a JWT access token (client_secret_basic), PostgreSQL" ">= 20,000/s" \
+  bench/introspect.lua "http://127.0.0.1:$PORT/oauth/introspect"
+peak_rss
