@@ -355,3 +355,30 @@ async fn redis_going_away_falls_back_to_local_counters_and_recovers() {
     let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("tollbooth_counter_store_up 1"), "{metrics}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authenticated_client_endpoints_count_per_client_not_per_address() {
+    let rules = "\n[rate_limit.rules]\ntoken_per_client = [{ window = \"1h\", limit = 6 }]\nper_ip = [{ window = \"1h\", limit = 2 }]\n";
+    let config = plan_config("{ window = \"1s\", limit = 1000 }", "", rules);
+    let app = TestApp::spawn_configured(Backend::Sqlite, &config, &[]).await.unwrap();
+    let (id, secret) = app.confidential_client(&[]).await;
+    let token = app.access_token(&id, &secret, None).await; // 1 of the client's 6
+    let introspect = || {
+        app.http
+            .post(app.url("/oauth/introspect"))
+            .basic_auth(&id, Some(&secret))
+            .form(&[("token", token.as_str())])
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(introspect().await.unwrap().status(), 200, "the per-IP rule (2) does not apply");
+    }
+    let refused = introspect().await.unwrap();
+    assert_eq!(refused.status(), 429, "the client's budget (6) does");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "rate_limit_exceeded");
+    // Requests without a client still meet the per-IP last line.
+    for expected in [200, 200, 429] {
+        assert_eq!(app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap().status(), expected);
+    }
+}

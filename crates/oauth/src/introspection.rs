@@ -9,6 +9,7 @@ use crate::client_auth::authenticate_client;
 use crate::error::{OAuthError, no_store};
 use crate::jwt::{AccessTokenClaims, TokenRejection};
 use crate::token::TokenParams;
+use tollbooth_storage::rate_limit::named;
 
 /// RFC 7662 §2.2: an active token's metadata; an inactive one is only `{"active": false}`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -40,6 +41,18 @@ async fn active_claims(oauth: &OAuth, token: &str, tenant_id: &str) -> Result<Op
     }
 }
 
+/// Counts the request against the client's budget (`rate_limit.rules.token_per_client`).
+async fn count_client(oauth: &OAuth, client_id: &str) -> Result<(), OAuthError> {
+    if let Some(limiter) = &oauth.rate_limiter {
+        let verdict =
+            limiter.check(&format!("client:{client_id}"), &named("client", &limiter.rules().token_per_client)).await;
+        if !verdict.allowed {
+            return Err(OAuthError::rate_limited(verdict.retry_after(chrono::Utc::now().timestamp().max(0) as u64)));
+        }
+    }
+    Ok(())
+}
+
 fn token_of(params: &TokenParams) -> Result<&str, OAuthError> {
     params.get("token").ok_or_else(|| OAuthError::invalid_request("The parameter `token` is required."))
 }
@@ -59,6 +72,7 @@ pub async fn introspect(
 ) -> Result<HttpResponse, OAuthError> {
     let params = TokenParams::parse(&request, &body)?;
     let client = authenticate_client(&oauth, &request, &params, false).await?;
+    count_client(&oauth, &client.id).await?;
     let token = token_of(&params)?;
     let answer = match active_claims(&oauth, token, &client.tenant_id).await? {
         Some(claims) => {
@@ -100,6 +114,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, OAuthError> {
     let params = TokenParams::parse(&request, &body)?;
     let client = authenticate_client(&oauth, &request, &params, true).await?;
+    count_client(&oauth, &client.id).await?;
     let token = token_of(&params)?;
     // RFC 7009 §2.1: a client revokes only tokens issued to it. The hint is only a hint: an
     // access token is a JWT, a refresh token is not, and both are tried. Revoking a refresh

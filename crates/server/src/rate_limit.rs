@@ -22,9 +22,11 @@ pub struct RateLimitMetrics {
     pub refusals: AtomicU64,
 }
 
-/// Paths that are never counted: probes, and the token endpoint, which counts itself.
+/// Paths this middleware does not count: probes, and the endpoints of authenticated clients
+/// (token, introspection, revocation), which count per client themselves: a resource server
+/// introspecting from one address must not run into the per-IP last line.
 fn uncounted(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/oauth/token")
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/oauth/token" | "/oauth/introspect" | "/oauth/revoke")
 }
 
 fn is_write(method: &Method) -> bool {
