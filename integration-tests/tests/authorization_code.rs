@@ -385,3 +385,26 @@ async fn wrong_password_and_forged_forms_are_refused(app: TestApp) {
         events.body["data"].as_array().unwrap().iter().filter(|e| e["action"] == "user.sign_in_failed").count();
     assert_eq!(failures, 2, "every failed sign-in is audited");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_attempts_are_limited_per_email_and_address() {
+    let config = "[rate_limit]\nplan_default = \"unmetered\"\n[rate_limit.plans.unmetered]\nwindows = [{ window = \"1s\", limit = 1000000 }]\n[rate_limit.rules]\nsign_in = [{ window = \"1h\", limit = 2 }]\n";
+    let app = TestApp::spawn_configured(crate::support::Backend::Sqlite, config, &[]).await.unwrap();
+    let (client, _) = setup(&app, true, false).await;
+    let path = authorize_path(client["id"].as_str().unwrap(), &[]);
+    let mut browser = Browser::new(&app);
+    let sign_in = browser.get(&path).await;
+    let csrf = sign_in.csrf();
+    for expected in [401, 401, 429] {
+        let attempt =
+            browser.post(&path, &[("csrf", &csrf), ("email", "ada@example.com"), ("password", "guess")]).await;
+        assert_eq!(attempt.status, expected);
+        if expected == 429 {
+            assert!(attempt.headers.contains_key("retry-after"));
+            assert!(attempt.html.contains("Too many sign-in attempts"));
+        }
+    }
+    // Another email from the same address has its own budget.
+    let other = browser.post(&path, &[("csrf", &csrf), ("email", "eve@example.com"), ("password", "guess")]).await;
+    assert_eq!(other.status, 401);
+}
