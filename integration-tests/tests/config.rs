@@ -82,3 +82,12 @@ fn unreachable_database_fails_with_a_clear_message_and_no_password() {
     assert!(err.contains("cannot connect to PostgreSQL"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+#[test]
+fn the_production_example_is_valid() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/production.example.toml");
+    let settings = Settings::load(Some(&example), Vec::new()).expect("config/production.example.toml loads");
+    assert_eq!(settings.issuer, "https://auth.example.com");
+    assert!(settings.redis_url.is_some());
+    assert_eq!(settings.log_format, tollbooth::settings::LogFormat::Json);
+}
