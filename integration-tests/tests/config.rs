@@ -30,6 +30,7 @@ fn bad_config_file_values_name_the_setting() {
         ("database_url = \"sqlite://\"", "`database_url`"),
         ("[token]\nmax_access_token_ttl = 5", "`token.max_access_token_ttl`"),
         ("[log]\nformat = \"xml\"", "`log.format`"),
+        ("trusted_proxies = [\"10.0.0.0/33\"]", "`trusted_proxies`"),
         ("unknown_setting = 1", "unknown_setting"),
     ];
     for (contents, expected) in cases {

@@ -205,7 +205,7 @@ impl flow::Endpoint for AuthorizeEndpoint<'_> {
 }
 
 fn client_ip(request: &HttpRequest) -> Option<String> {
-    request.peer_addr().map(|addr| addr.ip().to_string())
+    Some(crate::client_address::client_address(request))
 }
 
 /// Records a sign-in outcome (SPEC §4: every failed sign-in is audited).

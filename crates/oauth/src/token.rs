@@ -174,7 +174,7 @@ async fn limited_token(
 ) -> Result<HttpResponse, OAuthError> {
     let now = || chrono::Utc::now().timestamp().max(0) as u64;
     if let Some(limiter) = &oauth.rate_limiter {
-        let ip = request.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+        let ip = crate::client_address::client_address(request);
         *verdict = limiter.check(&format!("ip:{ip}"), &named("ip", &limiter.rules().token_per_ip)).await;
         if !verdict.allowed {
             return Err(OAuthError::rate_limited(verdict.retry_after(now())));

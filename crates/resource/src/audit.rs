@@ -20,7 +20,7 @@ impl Actor {
         Actor {
             tenant_id: principal.tenant_id.clone(),
             actor_id: principal.actor_id().to_owned(),
-            ip: request.peer_addr().map(|addr| addr.ip().to_string()),
+            ip: Some(tollbooth_oauth::client_address::client_address(request)),
         }
     }
 

@@ -119,6 +119,10 @@ impl Application {
                 .build(),
         });
         let rate_limit_metrics = web::Data::new(RateLimitMetrics::default());
+        let request_policy = web::Data::new(request_log::RequestPolicy {
+            trusted_proxies: settings.trusted_proxies.clone(),
+            require_https: settings.require_https,
+        });
         let expired_state_owner = oauth.clone();
         let longest_token_lifetime = chrono::Duration::seconds(settings.max_access_token_ttl);
 
@@ -133,6 +137,7 @@ impl Application {
                 .wrap(middleware::from_fn(rate_limit::enforce))
                 .wrap(middleware::from_fn(request_log::request_context))
                 .app_data(rate_limit_metrics.clone())
+                .app_data(request_policy.clone())
                 .app_data(oauth.clone())
                 .app_data(resource.clone())
                 .route("/healthz", web::get().to(health::healthz))

@@ -73,7 +73,7 @@ pub async fn enforce(
             limiter.check_tenant(&tenant_id, &plan, is_write(request.method())).await
         }
         None => {
-            let ip = request.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+            let ip = tollbooth_oauth::client_address::client_address(request.request());
             limiter.check(&format!("ip:{ip}"), &named("ip", &limiter.rules().per_ip)).await
         }
     };

@@ -1,27 +1,90 @@
-//! Every response carries `X-Request-Id`, and every request is logged once, with its id,
-//! method, route, status, latency and tenant; never its headers or body.
+//! The first thing every request meets: who it comes from (the peer, or behind a trusted
+//! proxy the client it forwarded for), its request id (a trusted proxy's, or a new one), the
+//! HTTPS requirement, and one log line with its id, method, route, status, latency and tenant;
+//! never its headers or body. Every response carries `X-Request-Id`.
 
+use std::net::IpAddr;
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage};
+use actix_web::{Error, HttpMessage, HttpResponse, web};
+use tollbooth_oauth::client_address::ClientAddress;
 use tollbooth_resource::auth::Principal;
 use tracing::Instrument;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// What the edge of the server believes and requires.
+#[derive(Debug, Clone, Default)]
+pub struct RequestPolicy {
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub require_https: bool,
+}
+
+impl RequestPolicy {
+    fn trusts(&self, address: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|net| net.contains(&address))
+    }
+
+    /// The client of a request from `peer`: behind trusted proxies, the right-most address of
+    /// `X-Forwarded-For` that is not itself a trusted proxy (the left ones are the client's to forge).
+    fn client_address(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> String {
+        let Some(peer) = peer else { return "unknown".to_owned() };
+        if !self.trusts(peer) {
+            return peer.to_string();
+        }
+        forwarded_for
+            .into_iter()
+            .flat_map(|list| list.split(',').rev())
+            .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
+            .find(|hop| !self.trusts(*hop))
+            .unwrap_or(peer)
+            .to_string()
+    }
+}
+
+/// A request id a proxy may pass on: 1 to 128 characters, letters, digits, `-`, `_`, `.`.
+fn acceptable_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn header<'a>(request: &'a ServiceRequest, name: &str) -> Option<&'a str> {
+    request.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
 pub async fn request_context(
     request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let request_id = ulid::Ulid::new().to_string();
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let policy = request.app_data::<web::Data<RequestPolicy>>().map(|p| p.get_ref().clone()).unwrap_or_default();
+    let peer = request.peer_addr().map(|a| a.ip());
+    let from_trusted_proxy = peer.is_some_and(|p| policy.trusts(p));
+    let client = policy.client_address(peer, header(&request, "x-forwarded-for"));
+    request.extensions_mut().insert(ClientAddress(client));
+    let request_id = header(&request, "x-request-id")
+        .filter(|id| from_trusted_proxy && acceptable_request_id(id))
+        .map_or_else(|| ulid::Ulid::new().to_string(), str::to_owned);
     let span = tracing::info_span!("request", request_id = %request_id);
     let method = request.method().clone();
     let started = Instant::now();
-    let mut response = next.call(request).instrument(span.clone()).await?;
+
+    // The listener's own TLS, or a trusted proxy's word; actix's connection_info() would
+    // believe anyone's X-Forwarded-Proto.
+    let https = request.app_config().secure()
+        || from_trusted_proxy && header(&request, "x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    let probe = matches!(request.path(), "/healthz" | "/readyz");
+    let mut response = if policy.require_https && !https && !probe {
+        // SPEC §6: plain HTTP is refused when HTTPS is required.
+        let refusal = HttpResponse::Forbidden()
+            .json(serde_json::json!({ "error": "https_required", "message": "This server requires HTTPS." }));
+        request.into_response(refusal)
+    } else {
+        next.call(request).instrument(span.clone()).await?.map_into_boxed_body()
+    };
+
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
@@ -38,4 +101,20 @@ pub async fn request_context(
         "request"
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let policy = RequestPolicy { trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()], require_https: false };
+        let proxy = Some("10.1.2.3".parse().unwrap());
+        let stranger = Some("203.0.113.9".parse().unwrap());
+        assert_eq!(policy.client_address(proxy, Some("198.51.100.7")), "198.51.100.7");
+        assert_eq!(policy.client_address(proxy, Some("1.1.1.1, 198.51.100.7, 10.9.9.9")), "198.51.100.7");
+        assert_eq!(policy.client_address(proxy, None), "10.1.2.3");
+        assert_eq!(policy.client_address(stranger, Some("198.51.100.7")), "203.0.113.9");
+    }
 }

@@ -28,12 +28,30 @@ struct RawSettings {
     database_url: String,
     redis_url: String,
     require_https: bool,
+    trusted_proxies: AddressList,
     workers: usize,
     database: RawDatabase,
     token: RawToken,
     secrets: RawSecrets,
     rate_limit: RawRateLimit,
     log: RawLog,
+}
+
+/// A list in a file, or a comma-separated string in an environment variable.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum AddressList {
+    Many(Vec<String>),
+    One(String),
+}
+
+impl AddressList {
+    fn entries(&self) -> Vec<&str> {
+        match self {
+            AddressList::Many(items) => items.iter().map(String::as_str).collect(),
+            AddressList::One(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +148,8 @@ pub struct Settings {
     pub database: DatabaseConfig,
     pub redis_url: Option<String>,
     pub require_https: bool,
+    /// Proxies whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub workers: usize,
     pub audience: String,
     pub signing_algorithm: SigningAlgorithm,
@@ -327,6 +347,14 @@ impl RawSettings {
         if !(1..=10_000).contains(&self.rate_limit.redis_timeout_ms) {
             return Err(bad("rate_limit.redis_timeout_ms", "it must be from 1 to 10000"));
         }
+        let mut trusted_proxies = Vec::new();
+        for entry in self.trusted_proxies.entries() {
+            let parsed = entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| bad("trusted_proxies", format!("`{entry}` is not an address or CIDR range")))?;
+            trusted_proxies.push(parsed);
+        }
         let log_format = match self.log.format.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -342,6 +370,7 @@ impl RawSettings {
             database,
             redis_url,
             require_https: self.require_https,
+            trusted_proxies,
             workers: self.workers,
             audience,
             signing_algorithm,

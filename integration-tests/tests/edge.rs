@@ -1,0 +1,81 @@
+//! SPEC §6 at the edge: `require_https`, and forwarding headers believed only from trusted
+//! proxies (client address, `X-Forwarded-Proto`, `X-Request-Id`).
+
+use serde_json::{Value, json};
+
+use crate::support::{Backend, TestApp, UNMETERED};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_is_required_unless_a_trusted_proxy_vouches() {
+    let app = TestApp::spawn_configured(
+        Backend::Sqlite,
+        UNMETERED,
+        &[("TOLLBOOTH_REQUIRE_HTTPS", "true"), ("TOLLBOOTH_TRUSTED_PROXIES", "127.0.0.0/8")],
+    )
+    .await
+    .unwrap();
+    let plain = app.http.get(app.url("/api/v1/clients")).bearer_auth(&app.tenant_key).send().await.unwrap();
+    assert_eq!(plain.status(), 403);
+    assert!(plain.headers().contains_key("x-request-id"));
+    let body: Value = plain.json().await.unwrap();
+    assert_eq!(body["error"], "https_required");
+    let vouched = app
+        .http
+        .get(app.url("/api/v1/clients"))
+        .bearer_auth(&app.tenant_key)
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(vouched.status(), 200);
+    assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200, "probes stay open");
+
+    // The same header from an address that is not a trusted proxy counts for nothing.
+    let untrusted =
+        TestApp::spawn_configured(Backend::Sqlite, UNMETERED, &[("TOLLBOOTH_REQUIRE_HTTPS", "true")]).await.unwrap();
+    let claimed = untrusted
+        .http
+        .get(untrusted.url("/api/v1/clients"))
+        .bearer_auth(&untrusted.tenant_key)
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(claimed.status(), 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_client_address_and_request_id_come_only_from_trusted_proxies() {
+    let trusted = TestApp::spawn_configured(Backend::Sqlite, UNMETERED, &[("TOLLBOOTH_TRUSTED_PROXIES", "127.0.0.1")])
+        .await
+        .unwrap();
+    let response = trusted
+        .http
+        .post(trusted.url("/api/v1/organizations"))
+        .bearer_auth(&trusted.tenant_key)
+        .header("x-forwarded-for", "203.0.113.7, 127.0.0.1")
+        .header("x-request-id", "lb-abc-123")
+        .json(&json!({"name": "Forwarded"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["x-request-id"], "lb-abc-123", "a trusted proxy's request id is kept");
+    let events = trusted.call("GET", "/api/v1/audit_logs", &trusted.tenant_key, Value::Null).await.expect(200);
+    assert_eq!(events.body["data"][0]["ip"], "203.0.113.7", "the client the proxy forwarded for");
+
+    let untrusted = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let response = untrusted
+        .http
+        .post(untrusted.url("/api/v1/organizations"))
+        .bearer_auth(&untrusted.tenant_key)
+        .header("x-forwarded-for", "203.0.113.7")
+        .header("x-request-id", "forged-id")
+        .json(&json!({"name": "Direct"}))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(response.headers()["x-request-id"], "forged-id");
+    let events = untrusted.call("GET", "/api/v1/audit_logs", &untrusted.tenant_key, Value::Null).await.expect(200);
+    assert_eq!(events.body["data"][0]["ip"], "127.0.0.1", "forwarding headers from strangers are ignored");
+}
