@@ -14,6 +14,7 @@ mod config;
 mod edge;
 mod introspection;
 mod isolation;
+mod metrics;
 mod oauth2_client;
 mod openapi_document;
 mod organizations_api;

@@ -306,6 +306,7 @@ pub async fn authorization_code(
         revocations.remember_revoked(&jti);
     }
     let issued = issued?;
+    crate::metrics::token_issued(crate::token::AUTHORIZATION_CODE);
     let mut response = HttpResponse::Ok().json(issued);
     no_store(&mut response);
     Ok(response)

@@ -11,6 +11,7 @@ pub mod error;
 pub mod introspection;
 pub mod jwt;
 pub mod keys;
+pub mod metrics;
 pub mod pages;
 pub mod refresh;
 pub mod revocations;

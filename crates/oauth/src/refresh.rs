@@ -127,6 +127,7 @@ pub async fn refresh_grant(
         .await?;
     match outcome {
         Outcome::Issued(body) => {
+            crate::metrics::token_issued(crate::token::REFRESH_TOKEN);
             let mut response = HttpResponse::Ok().json(body);
             no_store(&mut response);
             Ok(response)

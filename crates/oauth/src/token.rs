@@ -266,6 +266,7 @@ async fn client_credentials(
     });
     match result {
         Ok(_) => {
+            crate::metrics::token_issued(CLIENT_CREDENTIALS);
             let (_, issued) =
                 endpoint.issuer.issued.take().ok_or_else(|| OAuthError::server_error("issuer kept no token"))?;
             let mut response = HttpResponse::Ok().json(issued);

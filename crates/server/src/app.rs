@@ -17,7 +17,6 @@ use tollbooth_storage::rate_limit::{CounterStore, MemoryCounters, RateLimiter, R
 use tollbooth_storage::secrets::{self, SecretHasher};
 use tollbooth_storage::{Database, StorageError, server_secrets};
 
-use crate::rate_limit::RateLimitMetrics;
 use crate::settings::Settings;
 use crate::{health, rate_limit, request_log};
 
@@ -88,6 +87,7 @@ pub struct Application {
 impl Application {
     /// Builds everything; must be called inside an actix system (`actix_web::rt::System`).
     pub fn build(settings: &Settings) -> Result<Self, StartError> {
+        crate::metrics::register();
         let db = open_database(settings)?;
         let hasher = secret_hasher(settings, &db)?;
         if settings.pepper.is_none() {
@@ -118,7 +118,6 @@ impl Application {
                 .time_to_live(tollbooth_resource::TENANT_PLAN_CACHE_TTL)
                 .build(),
         });
-        let rate_limit_metrics = web::Data::new(RateLimitMetrics::default());
         let request_policy = web::Data::new(request_log::RequestPolicy {
             trusted_proxies: settings.trusted_proxies.clone(),
             require_https: settings.require_https,
@@ -136,7 +135,6 @@ impl Application {
             App::new()
                 .wrap(middleware::from_fn(rate_limit::enforce))
                 .wrap(middleware::from_fn(request_log::request_context))
-                .app_data(rate_limit_metrics.clone())
                 .app_data(request_policy.clone())
                 .app_data(oauth.clone())
                 .app_data(resource.clone())

@@ -1,12 +1,10 @@
 //! Probes: `/healthz` (alive), `/readyz` (database and counter store), `/metrics` (Prometheus
-//! text; the operations issue extends it).
-
-use std::sync::atomic::Ordering;
+//! text).
 
 use actix_web::{HttpResponse, web};
+use prometheus::{Encoder, TextEncoder};
 use tollbooth_resource::Resource;
-
-use crate::rate_limit::RateLimitMetrics;
+use tollbooth_storage::rate_limit::StoreStatus;
 
 /// `GET /healthz`: the process is up and serving.
 pub async fn healthz() -> HttpResponse {
@@ -27,22 +25,31 @@ pub async fn readyz(resource: web::Data<Resource>) -> HttpResponse {
     if database { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
-/// `GET /metrics`: Prometheus text exposition.
-pub async fn metrics(resource: web::Data<Resource>, limits: web::Data<RateLimitMetrics>) -> HttpResponse {
-    let (fallbacks, up) = resource.rate_limiter.as_ref().map_or((0, 1), |l| {
-        (l.fallbacks(), u8::from(l.store_status() != tollbooth_storage::rate_limit::StoreStatus::RedisFallback))
-    });
-    let text = format!(
-        "# HELP tollbooth_rate_limit_refusals_total Requests refused with 429.\n\
-         # TYPE tollbooth_rate_limit_refusals_total counter\n\
-         tollbooth_rate_limit_refusals_total {}\n\
-         # HELP tollbooth_counter_store_fallbacks_total Rate-limit checks counted locally because Redis did not answer.\n\
+/// `GET /metrics`: Prometheus text exposition of the registry, plus the values read at scrape
+/// time (counter store, database pool).
+pub async fn metrics(resource: web::Data<Resource>) -> HttpResponse {
+    let mut text = Vec::new();
+    if let Err(err) = TextEncoder::new().encode(&prometheus::gather(), &mut text) {
+        tracing::error!(error = %err, "encoding metrics failed");
+    }
+    let (fallbacks, up) = resource
+        .rate_limiter
+        .as_ref()
+        .map_or((0, 1), |l| (l.fallbacks(), u8::from(l.store_status() != StoreStatus::RedisFallback)));
+    let (connections, idle) = resource.db.pool_state();
+    let scraped = format!(
+        "# HELP tollbooth_counter_store_fallbacks_total Rate-limit checks counted locally because Redis did not answer.\n\
          # TYPE tollbooth_counter_store_fallbacks_total counter\n\
          tollbooth_counter_store_fallbacks_total {fallbacks}\n\
          # HELP tollbooth_counter_store_up 1 while the configured counter store answers, 0 while counting locally instead.\n\
          # TYPE tollbooth_counter_store_up gauge\n\
-         tollbooth_counter_store_up {up}\n",
-        limits.refusals.load(Ordering::Relaxed)
+         tollbooth_counter_store_up {up}\n\
+         # HELP tollbooth_db_pool_connections Database connections in the pool, by state.\n\
+         # TYPE tollbooth_db_pool_connections gauge\n\
+         tollbooth_db_pool_connections{{state=\"idle\"}} {idle}\n\
+         tollbooth_db_pool_connections{{state=\"active\"}} {}\n",
+        connections.saturating_sub(idle)
     );
+    text.extend_from_slice(scraped.as_bytes());
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text)
 }

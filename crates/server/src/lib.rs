@@ -3,6 +3,7 @@
 pub mod app;
 pub mod bootstrap;
 mod health;
+pub mod metrics;
 pub mod rate_limit;
 pub mod request_log;
 pub mod settings;

@@ -3,8 +3,6 @@
 //! without a tenant against the per-IP last line. Counted responses carry the rate-limit
 //! headers; a refused request is answered 429 before it reaches its handler.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -15,12 +13,6 @@ use tollbooth_resource::Resource;
 use tollbooth_resource::auth::authenticate;
 use tollbooth_resource::error::ApiError;
 use tollbooth_storage::rate_limit::{Verdict, named};
-
-/// Counts of what the limiter did, for `/metrics`.
-#[derive(Default)]
-pub struct RateLimitMetrics {
-    pub refusals: AtomicU64,
-}
 
 /// Paths this middleware does not count: probes, and the endpoints of authenticated clients
 /// (token, introspection, revocation), which count per client themselves: a resource server
@@ -78,9 +70,7 @@ pub async fn enforce(
         }
     };
     if !verdict.allowed {
-        if let Some(metrics) = request.app_data::<web::Data<RateLimitMetrics>>() {
-            metrics.refusals.fetch_add(1, Ordering::Relaxed);
-        }
+        crate::metrics::RATE_LIMIT_REFUSALS.inc();
         let mut refusal = ApiError::rate_limited(verdict.retry_after(unix_now())).error_response();
         add_headers(&mut refusal, &verdict);
         return Ok(request.into_response(refusal));

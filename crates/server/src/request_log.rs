@@ -90,6 +90,7 @@ pub async fn request_context(
         response.headers_mut().insert(REQUEST_ID, value);
     }
     let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    crate::metrics::record_request(&route, response.status().as_u16(), latency_ms / 1000.0);
     let tenant = response.request().extensions().get::<Principal>().and_then(|p| p.tenant_id.clone());
     tracing::info!(
         parent: &span,

@@ -118,6 +118,12 @@ impl Database {
         Ok(Database { pool, backend })
     }
 
+    /// Connections the pool holds, and how many of them are idle.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
