@@ -73,6 +73,11 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// The cookies the server has set so far.
+    pub fn cookies(&self) -> Vec<(String, String)> {
+        self.cookies.clone()
+    }
+
     pub async fn get(&mut self, path_and_query: &str) -> Page {
         let request = self.app.http.get(self.app.url(path_and_query));
         self.send(request).await

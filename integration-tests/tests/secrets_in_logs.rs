@@ -80,11 +80,61 @@ async fn secrets_never_reach_the_logs() {
     app.call("GET", "/api/v1/clients", "sk_live_guessed-key-value", Value::Null).await.expect(401);
     secrets.push("sk_live_guessed-key-value".into());
 
+    // The sign-in flow: password, session and CSRF cookies, code, verifier, refresh token.
+    use crate::authorization_code::{Browser, REDIRECT, VERIFIER, authorize_path, challenge, exchange};
+    let app_client = app
+        .create_client(json!({
+            "name": "Logged app", "confidential": false, "grant_types": ["authorization_code", "refresh_token"],
+            "redirect_uris": [REDIRECT], "skip_consent": true,
+        }))
+        .await;
+    let app_id = app_client["id"].as_str().unwrap().to_owned();
+    let path = authorize_path(&app_id, &[("code_challenge", &challenge(VERIFIER)), ("code_challenge_method", "S256")]);
+    let mut browser = Browser::new(&app);
+    let sign_in = browser.get(&path).await;
+    let csrf = sign_in.csrf();
+    secrets.push(csrf.clone());
+    let back = browser.post(&path, &[("csrf", &csrf), ("email", "log@example.com"), ("password", password)]).await;
+    let code = back.redirect_params()["code"].clone();
+    secrets.push(code.clone());
+    secrets.push(VERIFIER.to_owned());
+    for (name, value) in browser.cookies() {
+        assert!(name.starts_with("tb_"));
+        secrets.push(value);
+    }
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+        ("client_id", &app_id),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, tokens) = exchange(&app, &app_client, &form).await;
+    assert_eq!(status, 200, "{tokens}");
+    secrets.push(tokens["access_token"].as_str().unwrap().to_owned());
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    secrets.push(refresh_token.clone());
+    let (status, refreshed) = exchange(
+        &app,
+        &app_client,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh_token), ("client_id", &app_id)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    secrets.push(refreshed["refresh_token"].as_str().unwrap().to_owned());
+    let _ = exchange(
+        &app,
+        &app_client,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh_token), ("client_id", &app_id)],
+    )
+    .await;
+
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
     assert!(text.contains("request"), "the capture works: {} bytes", text.len());
     for secret in &secrets {
         assert!(!text.contains(secret.as_str()), "a secret reached the log: {secret}");
     }
-    let basic = "Basic ";
-    assert!(!text.contains(basic), "an Authorization header reached the log");
+    for header in ["Basic ", "Bearer ", "tb_session=", "tb_csrf="] {
+        assert!(!text.contains(header), "an Authorization or Cookie header reached the log: {header}");
+    }
 }
