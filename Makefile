@@ -21,6 +21,7 @@ bench:
 	bench/organizations.sh
 	bench/rate_limits.sh
 	bench/oauth.sh
+	bench/operations.sh
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

@@ -144,6 +144,8 @@ impl Application {
                 .configure(tollbooth_oauth::routes)
                 .configure(tollbooth_resource::routes)
         });
+        // actix handles SIGTERM/SIGINT: stop accepting, finish requests in flight, then exit.
+        server = server.shutdown_timeout(settings.shutdown_timeout.as_secs());
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }

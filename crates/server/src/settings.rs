@@ -30,6 +30,7 @@ struct RawSettings {
     require_https: bool,
     trusted_proxies: AddressList,
     workers: usize,
+    shutdown_timeout_seconds: u64,
     database: RawDatabase,
     token: RawToken,
     secrets: RawSecrets,
@@ -151,6 +152,8 @@ pub struct Settings {
     /// Proxies whose forwarding headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub workers: usize,
+    /// How long requests in flight get to finish after SIGTERM.
+    pub shutdown_timeout: Duration,
     pub audience: String,
     pub signing_algorithm: SigningAlgorithm,
     pub max_access_token_ttl: i64,
@@ -372,6 +375,7 @@ impl RawSettings {
             require_https: self.require_https,
             trusted_proxies,
             workers: self.workers,
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout_seconds),
             audience,
             signing_algorithm,
             max_access_token_ttl: self.token.max_access_token_ttl,
