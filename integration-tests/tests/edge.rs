@@ -79,3 +79,44 @@ async fn forwarded_client_address_and_request_id_come_only_from_trusted_proxies(
     let events = untrusted.call("GET", "/api/v1/audit_logs", &untrusted.tenant_key, Value::Null).await.expect(200);
     assert_eq!(events.body["data"][0]["ip"], "127.0.0.1", "forwarding headers from strangers are ignored");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_https_listener_serves_tls_with_hsts() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, certified.cert.pem()).unwrap();
+    std::fs::write(&key_path, certified.signing_key.serialize_pem()).unwrap();
+    let (cert, key) = (cert_path.display().to_string(), key_path.display().to_string());
+    let app = TestApp::spawn_configured(
+        Backend::Sqlite,
+        UNMETERED,
+        &[
+            ("TOLLBOOTH_TLS_CERT_PATH", cert.as_str()),
+            ("TOLLBOOTH_TLS_KEY_PATH", key.as_str()),
+            ("TOLLBOOTH_REQUIRE_HTTPS", "true"),
+        ],
+    )
+    .await
+    .unwrap();
+    let port = url::Url::parse(&app.base_url).unwrap().port().unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap())
+        .resolve("localhost", std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .build()
+        .unwrap();
+    let response = client
+        .get(format!("https://localhost:{port}/api/v1/clients"))
+        .bearer_auth(&app.tenant_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "HTTPS satisfies require_https");
+    assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000; includeSubDomains");
+    // The listener speaks only TLS.
+    assert!(app.http.get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_err());
+
+    let half = tollbooth::Settings::load(None, vec![("TOLLBOOTH_TLS_CERT_PATH".into(), cert)]);
+    assert!(half.err().unwrap().to_string().contains("tls.cert_path"), "both or neither");
+}

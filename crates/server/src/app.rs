@@ -30,6 +30,8 @@ pub enum StartError {
     Listen { address: String, source: std::io::Error },
     #[error("{0}")]
     Redis(String),
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("the issuer is not a URL: {0}")]
     Issuer(#[from] url::ParseError),
 }
@@ -76,6 +78,24 @@ fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartEr
         None => Arc::new(MemoryCounters::default()),
     };
     Ok(Some(Arc::new(RateLimiter::new(store, settings.plans.clone(), settings.rules.clone()))))
+}
+
+/// The rustls configuration of the HTTPS listener (ring provider, TLS 1.2 and 1.3).
+fn tls_config(paths: &crate::settings::TlsPaths) -> Result<rustls::ServerConfig, StartError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let tls = |what: &str, err: &dyn std::fmt::Display| StartError::Tls(format!("{what}: {err}"));
+    let certs = CertificateDer::pem_file_iter(&paths.cert_path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| tls(&format!("cannot read certificates from {}", paths.cert_path.display()), &e))?;
+    let key = PrivateKeyDer::from_pem_file(&paths.key_path)
+        .map_err(|e| tls(&format!("cannot read the private key from {}", paths.key_path.display()), &e))?;
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls("protocol versions", &e))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| tls("the certificate and key do not make a server identity", &e))
 }
 
 /// A server bound to its port, ready to run.
@@ -149,10 +169,12 @@ impl Application {
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
-        let server = server
-            .listen(listener)
-            .map_err(|source| StartError::Listen { address: settings.listen.to_string(), source })?
-            .run();
+        let server = match &settings.tls {
+            Some(paths) => server.listen_rustls_0_23(listener, tls_config(paths)?),
+            None => server.listen(listener),
+        }
+        .map_err(|source| StartError::Listen { address: settings.listen.to_string(), source })?
+        .run();
 
         // Another instance or `tollbooth keys rotate` may rotate keys: re-read them now and then.
         let interval = settings.key_reload_interval;

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse, web};
 use tollbooth_oauth::client_address::ClientAddress;
@@ -88,6 +88,12 @@ pub async fn request_context(
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
+    }
+    if https {
+        // RFC 6797: browsers keep to HTTPS for this host from now on.
+        response
+            .headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
     let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     crate::metrics::record_request(&route, response.status().as_u16(), latency_ms / 1000.0);

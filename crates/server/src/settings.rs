@@ -31,6 +31,7 @@ struct RawSettings {
     trusted_proxies: AddressList,
     workers: usize,
     shutdown_timeout_seconds: u64,
+    tls: RawTls,
     database: RawDatabase,
     token: RawToken,
     secrets: RawSecrets,
@@ -53,6 +54,20 @@ impl AddressList {
             AddressList::One(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).collect(),
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    cert_path: String,
+    key_path: String,
+}
+
+/// Where the HTTPS listener's certificate chain and key are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsPaths {
+    pub cert_path: std::path::PathBuf,
+    pub key_path: std::path::PathBuf,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,6 +164,8 @@ pub struct Settings {
     pub database: DatabaseConfig,
     pub redis_url: Option<String>,
     pub require_https: bool,
+    /// `Some` to serve HTTPS.
+    pub tls: Option<TlsPaths>,
     /// Proxies whose forwarding headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub workers: usize,
@@ -350,6 +367,20 @@ impl RawSettings {
         if !(1..=10_000).contains(&self.rate_limit.redis_timeout_ms) {
             return Err(bad("rate_limit.redis_timeout_ms", "it must be from 1 to 10000"));
         }
+        let tls = match (self.tls.cert_path.as_str(), self.tls.key_path.as_str()) {
+            ("", "") => None,
+            ("", _) | (_, "") => {
+                return Err(bad("tls.cert_path", "set both tls.cert_path and tls.key_path, or neither"));
+            }
+            (cert, key) => {
+                for (setting, path) in [("tls.cert_path", cert), ("tls.key_path", key)] {
+                    if !Path::new(path).is_file() {
+                        return Err(bad(setting, format!("{path} is not a readable file")));
+                    }
+                }
+                Some(TlsPaths { cert_path: cert.into(), key_path: key.into() })
+            }
+        };
         let mut trusted_proxies = Vec::new();
         for entry in self.trusted_proxies.entries() {
             let parsed = entry
@@ -373,6 +404,7 @@ impl RawSettings {
             database,
             redis_url,
             require_https: self.require_https,
+            tls,
             trusted_proxies,
             workers: self.workers,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_seconds),

@@ -51,6 +51,8 @@ impl TestApp {
     /// Like [`TestApp::spawn`], with `config` as the `--config` file and `env` as extra
     /// `TOLLBOOTH_*` variables.
     pub async fn spawn_configured(backend: Backend, config: &str, env: &[(&str, &str)]) -> Option<TestApp> {
+        // reqwest is built without a default TLS provider (no aws-lc): install ring's once.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, postgres_schema) = match backend {
             Backend::Sqlite => (format!("sqlite://{}", dir.path().join("tollbooth.db").display()), None),
