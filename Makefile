@@ -8,8 +8,11 @@ run:
 	$(CARGO) build --release -p tollbooth
 	./target/release/tollbooth serve --bootstrap
 
-## Every test. PostgreSQL tests run when TOLLBOOTH_TEST_DATABASE_URL is set (CI sets it).
+## Every test. PostgreSQL and Redis tests run when TOLLBOOTH_TEST_DATABASE_URL and
+## TOLLBOOTH_TEST_REDIS_URL are set (CI sets them). The binary is built first: the shutdown
+## test runs the real thing.
 test:
+	$(CARGO) build -p tollbooth
 	$(CARGO) test --workspace
 
 ## Load figures (wrk against the release server): the token endpoint on SQLite, paginated

@@ -22,6 +22,7 @@ mod pagination_property;
 mod rate_limits;
 mod refresh_tokens;
 mod secrets_in_logs;
+mod shutdown;
 mod signing_keys;
 mod tenants_api;
 mod two_instances;

@@ -1,0 +1,73 @@
+//! SPEC §6 graceful shutdown, on the real binary: after SIGTERM a request already in flight
+//! (its body still arriving) is answered, new connections are refused, and the process exits 0.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The `tollbooth` binary `cargo test --workspace` built beside this test.
+fn binary() -> Option<PathBuf> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("debug/tollbooth");
+    path.is_file().then_some(path)
+}
+
+#[test]
+fn sigterm_finishes_requests_in_flight_then_exits() {
+    let Some(binary) = binary() else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but target/debug/tollbooth is missing");
+        eprintln!("skipped: build the binary first (cargo test --workspace builds it)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(binary)
+        .arg("serve")
+        .env("TOLLBOOTH_DATABASE_URL", format!("sqlite://{}", dir.path().join("t.db").display()))
+        .env("TOLLBOOTH_LISTEN", format!("127.0.0.1:{port}"))
+        .env("TOLLBOOTH_SHUTDOWN_TIMEOUT_SECONDS", "10")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mut connection = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(stream) => break stream,
+            Err(_) if started.elapsed() < Duration::from_secs(20) => std::thread::sleep(Duration::from_millis(50)),
+            Err(err) => panic!("the server did not start: {err}"),
+        }
+    };
+    let body = "grant_type=client_credentials";
+    write!(
+        connection,
+        "POST /oauth/token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300)); // the request is in flight: headers read, body pending
+
+    Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "no new connections after SIGTERM");
+
+    connection.write_all(body.as_bytes()).unwrap();
+    let mut answer = String::new();
+    connection.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = connection.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 401"), "the request in flight is answered (no client credentials): {answer}");
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}
