@@ -71,3 +71,51 @@ fn sigterm_finishes_requests_in_flight_then_exits() {
     };
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn json_logs_have_one_object_per_request() {
+    let Some(binary) = binary() else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but target/debug/tollbooth is missing");
+        eprintln!("skipped: build the binary first (cargo test --workspace builds it)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log_path = dir.path().join("server.log");
+    let mut server = Command::new(binary)
+        .arg("serve")
+        .env("TOLLBOOTH_DATABASE_URL", format!("sqlite://{}", dir.path().join("t.db").display()))
+        .env("TOLLBOOTH_LISTEN", format!("127.0.0.1:{port}"))
+        .env("TOLLBOOTH_LOG_FORMAT", "json")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mut connection = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(stream) => break stream,
+            Err(_) if started.elapsed() < Duration::from_secs(20) => std::thread::sleep(Duration::from_millis(50)),
+            Err(err) => panic!("the server did not start: {err}"),
+        }
+    };
+    write!(connection, "GET /api/v1/clients HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer sk_live_secret-looking\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = connection.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 401"));
+    Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    let _ = server.wait();
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let line =
+        log.lines().find(|l| l.contains("\"/api/v1/clients\"")).unwrap_or_else(|| panic!("no request line in\n{log}"));
+    let entry: serde_json::Value = serde_json::from_str(line).expect("each log line is one JSON object");
+    let fields = &entry["fields"];
+    assert_eq!(fields["route"], "/api/v1/clients");
+    assert_eq!(fields["status"], 401);
+    assert_eq!(fields["method"], "GET");
+    assert!(fields["latency_ms"].is_string() || fields["latency_ms"].is_number());
+    assert!(entry["span"]["request_id"].as_str().is_some_and(|id| id.len() == 26), "{entry}");
+    assert!(!log.contains("sk_live_secret-looking"), "no credential in the log");
+}
