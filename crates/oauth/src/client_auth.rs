@@ -36,10 +36,20 @@ pub async fn authenticate_client(
         (None, None, _) => return Err(OAuthError::invalid_client(false)),
     };
     let client = oauth.clients.find(&client_id).await?.ok_or_else(|| OAuthError::invalid_client(used_basic))?;
-    let authenticated = match (&secret, client.confidential) {
+    if client_authenticates(oauth, &client, secret.as_deref(), allow_public) {
+        Ok(client)
+    } else {
+        Err(OAuthError::invalid_client(used_basic))
+    }
+}
+
+/// RFC 6749 §2.3, the one rule every endpoint applies: a confidential client authenticates
+/// with its secret (or its previous one within the rotation grace period); a public client
+/// has no secret and, where `allow_public`, only names itself.
+pub fn client_authenticates(oauth: &OAuth, client: &Client, secret: Option<&str>, allow_public: bool) -> bool {
+    match (secret, client.confidential) {
         (Some(secret), true) => client.accepts_secret(&oauth.hasher, secret, tollbooth_storage::now()),
         (None, false) => allow_public,
         _ => false,
-    };
-    if authenticated { Ok(client) } else { Err(OAuthError::invalid_client(used_basic)) }
+    }
 }

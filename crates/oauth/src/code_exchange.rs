@@ -21,6 +21,7 @@ use tollbooth_storage::clients::Client;
 use tollbooth_storage::{DbConnection, Reach, StorageError, revoked_tokens, users};
 
 use crate::OAuth;
+use crate::client_auth::client_authenticates;
 use crate::error::{OAuthError, OAuthErrorKind, no_store};
 use crate::token::{BasicCredentials, JwtIssuer, TokenParams};
 
@@ -113,13 +114,13 @@ impl Registrar for Exchange<'_> {
     /// (and must then prove possession with PKCE).
     fn check(&self, client_id: &str, passphrase: Option<&[u8]>) -> Result<(), RegistrarError> {
         let client = self.client.filter(|c| c.id == client_id).ok_or(RegistrarError::Unspecified)?;
-        let secret = passphrase.map(std::str::from_utf8);
-        let authenticated = match (client.confidential, secret) {
-            (true, Some(Ok(secret))) => client.accepts_secret(&self.oauth.hasher, secret, tollbooth_storage::now()),
-            (false, None) => true,
-            _ => false,
+        let secret = match passphrase.map(std::str::from_utf8) {
+            None => None,
+            Some(Ok(secret)) => Some(secret),
+            Some(Err(_)) => return Err(RegistrarError::Unspecified),
         };
-        if authenticated { Ok(()) } else { Err(RegistrarError::Unspecified) }
+        // Public clients name themselves here; PKCE, checked when the code is redeemed, proves them.
+        if client_authenticates(self.oauth, client, secret, true) { Ok(()) } else { Err(RegistrarError::Unspecified) }
     }
 }
 

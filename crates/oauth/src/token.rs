@@ -21,6 +21,7 @@ use tollbooth_storage::clients::Client;
 use tollbooth_storage::rate_limit::{Verdict, named};
 
 use crate::OAuth;
+use crate::client_auth::client_authenticates;
 use crate::error::{OAuthError, OAuthErrorKind, no_store};
 use crate::jwt::{self, AccessTokenClaims};
 use crate::keys::KeySnapshot;
@@ -437,14 +438,10 @@ impl Registrar for ClientRegistrar<'_> {
     }
 
     fn check(&self, client_id: &str, passphrase: Option<&[u8]>) -> Result<(), RegistrarError> {
-        let client = self.client.filter(|c| c.id == client_id && c.confidential);
-        let secret = passphrase.and_then(|p| std::str::from_utf8(p).ok());
-        match (client, secret) {
-            (Some(client), Some(secret))
-                if client.accepts_secret(&self.oauth.hasher, secret, tollbooth_storage::now()) =>
-            {
-                Ok(())
-            }
+        // RFC 6749 §4.4: client credentials are for confidential clients only.
+        let client = self.client.filter(|c| c.id == client_id).ok_or(RegistrarError::Unspecified)?;
+        match passphrase.map(std::str::from_utf8) {
+            Some(Ok(secret)) if client_authenticates(self.oauth, client, Some(secret), false) => Ok(()),
             _ => Err(RegistrarError::Unspecified),
         }
     }

@@ -10,10 +10,10 @@ use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::auth::Principal;
-use crate::clients::{check_organization_exists, owning_organization};
 use crate::crud;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ApiJson, ApiJsonOrDefault};
+use crate::organizations::{check_organization_exists, owning_organization};
 use crate::pagination::List;
 use crate::{Resource, rfc3339, scopes, validate};
 

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tollbooth_storage::clients::{self, Client};
-use tollbooth_storage::{Json, ids, in_transaction, organizations, secrets};
+use tollbooth_storage::{Json, ids, in_transaction, secrets};
 use utoipa::ToSchema;
 
 use crate::audit::Actor;
@@ -12,6 +12,7 @@ use crate::auth::Principal;
 use crate::crud;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ApiJson, ApiJsonOrDefault};
+use crate::organizations::{check_organization_exists, owning_organization};
 use crate::pagination::List;
 use crate::{Resource, rfc3339, scopes, validate};
 
@@ -161,37 +162,6 @@ fn ttl_field(ttl: i64, errors: &mut Vec<FieldError>) -> i32 {
         errors.push(FieldError::new("access_token_ttl", "out_of_range", "access_token_ttl is too large."));
         0
     })
-}
-
-/// The organization a new object of an organization-confined caller belongs to: its own.
-pub fn owning_organization(
-    reach: &tollbooth_storage::Reach,
-    asked: Option<String>,
-    errors: &mut Vec<FieldError>,
-) -> Option<String> {
-    match (&reach.organization_id, asked) {
-        (Some(own), Some(asked)) if *own != asked => {
-            errors.push(FieldError::new("organization_id", "not_found", "No such organization."));
-            None
-        }
-        (Some(own), _) => Some(own.clone()),
-        (None, asked) => asked,
-    }
-}
-
-/// Refuses an `organization_id` that is not an organization of the tenant (inside the
-/// transaction that stores the object, so the check cannot go stale).
-pub fn check_organization_exists(
-    conn: &mut tollbooth_storage::DbConnection,
-    tenant_id: &str,
-    organization_id: Option<&str>,
-) -> Result<(), ApiError> {
-    match organization_id {
-        Some(org) if !organizations::exists_in_tenant(conn, tenant_id, org)? => {
-            Err(ApiError::validation(vec![FieldError::new("organization_id", "not_found", "No such organization.")]))
-        }
-        _ => Ok(()),
-    }
 }
 
 #[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = CreateClient,

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tollbooth_storage::organizations::{self, Organization};
-use tollbooth_storage::{Json, ids, in_transaction};
+use tollbooth_storage::{DbConnection, Json, Reach, ids, in_transaction};
 use utoipa::ToSchema;
 
 use crate::audit::Actor;
@@ -70,9 +70,36 @@ pub struct UpdateOrganization {
     metadata: Option<Metadata>,
 }
 
+/// The organization a new object of an organization-confined caller belongs to: its own.
+pub fn owning_organization(reach: &Reach, asked: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
+    match (&reach.organization_id, asked) {
+        (Some(own), Some(asked)) if *own != asked => {
+            errors.push(FieldError::new("organization_id", "not_found", "No such organization."));
+            None
+        }
+        (Some(own), _) => Some(own.clone()),
+        (None, asked) => asked,
+    }
+}
+
+/// Refuses an `organization_id` that is not an organization of the tenant (inside the
+/// transaction that stores the object, so the check cannot go stale).
+pub fn check_organization_exists(
+    conn: &mut DbConnection,
+    tenant_id: &str,
+    organization_id: Option<&str>,
+) -> Result<(), ApiError> {
+    match organization_id {
+        Some(org) if !organizations::exists_in_tenant(conn, tenant_id, org)? => {
+            Err(ApiError::validation(vec![FieldError::new("organization_id", "not_found", "No such organization.")]))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Organization keys cannot change organizations. Another organization's id answers 404, as
 /// every object out of reach does; only their own answers 403.
-fn changeable_organization(principal: &Principal, id: &str) -> Result<tollbooth_storage::Reach, ApiError> {
+fn changeable_organization(principal: &Principal, id: &str) -> Result<Reach, ApiError> {
     let reach = principal.reach_with(scopes::ORGANIZATIONS_WRITE)?;
     match &reach.organization_id {
         Some(own) if own != id => Err(ApiError::not_found("organization")),

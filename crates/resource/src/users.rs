@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::auth::{Credential, Principal};
-use crate::clients::{check_organization_exists, owning_organization};
 use crate::crud;
 use crate::error::{ApiError, ApiErrorKind};
 use crate::extract::ApiJson;
+use crate::organizations::{check_organization_exists, owning_organization};
 use crate::pagination::List;
 use crate::{Resource, rfc3339, scopes, validate};
 

@@ -30,7 +30,11 @@ fn unix_now() -> u64 {
 }
 
 pub fn add_headers(response: &mut HttpResponse<impl MessageBody>, verdict: &Verdict) {
-    for (name, value) in verdict.headers(unix_now()) {
+    insert_headers(response, verdict.headers(unix_now()));
+}
+
+fn insert_headers(response: &mut HttpResponse<impl MessageBody>, headers: Vec<(&'static str, String)>) {
+    for (name, value) in headers {
         if let Ok(value) = HeaderValue::from_str(&value) {
             response.headers_mut().insert(HeaderName::from_static(name), value);
         }
@@ -75,9 +79,10 @@ pub async fn enforce(
         add_headers(&mut refusal, &verdict);
         return Ok(request.into_response(refusal));
     }
+    let headers = verdict.headers(unix_now());
     // `GET /api/v1/rate_limits` answers from this verdict: no second round trip.
-    request.extensions_mut().insert(verdict.clone());
+    request.extensions_mut().insert(verdict);
     let mut response = next.call(request).await?.map_into_boxed_body();
-    add_headers(response.response_mut(), &verdict);
+    insert_headers(response.response_mut(), headers);
     Ok(response)
 }

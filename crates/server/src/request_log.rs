@@ -59,7 +59,10 @@ pub async fn request_context(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let policy = request.app_data::<web::Data<RequestPolicy>>().map(|p| p.get_ref().clone()).unwrap_or_default();
+    let policy = request
+        .app_data::<web::Data<RequestPolicy>>()
+        .cloned()
+        .unwrap_or_else(|| web::Data::new(RequestPolicy::default()));
     let peer = request.peer_addr().map(|a| a.ip());
     let from_trusted_proxy = peer.is_some_and(|p| policy.trusts(p));
     let client = policy.client_address(peer, header(&request, "x-forwarded-for"));
