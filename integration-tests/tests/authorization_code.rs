@@ -413,3 +413,29 @@ async fn sign_in_attempts_are_limited_per_email_and_address() {
     let other = browser.post(&path, &[("csrf", &csrf), ("email", "eve@example.com"), ("password", "guess")]).await;
     assert_eq!(other.status, 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_are_secure_when_the_server_is_served_over_https() {
+    let app = TestApp::spawn_configured(
+        crate::support::Backend::Sqlite,
+        crate::support::UNMETERED,
+        &[("TOLLBOOTH_ISSUER", "https://auth.tollbooth.test")],
+    )
+    .await
+    .unwrap();
+    let (client, _) = setup(&app, true, false).await;
+    let path = authorize_path(client["id"].as_str().unwrap(), &[]);
+    let mut browser = Browser::new(&app);
+    let sign_in = browser.get(&path).await;
+    let consent =
+        browser.post(&path, &[("csrf", &sign_in.csrf()), ("email", "ada@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(consent.status, 200);
+    let cookies: Vec<&str> = consent.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
+    for name in ["tb_session=", "tb_csrf="] {
+        let cookie = cookies.iter().find(|c| c.starts_with(name)).unwrap_or_else(|| panic!("{name} in {cookies:?}"));
+        assert!(
+            cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+    }
+}
