@@ -7,7 +7,12 @@ use crate::authorization_code::{Browser, PASSWORD, REDIRECT, VERIFIER, authorize
 use crate::on_both_databases;
 use crate::support::TestApp;
 
-on_both_databases!(refresh_tokens_rotate_and_a_reuse_revokes_the_family, refresh_tokens_are_introspected_and_revoked);
+on_both_databases!(
+    refresh_tokens_rotate_and_a_reuse_revokes_the_family,
+    refresh_tokens_are_introspected_and_revoked,
+    concurrent_uses_of_one_token_issue_once_and_revoke_the_family,
+    a_deleted_users_refresh_tokens_are_refused,
+);
 
 /// A public client with `grants`, and the tokens of its first authorization by the user
 /// `rt@example.com` (who must exist).
@@ -144,4 +149,34 @@ async fn refresh_tokens_are_introspected_and_revoked(app: TestApp) {
     assert_eq!(introspect(access_token.clone()).await, json!({"active": false}));
     let (status, _) = refresh(&app, &client, &refresh_token, None).await;
     assert_eq!(status, 400);
+}
+
+/// The check and the use of a token are one atomic step: of many simultaneous refreshes with
+/// one token exactly one succeeds, and the others count as reuse, revoking the winner's tokens.
+async fn concurrent_uses_of_one_token_issue_once_and_revoke_the_family(app: TestApp) {
+    create_user(&app).await;
+    let (client, tokens) = first_tokens(&app, REFRESHING).await;
+    let token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let attempts = (0..16).map(|_| refresh(&app, &client, &token, None));
+    let answers = futures_util::future::join_all(attempts).await;
+    let winners: Vec<&Value> = answers.iter().filter(|(status, _)| *status == 200).map(|(_, body)| body).collect();
+    assert_eq!(winners.len(), 1, "{answers:?}");
+    for (status, body) in answers.iter().filter(|(status, _)| *status != 200) {
+        assert_eq!((*status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    }
+    let (status, _) = refresh(&app, &client, winners[0]["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(status, 400, "the winner's refresh token is revoked with its family");
+    let access = winners[0]["access_token"].as_str().unwrap();
+    assert_eq!(app.call("GET", "/api/v1/users/me", access, Value::Null).await.expect(401).error(), "invalid_token");
+}
+
+async fn a_deleted_users_refresh_tokens_are_refused(app: TestApp) {
+    create_user(&app).await;
+    let (client, tokens) = first_tokens(&app, REFRESHING).await;
+    let me =
+        app.call("GET", "/api/v1/users/me", tokens["access_token"].as_str().unwrap(), Value::Null).await.expect(200);
+    let user_path = format!("/api/v1/users/{}", me.id());
+    app.call("DELETE", &user_path, &app.tenant_key, Value::Null).await.expect(204);
+    let (status, body) = refresh(&app, &client, tokens["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
 }

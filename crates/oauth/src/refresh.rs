@@ -10,7 +10,7 @@ use oxide_auth::primitives::scope::Scope;
 use secrecy::ExposeSecret;
 use tollbooth_storage::clients::Client;
 use tollbooth_storage::refresh_tokens::{self, RefreshToken};
-use tollbooth_storage::{DbConnection, Reach, StorageError, in_transaction, secrets, users};
+use tollbooth_storage::{DbConnection, StorageError, in_transaction, secrets};
 
 use crate::OAuth;
 use crate::client_auth::authenticate_client;
@@ -31,27 +31,36 @@ pub fn issue_refresh_token(
     scope: &str,
     access: &AccessTokenClaims,
 ) -> Result<String, StorageError> {
+    let (token, row) = new_refresh_token(oauth, family_id, scope, access);
+    refresh_tokens::insert(conn, &row)?;
+    Ok(token)
+}
+
+/// A new refresh token issued with `access`, and the row that stores it.
+fn new_refresh_token(
+    oauth: &OAuth,
+    family_id: Option<String>,
+    scope: &str,
+    access: &AccessTokenClaims,
+) -> (String, RefreshToken) {
     let secret = secrets::generate_client_secret();
     let token = format!("rt_{}", secret.expose_secret().trim_start_matches("cs_"));
     let now = tollbooth_storage::now();
-    refresh_tokens::insert(
-        conn,
-        &RefreshToken {
-            token_hash: oauth.hasher.hash(&token),
-            family_id: family_id.unwrap_or_else(|| ulid::Ulid::new().to_string()),
-            tenant_id: access.tid.clone(),
-            client_id: access.client_id.clone(),
-            user_id: access.sub.clone(),
-            scope: scope.to_owned(),
-            access_jti: access.jti.clone(),
-            access_expires_at: chrono::DateTime::from_timestamp(access.exp, 0).unwrap_or_default().naive_utc(),
-            expires_at: now + chrono::Duration::days(REFRESH_TOKEN_LIFETIME_DAYS),
-            used_at: None,
-            revoked_at: None,
-            created_at: now,
-        },
-    )?;
-    Ok(token)
+    let row = RefreshToken {
+        token_hash: oauth.hasher.hash(&token),
+        family_id: family_id.unwrap_or_else(|| ulid::Ulid::new().to_string()),
+        tenant_id: access.tid.clone(),
+        client_id: access.client_id.clone(),
+        user_id: access.sub.clone(),
+        scope: scope.to_owned(),
+        access_jti: access.jti.clone(),
+        access_expires_at: chrono::DateTime::from_timestamp(access.exp, 0).unwrap_or_default().naive_utc(),
+        expires_at: now + chrono::Duration::days(REFRESH_TOKEN_LIFETIME_DAYS),
+        used_at: None,
+        revoked_at: None,
+        created_at: now,
+    };
+    (token, row)
 }
 
 /// The live refresh token with this secret, if it belongs to `tenant_id`: for introspection.
@@ -121,10 +130,7 @@ pub async fn refresh_grant(
     let keys = oauth.keys.snapshot();
     let db = oauth.db.clone();
     let worker = oauth.clone();
-    // One transaction: one durable commit per refresh instead of one per statement.
-    let outcome = db
-        .run(move |conn| in_transaction(conn, |conn| rotate(&worker, &keys, conn, &client, &hash, requested)))
-        .await?;
+    let outcome = db.run(move |conn| rotate(&worker, &keys, conn, &client, &hash, requested)).await?;
     match outcome {
         Outcome::Issued(body) => {
             crate::metrics::token_issued(crate::token::REFRESH_TOKEN);
@@ -141,7 +147,8 @@ pub async fn refresh_grant(
     }
 }
 
-/// Checks and replaces the refresh token with hash `hash`, on a blocking thread.
+/// Checks and replaces the refresh token with hash `hash`, on a blocking thread: two round
+/// trips (read, then use up and replace in one atomic statement) when all is well.
 fn rotate(
     oauth: &OAuth,
     keys: &KeySnapshot,
@@ -151,7 +158,8 @@ fn rotate(
     requested: Option<Scope>,
 ) -> Result<Outcome, OAuthError> {
     let now = tollbooth_storage::now();
-    let Some(row) = refresh_tokens::find(conn, hash)? else {
+    // The user's row goes with their tokens (ON DELETE CASCADE), so a missing holder is a missing token.
+    let Some((row, holder_organization)) = refresh_tokens::find_with_holder_organization(conn, hash)? else {
         return Ok(refused(OAuthErrorKind::InvalidGrant, "The refresh token is invalid."));
     };
     if row.client_id != client.id {
@@ -172,27 +180,35 @@ fn rotate(
         }
         _ => original,
     };
-    if row.used_at.is_some() || !refresh_tokens::mark_used(conn, hash, now)? {
-        // RFC 9700 §4.14.2: a used token presented again revokes the whole family.
-        let revoked = refresh_tokens::revoke_family(conn, &row.family_id, now)?;
-        tracing::warn!(client_id = %client.id, "refresh token reused: its family is revoked");
-        let error =
-            OAuthError::new(OAuthErrorKind::InvalidGrant, "The refresh token was already used; its family is revoked.");
-        return Ok(Outcome::Refused(error, revoked));
+    if row.used_at.is_some() {
+        return revoke_reused_family(conn, client, &row.family_id, now);
     }
     let mut scopes: Vec<&str> = scope.iter().collect();
     scopes.sort_unstable();
-    let reach = Reach { tenant_id: row.tenant_id.clone(), organization_id: None };
-    let user = match users::get(conn, &reach, &row.user_id) {
-        Ok(user) => user,
-        Err(StorageError::NotFound) => return Ok(refused(OAuthErrorKind::InvalidGrant, "The user no longer exists.")),
-        Err(err) => return Err(err.into()),
-    };
-    let organization = user.organization_id.or_else(|| client.organization_id.clone());
+    let organization = holder_organization.or_else(|| client.organization_id.clone());
     let (claims, mut body) =
         mint_access_token(oauth, keys, client, row.user_id.clone(), &scopes.join(" "), organization)
             .map_err(OAuthError::server_error)?;
     // The new refresh token keeps the original grant's scope (RFC 6749 §6).
-    body.refresh_token = Some(issue_refresh_token(oauth, conn, Some(row.family_id), &row.scope, &claims)?);
+    let (token, successor) = new_refresh_token(oauth, Some(row.family_id.clone()), &row.scope, &claims);
+    if !refresh_tokens::replace(conn, hash, &successor, now)? {
+        // Another request used (or revoked) the token between our read and our write.
+        return revoke_reused_family(conn, client, &row.family_id, now);
+    }
+    body.refresh_token = Some(token);
     Ok(Outcome::Issued(body))
+}
+
+/// RFC 9700 §4.14.2: a used token presented again revokes its whole family.
+fn revoke_reused_family(
+    conn: &mut DbConnection,
+    client: &Client,
+    family_id: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<Outcome, OAuthError> {
+    let revoked = in_transaction(conn, |conn| refresh_tokens::revoke_family(conn, family_id, now))?;
+    tracing::warn!(client_id = %client.id, "refresh token reused: its family is revoked");
+    let error =
+        OAuthError::new(OAuthErrorKind::InvalidGrant, "The refresh token was already used; its family is revoked.");
+    Ok(Outcome::Refused(error, revoked))
 }

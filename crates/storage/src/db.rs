@@ -1,7 +1,7 @@
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel::r2d2::{self, ManageConnection, Pool, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -49,6 +49,18 @@ impl DatabaseConfig {
     }
 }
 
+/// A connection checked this recently is handed out without a liveness round trip (as
+/// HikariCP's `aliveBypassWindowMs`): a `SELECT 1` before every checkout was a seventh of the
+/// statements a refresh grant sent. A connection that died (the database restarted) is found
+/// within this window, because the clock restarts only when a ping succeeds.
+const ALIVE_BYPASS: Duration = Duration::from_secs(1);
+
+/// A pooled connection and when it last answered a ping.
+struct Pooled {
+    connection: DbConnection,
+    last_checked: Instant,
+}
+
 /// The r2d2 manager: dispatches on the backend chosen at start-up (diesel's multi-connection
 /// `establish` would hide the real error) and prepares each SQLite connection for concurrency.
 #[derive(Debug)]
@@ -57,11 +69,8 @@ struct Manager {
     target: String,
 }
 
-impl ManageConnection for Manager {
-    type Connection = DbConnection;
-    type Error = r2d2::Error;
-
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+impl Manager {
+    fn establish(&self) -> Result<DbConnection, r2d2::Error> {
         match self.backend {
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
@@ -78,13 +87,29 @@ impl ManageConnection for Manager {
                 .map_err(r2d2::Error::ConnectionError),
         }
     }
+}
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+impl ManageConnection for Manager {
+    type Connection = Pooled;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<Pooled, r2d2::Error> {
+        Ok(Pooled { connection: self.establish()?, last_checked: Instant::now() })
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// Called at checkout: pings a connection not checked within [`ALIVE_BYPASS`].
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), r2d2::Error> {
+        if pooled.last_checked.elapsed() < ALIVE_BYPASS {
+            return Ok(());
+        }
+        pooled.connection.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)?;
+        pooled.last_checked = Instant::now();
+        Ok(())
+    }
+
+    /// Called when a connection comes back: one left inside a broken transaction is dropped.
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.connection.is_broken()
     }
 }
 
@@ -108,7 +133,7 @@ impl Database {
         }
         let manager = Manager { backend, target };
         // Probe once up front: r2d2 would otherwise retry silently until its timeout.
-        manager.connect().map_err(|e| StorageError::Unavailable(describe_connect_error(backend, &e)))?;
+        manager.establish().map_err(|e| StorageError::Unavailable(describe_connect_error(backend, &e)))?;
         let pool = Pool::builder()
             .max_size(config.max_connections)
             .min_idle(Some(1))
@@ -138,8 +163,8 @@ impl Database {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
-            work(&mut conn)
+            let mut pooled = pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
+            work(&mut pooled.connection)
         })
         .await
         .map_err(|e| StorageError::Unavailable(format!("database task failed: {e}")))?
@@ -150,8 +175,8 @@ impl Database {
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let mut conn = self.pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        work(&mut conn)
+        let mut pooled = self.pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        work(&mut pooled.connection)
     }
 
     /// Applies the embedded migrations of this backend that have not run yet.

@@ -2,10 +2,13 @@
 //! families whose reuse revokes them all (RFC 9700 §4.14).
 
 use chrono::NaiveDateTime;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{Nullable, Text, Timestamp};
 
-use crate::schema::refresh_tokens;
-use crate::{DbConnection, StorageError, revoked_tokens};
+use crate::schema::{refresh_tokens, users};
+use crate::{DbConnection, StorageError, in_transaction, revoked_tokens};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
@@ -42,11 +45,114 @@ pub fn find(conn: &mut DbConnection, token_hash: &str) -> Result<Option<RefreshT
     Ok(refresh_tokens::table.find(token_hash).select(RefreshToken::as_select()).first(conn).optional()?)
 }
 
-/// Marks the token used if nobody used it first; `false` when it was used already.
-pub fn mark_used(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> Result<bool, StorageError> {
-    let changed = diesel::update(refresh_tokens::table.find(token_hash).filter(refresh_tokens::used_at.is_null()))
-        .set(refresh_tokens::used_at.eq(now))
-        .execute(conn)?;
+/// The token with this hash and the organization of the user it was issued to: what a refresh
+/// needs, in one round trip. `None` when either is gone.
+pub fn find_with_holder_organization(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> Result<Option<(RefreshToken, Option<String>)>, StorageError> {
+    Ok(refresh_tokens::table
+        .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select((RefreshToken::as_select(), users::organization_id))
+        .first(conn)
+        .optional()?)
+}
+
+/// Uses up the token `used_hash` and stores `successor` in its place, atomically: `false`, with
+/// nothing stored, when the token was used or revoked first (a concurrent refresh won).
+///
+/// On PostgreSQL this is one statement, so one round trip and one implicit transaction: the
+/// refresh grant's cost is mostly round trips. SQLite has no data-modifying CTE, and its
+/// "round trips" are function calls, so there it is a transaction of two statements.
+pub fn replace(
+    conn: &mut DbConnection,
+    used_hash: &str,
+    successor: &RefreshToken,
+    now: NaiveDateTime,
+) -> Result<bool, StorageError> {
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            let stored = ReplaceRefreshToken { used_hash, successor, now }.execute(pg)?;
+            Ok(stored == 1)
+        }
+        DbConnection::Sqlite(_) => in_transaction(conn, |conn| {
+            if !mark_used_if_live(conn, used_hash, now)? {
+                return Ok(false);
+            }
+            insert(conn, successor)?;
+            Ok(true)
+        }),
+    }
+}
+
+/// PostgreSQL's one-statement [`replace`].
+struct ReplaceRefreshToken<'a> {
+    used_hash: &'a str,
+    successor: &'a RefreshToken,
+    now: NaiveDateTime,
+}
+
+/// A static query id lets diesel keep the statement prepared (raw `sql_query` is re-planned).
+impl QueryId for ReplaceRefreshToken<'_> {
+    type QueryId = ReplaceRefreshToken<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl QueryFragment<Pg> for ReplaceRefreshToken<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let next = self.successor;
+        // Under READ COMMITTED a concurrent UPDATE of the same row makes this one re-check
+        // `used_at IS NULL` after the other commits, so only one refresh can win.
+        out.push_sql("WITH used AS (UPDATE refresh_tokens SET used_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(" WHERE token_hash = ");
+        out.push_bind_param::<Text, _>(self.used_hash)?;
+        out.push_sql(
+            " AND used_at IS NULL AND revoked_at IS NULL RETURNING token_hash) \
+             INSERT INTO refresh_tokens (token_hash, family_id, tenant_id, client_id, user_id, scope, access_jti, \
+             access_expires_at, expires_at, used_at, revoked_at, created_at) SELECT ",
+        );
+        out.push_bind_param::<Text, _>(&next.token_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&next.family_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&next.tenant_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&next.client_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&next.user_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&next.scope)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&next.access_jti)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&next.access_expires_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&next.expires_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&next.used_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&next.revoked_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&next.created_at)?;
+        out.push_sql(" FROM used");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::PgConnection> for ReplaceRefreshToken<'_> {}
+
+/// Marks the token used unless it was used or revoked first; `false` then.
+fn mark_used_if_live(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> Result<bool, StorageError> {
+    let changed = diesel::update(
+        refresh_tokens::table
+            .find(token_hash)
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(now))
+    .execute(conn)?;
     Ok(changed == 1)
 }
 

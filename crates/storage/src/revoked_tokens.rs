@@ -15,19 +15,22 @@ pub fn revoke(
     tenant_id: &str,
     expires_at: NaiveDateTime,
 ) -> Result<(), StorageError> {
-    let inserted = diesel::insert_into(revoked_tokens::table)
+    // ON CONFLICT rather than catching the unique violation: on PostgreSQL that error would
+    // abort the surrounding transaction (two requests revoking one family at once).
+    // diesel's multi-backend has no upsert, so the statement runs on each backend's own type.
+    let statement = diesel::insert_into(revoked_tokens::table)
         .values((
             revoked_tokens::jti.eq(jti),
             revoked_tokens::tenant_id.eq(tenant_id),
             revoked_tokens::expires_at.eq(expires_at),
             revoked_tokens::revoked_at.eq(crate::now()),
         ))
-        .execute(conn)
-        .map_err(StorageError::from_insert);
-    match inserted {
-        Ok(_) | Err(StorageError::Conflict(_)) => Ok(()),
-        Err(other) => Err(other),
-    }
+        .on_conflict_do_nothing();
+    match conn {
+        DbConnection::Postgresql(pg) => statement.execute(pg)?,
+        DbConnection::Sqlite(sqlite) => statement.execute(sqlite)?,
+    };
+    Ok(())
 }
 
 pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> Result<bool, StorageError> {
