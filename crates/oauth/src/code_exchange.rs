@@ -197,7 +197,7 @@ impl Issuer for Exchange<'_> {
         // SPEC §3: the code grant answers with a refresh token, for clients that may refresh.
         if self.client.is_some_and(|c| c.allows_grant(crate::token::REFRESH_TOKEN)) {
             let scope = claims.scope.clone();
-            match crate::refresh::issue_refresh_token(self.oauth, self.conn, None, &scope, claims) {
+            match crate::refresh::issue_refresh_token(self.oauth, self.conn, &scope, claims) {
                 Ok(refresh) => body.refresh_token = Some(refresh),
                 Err(err) => {
                     self.storage_error = Some(err);

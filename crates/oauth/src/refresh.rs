@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use oxide_auth::primitives::scope::Scope;
 use secrecy::ExposeSecret;
 use tollbooth_storage::clients::Client;
-use tollbooth_storage::refresh_tokens::{self, RefreshToken};
+use tollbooth_storage::refresh_tokens::{self, RefreshToken, Successor};
 use tollbooth_storage::{DbConnection, StorageError, in_transaction, secrets};
 
 use crate::OAuth;
@@ -17,50 +17,45 @@ use crate::client_auth::authenticate_client;
 use crate::error::{OAuthError, OAuthErrorKind, no_store};
 use crate::jwt::AccessTokenClaims;
 use crate::keys::KeySnapshot;
-use crate::token::{TokenParams, TokenResponse, mint_access_token};
+use crate::token::{AccessTokenIdentity, TokenParams, TokenResponse, sign_access_token};
 
 /// How long a refresh token can be used (each use starts a new one).
 pub const REFRESH_TOKEN_LIFETIME_DAYS: i64 = 30;
 
-/// Stores a new refresh token issued with `access` (in `family`, or a new family) and returns
-/// it; it exists only in this answer.
+/// Stores a new refresh token, starting a new family, issued with `access`, and returns it;
+/// it exists only in this answer.
 pub fn issue_refresh_token(
     oauth: &OAuth,
     conn: &mut DbConnection,
-    family_id: Option<String>,
     scope: &str,
     access: &AccessTokenClaims,
 ) -> Result<String, StorageError> {
-    let (token, row) = new_refresh_token(oauth, family_id, scope, access);
-    refresh_tokens::insert(conn, &row)?;
-    Ok(token)
-}
-
-/// A new refresh token issued with `access`, and the row that stores it.
-fn new_refresh_token(
-    oauth: &OAuth,
-    family_id: Option<String>,
-    scope: &str,
-    access: &AccessTokenClaims,
-) -> (String, RefreshToken) {
-    let secret = secrets::generate_client_secret();
-    let token = format!("rt_{}", secret.expose_secret().trim_start_matches("cs_"));
+    let (token, token_hash) = new_refresh_token_secret(oauth);
     let now = tollbooth_storage::now();
     let row = RefreshToken {
-        token_hash: oauth.hasher.hash(&token),
-        family_id: family_id.unwrap_or_else(|| ulid::Ulid::new().to_string()),
+        token_hash,
+        family_id: ulid::Ulid::new().to_string(),
         tenant_id: access.tid.clone(),
         client_id: access.client_id.clone(),
         user_id: access.sub.clone(),
         scope: scope.to_owned(),
         access_jti: access.jti.clone(),
-        access_expires_at: chrono::DateTime::from_timestamp(access.exp, 0).unwrap_or_default().naive_utc(),
+        access_expires_at: timestamp(access.exp),
         expires_at: now + chrono::Duration::days(REFRESH_TOKEN_LIFETIME_DAYS),
         used_at: None,
         revoked_at: None,
         created_at: now,
     };
-    (token, row)
+    refresh_tokens::insert(conn, &row)?;
+    Ok(token)
+}
+
+/// A new refresh token (256 random bits) and its keyed hash, which is all that is stored.
+fn new_refresh_token_secret(oauth: &OAuth) -> (String, String) {
+    let secret = secrets::generate_client_secret();
+    let token = format!("rt_{}", secret.expose_secret().trim_start_matches("cs_"));
+    let hash = oauth.hasher.hash(&token);
+    (token, hash)
 }
 
 /// The live refresh token with this secret, if it belongs to `tenant_id`: for introspection.
@@ -147,8 +142,9 @@ pub async fn refresh_grant(
     }
 }
 
-/// Checks and replaces the refresh token with hash `hash`, on a blocking thread: two round
-/// trips (read, then use up and replace in one atomic statement) when all is well.
+/// Uses up the refresh token with hash `hash` and issues its successor, on a blocking thread.
+/// When all is well that is one round trip on PostgreSQL; why a token was refused is looked up
+/// only after the atomic use-and-replace found it not live.
 fn rotate(
     oauth: &OAuth,
     keys: &KeySnapshot,
@@ -158,8 +154,65 @@ fn rotate(
     requested: Option<Scope>,
 ) -> Result<Outcome, OAuthError> {
     let now = tollbooth_storage::now();
-    // The user's row goes with their tokens (ON DELETE CASCADE), so a missing holder is a missing token.
-    let Some((row, holder_organization)) = refresh_tokens::find_with_holder_organization(conn, hash)? else {
+    let access = AccessTokenIdentity::new(client);
+    let (token, token_hash) = new_refresh_token_secret(oauth);
+    let successor = Successor {
+        token_hash,
+        access_jti: access.jti.clone(),
+        access_expires_at: timestamp(access.expires_at),
+        expires_at: now + chrono::Duration::days(REFRESH_TOKEN_LIFETIME_DAYS),
+    };
+    let narrowed = requested.filter(|scope| scope.iter().next().is_some());
+    let used = match &narrowed {
+        None => refresh_tokens::use_and_replace(conn, hash, &client.id, &successor, now)?,
+        // RFC 6749 §6: a narrower scope is allowed, a wider one is not. A refused request must
+        // not use the token up, so the refusal rolls this transaction back.
+        Some(narrowed) => in_transaction(conn, |conn| {
+            let used = refresh_tokens::use_and_replace(conn, hash, &client.id, &successor, now)?;
+            if let Some(used) = &used
+                && !stored_scope(&used.scope)?.priviledged_to(narrowed)
+            {
+                return Err(OAuthError::new(
+                    OAuthErrorKind::InvalidScope,
+                    "The requested scope exceeds the original grant.",
+                ));
+            }
+            Ok(used)
+        })?,
+    };
+    let Some(used) = used else {
+        return explain_refusal(conn, client, hash, now);
+    };
+    let scope = match narrowed {
+        Some(narrowed) => narrowed,
+        None => stored_scope(&used.scope)?,
+    };
+    let mut scopes: Vec<&str> = scope.iter().collect();
+    scopes.sort_unstable();
+    let organization = used.holder_organization_id.or_else(|| client.organization_id.clone());
+    let claims = access.claims(oauth, client, used.user_id, &scopes.join(" "), organization);
+    let mut body = sign_access_token(keys, &claims).map_err(OAuthError::server_error)?;
+    // The new refresh token keeps the original grant's scope (RFC 6749 §6).
+    body.refresh_token = Some(token);
+    Ok(Outcome::Issued(body))
+}
+
+fn stored_scope(scope: &str) -> Result<Scope, OAuthError> {
+    scope.parse::<Scope>().map_err(|_| OAuthError::server_error("stored scope is malformed"))
+}
+
+fn timestamp(seconds: i64) -> chrono::NaiveDateTime {
+    chrono::DateTime::from_timestamp(seconds, 0).unwrap_or_default().naive_utc()
+}
+
+/// Why the token with hash `hash` could not be used; a used one revokes its family.
+fn explain_refusal(
+    conn: &mut DbConnection,
+    client: &Client,
+    hash: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<Outcome, OAuthError> {
+    let Some(row) = refresh_tokens::find(conn, hash)? else {
         return Ok(refused(OAuthErrorKind::InvalidGrant, "The refresh token is invalid."));
     };
     if row.client_id != client.id {
@@ -168,35 +221,11 @@ fn rotate(
     if row.revoked_at.is_some() || row.expires_at <= now {
         return Ok(refused(OAuthErrorKind::InvalidGrant, "The refresh token is revoked or expired."));
     }
-    // RFC 6749 §6: a narrower scope is allowed, a wider one is not. Checked before the token is
-    // used up, so a refused request does not consume it.
-    let original = row.scope.parse::<Scope>().map_err(|_| OAuthError::server_error("stored scope is malformed"))?;
-    let scope = match requested {
-        Some(requested) if requested.iter().next().is_some() => {
-            if !original.priviledged_to(&requested) {
-                return Ok(refused(OAuthErrorKind::InvalidScope, "The requested scope exceeds the original grant."));
-            }
-            requested
-        }
-        _ => original,
-    };
     if row.used_at.is_some() {
         return revoke_reused_family(conn, client, &row.family_id, now);
     }
-    let mut scopes: Vec<&str> = scope.iter().collect();
-    scopes.sort_unstable();
-    let organization = holder_organization.or_else(|| client.organization_id.clone());
-    let (claims, mut body) =
-        mint_access_token(oauth, keys, client, row.user_id.clone(), &scopes.join(" "), organization)
-            .map_err(OAuthError::server_error)?;
-    // The new refresh token keeps the original grant's scope (RFC 6749 §6).
-    let (token, successor) = new_refresh_token(oauth, Some(row.family_id.clone()), &row.scope, &claims);
-    if !refresh_tokens::replace(conn, hash, &successor, now)? {
-        // Another request used (or revoked) the token between our read and our write.
-        return revoke_reused_family(conn, client, &row.family_id, now);
-    }
-    body.refresh_token = Some(token);
-    Ok(Outcome::Issued(body))
+    // Live, yet not usable: its user is gone.
+    Ok(refused(OAuthErrorKind::InvalidGrant, "The refresh token is invalid."))
 }
 
 /// RFC 9700 §4.14.2: a used token presented again revokes its whole family.

@@ -288,29 +288,65 @@ pub(crate) fn mint_access_token(
     scope: &str,
     organization_id: Option<String>,
 ) -> Result<(AccessTokenClaims, TokenResponse), jwt::SignError> {
-    let now = Utc::now().timestamp();
-    let ttl = i64::from(client.access_token_ttl);
-    let claims = AccessTokenClaims {
-        iss: oauth.settings.issuer.clone(),
-        sub: subject,
-        aud: oauth.settings.audience.clone(),
-        exp: now + ttl,
-        iat: now,
-        jti: ulid::Ulid::new().to_string(),
-        client_id: client.id.clone(),
-        scope: scope.to_owned(),
-        tid: client.tenant_id.clone(),
-        org_id: organization_id,
-    };
-    let token = jwt::sign(keys, &claims)?;
-    let response = TokenResponse {
-        access_token: token,
+    let identity = AccessTokenIdentity::new(client);
+    let claims = identity.claims(oauth, client, subject, scope, organization_id);
+    let response = sign_access_token(keys, &claims)?;
+    Ok((claims, response))
+}
+
+/// The `jti` and times of an access token, chosen before the token itself when they must be
+/// stored first (the refresh grant records the `jti` together with the new refresh token).
+pub(crate) struct AccessTokenIdentity {
+    pub jti: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+impl AccessTokenIdentity {
+    pub fn new(client: &Client) -> Self {
+        let issued_at = Utc::now().timestamp();
+        AccessTokenIdentity {
+            jti: ulid::Ulid::new().to_string(),
+            issued_at,
+            expires_at: issued_at + i64::from(client.access_token_ttl),
+        }
+    }
+
+    pub fn claims(
+        self,
+        oauth: &OAuth,
+        client: &Client,
+        subject: String,
+        scope: &str,
+        organization_id: Option<String>,
+    ) -> AccessTokenClaims {
+        AccessTokenClaims {
+            iss: oauth.settings.issuer.clone(),
+            sub: subject,
+            aud: oauth.settings.audience.clone(),
+            exp: self.expires_at,
+            iat: self.issued_at,
+            jti: self.jti,
+            client_id: client.id.clone(),
+            scope: scope.to_owned(),
+            tid: client.tenant_id.clone(),
+            org_id: organization_id,
+        }
+    }
+}
+
+/// The RFC 6749 §5.1 body carrying `claims`, signed.
+pub(crate) fn sign_access_token(
+    keys: &KeySnapshot,
+    claims: &AccessTokenClaims,
+) -> Result<TokenResponse, jwt::SignError> {
+    Ok(TokenResponse {
+        access_token: jwt::sign(keys, claims)?,
         token_type: "Bearer",
-        expires_in: ttl,
+        expires_in: claims.exp - claims.iat,
         scope: claims.scope.clone(),
         refresh_token: None,
-    };
-    Ok((claims, response))
+    })
 }
 
 /// SPEC §3: the scope a client gets: what it asked for if that is a subset of its scopes, all

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Nullable, Text, Timestamp};
 
 use crate::schema::{refresh_tokens, users};
@@ -47,7 +47,7 @@ pub fn find(conn: &mut DbConnection, token_hash: &str) -> Result<Option<RefreshT
 
 /// The token with this hash and the organization of the user it was issued to: what a refresh
 /// needs, in one round trip. `None` when either is gone.
-pub fn find_with_holder_organization(
+fn find_with_holder_organization(
     conn: &mut DbConnection,
     token_hash: &str,
 ) -> Result<Option<(RefreshToken, Option<String>)>, StorageError> {
@@ -59,89 +59,139 @@ pub fn find_with_holder_organization(
         .optional()?)
 }
 
-/// Uses up the token `used_hash` and stores `successor` in its place, atomically: `false`, with
-/// nothing stored, when the token was used or revoked first (a concurrent refresh won).
+/// What a refresh takes from the token it uses up.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct UsedRefreshToken {
+    pub family_id: String,
+    pub tenant_id: String,
+    pub user_id: String,
+    /// The original grant's scope, which the successor keeps.
+    pub scope: String,
+    /// The organization of the user the token was issued to.
+    pub holder_organization_id: Option<String>,
+}
+
+/// The new token a refresh stores; the rest of its row comes from the token it replaces.
+#[derive(Debug, Clone)]
+pub struct Successor {
+    pub token_hash: String,
+    pub access_jti: String,
+    pub access_expires_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+/// Uses up the live token `used_hash` of client `client_id` and stores `successor` in its
+/// place, atomically. `None`, with nothing changed, when there is no such live token (unknown,
+/// another client's, expired, revoked, or used already, perhaps by a concurrent refresh).
 ///
-/// On PostgreSQL this is one statement, so one round trip and one implicit transaction: the
-/// refresh grant's cost is mostly round trips. SQLite has no data-modifying CTE, and its
-/// "round trips" are function calls, so there it is a transaction of two statements.
-pub fn replace(
+/// On PostgreSQL this is one statement: one round trip and one implicit transaction, as the
+/// refresh grant's cost is mostly round trips. SQLite has no data-modifying CTE, and its round
+/// trips are function calls, so there it is a transaction of three statements.
+pub fn use_and_replace(
     conn: &mut DbConnection,
     used_hash: &str,
-    successor: &RefreshToken,
+    client_id: &str,
+    successor: &Successor,
     now: NaiveDateTime,
-) -> Result<bool, StorageError> {
+) -> Result<Option<UsedRefreshToken>, StorageError> {
     match conn {
         DbConnection::Postgresql(pg) => {
-            let stored = ReplaceRefreshToken { used_hash, successor, now }.execute(pg)?;
-            Ok(stored == 1)
+            let statement = UseAndReplace { used_hash, client_id, successor, now };
+            Ok(statement.get_result::<UsedRefreshToken>(pg).optional()?)
         }
         DbConnection::Sqlite(_) => in_transaction(conn, |conn| {
-            if !mark_used_if_live(conn, used_hash, now)? {
-                return Ok(false);
+            let Some((row, holder_organization_id)) = find_with_holder_organization(conn, used_hash)? else {
+                return Ok(None);
+            };
+            if row.client_id != client_id || !row.is_live(now) || !mark_used_if_live(conn, used_hash, now)? {
+                return Ok(None);
             }
-            insert(conn, successor)?;
-            Ok(true)
+            let used = UsedRefreshToken {
+                family_id: row.family_id,
+                tenant_id: row.tenant_id,
+                user_id: row.user_id,
+                scope: row.scope,
+                holder_organization_id,
+            };
+            insert(conn, &successor_row(&used, client_id, successor, now))?;
+            Ok(Some(used))
         }),
     }
 }
 
-/// PostgreSQL's one-statement [`replace`].
-struct ReplaceRefreshToken<'a> {
+fn successor_row(used: &UsedRefreshToken, client_id: &str, successor: &Successor, now: NaiveDateTime) -> RefreshToken {
+    RefreshToken {
+        token_hash: successor.token_hash.clone(),
+        family_id: used.family_id.clone(),
+        tenant_id: used.tenant_id.clone(),
+        client_id: client_id.to_owned(),
+        user_id: used.user_id.clone(),
+        scope: used.scope.clone(),
+        access_jti: successor.access_jti.clone(),
+        access_expires_at: successor.access_expires_at,
+        expires_at: successor.expires_at,
+        used_at: None,
+        revoked_at: None,
+        created_at: now,
+    }
+}
+
+/// PostgreSQL's one-statement [`use_and_replace`].
+struct UseAndReplace<'a> {
     used_hash: &'a str,
-    successor: &'a RefreshToken,
+    client_id: &'a str,
+    successor: &'a Successor,
     now: NaiveDateTime,
 }
 
 /// A static query id lets diesel keep the statement prepared (raw `sql_query` is re-planned).
-impl QueryId for ReplaceRefreshToken<'_> {
-    type QueryId = ReplaceRefreshToken<'static>;
+impl QueryId for UseAndReplace<'_> {
+    type QueryId = UseAndReplace<'static>;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl QueryFragment<Pg> for ReplaceRefreshToken<'_> {
+impl Query for UseAndReplace<'_> {
+    type SqlType = (Text, Text, Text, Text, Nullable<Text>);
+}
+
+impl QueryFragment<Pg> for UseAndReplace<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let next = self.successor;
-        // Under READ COMMITTED a concurrent UPDATE of the same row makes this one re-check
-        // `used_at IS NULL` after the other commits, so only one refresh can win.
+        // Under READ COMMITTED a concurrent UPDATE of the same row makes this one re-check its
+        // conditions after the other commits, so only one refresh can use a token.
         out.push_sql("WITH used AS (UPDATE refresh_tokens SET used_at = ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
         out.push_sql(" WHERE token_hash = ");
         out.push_bind_param::<Text, _>(self.used_hash)?;
+        out.push_sql(" AND client_id = ");
+        out.push_bind_param::<Text, _>(self.client_id)?;
+        out.push_sql(" AND expires_at > ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
         out.push_sql(
-            " AND used_at IS NULL AND revoked_at IS NULL RETURNING token_hash) \
-             INSERT INTO refresh_tokens (token_hash, family_id, tenant_id, client_id, user_id, scope, access_jti, \
-             access_expires_at, expires_at, used_at, revoked_at, created_at) SELECT ",
+            " AND used_at IS NULL AND revoked_at IS NULL RETURNING family_id, tenant_id, user_id, scope), \
+             successor AS (INSERT INTO refresh_tokens (token_hash, family_id, tenant_id, client_id, user_id, scope, \
+             access_jti, access_expires_at, expires_at, created_at) SELECT ",
         );
-        out.push_bind_param::<Text, _>(&next.token_hash)?;
+        out.push_bind_param::<Text, _>(&self.successor.token_hash)?;
+        out.push_sql(", family_id, tenant_id, ");
+        out.push_bind_param::<Text, _>(self.client_id)?;
+        out.push_sql(", user_id, scope, ");
+        out.push_bind_param::<Text, _>(&self.successor.access_jti)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&next.family_id)?;
+        out.push_bind_param::<Timestamp, _>(&self.successor.access_expires_at)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&next.tenant_id)?;
+        out.push_bind_param::<Timestamp, _>(&self.successor.expires_at)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&next.client_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&next.user_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&next.scope)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&next.access_jti)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&next.access_expires_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&next.expires_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Timestamp>, _>(&next.used_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Timestamp>, _>(&next.revoked_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&next.created_at)?;
-        out.push_sql(" FROM used");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        // The holder's row goes with their tokens (ON DELETE CASCADE), so the join finds it.
+        out.push_sql(
+            " FROM used) SELECT used.family_id, used.tenant_id, used.user_id, used.scope, users.organization_id \
+             FROM used JOIN users ON users.id = used.user_id",
+        );
         Ok(())
     }
 }
 
-impl RunQueryDsl<diesel::PgConnection> for ReplaceRefreshToken<'_> {}
+impl RunQueryDsl<diesel::PgConnection> for UseAndReplace<'_> {}
 
 /// Marks the token used unless it was used or revoked first; `false` then.
 fn mark_used_if_live(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> Result<bool, StorageError> {
