@@ -1,5 +1,5 @@
 # Shared by bench/*.sh: start the release server, run wrk, print figures.
-BIN=./target/release/tollbooth
+BIN=${BENCH_BIN:-./target/release/tollbooth}
 BENCH_CONFIG=${BENCH_CONFIG:-bench/unmetered.toml}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 DURATION=${BENCH_DURATION:-10s}

@@ -1,4 +1,7 @@
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, Pool, R2D2Connection};
@@ -117,6 +120,10 @@ impl ManageConnection for Manager {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<Manager>,
+    /// One permit per connection, handed out first come, first served: work waits here, as a
+    /// future, rather than as a blocking thread parked on the pool, so a burst does not pile
+    /// up threads that contend for the connections in no particular order.
+    permits: Arc<Semaphore>,
     backend: Backend,
 }
 
@@ -140,7 +147,8 @@ impl Database {
             .connection_timeout(config.connect_timeout)
             .build(manager)
             .map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        Ok(Database { pool, backend })
+        let permits = Arc::new(Semaphore::new(config.max_connections as usize));
+        Ok(Database { pool, permits, backend })
     }
 
     /// Connections the pool holds, and how many of them are idle.
@@ -162,7 +170,11 @@ impl Database {
         E: From<StorageError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let permit =
+            self.permits.clone().acquire_owned().await.map_err(|_| StorageError::Unavailable("closed".into()))?;
         tokio::task::spawn_blocking(move || {
+            // Held until the work is done, even if the request that asked for it went away.
+            let _permit = permit;
             let mut pooled = pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
             work(&mut pooled.connection)
         })
