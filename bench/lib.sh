@@ -14,21 +14,37 @@ start_server() {
 
 json_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
-# run_wrk TITLE TARGET SCRIPT URL: warms up 2 s, measures, prints the figures.
+# run_wrk TITLE TARGET SCRIPT URL: warms up 2 s (unless WARMUP=0), measures, prints the figures.
 run_wrk() {
   local title=$1 target=$2 script=$3 url=$4
-  wrk -t1 -c"$CONNECTIONS" -d2s -s "$script" "$url" >/dev/null
+  [ "${WARMUP:-1}" = 0 ] || wrk -t1 -c"$CONNECTIONS" -d2s -s "$script" "$url" >/dev/null
+  local server_before postgres_before; server_before=$(server_cpu_ticks); postgres_before=$(postgres_cpu_ticks)
   local out; out=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s "$script" "$url")
-  python3 - "$(grep '^RESULT' <<<"$out")" "$title" "$target" "$CONNECTIONS" <<'PY'
+  python3 - "$(grep '^RESULT' <<<"$out")" "$title" "$target" "$CONNECTIONS" "$(getconf CLK_TCK)" \
+    "$(( $(server_cpu_ticks) - server_before ))" "$(( $(postgres_cpu_ticks) - postgres_before ))" <<'PY'
 import sys
 fields = dict(kv.split("=") for kv in sys.argv[1].split()[1:])
 requests, seconds = int(fields["requests"]), int(fields["duration_us"]) / 1e6
+tick = 1 / int(sys.argv[5])
 print(f"{sys.argv[2]} — {sys.argv[4]} connections, {seconds:.1f} s")
 print(f"  throughput      {requests / seconds:,.0f} requests/s  ({sys.argv[3]})")
 print(f"  latency p50     {int(fields['p50_us']) / 1000:.2f} ms")
 print(f"  latency p99     {int(fields['p99_us']) / 1000:.2f} ms")
 print(f"  non-2xx answers {fields['non2xx']}  (socket errors {fields['errors']})")
+for name, ticks in (("server CPU", int(sys.argv[6])), ("PostgreSQL CPU", int(sys.argv[7]))):
+    if ticks > 0:
+        cpu = ticks * tick
+        print(f"  {name:15} {cpu / seconds:.2f} cores, {cpu / max(requests, 1) * 1e6:.0f} µs per request")
 PY
+}
+
+# User + system CPU so far, in clock ticks, of the server and of local PostgreSQL processes:
+# CPU per request varies less from run to run than throughput does on a shared machine.
+server_cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+postgres_cpu_ticks() {
+  local pids; pids=$(pgrep -x postgres | sed 's|^|/proc/|; s|$|/stat|')
+  # shellcheck disable=SC2086
+  [ -n "$pids" ] && cat $pids 2>/dev/null | awk '{s += $14 + $15} END {print s + 0}' || echo 0
 }
 
 peak_rss() { echo "  server peak RSS $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER_PID/status")"; }

@@ -17,7 +17,9 @@ if ! psql "$BASE_URL" -qc "CREATE SCHEMA $SCHEMA" >/dev/null 2>&1; then
 fi
 trap 'kill "${SERVER_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; psql "$BASE_URL" -qc "DROP SCHEMA $SCHEMA CASCADE" >/dev/null 2>&1; rm -rf "$WORKDIR"' EXIT
 
-export TOLLBOOTH_DATABASE_URL="$BASE_URL?options=-csearch_path%3D$SCHEMA" TOLLBOOTH_LISTEN="127.0.0.1:$PORT" TOLLBOOTH_LOG_LEVEL=warn
+# The run's own schema, added to whatever parameters BASE_URL already has.
+[[ $BASE_URL == *\?* ]] && SEPARATOR='&' || SEPARATOR='?'
+export TOLLBOOTH_DATABASE_URL="$BASE_URL${SEPARATOR}options=-csearch_path%3D$SCHEMA" TOLLBOOTH_LISTEN="127.0.0.1:$PORT" TOLLBOOTH_LOG_LEVEL=warn
 KEYS=$("$BIN" --config "$BENCH_CONFIG" bootstrap --json 2>/dev/null)
 TENANT_ID=$(json_field "$KEYS" tenant_id)
 export API_KEY=$(json_field "$KEYS" tenant_key)
