@@ -11,6 +11,7 @@ mod browser;
 mod client_credentials;
 mod clients_api;
 mod config;
+mod database_connections;
 mod edge;
 mod introspection;
 mod isolation;

@@ -53,15 +53,16 @@ impl DatabaseConfig {
 }
 
 /// A connection checked this recently is handed out without a liveness round trip (as
-/// HikariCP's `aliveBypassWindowMs`): a `SELECT 1` before every checkout was a seventh of the
-/// statements a refresh grant sent. A connection that died (the database restarted) is found
-/// within this window, because the clock restarts only when a ping succeeds.
+/// HikariCP's `aliveBypassWindowMs`): a `SELECT 1` before every checkout doubled the round
+/// trips of most requests. The clock restarts only when a ping succeeds, and work that failed
+/// on a connection voids it, so a connection the database dropped (a restart) fails at most
+/// one request before its next checkout finds it dead and replaces it.
 const ALIVE_BYPASS: Duration = Duration::from_secs(1);
 
-/// A pooled connection and when it last answered a ping.
+/// A pooled connection and when it last answered a ping (`None`: ping it at next checkout).
 struct Pooled {
     connection: DbConnection,
-    last_checked: Instant,
+    last_checked: Option<Instant>,
 }
 
 /// The r2d2 manager: dispatches on the backend chosen at start-up (diesel's multi-connection
@@ -97,16 +98,16 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<Pooled, r2d2::Error> {
-        Ok(Pooled { connection: self.establish()?, last_checked: Instant::now() })
+        Ok(Pooled { connection: self.establish()?, last_checked: Some(Instant::now()) })
     }
 
     /// Called at checkout: pings a connection not checked within [`ALIVE_BYPASS`].
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), r2d2::Error> {
-        if pooled.last_checked.elapsed() < ALIVE_BYPASS {
+        if pooled.last_checked.is_some_and(|checked| checked.elapsed() < ALIVE_BYPASS) {
             return Ok(());
         }
         pooled.connection.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)?;
-        pooled.last_checked = Instant::now();
+        pooled.last_checked = Some(Instant::now());
         Ok(())
     }
 
@@ -176,7 +177,12 @@ impl Database {
             // Held until the work is done, even if the request that asked for it went away.
             let _permit = permit;
             let mut pooled = pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
-            work(&mut pooled.connection)
+            let result = work(&mut pooled.connection);
+            if result.is_err() {
+                // Perhaps the connection is gone: make its next checkout find out.
+                pooled.last_checked = None;
+            }
+            result
         })
         .await
         .map_err(|e| StorageError::Unavailable(format!("database task failed: {e}")))?
@@ -188,7 +194,11 @@ impl Database {
         work: impl FnOnce(&mut DbConnection) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let mut pooled = self.pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        work(&mut pooled.connection)
+        let result = work(&mut pooled.connection);
+        if result.is_err() {
+            pooled.last_checked = None;
+        }
+        result
     }
 
     /// Applies the embedded migrations of this backend that have not run yet.

@@ -79,7 +79,9 @@ impl TestApp {
                     return None;
                 }
                 let separator = if base.contains('?') { '&' } else { '?' };
-                (format!("{base}{separator}options=-csearch_path%3D{schema}"), Some((base, schema)))
+                // The schema also names the connections, so a test can find (and cut) its own.
+                let url = format!("{base}{separator}options=-csearch_path%3D{schema}&application_name={schema}");
+                (url, Some((base, schema)))
             }
         };
         let config_path = dir.path().join("tollbooth.toml");
@@ -112,6 +114,29 @@ impl TestApp {
             _dir: dir,
             postgres_schema,
         })
+    }
+
+    /// Ends, from the database's side, every PostgreSQL connection of this test's server (as a
+    /// database restart would); returns how many. Panics on SQLite.
+    pub async fn terminate_database_connections(&self) -> usize {
+        let (base, schema) = self.postgres_schema.clone().expect("a PostgreSQL test");
+        tokio::task::spawn_blocking(move || {
+            #[derive(diesel::QueryableByName)]
+            struct Terminated {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                count: i64,
+            }
+            let mut conn = PgConnection::establish(&base).expect("connect");
+            let terminated: Terminated = diesel::sql_query(
+                "SELECT count(pg_terminate_backend(pid)) AS count FROM pg_stat_activity WHERE application_name = $1",
+            )
+            .bind::<diesel::sql_types::Text, _>(&schema)
+            .get_result(&mut conn)
+            .expect("terminate");
+            usize::try_from(terminated.count).expect("count")
+        })
+        .await
+        .expect("join")
     }
 
     /// Another server on this one's database, with `env` on top of this one's settings: for
