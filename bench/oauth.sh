@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 4 figures, on PostgreSQL: the refresh-token grant (target >= 5,000/s; every request
-# presents a token of its own, seeded beforehand) and introspection of a JWT access token
-# (target >= 20,000/s), 64 connections for 10 s each.
+# presents a token of its own, seeded beforehand, of one public client and spread over
+# BENCH_REFRESH_USERS users) and introspection of a JWT access token (target >= 20,000/s),
+# 64 connections for 10 s each.
 # Needs PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ source bench/lib.sh
 PORT=${BENCH_PORT:-18184}
 BASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 SEEDED=${BENCH_REFRESH_TOKENS:-150000}
+USERS=${BENCH_REFRESH_USERS:-1000}
 SCHEMA="bench_oauth_$(date +%s)_$$"
 WORKDIR=$(mktemp -d)
 if ! psql "$BASE_URL" -qc "CREATE SCHEMA $SCHEMA" >/dev/null 2>&1; then
@@ -26,7 +28,6 @@ KEYS=$("$BIN" --config "$BENCH_CONFIG" bootstrap --json 2>/dev/null)
 TENANT_ID=$(json_field "$KEYS" tenant_id); TENANT_KEY=$(json_field "$KEYS" tenant_key)
 start_server "$PORT"
 api() { curl -sf -X POST "http://127.0.0.1:$PORT$1" -H "Authorization: Bearer $TENANT_KEY" -H 'Content-Type: application/json' -d "$2"; }
-USER_ID=$(json_field "$(api /api/v1/users '{"email":"bench@example.com"}')" id)
 PUBLIC=$(api /api/v1/clients '{"name":"bench app","confidential":false,"grant_types":["authorization_code","refresh_token"],"redirect_uris":["https://app.example.com/cb"],"scopes":["profile"]}')
 export CLIENT_ID=$(json_field "$PUBLIC" id)
 SERVICE=$(api /api/v1/clients '{"name":"resource server","scopes":["profile"]}')
@@ -34,11 +35,13 @@ SERVICE_ID=$(json_field "$SERVICE" id); SERVICE_SECRET=$(json_field "$SERVICE" c
 export BASIC=$(printf '%s:%s' "$SERVICE_ID" "$SERVICE_SECRET" | base64 -w0)
 export ACCESS_TOKEN=$(json_field "$(curl -sf -u "$SERVICE_ID:$SERVICE_SECRET" -d grant_type=client_credentials "http://127.0.0.1:$PORT/oauth/token")" access_token)
 
-# Seed refresh tokens, one family each, as the server stores them.
+# Seed users, and refresh tokens (one family each, as the server stores them) spread over them.
+"${PSQL[@]}" -c "INSERT INTO users SELECT 'user_bench' || i, '$TENANT_ID', NULL, 'bench' || i || '@example.com', \
+  'Bench ' || i, NULL, false, now(), now() FROM generate_series(1, $USERS) AS i"
 export REFRESH_TOKENS="$WORKDIR/refresh_tokens.txt"
-python3 - "$SEEDED" "$TENANT_ID" "$CLIENT_ID" "$USER_ID" "$TOLLBOOTH_SECRETS_PEPPER" "$REFRESH_TOKENS" >"$WORKDIR/rows.tsv" <<'PY'
+python3 - "$SEEDED" "$TENANT_ID" "$CLIENT_ID" "$USERS" "$TOLLBOOTH_SECRETS_PEPPER" "$REFRESH_TOKENS" >"$WORKDIR/rows.tsv" <<'PY'
 import hashlib, hmac, os, sys, time
-count, tenant, client, user, pepper, out = int(sys.argv[1]), *sys.argv[2:7]
+count, tenant, client, users, pepper, out = int(sys.argv[1]), *sys.argv[2:7]
 now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
 later = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 86400))
 with open(out, "w") as tokens:
@@ -46,6 +49,7 @@ with open(out, "w") as tokens:
         token = "rt_" + os.urandom(32).hex()
         tokens.write(token + "\n")
         digest = hmac.new(pepper.encode(), token.encode(), hashlib.sha256).hexdigest()
+        user = f"user_bench{i % int(users) + 1}"
         print(f"{digest}\tfam{i}\t{tenant}\t{client}\t{user}\tprofile\tjti{i}\t{now}\t{later}\t\\N\t\\N\t{now}")
 PY
 "${PSQL[@]}" -c "\\copy refresh_tokens FROM '$WORKDIR/rows.tsv'"
@@ -53,7 +57,7 @@ PY
 test "$(curl -s -o /dev/null -w '%{http_code}' -d "grant_type=refresh_token&client_id=$CLIENT_ID&refresh_token=$(tail -1 "$REFRESH_TOKENS")" "http://127.0.0.1:$PORT/oauth/token")" = 200
 
 # No warm-up for refreshes: each token works once.
-WARMUP=0 run_wrk "POST /oauth/token grant_type=refresh_token (rotation), PostgreSQL" ">= 5,000/s" \
+WARMUP=0 run_wrk "POST /oauth/token grant_type=refresh_token (rotation), PostgreSQL, $USERS users" ">= 5,000/s" \
   bench/refresh.lua "http://127.0.0.1:$PORT/oauth/token"
 run_wrk "POST /oauth/introspect of a JWT access token (client_secret_basic), PostgreSQL" ">= 20,000/s" \
   bench/introspect.lua "http://127.0.0.1:$PORT/oauth/introspect"

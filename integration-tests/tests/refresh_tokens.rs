@@ -12,6 +12,7 @@ on_both_databases!(
     refresh_tokens_are_introspected_and_revoked,
     concurrent_uses_of_one_token_issue_once_and_revoke_the_family,
     a_deleted_users_refresh_tokens_are_refused,
+    a_deleted_clients_refresh_tokens_are_deleted,
 );
 
 /// A public client with `grants`, and the tokens of its first authorization by the user
@@ -151,13 +152,13 @@ async fn refresh_tokens_are_introspected_and_revoked(app: TestApp) {
     assert_eq!(status, 400);
 }
 
-/// The check and the use of a token are one atomic step: of many simultaneous refreshes with
+/// The check and the use of a token are one atomic step: of many (48) simultaneous refreshes with
 /// one token exactly one succeeds, and the others count as reuse, revoking the winner's tokens.
 async fn concurrent_uses_of_one_token_issue_once_and_revoke_the_family(app: TestApp) {
     create_user(&app).await;
     let (client, tokens) = first_tokens(&app, REFRESHING).await;
     let token = tokens["refresh_token"].as_str().unwrap().to_owned();
-    let attempts = (0..16).map(|_| refresh(&app, &client, &token, None));
+    let attempts = (0..48).map(|_| refresh(&app, &client, &token, None));
     let answers = futures_util::future::join_all(attempts).await;
     let winners: Vec<&Value> = answers.iter().filter(|(status, _)| *status == 200).map(|(_, body)| body).collect();
     assert_eq!(winners.len(), 1, "{answers:?}");
@@ -179,4 +180,21 @@ async fn a_deleted_users_refresh_tokens_are_refused(app: TestApp) {
     app.call("DELETE", &user_path, &app.tenant_key, Value::Null).await.expect(204);
     let (status, body) = refresh(&app, &client, tokens["refresh_token"].as_str().unwrap(), None).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+}
+
+async fn a_deleted_clients_refresh_tokens_are_deleted(app: TestApp) {
+    create_user(&app).await;
+    let (client, tokens) = first_tokens(&app, REFRESHING).await;
+    let client_id = client["id"].as_str().unwrap().to_owned();
+    let (status, _) = refresh(&app, &client, tokens["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(status, 200);
+    let stored = {
+        let client_id = client_id.clone();
+        move |db: &tollbooth_storage::Database| {
+            db.run_blocking(|conn| tollbooth_storage::refresh_tokens::count_of_client(conn, &client_id)).unwrap()
+        }
+    };
+    assert_eq!(stored(&app.db), 2, "the used token and its successor");
+    app.call("DELETE", &format!("/api/v1/clients/{client_id}"), &app.tenant_key, Value::Null).await.expect(204);
+    assert_eq!(stored(&app.db), 0, "a client's refresh tokens go with it");
 }

@@ -54,6 +54,32 @@ pub fn in_transaction<T, E: From<StorageError>>(
     work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E> {
     use diesel::Connection;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    // SQLite: an outermost transaction takes the write lock up front (BEGIN IMMEDIATE), so the
+    // busy timeout queues concurrent writers. A deferred transaction that reads and then writes
+    // fails at once with SQLITE_BUSY when another writer committed in between (16 concurrent
+    // refreshes of one token showed it). Nested calls become savepoints, as below.
+    if let DbConnection::Sqlite(sqlite) = conn
+        && matches!(AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth(), Ok(None))
+    {
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+            .map_err(|err| E::from(StorageError::Query(err)))?;
+        let result = work(conn);
+        let DbConnection::Sqlite(sqlite) = conn else { unreachable!("the connection cannot change backend") };
+        return match result {
+            Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
+                Ok(()) => Ok(value),
+                Err(err) => {
+                    let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                    Err(E::from(StorageError::Query(err)))
+                }
+            },
+            Err(err) => {
+                AnsiTransactionManager::rollback_transaction(sqlite).map_err(|e| E::from(StorageError::Query(e)))?;
+                Err(err)
+            }
+        };
+    }
     enum Failure<E> {
         Work(E),
         Database(diesel::result::Error),

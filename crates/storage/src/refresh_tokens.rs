@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Nullable, Text, Timestamp};
 
-use crate::schema::{refresh_tokens, users};
+use crate::schema::{clients, refresh_tokens, users};
 use crate::{DbConnection, StorageError, in_transaction, revoked_tokens};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -41,8 +41,20 @@ pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> Result<(), Stora
     Ok(())
 }
 
+/// The token with this hash, if its client still exists. (On PostgreSQL a client's deletion
+/// deletes its tokens by trigger, not by foreign key; the join covers a refresh that raced it.)
 pub fn find(conn: &mut DbConnection, token_hash: &str) -> Result<Option<RefreshToken>, StorageError> {
-    Ok(refresh_tokens::table.find(token_hash).select(RefreshToken::as_select()).first(conn).optional()?)
+    Ok(refresh_tokens::table
+        .inner_join(clients::table.on(clients::id.eq(refresh_tokens::client_id)))
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select(RefreshToken::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// How many refresh tokens client `client_id` has stored (any state).
+pub fn count_of_client(conn: &mut DbConnection, client_id: &str) -> Result<i64, StorageError> {
+    Ok(refresh_tokens::table.filter(refresh_tokens::client_id.eq(client_id)).count().get_result(conn)?)
 }
 
 /// The token with this hash and the organization of the user it was issued to: what a refresh
