@@ -1,7 +1,7 @@
 -- Every refresh inserts a token whose tenant and client are the same few rows for all of an
 -- application's users. PostgreSQL checks a foreign key by taking a share lock on the parent
 -- row, and many concurrent lockers of one row make it build multixacts: those two checks
--- were about a sixth of PostgreSQL's work per refresh. The user key stays (users are many,
+-- cost about a tenth of PostgreSQL's CPU per refresh. The user key stays (users are many,
 -- and deleting a user, or their organization or tenant, still cascades to their tokens).
 -- Deleting a client removes its tokens through this trigger instead. (No index on client_id:
 -- one more index write per refresh to speed up a rare deletion, which, like deleting a user,
