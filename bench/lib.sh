@@ -42,6 +42,7 @@ PY
 # CPU per request varies less from run to run than throughput does on a shared machine.
 server_cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 postgres_cpu_ticks() {
+  [[ ${TOLLBOOTH_DATABASE_URL:-} == postgres* ]] || { echo 0; return; }
   local pids; pids=$(pgrep -x postgres | sed 's|^|/proc/|; s|$|/stat|')
   # shellcheck disable=SC2086
   [ -n "$pids" ] && cat $pids 2>/dev/null | awk '{s += $14 + $15} END {print s + 0}' || echo 0
