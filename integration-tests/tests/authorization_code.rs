@@ -126,7 +126,15 @@ pub async fn exchange(app: &TestApp, client: &Value, form: &[(&str, &str)]) -> (
         request = request.basic_auth(client["id"].as_str().unwrap(), Some(secret));
     }
     let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    // SPEC §3: every token-endpoint answer, success or error, is `Cache-Control: no-store`,
+    // and an error says what went wrong in `error_description` (RFC 6749 §5.2).
+    assert_eq!(response.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"));
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    if status >= 400 {
+        assert!(body["error_description"].is_string(), "{body}");
+    }
+    (status, body)
 }
 
 async fn sign_in_consent_and_code_exchange_with_pkce(app: TestApp) {

@@ -78,6 +78,7 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family(app: TestApp) {
     let second_refresh = second["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(second_refresh, first, "rotated on every use");
     assert_eq!(second["scope"], "orders:read profile");
+    assert_eq!((second["token_type"].as_str(), second["expires_in"].as_i64()), (Some("Bearer"), Some(3600)));
     let second_access = second["access_token"].as_str().unwrap().to_owned();
     app.call("GET", "/api/v1/users/me", &second_access, Value::Null).await.expect(200);
 
@@ -188,11 +189,13 @@ async fn a_deleted_clients_refresh_tokens_are_deleted(app: TestApp) {
     let client_id = client["id"].as_str().unwrap().to_owned();
     let (status, _) = refresh(&app, &client, tokens["refresh_token"].as_str().unwrap(), None).await;
     assert_eq!(status, 200);
-    let stored = {
-        let client_id = client_id.clone();
-        move |db: &tollbooth_storage::Database| {
-            db.run_blocking(|conn| tollbooth_storage::refresh_tokens::count_of_client(conn, &client_id)).unwrap()
-        }
+    let stored = |db: &tollbooth_storage::Database| -> i64 {
+        use diesel::prelude::*;
+        use tollbooth_storage::schema::refresh_tokens::dsl;
+        db.run_blocking(|conn| {
+            Ok(dsl::refresh_tokens.filter(dsl::client_id.eq(&client_id)).count().get_result(conn)?)
+        })
+        .unwrap()
     };
     assert_eq!(stored(&app.db), 2, "the used token and its successor");
     app.call("DELETE", &format!("/api/v1/clients/{client_id}"), &app.tenant_key, Value::Null).await.expect(204);

@@ -188,7 +188,7 @@ impl Issuer for Exchange<'_> {
         let token = self.issuer.issue(grant)?;
         let Some((claims, body)) = &mut self.issuer.issued else { return Err(()) };
         if let Some(hash) = &self.code_hash {
-            let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default().naive_utc();
+            let expires_at = tollbooth_storage::from_unix_seconds(claims.exp);
             if let Err(err) = authorization_codes::record_issued(self.conn, hash, &claims.jti, expires_at) {
                 self.storage_error = Some(err);
                 return Err(());

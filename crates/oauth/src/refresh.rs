@@ -10,7 +10,7 @@ use oxide_auth::primitives::scope::Scope;
 use secrecy::ExposeSecret;
 use tollbooth_storage::clients::Client;
 use tollbooth_storage::refresh_tokens::{self, RefreshToken, Successor};
-use tollbooth_storage::{DbConnection, StorageError, in_transaction, secrets};
+use tollbooth_storage::{DbConnection, StorageError, from_unix_seconds, in_transaction, secrets};
 
 use crate::OAuth;
 use crate::client_auth::authenticate_client;
@@ -40,7 +40,7 @@ pub fn issue_refresh_token(
         user_id: access.sub.clone(),
         scope: scope.to_owned(),
         access_jti: access.jti.clone(),
-        access_expires_at: timestamp(access.exp),
+        access_expires_at: from_unix_seconds(access.exp),
         expires_at: now + chrono::Duration::days(REFRESH_TOKEN_LIFETIME_DAYS),
         used_at: None,
         revoked_at: None,
@@ -50,12 +50,11 @@ pub fn issue_refresh_token(
     Ok(token)
 }
 
-/// A new refresh token (256 random bits) and its keyed hash, which is all that is stored.
+/// A new refresh token and its keyed hash, which is all that is stored.
 fn new_refresh_token_secret(oauth: &OAuth) -> (String, String) {
-    let secret = secrets::generate_client_secret();
-    let token = format!("rt_{}", secret.expose_secret().trim_start_matches("cs_"));
-    let hash = oauth.hasher.hash(&token);
-    (token, hash)
+    let token = secrets::generate_refresh_token();
+    let hash = oauth.hasher.hash(token.expose_secret());
+    (token.expose_secret().to_owned(), hash)
 }
 
 /// The live refresh token with this secret, if it belongs to `tenant_id`: for introspection.
@@ -159,7 +158,7 @@ fn rotate(
     let successor = Successor {
         token_hash,
         access_jti: access.jti.clone(),
-        access_expires_at: timestamp(access.expires_at),
+        access_expires_at: from_unix_seconds(access.expires_at),
         expires_at: now + chrono::Duration::days(REFRESH_TOKEN_LIFETIME_DAYS),
     };
     let narrowed = requested.filter(|scope| scope.iter().next().is_some());
@@ -199,10 +198,6 @@ fn rotate(
 
 fn stored_scope(scope: &str) -> Result<Scope, OAuthError> {
     scope.parse::<Scope>().map_err(|_| OAuthError::server_error("stored scope is malformed"))
-}
-
-fn timestamp(seconds: i64) -> chrono::NaiveDateTime {
-    chrono::DateTime::from_timestamp(seconds, 0).unwrap_or_default().naive_utc()
 }
 
 /// Why the token with hash `hash` could not be used; a used one revokes its family.

@@ -32,7 +32,7 @@ impl Revocations {
 
     /// Revokes `jti` until `expires_at` (Unix seconds), when the token would have expired anyway.
     pub async fn revoke(&self, jti: &str, tenant_id: &str, expires_at: i64) -> Result<(), StorageError> {
-        let expires_at = chrono::DateTime::from_timestamp(expires_at, 0).unwrap_or_default().naive_utc();
+        let expires_at = tollbooth_storage::from_unix_seconds(expires_at);
         let (id, tenant) = (jti.to_owned(), tenant_id.to_owned());
         self.db.run(move |conn| revoked_tokens::revoke(conn, &id, &tenant, expires_at)).await?;
         self.cache.insert(jti.to_owned(), true);

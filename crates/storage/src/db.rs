@@ -176,13 +176,7 @@ impl Database {
         tokio::task::spawn_blocking(move || {
             // Held until the work is done, even if the request that asked for it went away.
             let _permit = permit;
-            let mut pooled = pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
-            let result = work(&mut pooled.connection);
-            if result.is_err() {
-                // Perhaps the connection is gone: make its next checkout find out.
-                pooled.last_checked = None;
-            }
-            result
+            with_connection(&pool, work)
         })
         .await
         .map_err(|e| StorageError::Unavailable(format!("database task failed: {e}")))?
@@ -193,12 +187,7 @@ impl Database {
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let mut pooled = self.pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        let result = work(&mut pooled.connection);
-        if result.is_err() {
-            pooled.last_checked = None;
-        }
-        result
+        with_connection(&self.pool, work)
     }
 
     /// Applies the embedded migrations of this backend that have not run yet.
@@ -217,6 +206,20 @@ impl Database {
     pub async fn ping(&self) -> Result<(), StorageError> {
         self.run(|conn| conn.batch_execute("SELECT 1").map_err(StorageError::Query)).await
     }
+}
+
+/// Runs `work` on a pooled connection, on the calling thread.
+fn with_connection<T, E: From<StorageError>>(
+    pool: &Pool<Manager>,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut pooled = pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
+    let result = work(&mut pooled.connection);
+    if result.is_err() {
+        // Perhaps the connection is gone: make its next checkout find out.
+        pooled.last_checked = None;
+    }
+    result
 }
 
 fn describe_connect_error(backend: Backend, err: &r2d2::Error) -> String {

@@ -38,6 +38,11 @@ pub fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// A JWT time (Unix seconds, e.g. `exp`) as a stored timestamp.
+pub fn from_unix_seconds(seconds: i64) -> chrono::NaiveDateTime {
+    chrono::DateTime::from_timestamp(seconds, 0).unwrap_or_default().naive_utc()
+}
+
 /// The part of the data a caller may see: one tenant, or one organization inside it.
 /// Every repository query for a caller filters by it, so another tenant's object is
 /// simply not found.

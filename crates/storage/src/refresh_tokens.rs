@@ -52,11 +52,6 @@ pub fn find(conn: &mut DbConnection, token_hash: &str) -> Result<Option<RefreshT
         .optional()?)
 }
 
-/// How many refresh tokens client `client_id` has stored (any state).
-pub fn count_of_client(conn: &mut DbConnection, client_id: &str) -> Result<i64, StorageError> {
-    Ok(refresh_tokens::table.filter(refresh_tokens::client_id.eq(client_id)).count().get_result(conn)?)
-}
-
 /// The token with this hash and the organization of the user it was issued to: what a refresh
 /// needs, in one round trip. `None` when either is gone.
 fn find_with_holder_organization(

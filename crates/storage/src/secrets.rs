@@ -62,6 +62,11 @@ pub fn generate_client_secret() -> SecretString {
     SecretString::from(format!("cs_{}", random_base62()))
 }
 
+/// A new refresh token, `rt_<random>` (opaque to clients; only its keyed hash is stored).
+pub fn generate_refresh_token() -> SecretString {
+    SecretString::from(format!("rt_{}", random_base62()))
+}
+
 /// A random 256-bit value, hex-encoded: for peppers and other server secrets.
 pub fn generate_server_secret() -> String {
     let bytes: [u8; 32] = rand::rng().random();
