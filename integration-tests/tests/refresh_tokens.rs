@@ -12,6 +12,7 @@ on_both_databases!(
     refresh_tokens_are_introspected_and_revoked,
     concurrent_uses_of_one_token_issue_once_and_revoke_the_family,
     a_deleted_users_refresh_tokens_are_refused,
+    an_organizations_users_refresh_tokens_go_with_it,
     a_deleted_clients_refresh_tokens_are_deleted,
 );
 
@@ -172,14 +173,60 @@ async fn concurrent_uses_of_one_token_issue_once_and_revoke_the_family(app: Test
     assert_eq!(app.call("GET", "/api/v1/users/me", access, Value::Null).await.expect(401).error(), "invalid_token");
 }
 
+/// Whose stored refresh tokens to count.
+enum Holder<'a> {
+    User(&'a str),
+    Client(&'a str),
+}
+
+/// How many refresh tokens the database holds for `holder`, used or not.
+fn stored_tokens(app: &TestApp, holder: Holder<'_>) -> i64 {
+    use diesel::prelude::*;
+    use tollbooth_storage::schema::refresh_tokens::dsl;
+    let (user_id, client_id) = match holder {
+        Holder::User(id) => (Some(id.to_owned()), None),
+        Holder::Client(id) => (None, Some(id.to_owned())),
+    };
+    app.db
+        .run_blocking(move |conn| {
+            let mut query = dsl::refresh_tokens.into_boxed();
+            if let Some(id) = user_id {
+                query = query.filter(dsl::user_id.eq(id));
+            }
+            if let Some(id) = client_id {
+                query = query.filter(dsl::client_id.eq(id));
+            }
+            Ok(query.count().get_result(conn)?)
+        })
+        .unwrap()
+}
+
 async fn a_deleted_users_refresh_tokens_are_refused(app: TestApp) {
     create_user(&app).await;
     let (client, tokens) = first_tokens(&app, REFRESHING).await;
     let me =
         app.call("GET", "/api/v1/users/me", tokens["access_token"].as_str().unwrap(), Value::Null).await.expect(200);
-    let user_path = format!("/api/v1/users/{}", me.id());
-    app.call("DELETE", &user_path, &app.tenant_key, Value::Null).await.expect(204);
+    let user_id = me.id();
+    assert_eq!(stored_tokens(&app, Holder::User(&user_id)), 1);
+    app.call("DELETE", &format!("/api/v1/users/{user_id}"), &app.tenant_key, Value::Null).await.expect(204);
+    assert_eq!(stored_tokens(&app, Holder::User(&user_id)), 0, "a user's refresh tokens go with them");
     let (status, body) = refresh(&app, &client, tokens["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+}
+
+async fn an_organizations_users_refresh_tokens_go_with_it(app: TestApp) {
+    let organization =
+        app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "Acme"})).await.expect(201);
+    let user = json!({"email": "rt@example.com", "password": PASSWORD, "organization_id": organization.id()});
+    let user_id = app.call("POST", "/api/v1/users", &app.tenant_key, user).await.expect(201).id();
+    let (client, tokens) = first_tokens(&app, REFRESHING).await;
+    let (status, refreshed) = refresh(&app, &client, tokens["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(stored_tokens(&app, Holder::User(&user_id)), 2, "the used token and its successor");
+    let organization_path = format!("/api/v1/organizations/{}", organization.id());
+    app.call("DELETE", &organization_path, &app.tenant_key, Value::Null).await.expect(204);
+    assert_eq!(stored_tokens(&app, Holder::User(&user_id)), 0, "deleting users with their organization");
+    let (status, body) = refresh(&app, &client, refreshed["refresh_token"].as_str().unwrap(), None).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
 }
 
@@ -189,15 +236,7 @@ async fn a_deleted_clients_refresh_tokens_are_deleted(app: TestApp) {
     let client_id = client["id"].as_str().unwrap().to_owned();
     let (status, _) = refresh(&app, &client, tokens["refresh_token"].as_str().unwrap(), None).await;
     assert_eq!(status, 200);
-    let stored = |db: &tollbooth_storage::Database| -> i64 {
-        use diesel::prelude::*;
-        use tollbooth_storage::schema::refresh_tokens::dsl;
-        db.run_blocking(|conn| {
-            Ok(dsl::refresh_tokens.filter(dsl::client_id.eq(&client_id)).count().get_result(conn)?)
-        })
-        .unwrap()
-    };
-    assert_eq!(stored(&app.db), 2, "the used token and its successor");
+    assert_eq!(stored_tokens(&app, Holder::Client(&client_id)), 2, "the used token and its successor");
     app.call("DELETE", &format!("/api/v1/clients/{client_id}"), &app.tenant_key, Value::Null).await.expect(204);
-    assert_eq!(stored(&app.db), 0, "a client's refresh tokens go with it");
+    assert_eq!(stored_tokens(&app, Holder::Client(&client_id)), 0, "a client's refresh tokens go with it");
 }

@@ -41,11 +41,12 @@ pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> Result<(), Stora
     Ok(())
 }
 
-/// The token with this hash, if its client still exists. (On PostgreSQL a client's deletion
-/// deletes its tokens by trigger, not by foreign key; the join covers a refresh that raced it.)
+/// The token with this hash, if its client and user still exist. (On PostgreSQL their deletion
+/// deletes their tokens by trigger, not by foreign key; the joins cover a refresh that raced it.)
 pub fn find(conn: &mut DbConnection, token_hash: &str) -> Result<Option<RefreshToken>, StorageError> {
     Ok(refresh_tokens::table
         .inner_join(clients::table.on(clients::id.eq(refresh_tokens::client_id)))
+        .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
         .filter(refresh_tokens::token_hash.eq(token_hash))
         .select(RefreshToken::as_select())
         .first(conn)
@@ -164,17 +165,21 @@ impl Query for UseAndReplace<'_> {
 impl QueryFragment<Pg> for UseAndReplace<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         // Under READ COMMITTED a concurrent UPDATE of the same row makes this one re-check its
-        // conditions after the other commits, so only one refresh can use a token.
+        // conditions after the other commits, so only one refresh can use a token. The join
+        // refuses a token whose user is gone (PostgreSQL has no foreign key to users here) and
+        // reads the user's organization, without locking the user's row.
         out.push_sql("WITH used AS (UPDATE refresh_tokens SET used_at = ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
-        out.push_sql(" WHERE token_hash = ");
+        out.push_sql(" FROM users WHERE refresh_tokens.token_hash = ");
         out.push_bind_param::<Text, _>(self.used_hash)?;
-        out.push_sql(" AND client_id = ");
+        out.push_sql(" AND refresh_tokens.client_id = ");
         out.push_bind_param::<Text, _>(self.client_id)?;
-        out.push_sql(" AND expires_at > ");
+        out.push_sql(" AND refresh_tokens.expires_at > ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
         out.push_sql(
-            " AND used_at IS NULL AND revoked_at IS NULL RETURNING family_id, tenant_id, user_id, scope), \
+            " AND refresh_tokens.used_at IS NULL AND refresh_tokens.revoked_at IS NULL \
+             AND users.id = refresh_tokens.user_id RETURNING refresh_tokens.family_id, refresh_tokens.tenant_id, \
+             refresh_tokens.user_id, refresh_tokens.scope, users.organization_id), \
              successor AS (INSERT INTO refresh_tokens (token_hash, family_id, tenant_id, client_id, user_id, scope, \
              access_jti, access_expires_at, expires_at, created_at) SELECT ",
         );
@@ -189,11 +194,7 @@ impl QueryFragment<Pg> for UseAndReplace<'_> {
         out.push_bind_param::<Timestamp, _>(&self.successor.expires_at)?;
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
-        // The holder's row goes with their tokens (ON DELETE CASCADE), so the join finds it.
-        out.push_sql(
-            " FROM used) SELECT used.family_id, used.tenant_id, used.user_id, used.scope, users.organization_id \
-             FROM used JOIN users ON users.id = used.user_id",
-        );
+        out.push_sql(" FROM used) SELECT family_id, tenant_id, user_id, scope, organization_id FROM used");
         Ok(())
     }
 }
