@@ -54,5 +54,5 @@ pub async fn list(
     let reach = principal.tenant_reach_with(scopes::AUDIT_LOGS_READ)?;
     let page = page_request(&request, ids::AUDIT_EVENT)?;
     let page = resource.db.run(move |conn| audit::list(conn, &reach.tenant_id, &page)).await.map_err(ApiError::from)?;
-    Ok(HttpResponse::Ok().json(List::from(page.map(AuditEventView::from))))
+    List::respond(page.map(AuditEventView::from))
 }

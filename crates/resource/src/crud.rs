@@ -104,7 +104,7 @@ pub async fn list_view<T: Stored, V: From<T> + Serialize>(
     let reach = principal.reach_with(scope)?;
     let page = page_request(request, T::ID_PREFIX)?;
     let page = resource.db.run(move |conn| T::list(conn, &reach, &page)).await.map_err(ApiError::from)?;
-    Ok(HttpResponse::Ok().json(List::from(page.map(V::from))))
+    List::respond(page.map(V::from))
 }
 
 /// Deletes the object if the caller reaches it, and records `<kind>.deleted`.

@@ -3,8 +3,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use tollbooth_storage::organizations::{self, Organization};
-use tollbooth_storage::{DbConnection, Json, Reach, ids, in_transaction};
+use tollbooth_storage::{DbConnection, Reach, ids, in_transaction};
 use utoipa::ToSchema;
 
 use crate::audit::Actor;
@@ -25,9 +26,10 @@ pub struct OrganizationView {
     #[schema(example = "org_01JD6Q2Z7V1K8S3J9M4N5P6R7T")]
     pub id: String,
     pub name: String,
-    pub domains: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub domains: Box<RawValue>,
     #[schema(value_type = Object)]
-    pub metadata: Box<serde_json::value::RawValue>,
+    pub metadata: Box<RawValue>,
     #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: chrono::NaiveDateTime,
     #[serde(serialize_with = "rfc3339::serialize")]
@@ -40,13 +42,17 @@ impl From<Organization> for OrganizationView {
             object: "organization",
             id: org.id,
             name: org.name,
-            domains: org.domains.0,
-            metadata: serde_json::value::RawValue::from_string(org.metadata)
-                .unwrap_or_else(|_| serde_json::value::RawValue::from_string("{}".into()).expect("valid JSON")),
+            domains: stored_json(org.domains, "[]"),
+            metadata: stored_json(org.metadata, "{}"),
             created_at: org.created_at,
             updated_at: org.updated_at,
         }
     }
+}
+
+/// JSON text this server stored, served as it is; `empty` if it is somehow not JSON.
+fn stored_json(text: String, empty: &str) -> Box<RawValue> {
+    RawValue::from_string(text).unwrap_or_else(|_| RawValue::from_string(empty.to_owned()).expect("valid JSON"))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -119,6 +125,11 @@ fn check_domains(domains: &[String], errors: &mut Vec<FieldError>) {
     }
 }
 
+/// Domain lists and metadata maps always serialize.
+fn json_text(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
 fn check_metadata(metadata: &Metadata, errors: &mut Vec<FieldError>) {
     if serde_json::to_vec(metadata).map_or(true, |bytes| bytes.len() > MAX_METADATA_BYTES) {
         errors.push(FieldError::new("metadata", "too_large", "metadata is at most 8 KiB of JSON."));
@@ -146,8 +157,8 @@ pub async fn create(
         id: ids::new_id(ids::ORGANIZATION),
         tenant_id: reach.tenant_id,
         name,
-        domains: Json(domains),
-        metadata: serde_json::Value::Object(metadata).to_string(),
+        domains: json_text(&domains),
+        metadata: json_text(&metadata),
         created_at: now,
         updated_at: now,
     };
@@ -214,10 +225,10 @@ pub async fn update(
                 org.name = name.clone();
             }
             if let Some(domains) = &input.domains {
-                org.domains = Json(domains.clone());
+                org.domains = json_text(domains);
             }
             if let Some(metadata) = &input.metadata {
-                org.metadata = serde_json::Value::Object(metadata.clone()).to_string();
+                org.metadata = json_text(metadata);
             }
             Ok(())
         })

@@ -2,6 +2,8 @@
 //! shared by every list of SPEC §4.
 
 use actix_web::HttpRequest;
+use actix_web::HttpResponse;
+use actix_web::http::header::ContentType;
 use serde::Serialize;
 use tollbooth_storage::ids;
 use tollbooth_storage::pagination::{Cursor, Order, Page, PageRequest};
@@ -92,6 +94,20 @@ pub struct List<T> {
     pub data: Vec<T>,
     pub list_metadata: ListMetadata,
 }
+
+impl<T: Serialize> List<T> {
+    /// The page as the answer's body, serialized into a buffer sized for it up front: a
+    /// 100-object page would otherwise grow its buffer a dozen times.
+    pub fn respond(page: Page<T>) -> Result<HttpResponse, ApiError> {
+        let list = List::from(page);
+        let mut body = Vec::with_capacity(128 + BYTES_PER_OBJECT * list.data.len());
+        serde_json::to_writer(&mut body, &list).map_err(ApiError::internal)?;
+        Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
+    }
+}
+
+/// About what one object of a list takes as JSON.
+const BYTES_PER_OBJECT: usize = 256;
 
 impl<T> From<Page<T>> for List<T> {
     fn from(page: Page<T>) -> Self {

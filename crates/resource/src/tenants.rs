@@ -163,7 +163,7 @@ pub async fn list(
     principal.require(scopes::OPERATOR)?;
     let page = page_request(&request, ids::TENANT)?;
     let page = resource.db.run(move |conn| tenants::list(conn, &page)).await.map_err(ApiError::from)?;
-    Ok(HttpResponse::Ok().json(List::from(page.map(TenantView::from))))
+    List::respond(page.map(TenantView::from))
 }
 
 #[utoipa::path(patch, path = "/api/v1/tenants/{id}", tag = "tenants", request_body = UpdateTenant,

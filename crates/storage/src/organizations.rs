@@ -2,7 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::schema::organizations;
-use crate::{DbConnection, Json, StorageError};
+use crate::{DbConnection, StorageError};
 
 /// A customer of a tenant (SPEC §1).
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -11,9 +11,9 @@ pub struct Organization {
     pub id: String,
     pub tenant_id: String,
     pub name: String,
-    #[diesel(deserialize_as = String, serialize_as = String)]
-    pub domains: Json<Vec<String>>,
-    /// A JSON object, kept as its text: lists serve it as it is, without parsing it.
+    /// A JSON array of strings, and
+    pub domains: String,
+    /// a JSON object, both kept as their text: answers serve them as they are, without parsing.
     pub metadata: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
