@@ -7,22 +7,36 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The `tollbooth` binary `cargo test --workspace` built beside this test.
+/// The `tollbooth` binary `cargo test --workspace` built beside this test; `None`, with a
+/// message, when it is missing (which fails under `CI=true`).
 fn binary() -> Option<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let path = target.join("debug/tollbooth");
-    path.is_file().then_some(path)
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but target/debug/tollbooth is missing");
+    eprintln!("skipped: build the binary first (cargo test --workspace builds it)");
+    None
+}
+
+/// A connection to the server on `port`, once it listens (at most 20 s after start).
+fn connect_once_up(port: u16) -> TcpStream {
+    let started = Instant::now();
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(stream) => return stream,
+            Err(_) if started.elapsed() < Duration::from_secs(20) => std::thread::sleep(Duration::from_millis(50)),
+            Err(err) => panic!("the server did not start: {err}"),
+        }
+    }
 }
 
 #[test]
 fn sigterm_finishes_requests_in_flight_then_exits() {
-    let Some(binary) = binary() else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but target/debug/tollbooth is missing");
-        eprintln!("skipped: build the binary first (cargo test --workspace builds it)");
-        return;
-    };
+    let Some(binary) = binary() else { return };
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut server = Command::new(binary)
@@ -34,14 +48,7 @@ fn sigterm_finishes_requests_in_flight_then_exits() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    let mut connection = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(stream) => break stream,
-            Err(_) if started.elapsed() < Duration::from_secs(20) => std::thread::sleep(Duration::from_millis(50)),
-            Err(err) => panic!("the server did not start: {err}"),
-        }
-    };
+    let mut connection = connect_once_up(port);
     let body = "grant_type=client_credentials";
     write!(
         connection,
@@ -74,11 +81,7 @@ fn sigterm_finishes_requests_in_flight_then_exits() {
 
 #[test]
 fn json_logs_have_one_object_per_request() {
-    let Some(binary) = binary() else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but target/debug/tollbooth is missing");
-        eprintln!("skipped: build the binary first (cargo test --workspace builds it)");
-        return;
-    };
+    let Some(binary) = binary() else { return };
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let log_path = dir.path().join("server.log");
@@ -92,14 +95,7 @@ fn json_logs_have_one_object_per_request() {
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    let mut connection = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(stream) => break stream,
-            Err(_) if started.elapsed() < Duration::from_secs(20) => std::thread::sleep(Duration::from_millis(50)),
-            Err(err) => panic!("the server did not start: {err}"),
-        }
-    };
+    let mut connection = connect_once_up(port);
     write!(connection, "GET /api/v1/clients HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer sk_live_secret-looking\r\nConnection: close\r\n\r\n").unwrap();
     let mut answer = String::new();
     let _ = connection.read_to_string(&mut answer);

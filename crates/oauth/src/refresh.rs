@@ -219,7 +219,8 @@ fn explain_refusal(
     if row.used_at.is_some() {
         return revoke_reused_family(conn, client, &row.family_id, now);
     }
-    // Live, yet not usable: its user is gone.
+    // Live now, though the use-and-replace just found it not live: another request changed it
+    // in between. Refused all the same.
     Ok(refused(OAuthErrorKind::InvalidGrant, "The refresh token is invalid."))
 }
 

@@ -29,6 +29,7 @@ impl Answer {
 impl TestApp {
     /// Sends `method path` with `key` as bearer and `body` as JSON (unless `Null`).
     pub async fn call(&self, method: &str, path: &str, key: &str, body: Value) -> Answer {
+        let method_name = method;
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self.http.request(method, self.url(path)).bearer_auth(key);
         if !body.is_null() {
@@ -36,7 +37,12 @@ impl TestApp {
         }
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
+        let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap_or_default().to_owned());
         let text = response.text().await.unwrap();
+        if !text.is_empty() {
+            // SPEC §4: every answer with a body, success or error, is JSON.
+            assert_eq!(content_type.as_deref(), Some("application/json"), "{method_name} {path}: {text}");
+        }
         let body =
             if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         Answer { status, body }
