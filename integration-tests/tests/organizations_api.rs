@@ -8,8 +8,19 @@ use crate::support::TestApp;
 on_both_databases!(
     organizations_lifecycle,
     organization_key_sees_only_its_organization,
-    deleting_an_organization_removes_its_objects
+    deleting_an_organization_removes_its_objects,
+    concurrent_organization_patches_both_land
 );
+
+async fn concurrent_organization_patches_both_land(app: TestApp) {
+    let created =
+        app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "Racing"})).await.expect(201);
+    let path = format!("/api/v1/organizations/{}", created.id());
+    app.concurrent_patches_both_land(&path, &app.tenant_key, 10, |round| {
+        (json!({"name": format!("Racing {round}")}), json!({"metadata": {"round": round}}))
+    })
+    .await;
+}
 
 async fn organizations_lifecycle(app: TestApp) {
     let key = app.tenant_key.clone();

@@ -5,7 +5,12 @@ use serde_json::{Value, json};
 use crate::on_both_databases;
 use crate::support::TestApp;
 
-on_both_databases!(operator_manages_tenants, tenant_keys_cannot_manage_tenants, deleted_tenant_stops_at_once);
+on_both_databases!(
+    operator_manages_tenants,
+    tenant_keys_cannot_manage_tenants,
+    deleted_tenant_stops_at_once,
+    concurrent_tenant_patches_both_land
+);
 
 async fn operator_manages_tenants(app: TestApp) {
     let op = app.operator_key.clone();
@@ -85,6 +90,28 @@ async fn deleted_tenant_stops_at_once(app: TestApp) {
         .unwrap();
     assert_eq!(token.status(), 401);
     app.call("GET", &format!("/api/v1/tenants/{id}"), &app.operator_key, Value::Null).await.expect(404);
-    // Its audit trail survives it.
-    let _ = app.tenant_key.len();
+    // Its audit trail survives it, from its creation to its deletion.
+    let mut actions = audit_actions(&app, &id);
+    actions.sort();
+    assert_eq!(actions, ["api_key.created", "client.created", "tenant.created", "tenant.deleted"]);
+}
+
+fn audit_actions(app: &TestApp, tenant_id: &str) -> Vec<String> {
+    use diesel::prelude::*;
+    use tollbooth_storage::schema::audit_events::dsl;
+    let tenant_id = tenant_id.to_owned();
+    app.db
+        .run_blocking(move |conn| {
+            Ok(dsl::audit_events.filter(dsl::tenant_id.eq(tenant_id)).select(dsl::action).load(conn)?)
+        })
+        .unwrap()
+}
+
+async fn concurrent_tenant_patches_both_land(app: TestApp) {
+    let (id, _) = app.create_tenant("Racing").await;
+    app.concurrent_patches_both_land(&format!("/api/v1/tenants/{id}"), &app.operator_key, 10, |round| {
+        let plan = if round % 2 == 0 { "pro" } else { "enterprise" };
+        (json!({"name": format!("Racing {round}")}), json!({"plan": plan}))
+    })
+    .await;
 }

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use tollbooth_storage::pagination::{Page, PageRequest};
 use tollbooth_storage::{
-    DbConnection, Reach, StorageError, api_keys, clients, ids, in_transaction, organizations, users,
+    DbConnection, Reach, StorageError, api_keys, clients, ids, in_transaction, organizations, tenants, users,
 };
 
 use crate::Resource;
@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiErrorKind};
 use crate::pagination::{List, page_request};
 
 /// An object stored per tenant and reached through a [`Reach`].
-pub trait Stored: Clone + Send + 'static {
+pub trait Stored: Versioned + Clone + Send + 'static {
     /// Its name in audit actions (`client.updated`) and messages.
     const KIND: &'static str;
     const ID_PREFIX: &'static str;
@@ -25,8 +25,26 @@ pub trait Stored: Clone + Send + 'static {
     fn update(conn: &mut DbConnection, object: &Self, read_at: NaiveDateTime) -> Result<bool, StorageError>;
     fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError>;
     fn list(conn: &mut DbConnection, reach: &Reach, page: &PageRequest) -> Result<Page<Self>, StorageError>;
+}
+
+/// A row that carries its last change time, which writers compare and set.
+pub trait Versioned {
     fn updated_at(&self) -> NaiveDateTime;
     fn set_updated_at(&mut self, at: NaiveDateTime);
+}
+
+/// [`Versioned`] for a row type with an `updated_at` field.
+macro_rules! versioned {
+    ($($type:ty),+) => {$(
+        impl Versioned for $type {
+            fn updated_at(&self) -> NaiveDateTime {
+                self.updated_at
+            }
+            fn set_updated_at(&mut self, at: NaiveDateTime) {
+                self.updated_at = at;
+            }
+        }
+    )+};
 }
 
 macro_rules! stored {
@@ -46,12 +64,6 @@ macro_rules! stored {
             fn list(conn: &mut DbConnection, reach: &Reach, page: &PageRequest) -> Result<Page<Self>, StorageError> {
                 $module::list(conn, reach, page)
             }
-            fn updated_at(&self) -> NaiveDateTime {
-                self.updated_at
-            }
-            fn set_updated_at(&mut self, at: NaiveDateTime) {
-                self.updated_at = at;
-            }
         }
     };
 }
@@ -60,6 +72,7 @@ stored!(clients::Client, clients, "client", ids::CLIENT);
 stored!(api_keys::ApiKey, api_keys, "api_key", ids::API_KEY);
 stored!(organizations::Organization, organizations, "organization", ids::ORGANIZATION);
 stored!(users::User, users, "user", ids::USER);
+versioned!(clients::Client, api_keys::ApiKey, organizations::Organization, users::User, tenants::Tenant);
 
 /// A path id of type `T`; a malformed one cannot exist, so it is answered like an unknown one.
 pub fn path_id<T: Stored>(raw: &str) -> Result<String, ApiError> {
@@ -144,23 +157,44 @@ where
     resource
         .db
         .run(move |conn| {
-            for _ in 0..UPDATE_ATTEMPTS {
-                let stored = in_transaction(conn, |conn| {
-                    let mut object = T::get(conn, &reach, &id).map_err(in_reach::<T>)?;
-                    let read_at = object.updated_at();
-                    change(&mut object)?;
-                    object.set_updated_at(tollbooth_storage::now().max(read_at + chrono::Duration::microseconds(1)));
-                    if !T::update(conn, &object, read_at)? {
-                        return Ok(None);
-                    }
-                    actor.record(conn, action, &id)?;
-                    Ok::<_, ApiError>(Some(object))
-                })?;
-                if let Some(object) = stored {
-                    return Ok(object);
-                }
-            }
-            Err(ApiError::new(ApiErrorKind::Conflict, "The object is being changed by another request; try again."))
+            read_modify_write(
+                conn,
+                |conn| T::get(conn, &reach, &id).map_err(in_reach::<T>),
+                &change,
+                |conn, object, read_at| T::update(conn, object, read_at),
+                |conn| actor.record(conn, action, &id),
+            )
         })
         .await
+}
+
+/// The compare-and-set loop behind every PATCH: in one transaction, `read` the row, `change`
+/// it, `write` it only if its `updated_at` is still the one read, and `record` the change; when
+/// another writer got there first, start over (up to [`UPDATE_ATTEMPTS`] times), so concurrent
+/// updates of different fields both land.
+pub fn read_modify_write<T: Versioned>(
+    conn: &mut DbConnection,
+    read: impl Fn(&mut DbConnection) -> Result<T, ApiError>,
+    change: impl Fn(&mut T) -> Result<(), ApiError>,
+    write: impl Fn(&mut DbConnection, &T, NaiveDateTime) -> Result<bool, StorageError>,
+    record: impl Fn(&mut DbConnection) -> Result<(), StorageError>,
+) -> Result<T, ApiError> {
+    for _ in 0..UPDATE_ATTEMPTS {
+        let stored = in_transaction(conn, |conn| {
+            let mut object = read(conn)?;
+            let read_at = object.updated_at();
+            change(&mut object)?;
+            // Strictly later than what was read, even if the clock stepped back.
+            object.set_updated_at(tollbooth_storage::now().max(read_at + chrono::Duration::microseconds(1)));
+            if !write(conn, &object, read_at)? {
+                return Ok(None);
+            }
+            record(conn)?;
+            Ok::<_, ApiError>(Some(object))
+        })?;
+        if let Some(object) = stored {
+            return Ok(object);
+        }
+    }
+    Err(ApiError::new(ApiErrorKind::Conflict, "The object is being changed by another request; try again."))
 }

@@ -14,7 +14,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, FieldError};
 use crate::extract::ApiJson;
 use crate::pagination::{List, page_request};
-use crate::{Resource, rfc3339, scopes, validate};
+use crate::{Resource, crud, rfc3339, scopes, validate};
 
 const ENVIRONMENTS: &[&str] = &["live", "test"];
 
@@ -188,25 +188,21 @@ pub async fn update(
     let tenant = resource
         .db
         .run(move |conn| {
-            in_transaction(conn, |conn| {
-                let mut tenant = tenants::get(conn, &id).map_err(tenant_not_found)?;
-                let read_at = tenant.updated_at;
-                if let Some(name) = name {
-                    tenant.name = name;
-                }
-                if let Some(plan) = input.plan {
-                    tenant.plan = plan;
-                }
-                tenant.updated_at = tollbooth_storage::now().max(read_at + chrono::Duration::microseconds(1));
-                if !tenants::update(conn, &tenant, read_at)? {
-                    return Err(ApiError::new(
-                        crate::error::ApiErrorKind::Conflict,
-                        "The tenant changed meanwhile; try again.",
-                    ));
-                }
-                actor.record(conn, "tenant.updated", &tenant.id)?;
-                Ok(tenant)
-            })
+            crud::read_modify_write(
+                conn,
+                |conn| tenants::get(conn, &id).map_err(tenant_not_found),
+                |tenant: &mut Tenant| {
+                    if let Some(name) = &name {
+                        tenant.name = name.clone();
+                    }
+                    if let Some(plan) = &input.plan {
+                        tenant.plan = plan.clone();
+                    }
+                    Ok(())
+                },
+                tenants::update,
+                |conn| actor.record(conn, "tenant.updated", &id),
+            )
         })
         .await?;
     resource.tenant_plans.invalidate(&tenant.id);

@@ -47,4 +47,31 @@ impl TestApp {
             if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         Answer { status, body }
     }
+
+    /// PATCHes `path` with `first` and `second` at the same time, `rounds` times over, each
+    /// round with new values from `values(round)`: both must answer 200 and both changes must
+    /// be in the stored object (compare-and-set retries, no lost update, no spurious 409).
+    pub async fn concurrent_patches_both_land(
+        &self,
+        path: &str,
+        key: &str,
+        rounds: usize,
+        values: impl Fn(usize) -> (Value, Value),
+    ) {
+        for round in 0..rounds {
+            let (first, second) = values(round);
+            let (a, b) = tokio::join!(
+                self.call("PATCH", path, key, first.clone()),
+                self.call("PATCH", path, key, second.clone())
+            );
+            a.expect(200);
+            b.expect(200);
+            let stored = self.call("GET", path, key, Value::Null).await.expect(200);
+            for change in [&first, &second] {
+                for (field, value) in change.as_object().expect("a PATCH body is an object") {
+                    assert_eq!(&stored.body[field], value, "round {round}: {field} was lost");
+                }
+            }
+        }
+    }
 }
