@@ -14,7 +14,6 @@ use crate::crud;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ApiJson, ApiJsonOrDefault};
 use crate::organizations::{check_organization_exists, owning_organization};
-use crate::pagination::List;
 use crate::{Resource, rfc3339, scopes, validate};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -172,24 +171,10 @@ pub async fn create(
     Ok(HttpResponse::Created().json(ApiKeyView::with_secret(key, Some(&secret))))
 }
 
-#[utoipa::path(get, path = "/api/v1/api_keys/{id}", tag = "api_keys", params(("id" = String, Path, description = "API key id")),
-    responses((status = 200, description = "The key, redacted", body = ApiKeyView)))]
-pub async fn get(
-    principal: Principal,
-    resource: web::Data<Resource>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    crud::get_view::<ApiKey, ApiKeyView>(&principal, &resource, &id, scopes::API_KEYS_READ).await
-}
-
-#[utoipa::path(get, path = "/api/v1/api_keys", tag = "api_keys", params(crate::pagination::ListParams),
-    responses((status = 200, description = "A page of keys, redacted", body = List<ApiKeyView>)))]
-pub async fn list(
-    request: HttpRequest,
-    principal: Principal,
-    resource: web::Data<Resource>,
-) -> Result<HttpResponse, ApiError> {
-    crud::list_view::<ApiKey, ApiKeyView>(&request, &principal, &resource, scopes::API_KEYS_READ).await
+crud::read_handlers! {
+    ApiKey as ApiKeyView, scope: scopes::API_KEYS_READ, tag: "api_keys",
+    get: "/api/v1/api_keys/{id}", "API key id" => "The key, redacted",
+    list: "/api/v1/api_keys" => "A page of keys, redacted",
 }
 
 #[utoipa::path(delete, path = "/api/v1/api_keys/{id}", tag = "api_keys", params(("id" = String, Path, description = "API key id")),

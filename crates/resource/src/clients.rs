@@ -13,7 +13,6 @@ use crate::crud;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ApiJson, ApiJsonOrDefault};
 use crate::organizations::{check_organization_exists, owning_organization};
-use crate::pagination::List;
 use crate::{Resource, rfc3339, scopes, validate};
 
 const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
@@ -219,24 +218,10 @@ pub async fn create(
     Ok(HttpResponse::Created().json(ClientView::with_secret(client, secret)))
 }
 
-#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path, description = "Client id")),
-    responses((status = 200, description = "The client", body = ClientView)))]
-pub async fn get(
-    principal: Principal,
-    resource: web::Data<Resource>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    crud::get_view::<Client, ClientView>(&principal, &resource, &id, scopes::CLIENTS_READ).await
-}
-
-#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(crate::pagination::ListParams),
-    responses((status = 200, description = "A page of clients", body = List<ClientView>)))]
-pub async fn list(
-    request: HttpRequest,
-    principal: Principal,
-    resource: web::Data<Resource>,
-) -> Result<HttpResponse, ApiError> {
-    crud::list_view::<Client, ClientView>(&request, &principal, &resource, scopes::CLIENTS_READ).await
+crud::read_handlers! {
+    Client as ClientView, scope: scopes::CLIENTS_READ, tag: "clients",
+    get: "/api/v1/clients/{id}", "Client id" => "The client",
+    list: "/api/v1/clients" => "A page of clients",
 }
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", request_body = UpdateClient,

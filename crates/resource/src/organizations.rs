@@ -13,7 +13,6 @@ use crate::auth::Principal;
 use crate::crud;
 use crate::error::{ApiError, FieldError};
 use crate::extract::ApiJson;
-use crate::pagination::List;
 use crate::{Resource, rfc3339, scopes, validate};
 
 type Metadata = serde_json::Map<String, serde_json::Value>;
@@ -177,25 +176,10 @@ pub async fn create(
     Ok(HttpResponse::Created().json(OrganizationView::from(organization)))
 }
 
-#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations",
-    params(("id" = String, Path, description = "Organization id")),
-    responses((status = 200, description = "The organization", body = OrganizationView)))]
-pub async fn get(
-    principal: Principal,
-    resource: web::Data<Resource>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    crud::get_view::<Organization, OrganizationView>(&principal, &resource, &id, scopes::ORGANIZATIONS_READ).await
-}
-
-#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(crate::pagination::ListParams),
-    responses((status = 200, description = "A page of organizations", body = List<OrganizationView>)))]
-pub async fn list(
-    request: HttpRequest,
-    principal: Principal,
-    resource: web::Data<Resource>,
-) -> Result<HttpResponse, ApiError> {
-    crud::list_view::<Organization, OrganizationView>(&request, &principal, &resource, scopes::ORGANIZATIONS_READ).await
+crud::read_handlers! {
+    Organization as OrganizationView, scope: scopes::ORGANIZATIONS_READ, tag: "organizations",
+    get: "/api/v1/organizations/{id}", "Organization id" => "The organization",
+    list: "/api/v1/organizations" => "A page of organizations",
 }
 
 #[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", request_body = UpdateOrganization,

@@ -13,7 +13,6 @@ use crate::crud;
 use crate::error::{ApiError, ApiErrorKind};
 use crate::extract::ApiJson;
 use crate::organizations::{check_organization_exists, owning_organization};
-use crate::pagination::List;
 use crate::{Resource, rfc3339, scopes, validate};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -139,14 +138,10 @@ pub async fn create(
     Ok(HttpResponse::Created().json(UserView::from(user)))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")),
-    responses((status = 200, description = "The user", body = UserView)))]
-pub async fn get(
-    principal: Principal,
-    resource: web::Data<Resource>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    crud::get_view::<User, UserView>(&principal, &resource, &id, scopes::USERS_READ).await
+crud::read_handlers! {
+    User as UserView, scope: scopes::USERS_READ, tag: "users",
+    get: "/api/v1/users/{id}", "User id" => "The user",
+    list: "/api/v1/users" => "A page of users",
 }
 
 /// `GET /users/me`: the user an access token was issued to. Needs no scope: a user may always
@@ -169,16 +164,6 @@ pub async fn me(principal: Principal, resource: web::Data<Resource>) -> Result<H
         other => other.into(),
     })?;
     Ok(HttpResponse::Ok().json(UserView::from(user)))
-}
-
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(crate::pagination::ListParams),
-    responses((status = 200, description = "A page of users", body = List<UserView>)))]
-pub async fn list(
-    request: HttpRequest,
-    principal: Principal,
-    resource: web::Data<Resource>,
-) -> Result<HttpResponse, ApiError> {
-    crud::list_view::<User, UserView>(&request, &principal, &resource, scopes::USERS_READ).await
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUser,
