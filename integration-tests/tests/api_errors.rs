@@ -13,6 +13,7 @@ on_both_databases!(
     scopes_are_enforced_with_403_naming_the_scope,
     malformed_bodies_are_400_and_bad_fields_422,
     every_answer_has_a_request_id,
+    a_wrong_method_on_a_known_path_is_405_with_allow,
 );
 
 async fn call(request: reqwest::RequestBuilder) -> (u16, Option<String>, Value) {
@@ -150,4 +151,44 @@ async fn every_answer_has_a_request_id(app: TestApp) {
     assert_eq!(body["error"], "not_found");
     let health = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
+}
+
+/// RFC 9110 §15.5.6: the path exists, so a method it does not take is 405 with `Allow`, in each
+/// layer's error format; an unknown path stays 404; HEAD works wherever GET does.
+async fn a_wrong_method_on_a_known_path_is_405_with_allow(app: TestApp) {
+    let put = reqwest::Method::PUT;
+    let cases = [
+        ("/api/v1/organizations", "POST, GET, HEAD", Some(("error", "method_not_allowed"))),
+        ("/api/v1/api_keys/key_01JD6ZZZZZZZZZZZZZZZZZZZZZ", "GET, HEAD, DELETE", Some(("error", "method_not_allowed"))),
+        ("/api/v1/users/me", "GET, HEAD", Some(("error", "method_not_allowed"))),
+        ("/oauth/token", "POST", Some(("error", "invalid_request"))),
+        ("/oauth/authorize", "GET, HEAD, POST", Some(("error", "invalid_request"))),
+        ("/.well-known/jwks.json", "GET, HEAD", Some(("error", "invalid_request"))),
+        ("/healthz", "GET, HEAD", None),
+    ];
+    for (path, allow, error) in cases {
+        let response = app.http.request(put.clone(), app.url(path)).bearer_auth(&app.tenant_key).send().await.unwrap();
+        assert_eq!(response.status(), 405, "PUT {path}");
+        assert_eq!(response.headers()["allow"], allow, "PUT {path}");
+        assert!(response.headers().contains_key("x-request-id"));
+        let text = response.text().await.unwrap();
+        match error {
+            Some((field, code)) => {
+                let body: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(body[field], code, "PUT {path}: {body}");
+            }
+            None => assert!(text.is_empty(), "PUT {path}: {text}"),
+        }
+    }
+    // Unknown paths are still 404, whatever the method.
+    let unknown =
+        app.http.request(put, app.url("/api/v1/nothing-here")).bearer_auth(&app.tenant_key).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+
+    let head = app.http.head(app.url("/api/v1/organizations")).bearer_auth(&app.tenant_key).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-type"], "application/json");
+    assert!(head.bytes().await.unwrap().is_empty(), "HEAD has no body");
+    let anonymous = app.http.head(app.url("/api/v1/organizations")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401, "HEAD is authenticated like GET");
 }

@@ -7,6 +7,7 @@ pub mod client_auth;
 pub mod clients;
 pub mod code_exchange;
 pub mod discovery;
+pub mod endpoint;
 pub mod error;
 pub mod introspection;
 pub mod jwt;
@@ -20,11 +21,13 @@ pub mod token;
 
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::{HttpResponse, ResponseError, web};
 use tollbooth_storage::rate_limit::RateLimiter;
 use tollbooth_storage::secrets::SecretHasher;
 
 use crate::clients::ClientDirectory;
+use crate::endpoint::Endpoint;
+use crate::error::OAuthError;
 use crate::jwt::{AccessTokenClaims, TokenExpectations, TokenRejection};
 use crate::keys::KeyRing;
 use crate::revocations::Revocations;
@@ -141,12 +144,23 @@ impl OAuth {
 
 /// Registers the OAuth and discovery routes; the app must provide `web::Data<OAuth>`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/.well-known/oauth-authorization-server", web::get().to(discovery::authorization_server_metadata))
-        .route("/.well-known/jwks.json", web::get().to(discovery::jwks))
-        .route("/oauth/authorize", web::get().to(authorize::authorize))
-        .route("/oauth/authorize", web::post().to(authorize::authorize))
-        .route("/oauth/style.css", web::get().to(pages::stylesheet))
-        .route("/oauth/token", web::post().to(token::token))
-        .route("/oauth/introspect", web::post().to(introspection::introspect))
-        .route("/oauth/revoke", web::post().to(introspection::revoke));
+    let endpoints = [
+        Endpoint::new("/.well-known/oauth-authorization-server").get(discovery::authorization_server_metadata),
+        Endpoint::new("/.well-known/jwks.json").get(discovery::jwks),
+        Endpoint::new("/oauth/authorize").get(authorize::authorize).post(authorize::authorize),
+        Endpoint::new("/oauth/style.css").get(pages::stylesheet),
+        Endpoint::new("/oauth/token").post(token::token),
+        Endpoint::new("/oauth/introspect").post(introspection::introspect),
+        Endpoint::new("/oauth/revoke").post(introspection::revoke),
+    ];
+    for endpoint in endpoints {
+        cfg.service(endpoint.refusing_others_with(method_not_allowed));
+    }
+}
+
+/// A 405 in RFC 6749's error format (`invalid_request`), naming the methods to use.
+fn method_not_allowed(allow: &str) -> HttpResponse {
+    let mut response = OAuthError::invalid_request(format!("This endpoint accepts {allow}.")).error_response();
+    *response.status_mut() = actix_web::http::StatusCode::METHOD_NOT_ALLOWED;
+    response
 }

@@ -17,6 +17,8 @@ pub enum ApiErrorKind {
     /// Carries the scope that was needed.
     InsufficientScope(String),
     NotFound,
+    /// The path exists, the method does not (405, with `Allow`).
+    MethodNotAllowed,
     Conflict,
     ValidationFailed,
     RateLimitExceeded {
@@ -35,6 +37,7 @@ impl ApiErrorKind {
             ApiErrorKind::TokenExpired => "token_expired",
             ApiErrorKind::InsufficientScope(_) => "insufficient_scope",
             ApiErrorKind::NotFound => "not_found",
+            ApiErrorKind::MethodNotAllowed => "method_not_allowed",
             ApiErrorKind::Conflict => "conflict",
             ApiErrorKind::ValidationFailed => "validation_failed",
             ApiErrorKind::RateLimitExceeded { .. } => "rate_limit_exceeded",
@@ -156,6 +159,7 @@ impl ResponseError for ApiError {
             | ApiErrorKind::TokenExpired => StatusCode::UNAUTHORIZED,
             ApiErrorKind::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ApiErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiErrorKind::Conflict => StatusCode::CONFLICT,
             ApiErrorKind::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
             ApiErrorKind::RateLimitExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,

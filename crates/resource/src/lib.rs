@@ -19,9 +19,10 @@ pub mod tenants;
 pub mod users;
 mod validate;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, ResponseError, web};
 use std::sync::Arc;
 use tollbooth_oauth::OAuth;
+use tollbooth_oauth::endpoint::Endpoint;
 
 use tollbooth_storage::Database;
 use tollbooth_storage::rate_limit::RateLimiter;
@@ -30,7 +31,7 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::ApiKeyCache;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiErrorKind};
 
 /// The management API's shared state, handed to handlers as `web::Data<Resource>`.
 pub struct Resource {
@@ -73,41 +74,34 @@ impl Resource {
 /// Registers `/api/v1`, the OpenAPI document and the explorer; the app must provide
 /// `web::Data<Resource>` and `web::Data<OAuth>`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1")
-            .route("/tenants", web::post().to(tenants::create))
-            .route("/tenants", web::get().to(tenants::list))
-            .route("/tenants/{id}", web::get().to(tenants::get))
-            .route("/tenants/{id}", web::patch().to(tenants::update))
-            .route("/tenants/{id}", web::delete().to(tenants::delete))
-            .route("/organizations", web::post().to(organizations::create))
-            .route("/organizations", web::get().to(organizations::list))
-            .route("/organizations/{id}", web::get().to(organizations::get))
-            .route("/organizations/{id}", web::patch().to(organizations::update))
-            .route("/organizations/{id}", web::delete().to(organizations::delete))
-            .route("/users", web::post().to(users::create))
-            .route("/users", web::get().to(users::list))
-            .route("/users/me", web::get().to(users::me))
-            .route("/users/{id}", web::get().to(users::get))
-            .route("/users/{id}", web::patch().to(users::update))
-            .route("/users/{id}", web::delete().to(users::delete))
-            .route("/clients", web::post().to(clients::create))
-            .route("/clients", web::get().to(clients::list))
-            .route("/clients/{id}", web::get().to(clients::get))
-            .route("/clients/{id}", web::patch().to(clients::update))
-            .route("/clients/{id}", web::delete().to(clients::delete))
-            .route("/clients/{id}/secret", web::post().to(clients::rotate_secret))
-            .route("/api_keys", web::post().to(api_keys::create))
-            .route("/api_keys", web::get().to(api_keys::list))
-            .route("/api_keys/{id}", web::get().to(api_keys::get))
-            .route("/api_keys/{id}", web::delete().to(api_keys::delete))
-            .route("/api_keys/{id}/rotate", web::post().to(api_keys::rotate))
-            .route("/audit_logs", web::get().to(audit_logs::list))
-            .route("/rate_limits", web::get().to(rate_limits::usage))
-            .default_service(web::to(unknown_route)),
-    )
-    .route("/api/docs", web::get().to(docs_redirect))
-    .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi::ApiDoc::openapi()));
+    let endpoints = [
+        Endpoint::new("/tenants").post(tenants::create).get(tenants::list),
+        Endpoint::new("/tenants/{id}").get(tenants::get).patch(tenants::update).delete(tenants::delete),
+        Endpoint::new("/organizations").post(organizations::create).get(organizations::list),
+        Endpoint::new("/organizations/{id}")
+            .get(organizations::get)
+            .patch(organizations::update)
+            .delete(organizations::delete),
+        Endpoint::new("/users").post(users::create).get(users::list),
+        // Before `/users/{id}`, which would otherwise take `me` for an id.
+        Endpoint::new("/users/me").get(users::me),
+        Endpoint::new("/users/{id}").get(users::get).patch(users::update).delete(users::delete),
+        Endpoint::new("/clients").post(clients::create).get(clients::list),
+        Endpoint::new("/clients/{id}").get(clients::get).patch(clients::update).delete(clients::delete),
+        Endpoint::new("/clients/{id}/secret").post(clients::rotate_secret),
+        Endpoint::new("/api_keys").post(api_keys::create).get(api_keys::list),
+        Endpoint::new("/api_keys/{id}").get(api_keys::get).delete(api_keys::delete),
+        Endpoint::new("/api_keys/{id}/rotate").post(api_keys::rotate),
+        Endpoint::new("/audit_logs").get(audit_logs::list),
+        Endpoint::new("/rate_limits").get(rate_limits::usage),
+    ];
+    let mut api = web::scope("/api/v1");
+    for endpoint in endpoints {
+        api = api.service(endpoint.refusing_others_with(method_not_allowed));
+    }
+    cfg.service(api.default_service(web::to(unknown_route)))
+        .route("/api/docs", web::get().to(docs_redirect))
+        .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi::ApiDoc::openapi()));
 }
 
 async fn docs_redirect() -> HttpResponse {
@@ -116,4 +110,8 @@ async fn docs_redirect() -> HttpResponse {
 
 async fn unknown_route() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found("route"))
+}
+
+fn method_not_allowed(allow: &str) -> HttpResponse {
+    ApiError::new(ApiErrorKind::MethodNotAllowed, format!("This path accepts {allow}.")).error_response()
 }

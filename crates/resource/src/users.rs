@@ -147,7 +147,8 @@ crud::read_handlers! {
 /// `GET /users/me`: the user an access token was issued to. Needs no scope: a user may always
 /// read themself. Tokens of clients (client credentials) and API keys have no user.
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users",
-    responses((status = 200, description = "The user the access token belongs to", body = UserView)))]
+    responses((status = 200, description = "The user the access token belongs to", body = UserView),
+        (status = 404, description = "not_found: an API key, or a client's own token, has no user", body = crate::error::ErrorBody)))]
 pub async fn me(principal: Principal, resource: web::Data<Resource>) -> Result<HttpResponse, ApiError> {
     let no_user = || ApiError::not_found("user: this credential does not belong to a user");
     let Credential::AccessToken { subject, .. } = &principal.credential else {

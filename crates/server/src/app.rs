@@ -5,9 +5,10 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{App, HttpServer, middleware, web};
+use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use secrecy::ExposeSecret;
 use tollbooth_oauth::clients::ClientDirectory;
+use tollbooth_oauth::endpoint::Endpoint;
 use tollbooth_oauth::keys::{KeyError, KeyRing};
 use tollbooth_oauth::revocations::Revocations;
 use tollbooth_oauth::{OAuth, OAuthSettings};
@@ -61,6 +62,11 @@ pub fn secret_hasher(settings: &Settings, db: &Database) -> Result<SecretHasher,
 
 /// The limiter of SPEC §5 over Redis when `redis_url` is set, else over memory; `None` when
 /// rate limiting is switched off. Must run inside the actix system (Redis connects on it).
+/// Operations endpoints answer a wrong method with a bare 405 (and `Allow`), as probes expect.
+fn empty_refusal(_allow: &str) -> HttpResponse {
+    HttpResponse::MethodNotAllowed().finish()
+}
+
 fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartError> {
     if !settings.rate_limit_enabled {
         tracing::warn!("rate limiting is switched off (rate_limit.enabled = false)");
@@ -158,9 +164,9 @@ impl Application {
                 .app_data(request_policy.clone())
                 .app_data(oauth.clone())
                 .app_data(resource.clone())
-                .route("/healthz", web::get().to(health::healthz))
-                .route("/readyz", web::get().to(health::readyz))
-                .route("/metrics", web::get().to(health::metrics))
+                .service(Endpoint::new("/healthz").get(health::healthz).refusing_others_with(empty_refusal))
+                .service(Endpoint::new("/readyz").get(health::readyz).refusing_others_with(empty_refusal))
+                .service(Endpoint::new("/metrics").get(health::metrics).refusing_others_with(empty_refusal))
                 .configure(tollbooth_oauth::routes)
                 .configure(tollbooth_resource::routes)
         });
