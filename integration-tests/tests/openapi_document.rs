@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{Backend, TestApp};
 
@@ -129,6 +129,31 @@ async fn openapi_document_is_valid_and_complete() {
         served.sort();
         assert_eq!(served, documented, "{path}: the methods served and documented differ");
     }
+
+    // Documented bounds are the server's own: a value at a bound is taken, one past it is 422.
+    let schemas = &doc["components"]["schemas"];
+    let bound = |schema: &str, field: &str, keyword: &str| {
+        let value = &schemas[schema]["properties"][field][keyword];
+        usize::try_from(value.as_u64().unwrap_or_else(|| panic!("{schema}.{field} documents no {keyword}"))).unwrap()
+    };
+    let key = app.tenant_key.clone();
+    let (min, max) = (bound("CreateUser", "password", "minLength"), bound("CreateUser", "password", "maxLength"));
+    for (length, status) in [(min - 1, 422), (min, 201), (max, 201), (max + 1, 422)] {
+        let user = json!({"email": format!("len{length}@example.com"), "password": "p".repeat(length)});
+        app.call("POST", "/api/v1/users", &key, user).await.expect(status);
+    }
+    let max = bound("CreateOrganization", "name", "maxLength");
+    for (length, status) in [(max, 201), (max + 1, 422)] {
+        app.call("POST", "/api/v1/organizations", &key, json!({"name": "n".repeat(length)})).await.expect(status);
+    }
+    let api_key = app.call("POST", "/api/v1/api_keys", &key, json!({"name": "k", "scopes": ["users:read"]})).await;
+    let rotate = format!("/api/v1/api_keys/{}/rotate", api_key.expect(201).id());
+    let max = bound("RotateApiKey", "grace_period_seconds", "maximum");
+    for (seconds, status) in [(max + 1, 422), (max, 200)] {
+        app.call("POST", &rotate, &key, json!({"grace_period_seconds": seconds})).await.expect(status);
+    }
+    assert_eq!(schemas["CreateApiKey"]["required"], json!(["name", "scopes"]));
+    app.call("POST", "/api/v1/api_keys", &key, json!({"name": "k"})).await.expect(422);
 
     // Every reference resolves.
     let mut found = BTreeSet::new();

@@ -70,11 +70,14 @@ impl From<ApiKey> for ApiKeyView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = "\\S")]
     name: Option<String>,
     /// At least one; management scopes only those the caller holds.
+    #[schema(value_type = Vec<String>, required = true, min_items = 1, max_items = 100)]
     scopes: Option<Vec<String>>,
     organization_id: Option<String>,
-    /// RFC 3339; after it the key stops authenticating.
+    /// RFC 3339, in the future; after it the key stops authenticating.
+    #[schema(format = DateTime)]
     expires_at: Option<String>,
     /// Operator keys only: the tenant the key is for.
     tenant_id: Option<String>,
@@ -84,6 +87,7 @@ pub struct CreateApiKey {
 #[serde(deny_unknown_fields)]
 pub struct RotateApiKey {
     /// How long the old secret keeps working: 0 revokes it at once; default 86400 (24 h).
+    #[schema(minimum = 0, maximum = 2_592_000)]
     grace_period_seconds: Option<i64>,
 }
 

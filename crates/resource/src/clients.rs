@@ -82,17 +82,22 @@ impl From<Client> for ClientView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = "\\S")]
     name: Option<String>,
     /// https URIs, or http on a loopback host; matched exactly. Required for authorization_code.
+    #[schema(max_items = 100)]
     redirect_uris: Option<Vec<String>>,
     /// Default: `client_credentials` for confidential clients, `authorization_code` and
     /// `refresh_token` for public ones.
+    #[schema(min_items = 1)]
     grant_types: Option<Vec<String>>,
+    #[schema(max_items = 100)]
     scopes: Option<Vec<String>>,
     /// Default `true`.
     confidential: Option<bool>,
     skip_consent: Option<bool>,
     /// Seconds, from 60 to `token.max_access_token_ttl`; default 3600.
+    #[schema(minimum = 60)]
     access_token_ttl: Option<i64>,
     organization_id: Option<String>,
 }
@@ -101,11 +106,17 @@ pub struct CreateClient {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClient {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: Option<String>,
+    #[schema(max_items = 100)]
     redirect_uris: Option<Vec<String>>,
+    #[schema(min_items = 1)]
     grant_types: Option<Vec<String>>,
+    #[schema(max_items = 100)]
     scopes: Option<Vec<String>>,
     skip_consent: Option<bool>,
+    /// Seconds, from 60 to `token.max_access_token_ttl`.
+    #[schema(minimum = 60)]
     access_token_ttl: Option<i64>,
 }
 
@@ -113,6 +124,7 @@ pub struct UpdateClient {
 #[serde(deny_unknown_fields)]
 pub struct RotateSecret {
     /// How long the old secret keeps working: 0 revokes it at once; default 86400 (24 h).
+    #[schema(minimum = 0, maximum = 2_592_000)]
     grace_period_seconds: Option<i64>,
 }
 

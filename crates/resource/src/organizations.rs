@@ -57,8 +57,10 @@ fn stored_json(text: String, empty: &str) -> Box<RawValue> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganization {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = "\\S")]
     name: Option<String>,
     /// Lower-case DNS names.
+    #[schema(max_items = 100)]
     domains: Option<Vec<String>>,
     /// Free-form JSON object, at most 8 KiB.
     #[schema(value_type = Option<Object>)]
@@ -68,7 +70,10 @@ pub struct CreateOrganization {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganization {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: Option<String>,
+    /// Replaces the whole list.
+    #[schema(max_items = 100)]
     domains: Option<Vec<String>>,
     /// Replaces the whole metadata object.
     #[schema(value_type = Option<Object>)]

@@ -74,9 +74,11 @@ pub struct ListParams {
     /// `asc` or `desc` by creation; default `desc`.
     #[param(pattern = "^(asc|desc)$")]
     order: Option<String>,
-    /// An object id: the page after it.
+    /// The id of an object of this list: the page after it. Not with `before`.
+    #[param(pattern = "^[a-z]+_[0-7][0-9A-HJKMNP-TV-Z]{25}$")]
     after: Option<String>,
-    /// An object id: the page before it.
+    /// The id of an object of this list: the page before it. Not with `after`.
+    #[param(pattern = "^[a-z]+_[0-7][0-9A-HJKMNP-TV-Z]{25}$")]
     before: Option<String>,
 }
 

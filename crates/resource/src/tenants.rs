@@ -56,16 +56,19 @@ impl From<Tenant> for TenantView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTenant {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = "\\S")]
     name: Option<String>,
     /// A configured plan; default `rate_limit.plan_default`.
     plan: Option<String>,
     /// `live` (default) or `test`.
+    #[schema(pattern = "^(live|test)$")]
     environment: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTenant {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: Option<String>,
     plan: Option<String>,
 }

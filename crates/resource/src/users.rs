@@ -53,9 +53,12 @@ impl From<User> for UserView {
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// Unique in the tenant; stored lower-case.
+    #[schema(value_type = String, required = true, format = Email, max_length = 254)]
     email: Option<String>,
+    #[schema(max_length = 200)]
     name: Option<String>,
     /// 8 to 1024 characters. Without one the user cannot sign in with a password.
+    #[schema(min_length = 8, max_length = 1024)]
     password: Option<String>,
     email_verified: Option<bool>,
     organization_id: Option<String>,
@@ -64,8 +67,11 @@ pub struct CreateUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(format = Email, max_length = 254)]
     email: Option<String>,
+    #[schema(max_length = 200)]
     name: Option<String>,
+    #[schema(min_length = 8, max_length = 1024)]
     password: Option<String>,
     email_verified: Option<bool>,
 }
