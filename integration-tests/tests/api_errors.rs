@@ -122,6 +122,10 @@ async fn malformed_bodies_are_400_and_bad_fields_422(app: TestApp) {
     let (status, _, body) = call(post().json(&json!({"name": "x", "confidential": "yes"}))).await;
     assert_eq!((status, body["error"].as_str()), (422, Some("validation_failed")), "{body}");
     assert_eq!(body["errors"][0]["field"], "confidential");
+    assert_eq!(body["errors"][0]["message"], "confidential must be true or false.");
+    // A wrong type is named in JSON's words, never Rust's (`i64`).
+    let (status, _, body) = call(post().json(&json!({"name": "x", "access_token_ttl": 600.5}))).await;
+    assert_eq!((status, body["errors"][0]["message"].as_str()), (422, Some("access_token_ttl must be an integer.")));
     let (status, _, body) = call(post().json(&json!({"name": "x", "colour": "red"}))).await;
     assert_eq!((status, body["error"].as_str()), (422, Some("validation_failed")), "{body}");
 

@@ -45,16 +45,39 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             serde_path_to_error::deserialize(value).map(ApiJson).map_err(|err| {
                 let field = err.path().to_string();
+                let field = if field == "." { String::new() } else { field };
                 let message = err.into_inner().to_string();
-                let code = if message.starts_with("unknown field") { "unknown" } else { "invalid" };
-                ApiError::validation(vec![FieldError::new(
-                    if field == "." { String::new() } else { field },
-                    code,
-                    message,
-                )])
+                if message.starts_with("unknown field") {
+                    return ApiError::validation(vec![FieldError::new(field, "unknown", message)]);
+                }
+                // serde's own words where it says something other than a type mismatch.
+                let message = match json_type_expected(&message) {
+                    Some(json_type) => format!("{field} must be {json_type}."),
+                    None => message,
+                };
+                ApiError::validation(vec![FieldError::new(field, "invalid", message)])
             })
         })
     }
+}
+
+/// What serde's "invalid type: …, expected i64" wanted, in JSON's words rather than Rust's, so
+/// no Rust type name reaches a client; `None` for any other message.
+fn json_type_expected(serde_message: &str) -> Option<&'static str> {
+    let (_, expected) = serde_message.rsplit_once(", expected ")?;
+    let is_rust_integer = |prefix: char| {
+        expected.strip_prefix(prefix).is_some_and(|bits| !bits.is_empty() && bits.chars().all(|c| c.is_ascii_digit()))
+    };
+    Some(match expected {
+        _ if is_rust_integer('i') => "an integer",
+        _ if is_rust_integer('u') => "a non-negative integer",
+        "f32" | "f64" => "a number",
+        "a boolean" => "true or false",
+        "a string" | "a borrowed string" => "a string",
+        "a sequence" => "an array",
+        _ if expected.starts_with("struct ") || expected.starts_with("a map") => "an object",
+        _ => return None,
+    })
 }
 
 /// An optional JSON body: no body at all gives `T::default()`; a body must be valid like
@@ -90,4 +113,26 @@ pub fn query_pairs(request: &HttpRequest) -> Result<Vec<(String, String)>, ApiEr
         pairs.push((name.into_owned(), value.into_owned()));
     }
     Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_type_expected;
+
+    #[test]
+    fn type_errors_speak_json() {
+        for (serde_message, expected) in [
+            ("invalid type: floating point `18653.0`, expected i64", Some("an integer")),
+            ("invalid value: integer `-1`, expected u32", Some("a non-negative integer")),
+            ("invalid type: string \"yes\", expected a boolean", Some("true or false")),
+            ("invalid type: integer `1`, expected a string", Some("a string")),
+            ("invalid type: string \"a\", expected a sequence", Some("an array")),
+            ("invalid type: integer `2`, expected struct Metadata", Some("an object")),
+            ("invalid type: integer `2`, expected a map", Some("an object")),
+            ("unknown variant `x`, expected one of `a`, `b`", None),
+            ("a message of a custom check", None),
+        ] {
+            assert_eq!(json_type_expected(serde_message), expected, "{serde_message}");
+        }
+    }
 }
