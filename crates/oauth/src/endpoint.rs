@@ -6,6 +6,25 @@ use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
 
+/// One builder method per HTTP method (or methods) it routes to the handler.
+macro_rules! serve_methods {
+    ($($(#[$doc:meta])* $name:ident => [$($method:ident),+];)+) => {$(
+        $(#[$doc])*
+        pub fn $name<F, Args>(mut self, handler: F) -> Self
+        where
+            F: Handler<Args>,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+        {
+            $(
+                self.resource = self.resource.route(web::method(Method::$method).to(handler.clone()));
+                self.allow.push(Method::$method);
+            )+
+            self
+        }
+    )+};
+}
+
 pub struct Endpoint {
     resource: Resource,
     allow: Vec<Method>,
@@ -16,52 +35,12 @@ impl Endpoint {
         Endpoint { resource: web::resource(path), allow: Vec::new() }
     }
 
-    /// Serves GET (and so HEAD) with `handler`.
-    pub fn get<F, Args>(self, handler: F) -> Self
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.on(Method::GET, handler.clone()).on(Method::HEAD, handler)
-    }
-
-    pub fn post<F, Args>(self, handler: F) -> Self
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.on(Method::POST, handler)
-    }
-
-    pub fn patch<F, Args>(self, handler: F) -> Self
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.on(Method::PATCH, handler)
-    }
-
-    pub fn delete<F, Args>(self, handler: F) -> Self
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.on(Method::DELETE, handler)
-    }
-
-    fn on<F, Args>(mut self, method: Method, handler: F) -> Self
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.resource = self.resource.route(web::method(method.clone()).to(handler));
-        self.allow.push(method);
-        self
+    serve_methods! {
+        /// Serves GET, and HEAD with it, with `handler`.
+        get => [GET, HEAD];
+        post => [POST];
+        patch => [PATCH];
+        delete => [DELETE];
     }
 
     /// The finished resource: other methods get `refusal(allow)` (the caller's error format,
