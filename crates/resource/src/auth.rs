@@ -1,11 +1,13 @@
 //! Who is calling: an API key or one of our access tokens becomes a [`Principal`] (SPEC §4
 //! "Authentication"). API keys are looked up by their keyed hash and cached for a second, so
-//! a busy key costs no database round trip.
+//! a busy key costs no database round trip; a key in steady use is read again ahead of its
+//! expiry, off the request path, so it never misses at all.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -13,7 +15,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use moka::sync::Cache;
 use tollbooth_oauth::jwt::TokenRejection;
 use tollbooth_storage::api_keys::{self, ApiKey};
-use tollbooth_storage::{Reach, StorageError};
+use tollbooth_storage::{Database, Reach, StorageError};
 
 use crate::error::ApiError;
 use crate::{Resource, scopes};
@@ -21,6 +23,10 @@ use crate::{Resource, scopes};
 /// How long a key seen here is trusted without asking the database again. A key deleted or
 /// rotated through this instance is dropped from the cache at once.
 const API_KEY_CACHE_TTL: Duration = Duration::from_secs(1);
+/// A cached key older than this is read again by the next request that uses it, in the
+/// background. Without it, a busy key's entry expired each second and every request in
+/// flight at that moment read the key from the database before doing its own work.
+const API_KEY_REFRESH_AFTER: Duration = Duration::from_millis(750);
 
 /// What authenticated the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,10 +89,29 @@ impl Principal {
     }
 }
 
+/// What the database said of one key hash, and when.
+struct CachedKey {
+    /// `None`: no key has this hash.
+    key: Option<Arc<ApiKey>>,
+    read_at: Instant,
+    /// Claimed by the one request that starts this entry's early refresh.
+    refreshing: AtomicBool,
+}
+
+impl CachedKey {
+    /// Whether the caller should refresh this entry now: it is due, and nobody else has started.
+    fn claim_refresh(&self) -> bool {
+        self.read_at.elapsed() >= API_KEY_REFRESH_AFTER && !self.refreshing.swap(true, Ordering::AcqRel)
+    }
+}
+
 #[derive(Clone)]
 pub struct ApiKeyCache {
-    /// By keyed hash; `None` remembers an unknown hash.
-    by_hash: Cache<String, Option<Arc<ApiKey>>>,
+    by_hash: Cache<String, Arc<CachedKey>>,
+    /// Counts invalidations. A read of the database that began before one may have seen a key
+    /// that is now deleted, so its answer is not cached; the lock makes "check, then insert"
+    /// and "count, then invalidate" exclude each other.
+    invalidations: Arc<Mutex<u64>>,
 }
 
 impl Default for ApiKeyCache {
@@ -97,21 +122,52 @@ impl Default for ApiKeyCache {
                 .time_to_live(API_KEY_CACHE_TTL)
                 .support_invalidation_closures()
                 .build(),
+            invalidations: Arc::default(),
         }
     }
 }
 
 impl ApiKeyCache {
     /// Forgets every cached key for which `affected` holds (after a delete, a rotation, or the
-    /// deletion of its organization or tenant), so it is refused at once on this instance.
+    /// deletion of its organization or tenant), so it is refused at once on this instance,
+    /// and keeps reads already in flight from caching it again.
     pub fn invalidate_where(&self, affected: impl Fn(&ApiKey) -> bool + Send + Sync + 'static) {
+        let mut invalidations = self.invalidations.lock().unwrap_or_else(PoisonError::into_inner);
+        *invalidations += 1;
         // Invalidation is rare; moka applies the predicate lazily and cheaply. Should it refuse
         // the predicate, dropping everything is the safe answer.
-        let predicate = move |_: &String, cached: &Option<Arc<ApiKey>>| cached.as_deref().is_some_and(&affected);
+        let predicate = move |_: &String, cached: &Arc<CachedKey>| cached.key.as_deref().is_some_and(&affected);
         if self.by_hash.invalidate_entries_if(predicate).is_err() {
             self.by_hash.invalidate_all();
         }
         self.by_hash.run_pending_tasks();
+    }
+
+    /// The count to hand to [`ApiKeyCache::store`] for a read that starts now.
+    fn begin_read(&self) -> u64 {
+        *self.invalidations.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Caches what a read begun at `began` found, unless an invalidation came in between.
+    fn store(&self, hash: String, key: Option<Arc<ApiKey>>, began: u64) {
+        let invalidations = self.invalidations.lock().unwrap_or_else(PoisonError::into_inner);
+        if *invalidations == began {
+            let entry = CachedKey { key, read_at: Instant::now(), refreshing: AtomicBool::new(false) };
+            self.by_hash.insert(hash, Arc::new(entry));
+        }
+    }
+
+    /// Reads the key with this hash from the database, and caches the answer.
+    async fn load(&self, db: &Database, hash: String) -> Result<Option<Arc<ApiKey>>, ApiError> {
+        let began = self.begin_read();
+        let lookup = hash.clone();
+        let found = db
+            .run(move |conn| api_keys::find_by_hash(conn, &lookup))
+            .await
+            .map_err(|e: StorageError| ApiError::internal(e))?
+            .map(Arc::new);
+        self.store(hash, found.clone(), began);
+        Ok(found)
     }
 }
 
@@ -159,18 +215,15 @@ fn looks_like_jwt(credential: &str) -> bool {
 async fn by_api_key(resource: &Resource, secret: &str) -> Result<Principal, ApiError> {
     let hash = resource.hasher.hash(secret);
     let key = match resource.api_keys.by_hash.get(&hash) {
-        Some(cached) => cached,
-        None => {
-            let lookup = hash.clone();
-            let found = resource
-                .db
-                .run(move |conn| api_keys::find_by_hash(conn, &lookup))
-                .await
-                .map_err(|e: StorageError| ApiError::internal(e))?
-                .map(Arc::new);
-            resource.api_keys.by_hash.insert(hash.clone(), found.clone());
-            found
+        Some(cached) => {
+            if cached.claim_refresh() {
+                let (cache, db, hash) = (resource.api_keys.clone(), resource.db.clone(), hash.clone());
+                // A failed refresh changes nothing: the entry expires and the next use reads.
+                actix_web::rt::spawn(async move { cache.load(&db, hash).await.ok() });
+            }
+            cached.key.clone()
         }
+        None => resource.api_keys.load(&resource.db, hash.clone()).await?,
     };
     let key =
         key.filter(|key| key.authenticates(&hash, tollbooth_storage::now())).ok_or_else(ApiError::invalid_api_key)?;
@@ -203,5 +256,57 @@ impl FromRequest for Principal {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let request = request.clone();
         Box::pin(async move { authenticate(&request).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: &str) -> Arc<ApiKey> {
+        let now = tollbooth_storage::now();
+        Arc::new(ApiKey {
+            id: id.into(),
+            tenant_id: Some("ten_x".into()),
+            organization_id: None,
+            name: "k".into(),
+            key_hash: format!("hash-{id}"),
+            redacted: "sk_live_…abcd".into(),
+            previous_key_hash: None,
+            previous_key_expires_at: None,
+            scopes: tollbooth_storage::Json(vec!["admin".into()]),
+            environment: "live".into(),
+            expires_at: None,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    #[test]
+    fn a_read_that_raced_an_invalidation_is_not_cached() {
+        let cache = ApiKeyCache::default();
+        // Read begins, the key is deleted here meanwhile, then the read finishes.
+        let began = cache.begin_read();
+        cache.invalidate_where(|key| key.id == "key_a");
+        cache.store("hash-a".into(), Some(key("key_a")), began);
+        assert!(cache.by_hash.get("hash-a").is_none(), "what the read saw may be deleted");
+
+        let began = cache.begin_read();
+        cache.store("hash-a".into(), Some(key("key_a")), began);
+        assert!(cache.by_hash.get("hash-a").is_some_and(|cached| cached.key.is_some()));
+    }
+
+    #[test]
+    fn one_request_refreshes_a_due_entry_ahead_of_expiry() {
+        let fresh = CachedKey { key: Some(key("key_a")), read_at: Instant::now(), refreshing: AtomicBool::new(false) };
+        assert!(!fresh.claim_refresh(), "not due yet");
+        let due = CachedKey {
+            key: Some(key("key_a")),
+            read_at: Instant::now() - API_KEY_REFRESH_AFTER,
+            refreshing: AtomicBool::new(false),
+        };
+        assert!(due.claim_refresh());
+        assert!(!due.claim_refresh(), "only one refresh at a time");
+        assert!(API_KEY_REFRESH_AFTER < API_KEY_CACHE_TTL, "the refresh must land before the entry expires");
     }
 }
