@@ -9,6 +9,8 @@ use moka::sync::Cache;
 use tollbooth_storage::clients::{self, Client};
 use tollbooth_storage::{Database, StorageError};
 
+use crate::cache_guard::InvalidationGuard;
+
 /// How long another instance's change to a client can go unseen here.
 const CLIENT_CACHE_TTL: Duration = Duration::from_secs(1);
 
@@ -17,12 +19,14 @@ pub struct ClientDirectory {
     db: Database,
     /// `None` remembers an unknown id, so guessing ids does not reach the database each time.
     cache: Cache<String, Option<Arc<Client>>>,
+    /// A lookup that raced a change or deletion here is not cached.
+    guard: InvalidationGuard,
 }
 
 impl ClientDirectory {
     pub fn new(db: Database) -> Self {
         let cache = Cache::builder().max_capacity(100_000).time_to_live(CLIENT_CACHE_TTL).build();
-        ClientDirectory { db, cache }
+        ClientDirectory { db, cache, guard: InvalidationGuard::default() }
     }
 
     pub async fn find(&self, client_id: &str) -> Result<Option<Arc<Client>>, StorageError> {
@@ -30,18 +34,19 @@ impl ClientDirectory {
             return Ok(hit);
         }
         let id = client_id.to_owned();
+        let began = self.guard.begin_read();
         let found = self.db.run(move |conn| clients::find(conn, &id)).await?.map(Arc::new);
-        self.cache.insert(client_id.to_owned(), found.clone());
+        self.guard.store_unless_invalidated(began, || self.cache.insert(client_id.to_owned(), found.clone()));
         Ok(found)
     }
 
     /// Forgets every client (after an organization or tenant, and so its clients, was deleted).
     pub fn invalidate_all(&self) {
-        self.cache.invalidate_all();
+        self.guard.invalidate(|| self.cache.invalidate_all());
     }
 
     /// Forgets a client after it was changed, rotated or deleted.
     pub fn invalidate(&self, client_id: &str) {
-        self.cache.invalidate(client_id);
+        self.guard.invalidate(|| self.cache.invalidate(client_id));
     }
 }

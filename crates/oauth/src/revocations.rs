@@ -7,17 +7,22 @@ use std::time::Duration;
 use moka::sync::Cache;
 use tollbooth_storage::{Database, StorageError, revoked_tokens};
 
+use crate::cache_guard::InvalidationGuard;
+
 const REVOCATION_CACHE_TTL: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct Revocations {
     db: Database,
     cache: Cache<String, bool>,
+    /// A lookup that raced a revocation here cannot cache "not revoked" over it.
+    guard: InvalidationGuard,
 }
 
 impl Revocations {
     pub fn new(db: Database) -> Self {
-        Revocations { db, cache: Cache::builder().max_capacity(100_000).time_to_live(REVOCATION_CACHE_TTL).build() }
+        let cache = Cache::builder().max_capacity(100_000).time_to_live(REVOCATION_CACHE_TTL).build();
+        Revocations { db, cache, guard: InvalidationGuard::default() }
     }
 
     pub async fn is_revoked(&self, jti: &str) -> Result<bool, StorageError> {
@@ -25,8 +30,9 @@ impl Revocations {
             return Ok(revoked);
         }
         let lookup = jti.to_owned();
+        let began = self.guard.begin_read();
         let revoked = self.db.run(move |conn| revoked_tokens::is_revoked(conn, &lookup)).await?;
-        self.cache.insert(jti.to_owned(), revoked);
+        self.guard.store_unless_invalidated(began, || self.cache.insert(jti.to_owned(), revoked));
         Ok(revoked)
     }
 
@@ -35,13 +41,13 @@ impl Revocations {
         let expires_at = tollbooth_storage::from_unix_seconds(expires_at);
         let (id, tenant) = (jti.to_owned(), tenant_id.to_owned());
         self.db.run(move |conn| revoked_tokens::revoke(conn, &id, &tenant, expires_at)).await?;
-        self.cache.insert(jti.to_owned(), true);
+        self.remember_revoked(jti);
         Ok(())
     }
 
     /// Records here that `jti` was revoked by a write made elsewhere (in a transaction).
     pub fn remember_revoked(&self, jti: &str) {
-        self.cache.insert(jti.to_owned(), true);
+        self.guard.invalidate(|| self.cache.insert(jti.to_owned(), true));
     }
 
     /// Deletes revocations of tokens that have expired anyway (run periodically).

@@ -5,14 +5,15 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use moka::sync::Cache;
+use tollbooth_oauth::cache_guard::InvalidationGuard;
 use tollbooth_oauth::jwt::TokenRejection;
 use tollbooth_storage::api_keys::{self, ApiKey};
 use tollbooth_storage::{Database, Reach, StorageError};
@@ -108,10 +109,8 @@ impl CachedKey {
 #[derive(Clone)]
 pub struct ApiKeyCache {
     by_hash: Cache<String, Arc<CachedKey>>,
-    /// Counts invalidations. A read of the database that began before one may have seen a key
-    /// that is now deleted, so its answer is not cached; the lock makes "check, then insert"
-    /// and "count, then invalidate" exclude each other.
-    invalidations: Arc<Mutex<u64>>,
+    /// A lookup that raced a deletion or rotation here is not cached.
+    guard: InvalidationGuard,
 }
 
 impl Default for ApiKeyCache {
@@ -122,7 +121,7 @@ impl Default for ApiKeyCache {
                 .time_to_live(API_KEY_CACHE_TTL)
                 .support_invalidation_closures()
                 .build(),
-            invalidations: Arc::default(),
+            guard: InvalidationGuard::default(),
         }
     }
 }
@@ -132,34 +131,28 @@ impl ApiKeyCache {
     /// deletion of its organization or tenant), so it is refused at once on this instance,
     /// and keeps reads already in flight from caching it again.
     pub fn invalidate_where(&self, affected: impl Fn(&ApiKey) -> bool + Send + Sync + 'static) {
-        let mut invalidations = self.invalidations.lock().unwrap_or_else(PoisonError::into_inner);
-        *invalidations += 1;
-        // Invalidation is rare; moka applies the predicate lazily and cheaply. Should it refuse
-        // the predicate, dropping everything is the safe answer.
-        let predicate = move |_: &String, cached: &Arc<CachedKey>| cached.key.as_deref().is_some_and(&affected);
-        if self.by_hash.invalidate_entries_if(predicate).is_err() {
-            self.by_hash.invalidate_all();
-        }
-        self.by_hash.run_pending_tasks();
-    }
-
-    /// The count to hand to [`ApiKeyCache::store`] for a read that starts now.
-    fn begin_read(&self) -> u64 {
-        *self.invalidations.lock().unwrap_or_else(PoisonError::into_inner)
+        self.guard.invalidate(|| {
+            // Invalidation is rare; moka applies the predicate lazily and cheaply. Should it
+            // refuse the predicate, dropping everything is the safe answer.
+            let predicate = move |_: &String, cached: &Arc<CachedKey>| cached.key.as_deref().is_some_and(&affected);
+            if self.by_hash.invalidate_entries_if(predicate).is_err() {
+                self.by_hash.invalidate_all();
+            }
+            self.by_hash.run_pending_tasks();
+        });
     }
 
     /// Caches what a read begun at `began` found, unless an invalidation came in between.
     fn store(&self, hash: String, key: Option<Arc<ApiKey>>, began: u64) {
-        let invalidations = self.invalidations.lock().unwrap_or_else(PoisonError::into_inner);
-        if *invalidations == began {
+        self.guard.store_unless_invalidated(began, || {
             let entry = CachedKey { key, read_at: Instant::now(), refreshing: AtomicBool::new(false) };
             self.by_hash.insert(hash, Arc::new(entry));
-        }
+        });
     }
 
     /// Reads the key with this hash from the database, and caches the answer.
     async fn load(&self, db: &Database, hash: String) -> Result<Option<Arc<ApiKey>>, ApiError> {
-        let began = self.begin_read();
+        let began = self.guard.begin_read();
         let lookup = hash.clone();
         let found = db
             .run(move |conn| api_keys::find_by_hash(conn, &lookup))
@@ -286,12 +279,12 @@ mod tests {
     fn a_read_that_raced_an_invalidation_is_not_cached() {
         let cache = ApiKeyCache::default();
         // Read begins, the key is deleted here meanwhile, then the read finishes.
-        let began = cache.begin_read();
+        let began = cache.guard.begin_read();
         cache.invalidate_where(|key| key.id == "key_a");
         cache.store("hash-a".into(), Some(key("key_a")), began);
         assert!(cache.by_hash.get("hash-a").is_none(), "what the read saw may be deleted");
 
-        let began = cache.begin_read();
+        let began = cache.guard.begin_read();
         cache.store("hash-a".into(), Some(key("key_a")), began);
         assert!(cache.by_hash.get("hash-a").is_some_and(|cached| cached.key.is_some()));
     }

@@ -1,0 +1,58 @@
+//! Read-through caches (clients, API keys, revoked tokens) fill themselves from the database
+//! and are corrected when this instance changes what they hold. A read that began before such
+//! a change may have seen the old row; cached after it, a deleted client, a rotated-out secret
+//! or a revoked token would work again until the entry expired. The guard leaves that read's
+//! answer uncached.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Counts invalidations; the lock makes "check, then store" and "count, then invalidate"
+/// exclude each other.
+#[derive(Clone, Default)]
+pub struct InvalidationGuard {
+    invalidations: Arc<Mutex<u64>>,
+}
+
+impl InvalidationGuard {
+    /// Call before reading the database; hand the result to [`Self::store_unless_invalidated`].
+    pub fn begin_read(&self) -> u64 {
+        *self.lock()
+    }
+
+    /// Runs `store` (the cache insert) unless an invalidation came since `began`.
+    pub fn store_unless_invalidated(&self, began: u64, store: impl FnOnce()) {
+        let invalidations = self.lock();
+        if *invalidations == began {
+            store();
+        }
+    }
+
+    /// Runs `invalidate` (a cache removal, or an overwrite with the new truth) so that reads in
+    /// flight will not undo it.
+    pub fn invalidate(&self, invalidate: impl FnOnce()) {
+        let mut invalidations = self.lock();
+        *invalidations += 1;
+        invalidate();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, u64> {
+        self.invalidations.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_that_raced_an_invalidation_is_not_stored() {
+        let guard = InvalidationGuard::default();
+        let mut stored = Vec::new();
+        let began = guard.begin_read();
+        guard.invalidate(|| {});
+        guard.store_unless_invalidated(began, || stored.push("raced"));
+        let began = guard.begin_read();
+        guard.store_unless_invalidated(began, || stored.push("clean"));
+        assert_eq!(stored, ["clean"]);
+    }
+}
