@@ -44,22 +44,18 @@ pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> Result<(), Stora
 /// The token with this hash, if its client and user still exist. (On PostgreSQL their deletion
 /// deletes their tokens by trigger, not by foreign key; the joins cover a refresh that raced it.)
 pub fn find(conn: &mut DbConnection, token_hash: &str) -> Result<Option<RefreshToken>, StorageError> {
-    Ok(refresh_tokens::table
-        .inner_join(clients::table.on(clients::id.eq(refresh_tokens::client_id)))
-        .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
-        .filter(refresh_tokens::token_hash.eq(token_hash))
-        .select(RefreshToken::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(find_with_holder_organization(conn, token_hash)?.map(|(token, _)| token))
 }
 
 /// The token with this hash and the organization of the user it was issued to: what a refresh
-/// needs, in one round trip. `None` when either is gone.
+/// needs, in one round trip. `None` when the token, its client or its user is gone (PostgreSQL
+/// keeps no foreign key from tokens to clients or users, so the joins are what say so).
 fn find_with_holder_organization(
     conn: &mut DbConnection,
     token_hash: &str,
 ) -> Result<Option<(RefreshToken, Option<String>)>, StorageError> {
     Ok(refresh_tokens::table
+        .inner_join(clients::table.on(clients::id.eq(refresh_tokens::client_id)))
         .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
         .filter(refresh_tokens::token_hash.eq(token_hash))
         .select((RefreshToken::as_select(), users::organization_id))
