@@ -175,6 +175,9 @@ async fn a_wrong_method_on_a_known_path_is_405_with_allow(app: TestApp) {
         assert_eq!(response.status(), 405, "PUT {path}");
         assert_eq!(response.headers()["allow"], allow, "PUT {path}");
         assert!(response.headers().contains_key("x-request-id"));
+        if path.starts_with("/oauth/token") {
+            assert_eq!(response.headers()["cache-control"], "no-store", "PUT {path}");
+        }
         let text = response.text().await.unwrap();
         match error {
             Some((field, code)) => {

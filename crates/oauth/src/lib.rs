@@ -159,9 +159,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     }
 }
 
-/// A 405 in RFC 6749's error format (`invalid_request`), naming the methods to use.
+/// A 405 in RFC 6749's error format (`invalid_request`), naming the methods to use; like every
+/// answer of these endpoints, not to be cached.
 fn method_not_allowed(allow: &str) -> HttpResponse {
     let mut response = OAuthError::invalid_request(format!("This endpoint accepts {allow}.")).error_response();
     *response.status_mut() = actix_web::http::StatusCode::METHOD_NOT_ALLOWED;
+    error::no_store(&mut response);
     response
 }
