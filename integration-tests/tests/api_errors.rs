@@ -183,6 +183,9 @@ async fn a_wrong_method_on_a_known_path_is_405_with_allow(app: TestApp) {
             Some((field, code)) => {
                 let body: Value = serde_json::from_str(&text).unwrap();
                 assert_eq!(body[field], code, "PUT {path}: {body}");
+                // The layer's whole error format: SPEC §4 `message`, RFC 6749 `error_description`.
+                let sentence = if path.starts_with("/api/v1") { "message" } else { "error_description" };
+                assert!(body[sentence].as_str().is_some_and(|s| s.contains(allow)), "PUT {path}: {body}");
             }
             None => assert!(text.is_empty(), "PUT {path}: {text}"),
         }

@@ -60,13 +60,13 @@ pub fn secret_hasher(settings: &Settings, db: &Database) -> Result<SecretHasher,
     Ok(SecretHasher::new(pepper.as_bytes()))
 }
 
-/// The limiter of SPEC §5 over Redis when `redis_url` is set, else over memory; `None` when
-/// rate limiting is switched off. Must run inside the actix system (Redis connects on it).
 /// Operations endpoints answer a wrong method with a bare 405 (and `Allow`), as probes expect.
 fn empty_refusal(_allow: &str) -> HttpResponse {
     HttpResponse::MethodNotAllowed().finish()
 }
 
+/// The limiter of SPEC §5 over Redis when `redis_url` is set, else over memory; `None` when
+/// rate limiting is switched off. Must run inside the actix system (Redis connects on it).
 fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartError> {
     if !settings.rate_limit_enabled {
         tracing::warn!("rate limiting is switched off (rate_limit.enabled = false)");

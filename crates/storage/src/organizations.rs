@@ -11,9 +11,9 @@ pub struct Organization {
     pub id: String,
     pub tenant_id: String,
     pub name: String,
-    /// A JSON array of strings, and
+    /// A JSON array of strings, kept as its text: answers serve it as it is, without parsing.
     pub domains: String,
-    /// a JSON object, both kept as their text: answers serve them as they are, without parsing.
+    /// A JSON object, kept as its text like `domains`.
     pub metadata: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
