@@ -1,7 +1,6 @@
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, Pool, R2D2Connection};
@@ -121,10 +120,8 @@ impl ManageConnection for Manager {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<Manager>,
-    /// One permit per connection, handed out first come, first served: work waits here, as a
-    /// future, rather than as a blocking thread parked on the pool, so a burst does not pile
-    /// up threads that contend for the connections in no particular order.
-    permits: Arc<Semaphore>,
+    /// Work for the connection threads, first come, first served.
+    jobs: crossbeam_channel::Sender<Job>,
     backend: Backend,
 }
 
@@ -148,8 +145,8 @@ impl Database {
             .connection_timeout(config.connect_timeout)
             .build(manager)
             .map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        let permits = Arc::new(Semaphore::new(config.max_connections as usize));
-        Ok(Database { pool, permits, backend })
+        let jobs = spawn_connection_threads(config.max_connections as usize)?;
+        Ok(Database { pool, jobs, backend })
     }
 
     /// Connections the pool holds, and how many of them are idle.
@@ -162,8 +159,8 @@ impl Database {
         self.backend
     }
 
-    /// Runs `work` with a pooled connection on the blocking thread pool.
-    /// The error type is the caller's, so work that also validates can fail with its own errors.
+    /// Runs `work` with a pooled connection on one of the connection threads, in the order
+    /// the calls came. The error type is the caller's, so work that also validates can fail with its own errors.
     pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
@@ -171,15 +168,16 @@ impl Database {
         E: From<StorageError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        let permit =
-            self.permits.clone().acquire_owned().await.map_err(|_| StorageError::Unavailable("closed".into()))?;
-        tokio::task::spawn_blocking(move || {
-            // Held until the work is done, even if the request that asked for it went away.
-            let _permit = permit;
-            with_connection(&pool, work)
-        })
-        .await
-        .map_err(|e| StorageError::Unavailable(format!("database task failed: {e}")))?
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            // Work whose request went away while it queued is not started; once started, it is
+            // done even if the request goes away meanwhile.
+            if !done.is_closed() {
+                let _ = done.send(with_connection(&pool, work));
+            }
+        });
+        self.jobs.send(job).map_err(|_| StorageError::Unavailable("the database threads are gone".into()))?;
+        result.await.map_err(|_| StorageError::Unavailable("database task failed".into()))?
     }
 
     /// Runs `work` on the calling thread: for the CLI and start-up, never for request handlers.
@@ -206,6 +204,28 @@ impl Database {
     pub async fn ping(&self) -> Result<(), StorageError> {
         self.run(|conn| conn.batch_execute("SELECT 1").map_err(StorageError::Query)).await
     }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// One thread per connection, each taking the next job as soon as it finishes one: under
+/// load a job goes from the queue to a thread that is already awake, without a thread
+/// being woken per request.
+fn spawn_connection_threads(count: usize) -> Result<crossbeam_channel::Sender<Job>, StorageError> {
+    let (sender, receiver) = crossbeam_channel::unbounded::<Job>();
+    for n in 0..count {
+        let receiver = receiver.clone();
+        std::thread::Builder::new()
+            .name(format!("db-{n}"))
+            .spawn(move || {
+                for job in receiver.iter() {
+                    // A panicking job drops its answer channel (its request fails); the thread lives on.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            })
+            .map_err(|e| StorageError::Unavailable(format!("cannot start a database thread: {e}")))?;
+    }
+    Ok(sender)
 }
 
 /// Runs `work` on a pooled connection, on the calling thread.
@@ -244,5 +264,60 @@ fn redact_url_password(text: &str) -> String {
             }
         }
         _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    /// One connection, so one connection thread: what one job does to it the next one sees.
+    fn one_connection() -> Database {
+        let config = DatabaseConfig {
+            url: "sqlite://:memory:".into(),
+            max_connections: 1,
+            connect_timeout: Duration::from_secs(5),
+        };
+        Database::connect(&config).expect("in-memory SQLite")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_alone() {
+        let db = one_connection();
+        let answer = db.run(|_| -> Result<(), StorageError> { panic!("a bug in one job") }).await;
+        assert!(matches!(answer, Err(StorageError::Unavailable(_))), "{answer:?}");
+        let next = tokio::time::timeout(Duration::from_secs(5), db.ping()).await;
+        next.expect("the thread lived on to take the next job").expect("ping");
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_caller_left_while_it_queued_is_not_started() {
+        let db = one_connection();
+        let busy = tokio::spawn({
+            let db = db.clone();
+            async move {
+                db.run(|_| {
+                    std::thread::sleep(Duration::from_millis(300));
+                    Ok::<_, StorageError>(())
+                })
+                .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Arc::new(AtomicBool::new(false));
+        let queued = db.run({
+            let started = started.clone();
+            move |_| {
+                started.store(true, Ordering::SeqCst);
+                Ok::<_, StorageError>(())
+            }
+        });
+        assert!(tokio::time::timeout(Duration::from_millis(50), queued).await.is_err(), "still queued");
+        busy.await.expect("join").expect("the first job");
+        db.ping().await.expect("a later job runs");
+        assert!(!started.load(Ordering::SeqCst), "the abandoned job was skipped");
     }
 }

@@ -2,8 +2,8 @@
 //! connection pools for SQLite and PostgreSQL, embedded migrations and cursor pagination.
 //!
 //! Every repository function takes `&mut DbConnection` and is synchronous; callers reach it
-//! through [`Database::run`], which moves the work onto the blocking thread pool so diesel
-//! never runs on an async worker.
+//! through [`Database::run`], which queues the work for the pool's connection threads (one
+//! per connection) so diesel never runs on an async worker.
 
 pub mod api_keys;
 pub mod audit;
