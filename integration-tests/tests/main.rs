@@ -15,6 +15,7 @@ mod database_connections;
 mod edge;
 mod introspection;
 mod isolation;
+mod list_plans;
 mod metrics;
 mod oauth2_client;
 mod openapi_document;

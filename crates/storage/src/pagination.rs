@@ -2,6 +2,14 @@
 //! deep in a list costs what the first page costs, and objects created during a walk never
 //! make one repeat or skip.
 
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sqlite::Sqlite;
+use diesel::{Connection, QueryResult};
+
+use crate::DbConnection;
+
 /// Sort order by creation (which is id order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Order {
@@ -73,6 +81,43 @@ impl PageRequest {
     }
 }
 
+/// A text column compared and sorted in byte order: `column COLLATE "C"` on PostgreSQL, the
+/// column itself on SQLite, whose default collation is byte order. Ids sort alike on both
+/// databases whatever PostgreSQL's locale, and a list can only be served in this order by
+/// the `*_by_tenant` indexes (migration 000008), never by the primary key's.
+#[derive(Debug, Clone, Copy, QueryId, ValidGrouping)]
+pub struct ByteOrder<C>(pub C);
+
+impl<C: Expression> Expression for ByteOrder<C> {
+    type SqlType = C::SqlType;
+}
+
+impl<C: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for ByteOrder<C> {}
+
+impl<C: SelectableExpression<QS>, QS> SelectableExpression<QS> for ByteOrder<C> {}
+
+impl<C: QueryFragment<Pg>> QueryFragment<Pg> for ByteOrder<C> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(" COLLATE \"C\"");
+        Ok(())
+    }
+}
+
+impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for ByteOrder<C> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        self.0.walk_ast(out)
+    }
+}
+
+type MultiBackend = <DbConnection as Connection>::Backend;
+
+impl<C: QueryFragment<Pg> + QueryFragment<Sqlite>> QueryFragment<MultiBackend> for ByteOrder<C> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        MultiBackend::walk_variant_ast(self, out)
+    }
+}
+
 /// Loads one page of `$query` (a boxed diesel query, already filtered to the caller's reach)
 /// keyed on the text id column `$id`, into rows of type `$row`.
 #[macro_export]
@@ -81,14 +126,15 @@ macro_rules! keyset_page {
         use diesel::prelude::*;
         let page: &$crate::pagination::PageRequest = $page;
         let descending = page.scan_descending();
+        let key = $crate::pagination::ByteOrder($id);
         let mut query = $query;
         if let Some(cursor) = &page.cursor {
             let id = match cursor {
                 $crate::pagination::Cursor::After(id) | $crate::pagination::Cursor::Before(id) => id.clone(),
             };
-            query = if descending { query.filter($id.lt(id)) } else { query.filter($id.gt(id)) };
+            query = if descending { query.filter(key.lt(id)) } else { query.filter(key.gt(id)) };
         }
-        query = if descending { query.order($id.desc()) } else { query.order($id.asc()) };
+        query = if descending { query.order(key.desc()) } else { query.order(key.asc()) };
         let rows: Vec<$row> = query.limit(i64::from(page.limit) + 1).load($conn)?;
         Ok::<_, $crate::StorageError>(page.finish(rows, |row| row.id.as_str()))
     }};

@@ -1,0 +1,15 @@
+DROP INDEX tenants_in_byte_order;
+DROP INDEX audit_events_by_tenant;
+CREATE INDEX audit_events_by_tenant ON audit_events (tenant_id, id);
+DROP INDEX api_keys_by_tenant;
+CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, id);
+DROP INDEX clients_by_organization;
+CREATE INDEX clients_by_organization ON clients (organization_id, id);
+DROP INDEX clients_by_tenant;
+CREATE INDEX clients_by_tenant ON clients (tenant_id, id);
+DROP INDEX users_by_organization;
+CREATE INDEX users_by_organization ON users (organization_id, id);
+DROP INDEX users_by_tenant;
+CREATE INDEX users_by_tenant ON users (tenant_id, id);
+DROP INDEX organizations_by_tenant;
+CREATE INDEX organizations_by_tenant ON organizations (tenant_id, id);
