@@ -1,7 +1,7 @@
 //! On PostgreSQL every list runs on one cached generic plan (the pool asks for them): it must
 //! read only the caller's own rows, also for a small tenant sharing the table with a large one.
 
-use diesel::{QueryableByName, RunQueryDsl, sql_query};
+use diesel::{PgConnection, QueryableByName, RunQueryDsl, sql_query};
 use tollbooth_storage::pagination::{Cursor, PageRequest};
 use tollbooth_storage::{DbConnection, Reach, StorageError, in_transaction, organizations};
 
@@ -13,6 +13,14 @@ const LARGE_TENANT_ROWS: usize = 20_000;
 struct RowsRead {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     rows: i64,
+}
+
+/// One organization of `tenant` per id that `ids` (a query of one text column) yields.
+fn insert_organizations(pg: &mut PgConnection, tenant: &str, ids: &str) -> diesel::QueryResult<usize> {
+    sql_query(format!(
+        "INSERT INTO organizations SELECT id, '{tenant}', 'Organization', '[]', '{{}}', now(), now() FROM ({ids}) AS ids(id)"
+    ))
+    .execute(pg)
 }
 
 /// The page and how many organization rows PostgreSQL read for it.
@@ -42,21 +50,18 @@ async fn a_small_tenants_pages_read_only_its_own_rows() {
             let DbConnection::Postgresql(pg) = conn else { unreachable!("a PostgreSQL test") };
             // The small tenant's ids are the oldest two and the newest two: the primary key walked
             // from either end, filtering by tenant, passes every row of the large tenant.
-            sql_query(format!(
-                "INSERT INTO organizations SELECT 'org_5' || lpad(g::text, 25, '0'), '{large_tenant}', 'Large', '[]', '{{}}', \
-                 now(), now() FROM generate_series(1, {LARGE_TENANT_ROWS}) g"
-            ))
-            .execute(pg)?;
-            sql_query(format!(
-                "INSERT INTO organizations SELECT prefix || lpad(g::text, 25, '0'), '{small_tenant}', 'Small', '[]', '{{}}', \
-                 now(), now() FROM generate_series(1, 2) g, (VALUES ('org_0'), ('org_Z')) AS ends(prefix)"
-            ))
-            .execute(pg)?;
+            let large =
+                format!("SELECT 'org_5' || lpad(g::text, 25, '0') FROM generate_series(1, {LARGE_TENANT_ROWS}) g");
+            insert_organizations(pg, &large_tenant, &large)?;
+            let small = "SELECT end_ || lpad(g::text, 25, '0') \
+                         FROM generate_series(1, 2) g, (VALUES ('org_0'), ('org_Z')) e(end_)";
+            insert_organizations(pg, &small_tenant, small)?;
             sql_query("ANALYZE organizations").execute(pg)?;
 
             let reach = Reach { tenant_id: small_tenant, organization_id: None };
             let first = list_counting_rows(conn, &reach, &PageRequest { limit: 100, ..Default::default() });
-            let cursor = PageRequest { limit: 100, cursor: Some(Cursor::After(first.0[1].clone())), ..Default::default() };
+            let cursor =
+                PageRequest { limit: 100, cursor: Some(Cursor::After(first.0[1].clone())), ..Default::default() };
             let after_cursor = list_counting_rows(conn, &reach, &cursor);
             Ok::<_, StorageError>((first, after_cursor))
         })

@@ -168,7 +168,8 @@ impl Database {
     }
 
     /// Runs `work` with a pooled connection on one of the connection threads, in the order
-    /// the calls came. The error type is the caller's, so work that also validates can fail with its own errors.
+    /// the calls came. The error type is the caller's, so work that also validates can fail
+    /// with its own errors.
     pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
