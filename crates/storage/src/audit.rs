@@ -29,9 +29,14 @@ pub fn record(conn: &mut DbConnection, event: &AuditEvent) -> Result<(), Storage
 }
 
 pub fn list(conn: &mut DbConnection, tenant_id: &str, page: &PageRequest) -> Result<Page<AuditEvent>, StorageError> {
-    let query = audit_events::table
-        .filter(audit_events::tenant_id.eq(tenant_id.to_owned()))
-        .select(AuditEvent::as_select())
-        .into_boxed();
-    crate::keyset_page!(conn, query, audit_events::id, page, AuditEvent)
+    crate::keyset_page!(
+        conn,
+        audit_events::table
+            .filter(audit_events::tenant_id.eq(tenant_id.to_owned()))
+            .select(AuditEvent::as_select())
+            .into_boxed(),
+        audit_events::id,
+        page,
+        AuditEvent
+    )
 }

@@ -2,13 +2,11 @@
 //! deep in a list costs what the first page costs, and objects created during a walk never
 //! make one repeat or skip.
 
+use diesel::QueryResult;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sqlite::Sqlite;
-use diesel::{Connection, QueryResult};
-
-use crate::DbConnection;
 
 /// Sort order by creation (which is id order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -110,18 +108,26 @@ impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for ByteOrder<C> {
     }
 }
 
-type MultiBackend = <DbConnection as Connection>::Backend;
-
-impl<C: QueryFragment<Pg> + QueryFragment<Sqlite>> QueryFragment<MultiBackend> for ByteOrder<C> {
-    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
-        MultiBackend::walk_variant_ast(self, out)
-    }
-}
-
-/// Loads one page of `$query` (a boxed diesel query, already filtered to the caller's reach)
-/// keyed on the text id column `$id`, into rows of type `$row`.
+/// Loads one page of `$query` (an expression building a boxed diesel query, already filtered
+/// to the caller's reach) keyed on the text id column `$id`, into rows of type `$row`.
+///
+/// The query is built and loaded on the backend's own connection: the macro expands the
+/// expression once per backend, so it must be written inline, not passed as a variable.
+/// Through the multi-backend connection every field of every row takes a detour, which cost
+/// a 100-row page about 7% more server CPU.
 #[macro_export]
 macro_rules! keyset_page {
+    ($conn:expr, $query:expr, $id:expr, $page:expr, $row:ty) => {{
+        match $conn {
+            $crate::DbConnection::Postgresql(conn) => $crate::keyset_page_on!(conn, $query, $id, $page, $row),
+            $crate::DbConnection::Sqlite(conn) => $crate::keyset_page_on!(conn, $query, $id, $page, $row),
+        }
+    }};
+}
+
+/// [`keyset_page!`] on one backend's connection.
+#[macro_export]
+macro_rules! keyset_page_on {
     ($conn:expr, $query:expr, $id:expr, $page:expr, $row:ty) => {{
         use diesel::prelude::*;
         let page: &$crate::pagination::PageRequest = $page;

@@ -72,8 +72,13 @@ macro_rules! reach_repository {
             reach: &$crate::Reach,
             page: &$crate::pagination::PageRequest,
         ) -> Result<$crate::pagination::Page<$type>, $crate::StorageError> {
-            let query = $crate::within_reach!($table, $org_column, reach).select(<$type>::as_select());
-            $crate::keyset_page!(conn, query, $crate::schema::$table::id, page, $type)
+            $crate::keyset_page!(
+                conn,
+                $crate::within_reach!($table, $org_column, reach).select(<$type>::as_select()),
+                $crate::schema::$table::id,
+                page,
+                $type
+            )
         }
     };
 }

@@ -43,6 +43,5 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<Tenant, StorageError> {
 }
 
 pub fn list(conn: &mut DbConnection, page: &PageRequest) -> Result<Page<Tenant>, StorageError> {
-    let query = tenants::table.select(Tenant::as_select()).into_boxed();
-    crate::keyset_page!(conn, query, tenants::id, page, Tenant)
+    crate::keyset_page!(conn, tenants::table.select(Tenant::as_select()).into_boxed(), tenants::id, page, Tenant)
 }
