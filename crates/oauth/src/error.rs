@@ -18,6 +18,10 @@ pub enum OAuthErrorKind {
     ServerError,
     /// SPEC §5: answered with the SPEC's 429 body, not an RFC 6749 one (RFC 6749 has none).
     RateLimitExceeded,
+    /// A method the endpoint does not serve: 405, named `invalid_request` (RFC 6749 has no
+    /// code of its own for it).
+    #[serde(rename = "invalid_request")]
+    MethodNotAllowed,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +93,7 @@ impl ResponseError for OAuthError {
             OAuthErrorKind::InvalidClient => StatusCode::UNAUTHORIZED,
             OAuthErrorKind::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             OAuthErrorKind::RateLimitExceeded => StatusCode::TOO_MANY_REQUESTS,
+            OAuthErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             _ => StatusCode::BAD_REQUEST,
         }
     }

@@ -28,7 +28,7 @@ use tollbooth_storage::secrets::SecretHasher;
 
 use crate::clients::ClientDirectory;
 use crate::endpoint::Endpoint;
-use crate::error::OAuthError;
+use crate::error::{OAuthError, OAuthErrorKind};
 use crate::jwt::{AccessTokenClaims, TokenExpectations, TokenRejection};
 use crate::keys::KeyRing;
 use crate::revocations::Revocations;
@@ -159,11 +159,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     }
 }
 
-/// A 405 in RFC 6749's error format (`invalid_request`), naming the methods to use; like every
-/// answer of these endpoints, not to be cached.
+/// A 405 in RFC 6749's error format, naming the methods to use.
 fn method_not_allowed(allow: &str) -> HttpResponse {
-    let mut response = OAuthError::invalid_request(format!("This endpoint accepts {allow}.")).error_response();
-    *response.status_mut() = actix_web::http::StatusCode::METHOD_NOT_ALLOWED;
-    error::no_store(&mut response);
-    response
+    OAuthError::new(OAuthErrorKind::MethodNotAllowed, format!("This endpoint accepts {allow}.")).error_response()
 }
