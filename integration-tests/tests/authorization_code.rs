@@ -235,6 +235,7 @@ async fn errors_before_the_redirect_uri_is_known_are_pages(app: TestApp) {
         format!("/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=https%3A%2F%2Fevil.example.com%2Fcallback"),
         format!("/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback%2F"),
         "/oauth/authorize?response_type=code".to_owned(),
+        "/oauth/authorize?response_type=code&client_id=client_%00".to_owned(),
     ] {
         let page = browser.get(&path).await;
         assert_eq!(page.status, 400, "{path}");
@@ -383,6 +384,10 @@ async fn wrong_password_and_forged_forms_are_refused(app: TestApp) {
     let unknown =
         browser.post(&path, &[("csrf", &wrong.csrf()), ("email", "nobody@example.com"), ("password", PASSWORD)]).await;
     assert_eq!(unknown.status, 401);
+    // An email no user can have, and PostgreSQL cannot even be asked about: the same refusal.
+    let unstorable =
+        browser.post(&path, &[("csrf", &unknown.csrf()), ("email", "ada\0@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(unstorable.status, 401);
     // No CSRF token, or a made-up one: refused, nothing signed in.
     let forged = browser.post(&path, &[("email", "ada@example.com"), ("password", PASSWORD)]).await;
     assert_eq!(forged.status, 400);
@@ -396,7 +401,7 @@ async fn wrong_password_and_forged_forms_are_refused(app: TestApp) {
     let events = app.call("GET", "/api/v1/audit_logs?limit=100", &app.tenant_key, Value::Null).await.expect(200);
     let failures =
         events.body["data"].as_array().unwrap().iter().filter(|e| e["action"] == "user.sign_in_failed").count();
-    assert_eq!(failures, 2, "every failed sign-in is audited");
+    assert_eq!(failures, 3, "every failed sign-in is audited");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

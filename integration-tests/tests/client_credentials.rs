@@ -190,6 +190,8 @@ async fn client_authentication_errors_are_401_invalid_client(app: TestApp) {
             app.http.post(&url).basic_auth("client_01JD6ZZZZZZZZZZZZZZZZZZZZZ", Some(&secret)).form(&grant),
         ),
         ("malformed Basic", app.http.post(&url).header("authorization", "Basic !!!").form(&grant)),
+        // PostgreSQL cannot even be asked about a U+0000; it must still be a plain unknown client.
+        ("client id with U+0000", app.http.post(&url).basic_auth("client_\0", Some(&secret)).form(&grant)),
     ];
     for (case, request) in basic_cases {
         let answer = token_request(&app, request).await;
@@ -203,6 +205,10 @@ async fn client_authentication_errors_are_401_invalid_client(app: TestApp) {
         ),
         ("no credentials at all", app.http.post(&url).form(&grant)),
         ("unknown client without secret", app.http.post(&url).form(&[grant[0], ("client_id", "client_nobody")])),
+        (
+            "client id with U+0000 by post",
+            app.http.post(&url).form(&[grant[0], ("client_id", "client_\0"), ("client_secret", secret.as_str())]),
+        ),
     ];
     for (case, request) in post_cases {
         let answer = token_request(&app, request).await;

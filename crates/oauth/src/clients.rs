@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 use tollbooth_storage::clients::{self, Client};
-use tollbooth_storage::{Database, StorageError};
+use tollbooth_storage::{Database, StorageError, ids};
 
 use crate::cache_guard::InvalidationGuard;
 
@@ -30,6 +30,11 @@ impl ClientDirectory {
     }
 
     pub async fn find(&self, client_id: &str) -> Result<Option<Arc<Client>>, StorageError> {
+        // Every client id is one this server made; anything else is unknown without a query
+        // (PostgreSQL would fail on a U+0000) and without a cache entry.
+        if !ids::is_valid(ids::CLIENT, client_id) {
+            return Ok(None);
+        }
         if let Some(hit) = self.cache.get(client_id) {
             return Ok(hit);
         }

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tollbooth_storage::api_keys::{self, ApiKey, NewApiKey};
-use tollbooth_storage::{StorageError, in_transaction, secrets, tenants};
+use tollbooth_storage::{StorageError, ids, in_transaction, secrets, tenants};
 use utoipa::ToSchema;
 
 use crate::audit::Actor;
@@ -124,6 +124,9 @@ pub async fn create(
                 "Operator keys must name the tenant.",
             )]));
         };
+        if !ids::is_valid(ids::TENANT, &tenant_id) {
+            errors.push(FieldError::new("tenant_id", "not_found", "No such tenant."));
+        }
         (tenant_id, input.organization_id.clone())
     } else {
         let reach = principal.reach_with(scopes::API_KEYS_WRITE)?;

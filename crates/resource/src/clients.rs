@@ -130,12 +130,10 @@ pub struct RotateSecret {
 
 /// Checks a client's settings as a whole, as they will be stored.
 fn check_client(client: &Client, max_ttl: i64, errors: &mut Vec<FieldError>) {
-    if client.name.trim().is_empty() || client.name.chars().count() > validate::MAX_NAME_CHARS {
-        errors.push(FieldError::new(
-            "name",
-            "invalid",
-            format!("name has 1 to {} characters.", validate::MAX_NAME_CHARS),
-        ));
+    if client.name.trim().is_empty() {
+        errors.push(FieldError::new("name", "required", "name is required."));
+    } else {
+        validate::name_text("name", &client.name, errors);
     }
     let grant_types = &client.grant_types;
     if grant_types.is_empty() {

@@ -93,14 +93,17 @@ pub fn owning_organization(reach: &Reach, asked: Option<String>, errors: &mut Ve
 }
 
 /// Refuses an `organization_id` that is not an organization of the tenant (inside the
-/// transaction that stores the object, so the check cannot go stale).
+/// transaction that stores the object, so the check cannot go stale). A malformed id cannot
+/// exist and is refused without a query (PostgreSQL would fail on a U+0000 in it).
 pub fn check_organization_exists(
     conn: &mut DbConnection,
     tenant_id: &str,
     organization_id: Option<&str>,
 ) -> Result<(), ApiError> {
     match organization_id {
-        Some(org) if !organizations::exists_in_tenant(conn, tenant_id, org)? => {
+        Some(org)
+            if !ids::is_valid(ids::ORGANIZATION, org) || !organizations::exists_in_tenant(conn, tenant_id, org)? =>
+        {
             Err(ApiError::validation(vec![FieldError::new("organization_id", "not_found", "No such organization.")]))
         }
         _ => Ok(()),

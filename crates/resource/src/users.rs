@@ -107,9 +107,7 @@ pub async fn create(
     let mut errors = Vec::new();
     let email = validate::email(input.email.as_deref(), &mut errors);
     let name = input.name.unwrap_or_default().trim().to_owned();
-    if name.chars().count() > validate::MAX_NAME_CHARS {
-        errors.push(crate::error::FieldError::new("name", "too_long", "name is too long."));
-    }
+    validate::name_text("name", &name, &mut errors);
     if let Some(password) = &input.password {
         validate::password(password, &mut errors);
     }
@@ -189,8 +187,8 @@ pub async fn update(
     if let Some(password) = &input.password {
         validate::password(password, &mut errors);
     }
-    if input.name.as_ref().is_some_and(|n| n.chars().count() > validate::MAX_NAME_CHARS) {
-        errors.push(crate::error::FieldError::new("name", "too_long", "name is too long."));
+    if let Some(name) = &input.name {
+        validate::name_text("name", name.trim(), &mut errors);
     }
     validate::finish(errors)?;
     let password_hash = hash_password(input.password).await?;

@@ -4,20 +4,36 @@ use crate::error::FieldError;
 
 pub const MAX_NAME_CHARS: usize = 200;
 
-/// A required, non-blank name of at most `MAX_NAME_CHARS` characters, trimmed.
+/// A required, non-blank name, trimmed, that passes [`name_text`].
 pub fn name(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> String {
     let value = value.unwrap_or_default().trim();
     if value.is_empty() {
         errors.push(FieldError::new(field, "required", format!("{field} is required.")));
-    } else if value.chars().count() > MAX_NAME_CHARS {
-        errors.push(FieldError::new(field, "too_long", format!("{field} has at most {MAX_NAME_CHARS} characters.")));
+    } else {
+        name_text(field, value, errors);
     }
     value.to_owned()
+}
+
+/// What any name may hold: at most `MAX_NAME_CHARS` characters and no control characters
+/// (line breaks forge log lines and pages, and PostgreSQL cannot store U+0000 at all, so
+/// both databases refuse them alike).
+pub fn name_text(field: &str, value: &str, errors: &mut Vec<FieldError>) {
+    if value.chars().count() > MAX_NAME_CHARS {
+        errors.push(FieldError::new(field, "too_long", format!("{field} has at most {MAX_NAME_CHARS} characters.")));
+    } else if value.chars().any(char::is_control) {
+        errors.push(FieldError::new(field, "invalid", format!("{field} must not contain control characters.")));
+    }
 }
 
 /// RFC 6749 §3.1.2 and RFC 8252 §7.3: an absolute https URI without fragment, or http only
 /// on a loopback host (native apps).
 pub fn redirect_uri(uri: &str) -> Result<(), &'static str> {
+    // RFC 3986 has no place for them; the URL parser would quietly drop or escape them, and
+    // the stored text must be exactly what authorization requests are compared with.
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("A redirect URI must not contain spaces or control characters.");
+    }
     let parsed = url::Url::parse(uri).map_err(|_| "Not an absolute URI.")?;
     if parsed.fragment().is_some() || uri.contains('#') {
         return Err("A redirect URI must not have a fragment.");
