@@ -102,6 +102,16 @@ async fn malformed_bodies_are_400_and_bad_fields_422(app: TestApp) {
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{case}: {body}");
         assert!(body["message"].as_str().is_some(), "{case}");
     }
+    // Oversized bodies, below and above actix's own payload limit: the same answer.
+    for size in [100 * 1024, 4 * 1024 * 1024] {
+        let (status, _, body) = call(post().json(&json!({"name": "a".repeat(size)}))).await;
+        assert_eq!(
+            body,
+            json!({"error": "invalid_request", "message": "The request body is too large."}),
+            "{size} bytes"
+        );
+        assert_eq!(status, 400);
+    }
 
     let (status, _, body) = call(post().json(&json!({
         "name": "",

@@ -242,6 +242,11 @@ async fn errors_before_the_redirect_uri_is_known_are_pages(app: TestApp) {
         assert!(page.location.is_none(), "never a redirect: {path}");
         assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
     }
+    let oversized = "a".repeat(4 * 1024 * 1024);
+    let path = format!("/oauth/authorize?response_type=code&client_id={client_id}");
+    let page = browser.post(&path, &[("email", oversized.as_str())]).await;
+    assert_eq!(page.status, 400);
+    assert!(page.html.contains("The request body is too large."), "{}", page.html);
 }
 
 async fn other_errors_redirect_with_state(app: TestApp) {

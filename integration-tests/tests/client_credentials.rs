@@ -177,6 +177,21 @@ async fn request_errors_are_invalid_request(app: TestApp) {
     for (case, request) in cases {
         assert_error(case, token_request(&app, request).await, (400, "invalid_request"));
     }
+    // Oversized bodies, below and above actix's own payload limit, on every form endpoint.
+    for path in ["/oauth/token", "/oauth/introspect", "/oauth/revoke"] {
+        for size in [100 * 1024, 4 * 1024 * 1024] {
+            let body = format!("grant_type=client_credentials&scope={}", "a".repeat(size));
+            let request = app
+                .http
+                .post(app.url(path))
+                .basic_auth(&id, Some(&secret))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+            let answer = token_request(&app, request).await;
+            assert_eq!(answer.2["error_description"], "The request body is too large.", "{path}, {size} bytes");
+            assert_error(&format!("{path}, {size} bytes"), answer, (400, "invalid_request"));
+        }
+    }
 }
 
 async fn client_authentication_errors_are_401_invalid_client(app: TestApp) {

@@ -23,6 +23,8 @@ use tollbooth_storage::clients::Client;
 use tollbooth_storage::{audit, ids, passwords, secrets, users};
 
 use crate::OAuth;
+use crate::body::FormBody;
+use crate::error::OAuthError;
 use crate::pages;
 use crate::session::{Csrf, Session};
 use crate::token::allowed_scope;
@@ -286,7 +288,15 @@ fn with_cookies(mut response: HttpResponse, cookies: &[actix_web::cookie::Cookie
         (status = 401, description = "Wrong email or password: the sign-in page again, with an error", content_type = "text/html"),
         (status = 429, description = "Too many sign-in attempts for this email and address", content_type = "text/html"),
     ))]
-pub async fn authorize(request: HttpRequest, body: web::Bytes, oauth: web::Data<OAuth>) -> HttpResponse {
+pub async fn authorize(
+    request: HttpRequest,
+    body: Result<FormBody, OAuthError>,
+    oauth: web::Data<OAuth>,
+) -> HttpResponse {
+    let body = match body {
+        Ok(FormBody(body)) => body,
+        Err(error) => return pages::error(&error.description),
+    };
     match run(&request, &body, &oauth).await {
         Ok(response) | Err(response) => response,
     }

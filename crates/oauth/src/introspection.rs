@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use crate::OAuth;
+use crate::body::FormBody;
 use crate::client_auth::authenticate_client;
 use crate::error::{OAuthError, no_store};
 use crate::jwt::{AccessTokenClaims, TokenRejection};
@@ -67,7 +68,7 @@ fn token_of(params: &TokenParams) -> Result<&str, OAuthError> {
     ))]
 pub async fn introspect(
     request: HttpRequest,
-    body: web::Bytes,
+    FormBody(body): FormBody,
     oauth: web::Data<OAuth>,
 ) -> Result<HttpResponse, OAuthError> {
     let params = TokenParams::parse(&request, &body)?;
@@ -109,7 +110,7 @@ pub async fn introspect(
     ))]
 pub async fn revoke(
     request: HttpRequest,
-    body: web::Bytes,
+    FormBody(body): FormBody,
     oauth: web::Data<OAuth>,
 ) -> Result<HttpResponse, OAuthError> {
     let params = TokenParams::parse(&request, &body)?;

@@ -2,6 +2,7 @@
 //! signing keys, JWKS and discovery.
 
 pub mod authorize;
+pub mod body;
 pub mod cache_guard;
 pub mod client_address;
 pub mod client_auth;

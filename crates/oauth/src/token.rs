@@ -21,6 +21,7 @@ use tollbooth_storage::clients::Client;
 use tollbooth_storage::rate_limit::{Verdict, named};
 
 use crate::OAuth;
+use crate::body::FormBody;
 use crate::client_auth::client_authenticates;
 use crate::error::{OAuthError, OAuthErrorKind, no_store};
 use crate::jwt::{self, AccessTokenClaims};
@@ -150,7 +151,7 @@ pub struct TokenRequest {
         (status = 429, description = "rate_limit_exceeded (per client id or IP), with Retry-After"),
         (status = 500, description = "server_error", body = crate::error::OAuthErrorBody),
     ))]
-pub async fn token(request: HttpRequest, body: web::Bytes, oauth: web::Data<OAuth>) -> HttpResponse {
+pub async fn token(request: HttpRequest, FormBody(body): FormBody, oauth: web::Data<OAuth>) -> HttpResponse {
     let mut verdict = Verdict { allowed: true, windows: Vec::new() };
     let mut response = match limited_token(&request, &body, &oauth, &mut verdict).await {
         Ok(response) => response,

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
@@ -34,9 +35,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             if !is_json {
                 return Err(ApiError::invalid_request("The request body must be application/json."));
             }
-            let bytes = body.await.map_err(|_| ApiError::invalid_request("The request body could not be read."))?;
+            let too_large = || ApiError::invalid_request("The request body is too large.");
+            // Past actix's own payload limit the body is refused unread, as an overflow.
+            let bytes = body.await.map_err(|err| match err.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => too_large(),
+                _ => ApiError::invalid_request("The request body could not be read."),
+            })?;
             if bytes.len() > MAX_BODY_BYTES {
-                return Err(ApiError::invalid_request("The request body is too large."));
+                return Err(too_large());
             }
             let value: serde_json::Value = serde_json::from_slice(&bytes)
                 .map_err(|_| ApiError::invalid_request("The request body is not valid JSON."))?;
