@@ -9,8 +9,47 @@ on_both_databases!(
     organizations_lifecycle,
     organization_key_sees_only_its_organization,
     deleting_an_organization_removes_its_objects,
-    concurrent_organization_patches_both_land
+    concurrent_organization_patches_both_land,
+    creating_in_an_organization_while_it_is_deleted_leaves_nothing_behind
 );
+
+/// Objects created in an organization while it is being deleted: each create either lands
+/// before the delete (and goes with it) or finds the organization gone (422); never a 500,
+/// never an object left pointing at nothing.
+async fn creating_in_an_organization_while_it_is_deleted_leaves_nothing_behind(app: TestApp) {
+    let key = &app.tenant_key;
+    for _ in 0..20 {
+        let org = app.call("POST", "/api/v1/organizations", key, json!({"name": "Doomed"})).await.expect(201).id();
+        let org_path = format!("/api/v1/organizations/{org}");
+        let user = |attempt| json!({"email": format!("{org}.{attempt}@example.com"), "organization_id": org});
+        let client = |_| json!({"name": "c", "organization_id": org});
+        let api_key = |_| json!({"name": "k", "scopes": ["users:read"], "organization_id": org});
+        let (users, clients, keys, deleted) = tokio::join!(
+            create_twice_while_deleting(&app, "/api/v1/users", user),
+            create_twice_while_deleting(&app, "/api/v1/clients", client),
+            create_twice_while_deleting(&app, "/api/v1/api_keys", api_key),
+            app.call("DELETE", &org_path, key, Value::Null),
+        );
+        deleted.expect(204);
+        for path in users.iter().chain(&clients).chain(&keys) {
+            app.call("GET", path, key, Value::Null).await.expect(404);
+        }
+    }
+}
+
+/// POSTs `body(0)` then `body(1)` to `path`; the paths of what was created.
+async fn create_twice_while_deleting(app: &TestApp, path: &str, body: impl Fn(usize) -> Value) -> Vec<String> {
+    let mut created = Vec::new();
+    for attempt in 0..2 {
+        let answer = app.call("POST", path, &app.tenant_key, body(attempt)).await;
+        match answer.status {
+            201 => created.push(format!("{path}/{}", answer.id())),
+            422 => assert_eq!(answer.body["errors"][0]["field"], "organization_id", "{}", answer.body),
+            status => panic!("POST {path}: {status} {}", answer.body),
+        }
+    }
+    created
+}
 
 async fn concurrent_organization_patches_both_land(app: TestApp) {
     let created =

@@ -9,8 +9,31 @@ on_both_databases!(
     operator_manages_tenants,
     tenant_keys_cannot_manage_tenants,
     deleted_tenant_stops_at_once,
-    concurrent_tenant_patches_both_land
+    concurrent_tenant_patches_both_land,
+    writing_in_a_tenant_while_it_is_deleted_is_never_a_500
 );
+
+/// A tenant's key writing while the operator deletes the tenant: each write lands before the
+/// delete (201), or finds its key gone (401) or the tenant gone mid-write (404); never a 500.
+async fn writing_in_a_tenant_while_it_is_deleted_is_never_a_500(app: TestApp) {
+    for round in 0..20 {
+        let (tenant, key) = app.create_tenant(&format!("Doomed {round}")).await;
+        let write = |name: &'static str| {
+            let key = key.clone();
+            let app = &app;
+            async move {
+                for _ in 0..3 {
+                    let answer = app.call("POST", "/api/v1/organizations", &key, json!({"name": name})).await;
+                    assert!([201, 401, 404].contains(&answer.status), "{}: {}", answer.status, answer.body);
+                }
+            }
+        };
+        let tenant_path = format!("/api/v1/tenants/{tenant}");
+        let (_, _, deleted) =
+            tokio::join!(write("a"), write("b"), app.call("DELETE", &tenant_path, &app.operator_key, Value::Null));
+        deleted.expect(204);
+    }
+}
 
 async fn operator_manages_tenants(app: TestApp) {
     let op = app.operator_key.clone();

@@ -128,7 +128,8 @@ impl ApiError {
 impl From<StorageError> for ApiError {
     fn from(err: StorageError) -> Self {
         match err {
-            StorageError::NotFound => ApiError::not_found("object"),
+            // What the object would belong to was deleted meanwhile: it is not there now.
+            StorageError::NotFound | StorageError::ReferenceGone(_) => ApiError::not_found("object"),
             StorageError::Conflict(_) => ApiError::new(ApiErrorKind::Conflict, "A unique value is already taken."),
             other => ApiError::internal(other),
         }

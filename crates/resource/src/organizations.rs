@@ -102,7 +102,8 @@ pub fn check_organization_exists(
 ) -> Result<(), ApiError> {
     match organization_id {
         Some(org)
-            if !ids::is_valid(ids::ORGANIZATION, org) || !organizations::exists_in_tenant(conn, tenant_id, org)? =>
+            if !ids::is_valid(ids::ORGANIZATION, org)
+                || !organizations::exists_in_tenant_for_insert(conn, tenant_id, org)? =>
         {
             Err(ApiError::validation(vec![FieldError::new("organization_id", "not_found", "No such organization.")]))
         }

@@ -13,15 +13,22 @@ pub enum StorageError {
     Query(#[from] diesel::result::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// An insert refers to an object (a tenant, say) that was deleted while the request ran.
+    #[error("referenced object is gone: {0}")]
+    ReferenceGone(String),
 }
 
 impl StorageError {
-    /// Turns a unique-constraint failure into `Conflict`, keeping every other error as is.
+    /// Turns a unique-constraint failure into `Conflict` and a foreign-key failure into
+    /// `ReferenceGone`, keeping every other error as is.
     pub fn from_insert(err: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match err {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 StorageError::Conflict(info.message().to_owned())
+            }
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                StorageError::ReferenceGone(info.message().to_owned())
             }
             other => StorageError::Query(other),
         }

@@ -19,14 +19,21 @@ pub struct Organization {
     pub updated_at: NaiveDateTime,
 }
 
-/// Whether organization `id` exists in `tenant_id`.
-pub fn exists_in_tenant(conn: &mut DbConnection, tenant_id: &str, id: &str) -> Result<bool, StorageError> {
-    let count: i64 = organizations::table
+/// Whether organization `id` exists in `tenant_id`, for a transaction about to add an object
+/// to it. On PostgreSQL the row stays share-locked until the transaction ends, so deleting the
+/// organization meanwhile waits and then cascades to the new object, instead of the insert
+/// failing on a reference that vanished after this check. SQLite's write transactions
+/// (`BEGIN IMMEDIATE`) already exclude each other.
+pub fn exists_in_tenant_for_insert(conn: &mut DbConnection, tenant_id: &str, id: &str) -> Result<bool, StorageError> {
+    let query = organizations::table
         .filter(organizations::tenant_id.eq(tenant_id))
         .filter(organizations::id.eq(id))
-        .count()
-        .get_result(conn)?;
-    Ok(count > 0)
+        .select(organizations::id);
+    let found: Option<String> = match conn {
+        DbConnection::Postgresql(conn) => query.for_key_share().first(conn).optional()?,
+        DbConnection::Sqlite(conn) => query.first(conn).optional()?,
+    };
+    Ok(found.is_some())
 }
 
 crate::reach::reach_repository!(organizations, Organization, organizations::id);
