@@ -6,10 +6,10 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::error::PayloadError;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
+use tollbooth_oauth::body::read_limited;
 
 use crate::error::{ApiError, FieldError};
 
@@ -30,20 +30,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-        let body = web::Bytes::from_request(request, payload);
+        let body = read_limited(request, payload, MAX_BODY_BYTES);
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::invalid_request("The request body must be application/json."));
             }
-            let too_large = || ApiError::invalid_request("The request body is too large.");
-            // Past actix's own payload limit the body is refused unread, as an overflow.
-            let bytes = body.await.map_err(|err| match err.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => too_large(),
-                _ => ApiError::invalid_request("The request body could not be read."),
-            })?;
-            if bytes.len() > MAX_BODY_BYTES {
-                return Err(too_large());
-            }
+            let bytes = body.await.map_err(|refusal| ApiError::invalid_request(refusal.description()))?;
             let value: serde_json::Value = serde_json::from_slice(&bytes)
                 .map_err(|_| ApiError::invalid_request("The request body is not valid JSON."))?;
             if !value.is_object() {
