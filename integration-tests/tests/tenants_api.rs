@@ -14,23 +14,30 @@ on_both_databases!(
 );
 
 /// A tenant's key writing while the operator deletes the tenant: each write lands before the
-/// delete (201), or finds its key gone (401) or the tenant gone mid-write (404); never a 500.
+/// delete (201), or finds its key gone (401), the tenant gone mid-write (404) or the
+/// organization gone (422); never a 500, and never a deadlock between the delete's cascade and
+/// a write into one of the tenant's organizations.
 async fn writing_in_a_tenant_while_it_is_deleted_is_never_a_500(app: TestApp) {
     for round in 0..20 {
         let (tenant, key) = app.create_tenant(&format!("Doomed {round}")).await;
-        let write = |name: &'static str| {
+        let org = app.call("POST", "/api/v1/organizations", &key, json!({"name": "o"})).await.expect(201).id();
+        let write = |path: &'static str, body: Value| {
             let key = key.clone();
             let app = &app;
             async move {
                 for _ in 0..3 {
-                    let answer = app.call("POST", "/api/v1/organizations", &key, json!({"name": name})).await;
-                    assert!([201, 401, 404].contains(&answer.status), "{}: {}", answer.status, answer.body);
+                    let answer = app.call("POST", path, &key, body.clone()).await;
+                    assert!([201, 401, 404, 422].contains(&answer.status), "{path}: {} {}", answer.status, answer.body);
                 }
             }
         };
         let tenant_path = format!("/api/v1/tenants/{tenant}");
-        let (_, _, deleted) =
-            tokio::join!(write("a"), write("b"), app.call("DELETE", &tenant_path, &app.operator_key, Value::Null));
+        let (_, _, _, deleted) = tokio::join!(
+            write("/api/v1/organizations", json!({"name": "a"})),
+            write("/api/v1/clients", json!({"name": "c", "organization_id": org})),
+            write("/api/v1/api_keys", json!({"name": "k", "scopes": ["users:read"], "organization_id": org})),
+            app.call("DELETE", &tenant_path, &app.operator_key, Value::Null)
+        );
         deleted.expect(204);
     }
 }

@@ -1,7 +1,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::schema::organizations;
+use crate::schema::{organizations, tenants};
 use crate::{DbConnection, StorageError};
 
 /// A customer of a tenant (SPEC §1).
@@ -20,18 +20,27 @@ pub struct Organization {
 }
 
 /// Whether organization `id` exists in `tenant_id`, for a transaction about to add an object
-/// to it. On PostgreSQL the row stays share-locked until the transaction ends, so deleting the
-/// organization meanwhile waits and then cascades to the new object, instead of the insert
-/// failing on a reference that vanished after this check. SQLite's write transactions
+/// to it. On PostgreSQL the tenant's and the organization's rows stay share-locked until the
+/// transaction ends, so deleting either meanwhile waits and then cascades to the new object,
+/// instead of the insert failing on a reference that vanished after this check. The tenant is
+/// locked first because deleting a tenant locks it before its organizations: taking them in
+/// the other order deadlocks against that delete. SQLite's write transactions
 /// (`BEGIN IMMEDIATE`) already exclude each other.
 pub fn exists_in_tenant_for_insert(conn: &mut DbConnection, tenant_id: &str, id: &str) -> Result<bool, StorageError> {
-    let query = organizations::table
+    let organization = organizations::table
         .filter(organizations::tenant_id.eq(tenant_id))
         .filter(organizations::id.eq(id))
         .select(organizations::id);
     let found: Option<String> = match conn {
-        DbConnection::Postgresql(conn) => query.for_key_share().first(conn).optional()?,
-        DbConnection::Sqlite(conn) => query.first(conn).optional()?,
+        DbConnection::Postgresql(conn) => {
+            let tenant = tenants::table.filter(tenants::id.eq(tenant_id)).select(tenants::id);
+            let tenant: Option<String> = tenant.for_key_share().first(conn).optional()?;
+            match tenant {
+                Some(_) => organization.for_key_share().first(conn).optional()?,
+                None => None,
+            }
+        }
+        DbConnection::Sqlite(conn) => organization.first(conn).optional()?,
     };
     Ok(found.is_some())
 }
