@@ -275,8 +275,13 @@ async fn control_characters_and_malformed_ids_are_422_not_stored(app: TestApp) {
         assert_eq!(answer.body["errors"][0]["field"], field, "POST {path} {body}");
         assert_eq!(answer.body["errors"][0]["code"], code, "POST {path} {body}");
     }
-    let patch = app.call("PATCH", &format!("/api/v1/organizations/{org}"), &key, json!({"name": "a\u{0}"})).await;
-    assert_eq!((patch.status, patch.body["errors"][0]["field"].as_str()), (422, Some("name")), "{}", patch.body);
+    let user = app.call("POST", "/api/v1/users", &key, json!({"email": "ada@example.com"})).await.expect(201).id();
+    // Updates too, including the users' own name check (their name is optional).
+    for path in [format!("/api/v1/organizations/{org}"), format!("/api/v1/users/{user}")] {
+        let patch = app.call("PATCH", &path, &key, json!({"name": "a\u{0}"})).await;
+        assert_eq!((patch.status, patch.body["errors"][0]["field"].as_str()), (422, Some("name")), "{}", patch.body);
+        assert_eq!(patch.body["errors"][0]["code"], "invalid", "PATCH {path}");
+    }
 
     let stored = app
         .call("POST", "/api/v1/organizations", &key, json!({"name": "Nul", "metadata": {"k\u{0}": "v\u{0}"}}))

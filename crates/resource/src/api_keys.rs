@@ -106,6 +106,12 @@ fn expiry(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<chrono::N
     }
 }
 
+/// The answer for a `tenant_id` the caller cannot create keys in: malformed, another
+/// tenant's (for a tenant key), or not there.
+fn unknown_tenant() -> FieldError {
+    FieldError::new("tenant_id", "not_found", "No such tenant.")
+}
+
 #[utoipa::path(post, path = "/api/v1/api_keys", tag = "api_keys", request_body = CreateApiKey,
     responses((status = 201, description = "The key, with its secret in `key` (shown only now)", body = ApiKeyView)))]
 pub async fn create(
@@ -125,13 +131,13 @@ pub async fn create(
             )]));
         };
         if !ids::is_valid(ids::TENANT, &tenant_id) {
-            errors.push(FieldError::new("tenant_id", "not_found", "No such tenant."));
+            errors.push(unknown_tenant());
         }
         (tenant_id, input.organization_id.clone())
     } else {
         let reach = principal.reach_with(scopes::API_KEYS_WRITE)?;
         if input.tenant_id.as_ref().is_some_and(|asked| *asked != reach.tenant_id) {
-            errors.push(FieldError::new("tenant_id", "not_found", "No such tenant."));
+            errors.push(unknown_tenant());
         }
         let organization_id = owning_organization(&reach, input.organization_id.clone(), &mut errors);
         (reach.tenant_id, organization_id)
@@ -152,9 +158,7 @@ pub async fn create(
         .run(move |conn| {
             in_transaction(conn, |conn| {
                 let tenant = tenants::get(conn, &tenant_id).map_err(|err| match err {
-                    StorageError::NotFound => {
-                        ApiError::validation(vec![FieldError::new("tenant_id", "not_found", "No such tenant.")])
-                    }
+                    StorageError::NotFound => ApiError::validation(vec![unknown_tenant()]),
                     other => other.into(),
                 })?;
                 check_organization_exists(conn, &tenant.id, organization_id.as_deref())?;

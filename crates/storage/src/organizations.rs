@@ -34,11 +34,10 @@ pub fn exists_in_tenant_for_insert(conn: &mut DbConnection, tenant_id: &str, id:
     let found: Option<String> = match conn {
         DbConnection::Postgresql(conn) => {
             let tenant = tenants::table.filter(tenants::id.eq(tenant_id)).select(tenants::id);
-            let tenant: Option<String> = tenant.for_key_share().first(conn).optional()?;
-            match tenant {
-                Some(_) => organization.for_key_share().first(conn).optional()?,
-                None => None,
+            if tenant.for_key_share().first::<String>(conn).optional()?.is_none() {
+                return Ok(false);
             }
+            organization.for_key_share().first(conn).optional()?
         }
         DbConnection::Sqlite(conn) => organization.first(conn).optional()?,
     };

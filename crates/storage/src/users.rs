@@ -22,6 +22,11 @@ pub struct User {
 
 /// The user of `tenant_id` with this (lower-case) email: for sign-in.
 pub fn find_by_email(conn: &mut DbConnection, tenant_id: &str, email: &str) -> Result<Option<User>, StorageError> {
+    // No stored email holds U+0000 (PostgreSQL cannot store it, and would fail on the query
+    // instead of finding nothing): such an email is nobody's.
+    if email.contains('\0') {
+        return Ok(None);
+    }
     Ok(users::table
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::email.eq(email))
