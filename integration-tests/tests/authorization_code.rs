@@ -31,10 +31,10 @@ pub struct Browser<'a> {
 }
 
 pub struct Page {
-    status: u16,
-    location: Option<String>,
-    headers: reqwest::header::HeaderMap,
-    html: String,
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub html: String,
 }
 
 impl Page {

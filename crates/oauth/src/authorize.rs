@@ -20,12 +20,14 @@ use oxide_auth::primitives::scope::Scope;
 use secrecy::ExposeSecret;
 use tollbooth_storage::authorization_codes::{self, AuthorizationCode};
 use tollbooth_storage::clients::Client;
+use tollbooth_storage::users::User;
 use tollbooth_storage::{audit, ids, passwords, secrets, users};
 
 use crate::OAuth;
 use crate::body::FormBody;
 use crate::error::OAuthError;
 use crate::pages;
+use crate::policy;
 use crate::session::{Csrf, Session};
 use crate::token::allowed_scope;
 
@@ -210,8 +212,22 @@ fn client_ip(request: &HttpRequest) -> Option<String> {
     Some(crate::client_address::client_address(request))
 }
 
-/// Records a sign-in outcome (SPEC §4: every failed sign-in is audited).
-async fn audit_sign_in(oauth: &OAuth, request: &HttpRequest, tenant_id: &str, user_id: Option<&str>, action: &str) {
+/// Records a sign-in outcome (docs/security.md: every sign-in and failed sign-in is audited,
+/// naming the user, or for an unknown email a keyed hash of it; never the password).
+async fn audit_sign_in(oauth: &OAuth, request: &HttpRequest, tenant_id: &str, outcome: SignInOutcome<'_>) {
+    let mut metadata = serde_json::Map::new();
+    let (action, user_id) = match outcome {
+        SignInOutcome::SignedIn(user) => ("user.signed_in", Some(user)),
+        SignInOutcome::WrongPassword(user) => ("user.sign_in_failed", Some(user)),
+        SignInOutcome::UnknownEmail(email) => {
+            metadata.insert("email_hash".into(), oauth.hasher.hash(&format!("email|{email}")).into());
+            ("user.sign_in_failed", None)
+        }
+        SignInOutcome::OutsideOrganization(user, client) => {
+            metadata.insert("client_id".into(), client.into());
+            ("user.sign_in_refused", Some(user))
+        }
+    };
     let event = audit::AuditEvent {
         id: ids::new_id(ids::AUDIT_EVENT),
         tenant_id: Some(tenant_id.to_owned()),
@@ -219,12 +235,27 @@ async fn audit_sign_in(oauth: &OAuth, request: &HttpRequest, tenant_id: &str, us
         action: action.to_owned(),
         target_id: user_id.map(str::to_owned),
         ip: client_ip(request),
-        metadata: tollbooth_storage::Json::default(),
+        metadata: tollbooth_storage::Json(metadata),
         created_at: tollbooth_storage::now(),
     };
     if let Err(err) = oauth.db.run(move |conn| audit::record(conn, &event)).await {
         tracing::error!(error = %err, "recording a sign-in event failed");
     }
+}
+
+enum SignInOutcome<'a> {
+    SignedIn(&'a str),
+    WrongPassword(&'a str),
+    UnknownEmail(&'a str),
+    /// The user exists, but the client belongs to another organization (user id, client id).
+    OutsideOrganization(&'a str, &'a str),
+}
+
+/// What checking an email and password found.
+enum PasswordCheck {
+    Matches(User),
+    WrongPassword(User),
+    UnknownEmail(String),
 }
 
 /// Checks an email and password against the tenant's users. An unknown email costs the same
@@ -234,11 +265,12 @@ async fn check_password(
     tenant_id: &str,
     email: &str,
     password: &str,
-) -> Result<Option<String>, HttpResponse> {
+) -> Result<PasswordCheck, HttpResponse> {
     let (tenant, email) = (tenant_id.to_owned(), email.trim().to_lowercase());
+    let lookup = email.clone();
     let user = oauth
         .db
-        .run(move |conn| users::find_by_email(conn, &tenant, &email))
+        .run(move |conn| users::find_by_email(conn, &tenant, &lookup))
         .await
         .map_err(|err| server_error(&err))?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -249,7 +281,11 @@ async fn check_password(
     })
     .await
     .map_err(|err| server_error(&err))?;
-    Ok(user.filter(|_| matches).map(|u| u.id))
+    Ok(match user {
+        Some(user) if matches => PasswordCheck::Matches(user),
+        Some(user) => PasswordCheck::WrongPassword(user),
+        None => PasswordCheck::UnknownEmail(email),
+    })
 }
 
 fn server_error(cause: &dyn std::fmt::Display) -> HttpResponse {
@@ -358,7 +394,10 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     let action = format!("/oauth/authorize?{}", request.query_string());
     let csrf = Csrf::for_form(request, &oauth.hasher);
     let mut cookies = vec![csrf.cookie(secure)];
-    let mut session = Session::of(request, &oauth.hasher).filter(|s| s.tenant_id == client.tenant_id);
+    // A sign-in counts only for clients of the tenant and organization it was made for: it does
+    // not carry one organization's sign-in silently into another's client.
+    let mut session = Session::of(request, &oauth.hasher)
+        .filter(|s| s.tenant_id == client.tenant_id && s.organization_id == client.organization_id);
     let mut decision = None;
 
     if request.method() == actix_web::http::Method::POST {
@@ -381,15 +420,35 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
                     return Err(page);
                 }
             }
-            match check_password(oauth, &client.tenant_id, email, password).await? {
-                Some(user_id) => {
-                    audit_sign_in(oauth, request, &client.tenant_id, Some(&user_id), "user.signed_in").await;
-                    let signed_in = Session { user_id, tenant_id: client.tenant_id.clone() };
+            let (tenant_id, client_organization) = (&client.tenant_id, client.organization_id.as_deref());
+            match check_password(oauth, tenant_id, email, password).await? {
+                // docs/security.md: an organization's client signs in only its own users.
+                PasswordCheck::Matches(user)
+                    if !policy::client_may_sign_in(client_organization, user.organization_id.as_deref()) =>
+                {
+                    let outcome = SignInOutcome::OutsideOrganization(&user.id, &client.id);
+                    audit_sign_in(oauth, request, tenant_id, outcome).await;
+                    let mut page = pages::error("This account cannot sign in to this application.");
+                    *page.status_mut() = actix_web::http::StatusCode::FORBIDDEN;
+                    return Err(with_cookies(page, &cookies));
+                }
+                PasswordCheck::Matches(user) => {
+                    audit_sign_in(oauth, request, tenant_id, SignInOutcome::SignedIn(&user.id)).await;
+                    let signed_in = Session {
+                        user_id: user.id,
+                        tenant_id: tenant_id.clone(),
+                        organization_id: client.organization_id.clone(),
+                    };
                     cookies.push(signed_in.cookie(&oauth.hasher, secure));
                     session = Some(signed_in);
                 }
-                None => {
-                    audit_sign_in(oauth, request, &client.tenant_id, None, "user.sign_in_failed").await;
+                failed => {
+                    let outcome = match &failed {
+                        PasswordCheck::WrongPassword(user) => SignInOutcome::WrongPassword(&user.id),
+                        PasswordCheck::UnknownEmail(email) => SignInOutcome::UnknownEmail(email),
+                        PasswordCheck::Matches(_) => unreachable!("handled above"),
+                    };
+                    audit_sign_in(oauth, request, tenant_id, outcome).await;
                     let page = pages::sign_in(&action, &client.name, &csrf.token, email, true);
                     return Ok(with_cookies(page, &cookies));
                 }

@@ -18,11 +18,12 @@ use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use tollbooth_storage::authorization_codes::{self, Redemption};
 use tollbooth_storage::clients::Client;
-use tollbooth_storage::{DbConnection, Reach, StorageError, revoked_tokens, users};
+use tollbooth_storage::{DbConnection, Reach, StorageError, in_transaction, refresh_tokens, revoked_tokens, users};
 
 use crate::OAuth;
 use crate::client_auth::client_authenticates;
 use crate::error::{OAuthError, OAuthErrorKind, no_store};
+use crate::policy;
 use crate::token::{BasicCredentials, JwtIssuer, TokenParams};
 
 /// RFC 7636 §4.1: 43 to 128 unreserved characters.
@@ -85,8 +86,8 @@ struct Exchange<'a> {
     issuer: JwtIssuer<'a>,
     /// Why the code was refused: oxide-auth reports it only as a generic invalid request.
     rejection: Option<OAuthError>,
-    /// The access token a reused code revoked: this instance's revocation cache must know.
-    revoked_jti: Option<String>,
+    /// The access tokens a reused code revoked: this instance's revocation cache must know.
+    revoked_jtis: Vec<String>,
     storage_error: Option<StorageError>,
     no_extension: (),
 }
@@ -139,12 +140,16 @@ impl Authorizer for Exchange<'_> {
         let code = match redemption {
             Redemption::Redeemed(code) => code,
             Redemption::Reused(code) => {
-                // RFC 6749 §4.1.2: a second use revokes the tokens issued from the first.
+                // RFC 6749 §4.1.2: a second use revokes the tokens issued from the first: its
+                // access token and the whole refresh-token family that began with it. The first
+                // use ran in one transaction, so whatever it issued is recorded by now.
                 if let (Some(jti), Some(expires_at)) = (&code.issued_jti, code.issued_expires_at) {
-                    if let Err(err) = revoked_tokens::revoke(self.conn, jti, &code.tenant_id, expires_at) {
-                        return self.failed(err);
+                    let revoked = revoked_tokens::revoke(self.conn, jti, &code.tenant_id, expires_at)
+                        .and_then(|()| refresh_tokens::revoke_family_issued_with(self.conn, jti, now));
+                    match revoked {
+                        Ok(family) => self.revoked_jtis.extend(std::iter::once(jti.clone()).chain(family)),
+                        Err(err) => return self.failed(err),
                     }
-                    self.revoked_jti = Some(jti.clone());
                 }
                 tracing::warn!(client_id = %code.client_id, "authorization code reused: its tokens are revoked");
                 return self.refuse("The authorization code was already used; the tokens issued from it are revoked.");
@@ -166,10 +171,17 @@ impl Authorizer for Exchange<'_> {
             Err(StorageError::NotFound) => return self.refuse("The user of this code no longer exists."),
             Err(err) => return self.failed(err),
         };
-        self.issuer.organization_id =
-            user.organization_id.or_else(|| self.client.and_then(|c| c.organization_id.clone()));
+        // docs/security.md: organization confinement and roles hold again at the exchange.
+        let client_organization = self.client.and_then(|c| c.organization_id.as_deref());
+        if !policy::client_may_sign_in(client_organization, user.organization_id.as_deref()) {
+            return self.refuse("The user is not a member of this client's organization.");
+        }
+        self.issuer.organization_id = policy::token_organization(client_organization, user.organization_id.as_deref());
         self.code_hash = Some(hash);
         let (Ok(scope), Ok(redirect_uri)) = (code.scope.parse::<Scope>(), url::Url::parse(&code.redirect_uri)) else {
+            return Err(());
+        };
+        let Ok(scope) = policy::user_token_scopes(&user.role, scope.iter()).join(" ").parse::<Scope>() else {
             return Err(());
         };
         Ok(Some(Grant {
@@ -254,56 +266,60 @@ pub async fn authorization_code(
     let keys = oauth.keys.snapshot();
     let db = oauth.db.clone();
     let revocations = oauth.revocations.clone();
+    // One transaction from redeeming the code to recording what it issued: a second use of the
+    // code waits for it (row lock, or SQLite's write lock) and then finds all it must revoke.
     let issued = db
         .run(move |conn| {
-            let client = client.as_deref();
-            let mut exchange = Exchange {
-                oauth: &oauth,
-                client,
-                conn,
-                verifier,
-                code_hash: None,
-                issuer: JwtIssuer {
+            in_transaction(conn, |conn| {
+                let client = client.as_deref();
+                let mut exchange = Exchange {
                     oauth: &oauth,
-                    keys: &keys,
                     client,
-                    organization_id: client.and_then(|c| c.organization_id.clone()),
-                    issued: None,
-                },
-                rejection: None,
-                revoked_jti: None,
-                storage_error: None,
-                no_extension: (),
-            };
-            let outcome = flow::access_token(&mut exchange, &request);
-            if let Some(err) = exchange.storage_error.take() {
-                return Err(OAuthError::from(err));
-            }
-            let revoked = exchange.revoked_jti.take();
-            let answer = match outcome {
-                Ok(_) => exchange
-                    .issuer
-                    .issued
-                    .take()
-                    .map(|(_, body)| body)
-                    .ok_or_else(|| OAuthError::server_error("no token")),
-                Err(flow::Error::Unauthorized(..)) => Err(OAuthError::invalid_client(used_basic)),
-                Err(flow::Error::Invalid(mut description)) => {
-                    Err(exchange.rejection.take().unwrap_or_else(|| match description.description().kind() {
-                        AccessTokenErrorType::InvalidGrant => OAuthError::new(
-                            OAuthErrorKind::InvalidGrant,
-                            "The code was issued for another redirect_uri.",
-                        ),
-                        _ => OAuthError::invalid_request("The request needs code and redirect_uri."),
-                    }))
+                    conn,
+                    verifier,
+                    code_hash: None,
+                    issuer: JwtIssuer {
+                        oauth: &oauth,
+                        keys: &keys,
+                        client,
+                        organization_id: client.and_then(|c| c.organization_id.clone()),
+                        issued: None,
+                    },
+                    rejection: None,
+                    revoked_jtis: Vec::new(),
+                    storage_error: None,
+                    no_extension: (),
+                };
+                let outcome = flow::access_token(&mut exchange, &request);
+                if let Some(err) = exchange.storage_error.take() {
+                    return Err(OAuthError::from(err));
                 }
-                Err(flow::Error::Primitive(_)) => Err(OAuthError::server_error("code exchange primitive failed")),
-            };
-            Ok((answer, revoked))
+                let revoked = std::mem::take(&mut exchange.revoked_jtis);
+                let answer = match outcome {
+                    Ok(_) => exchange
+                        .issuer
+                        .issued
+                        .take()
+                        .map(|(_, body)| body)
+                        .ok_or_else(|| OAuthError::server_error("no token")),
+                    Err(flow::Error::Unauthorized(..)) => Err(OAuthError::invalid_client(used_basic)),
+                    Err(flow::Error::Invalid(mut description)) => {
+                        Err(exchange.rejection.take().unwrap_or_else(|| match description.description().kind() {
+                            AccessTokenErrorType::InvalidGrant => OAuthError::new(
+                                OAuthErrorKind::InvalidGrant,
+                                "The code was issued for another redirect_uri.",
+                            ),
+                            _ => OAuthError::invalid_request("The request needs code and redirect_uri."),
+                        }))
+                    }
+                    Err(flow::Error::Primitive(_)) => Err(OAuthError::server_error("code exchange primitive failed")),
+                };
+                Ok((answer, revoked))
+            })
         })
         .await?;
     let (issued, revoked) = issued;
-    if let Some(jti) = revoked {
+    for jti in revoked {
         revocations.remember_revoked(&jti);
     }
     let issued = issued?;

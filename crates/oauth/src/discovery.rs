@@ -6,19 +6,7 @@ use actix_web::{HttpResponse, web};
 use crate::OAuth;
 use crate::token::SUPPORTED_GRANTS;
 
-/// The scopes the management API understands (SPEC §4).
-pub const MANAGEMENT_SCOPES: &[&str] = &[
-    "admin",
-    "organizations:read",
-    "organizations:write",
-    "users:read",
-    "users:write",
-    "clients:read",
-    "clients:write",
-    "api_keys:read",
-    "api_keys:write",
-    "audit_logs:read",
-];
+pub use crate::policy::MANAGEMENT_SCOPES;
 
 /// The metadata document; it advertises only what works.
 pub fn metadata(issuer: &str) -> serde_json::Value {

@@ -16,6 +16,7 @@ pub mod jwt;
 pub mod keys;
 pub mod metrics;
 pub mod pages;
+pub mod policy;
 pub mod refresh;
 pub mod revocations;
 pub mod session;

@@ -17,6 +17,7 @@ use crate::client_auth::authenticate_client;
 use crate::error::{OAuthError, OAuthErrorKind, no_store};
 use crate::jwt::AccessTokenClaims;
 use crate::keys::KeySnapshot;
+use crate::policy;
 use crate::token::{AccessTokenIdentity, TokenParams, TokenResponse, sign_access_token};
 
 /// How long a refresh token can be used (each use starts a new one).
@@ -182,13 +183,20 @@ fn rotate(
     let Some(used) = used else {
         return explain_refusal(conn, client, hash, now);
     };
+    // docs/security.md: every refresh applies organization confinement and the user's role as
+    // they are now. (The used token's successor exists, but nobody ever saw its secret.)
+    let (client_organization, holder_organization) =
+        (client.organization_id.as_deref(), used.holder_organization_id.as_deref());
+    if !policy::client_may_sign_in(client_organization, holder_organization) {
+        return Ok(refused(OAuthErrorKind::InvalidGrant, "The user is not a member of this client's organization."));
+    }
     let scope = match narrowed {
         Some(narrowed) => narrowed,
         None => stored_scope(&used.scope)?,
     };
-    let mut scopes: Vec<&str> = scope.iter().collect();
+    let mut scopes = policy::user_token_scopes(&used.holder_role, scope.iter());
     scopes.sort_unstable();
-    let organization = used.holder_organization_id.or_else(|| client.organization_id.clone());
+    let organization = policy::token_organization(client_organization, holder_organization);
     let claims = access.claims(oauth, client, used.user_id, &scopes.join(" "), organization);
     let mut body = sign_access_token(keys, &claims).map_err(OAuthError::server_error)?;
     // The new refresh token keeps the original grant's scope (RFC 6749 §6).

@@ -13,11 +13,13 @@ pub const CSRF_COOKIE: &str = "tb_csrf";
 /// How long a sign-in lasts.
 pub const SESSION_SECONDS: i64 = 3600;
 
-/// A signed-in user of one tenant.
+/// A signed-in user of one tenant, signed in for the clients of one organization (or of the
+/// tenant as a whole when `organization_id` is `None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub user_id: String,
     pub tenant_id: String,
+    pub organization_id: Option<String>,
 }
 
 fn sign(hasher: &SecretHasher, purpose: &str, payload: &str) -> String {
@@ -38,7 +40,8 @@ impl Session {
     /// The session cookie for this user, valid for an hour.
     pub fn cookie(&self, hasher: &SecretHasher, secure: bool) -> Cookie<'static> {
         let expires = chrono::Utc::now().timestamp() + SESSION_SECONDS;
-        let payload = URL_SAFE_NO_PAD.encode(format!("{}|{}|{expires}", self.user_id, self.tenant_id));
+        let organization = self.organization_id.as_deref().unwrap_or_default();
+        let payload = URL_SAFE_NO_PAD.encode(format!("{}|{}|{organization}|{expires}", self.user_id, self.tenant_id));
         let value = format!("{payload}.{}", sign(hasher, "session", &payload));
         cookie(SESSION_COOKIE, value, secure, SESSION_SECONDS)
     }
@@ -52,9 +55,13 @@ impl Session {
         }
         let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
         let mut parts = decoded.split('|');
-        let (user_id, tenant_id, expires) = (parts.next()?, parts.next()?, parts.next()?.parse::<i64>().ok()?);
-        (expires > chrono::Utc::now().timestamp())
-            .then(|| Session { user_id: user_id.to_owned(), tenant_id: tenant_id.to_owned() })
+        let (user_id, tenant_id, organization) = (parts.next()?, parts.next()?, parts.next()?);
+        let expires = parts.next()?.parse::<i64>().ok()?;
+        (expires > chrono::Utc::now().timestamp()).then(|| Session {
+            user_id: user_id.to_owned(),
+            tenant_id: tenant_id.to_owned(),
+            organization_id: (!organization.is_empty()).then(|| organization.to_owned()),
+        })
     }
 }
 

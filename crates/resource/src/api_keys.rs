@@ -147,7 +147,7 @@ pub async fn create(
     if key_scopes.is_empty() {
         errors.push(FieldError::new("scopes", "required", "Give the key at least one scope."));
     }
-    validate::grantable_scopes(&key_scopes, &[], &principal, &mut errors);
+    validate::scope_list(&key_scopes, &mut errors);
     let expires_at = expiry(input.expires_at.as_deref(), &mut errors);
     validate::finish(errors)?;
 
@@ -173,6 +173,7 @@ pub async fn create(
                         expires_at,
                     },
                 );
+                principal.authorize(scopes::API_KEYS_WRITE, None, Some(&key))?;
                 api_keys::insert(conn, &key)?;
                 actor.record(conn, "api_key.created", &key.id)?;
                 Ok::<_, ApiError>((key, secret))
@@ -196,8 +197,8 @@ pub async fn delete(
     resource: web::Data<Resource>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::API_KEYS_WRITE)?;
-    let key: ApiKey = crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
+    let actor = Actor::of(&principal, &request);
+    let key: ApiKey = crud::delete(&resource, &principal, scopes::API_KEYS_WRITE, &id, actor).await?;
     resource.api_keys.invalidate_where(move |cached| cached.id == key.id);
     Ok(HttpResponse::NoContent().finish())
 }
@@ -212,16 +213,17 @@ pub async fn rotate(
     id: web::Path<String>,
     ApiJsonOrDefault(input): ApiJsonOrDefault<RotateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::API_KEYS_WRITE)?;
+    let reach = principal.reach_for(scopes::API_KEYS_WRITE)?;
     let mut errors = Vec::new();
     let grace = validate::grace_period(input.grace_period_seconds, &mut errors);
     validate::finish(errors)?;
     // The secret's prefix follows the key's environment, known once the key is read.
-    let current: ApiKey = crud::fetch(&resource, reach.clone(), &id).await?;
+    let current: ApiKey = crud::fetch(&resource, reach, &id).await?;
     let secret = secrets::generate_api_key(&current.environment);
     let (hash, redacted) = (resource.hasher.hash(secret.expose_secret()), secrets::redact(&secret));
     let actor = Actor::of(&principal, &request);
-    let key = crud::modify(&resource, reach, &id, actor, "api_key.rotated", move |key: &mut ApiKey| {
+    let (needed, action) = (scopes::API_KEYS_WRITE, "api_key.rotated");
+    let key = crud::modify(&resource, &principal, needed, &id, action, actor, move |key: &mut ApiKey| {
         let now = tollbooth_storage::now();
         (key.previous_key_hash, key.previous_key_expires_at) = match grace {
             0 => (None, None),

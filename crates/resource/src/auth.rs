@@ -80,6 +80,13 @@ impl Principal {
     /// The data this caller may touch, after checking it holds `needed`.
     pub fn reach_with(&self, needed: &str) -> Result<Reach, ApiError> {
         self.require(needed)?;
+        self.reach_for(needed)
+    }
+
+    /// The data this caller may touch, for an action needing `needed`, whether or not it holds
+    /// it: writes find the object first and leave the scope to [`Principal::authorize`] (a key
+    /// may act on itself without it).
+    pub fn reach_for(&self, needed: &str) -> Result<Reach, ApiError> {
         match &self.tenant_id {
             Some(tenant_id) => {
                 Ok(Reach { tenant_id: tenant_id.clone(), organization_id: self.organization_id.clone() })

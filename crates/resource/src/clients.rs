@@ -187,7 +187,7 @@ pub async fn create(
     let default_grants: &[&str] =
         if confidential { &[GRANT_CLIENT_CREDENTIALS] } else { &[GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN] };
     let scopes = input.scopes.unwrap_or_default();
-    validate::grantable_scopes(&scopes, &[], &principal, &mut errors);
+    validate::scope_list(&scopes, &mut errors);
     let organization_id = owning_organization(&reach, input.organization_id, &mut errors);
     let secret = confidential.then(secrets::generate_client_secret);
     let now = tollbooth_storage::now();
@@ -211,6 +211,7 @@ pub async fn create(
     };
     check_client(&client, resource.max_access_token_ttl, &mut errors);
     validate::finish(errors)?;
+    principal.authorize(scopes::CLIENTS_WRITE, None, Some(&client))?;
 
     let actor = Actor::of(&principal, &request);
     let stored = client.clone();
@@ -244,34 +245,41 @@ pub async fn update(
     id: web::Path<String>,
     ApiJson(input): ApiJson<UpdateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::CLIENTS_WRITE)?;
     let max_ttl = resource.max_access_token_ttl;
     let actor = Actor::of(&principal, &request);
-    let client = crud::modify(&resource, reach, &id, actor, "client.updated", move |client: &mut Client| {
-        let mut errors = Vec::new();
-        if let Some(scopes) = &input.scopes {
-            validate::grantable_scopes(scopes, &client.scopes, &principal, &mut errors);
-            client.scopes = Json(scopes.clone());
-        }
-        if let Some(name) = &input.name {
-            client.name = name.trim().to_owned();
-        }
-        if let Some(uris) = &input.redirect_uris {
-            client.redirect_uris = Json(uris.clone());
-        }
-        if let Some(grants) = &input.grant_types {
-            client.grant_types = Json(grants.clone());
-        }
-        if let Some(skip) = input.skip_consent {
-            client.skip_consent = skip;
-        }
-        if let Some(ttl) = input.access_token_ttl {
-            client.access_token_ttl = ttl_field(ttl, &mut errors);
-        }
-        check_client(client, max_ttl, &mut errors);
-        validate::finish(errors)
-    })
-    .await?;
+    let update = crud::modify(
+        &resource,
+        &principal,
+        scopes::CLIENTS_WRITE,
+        &id,
+        "client.updated",
+        actor,
+        move |client: &mut Client| {
+            let mut errors = Vec::new();
+            if let Some(scopes) = &input.scopes {
+                validate::scope_list(scopes, &mut errors);
+                client.scopes = Json(scopes.clone());
+            }
+            if let Some(name) = &input.name {
+                client.name = name.trim().to_owned();
+            }
+            if let Some(uris) = &input.redirect_uris {
+                client.redirect_uris = Json(uris.clone());
+            }
+            if let Some(grants) = &input.grant_types {
+                client.grant_types = Json(grants.clone());
+            }
+            if let Some(skip) = input.skip_consent {
+                client.skip_consent = skip;
+            }
+            if let Some(ttl) = input.access_token_ttl {
+                client.access_token_ttl = ttl_field(ttl, &mut errors);
+            }
+            check_client(client, max_ttl, &mut errors);
+            validate::finish(errors)
+        },
+    );
+    let client = update.await?;
     resource.oauth.clients.invalidate(&client.id);
     Ok(HttpResponse::Ok().json(ClientView::from(client)))
 }
@@ -284,8 +292,8 @@ pub async fn delete(
     resource: web::Data<Resource>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::CLIENTS_WRITE)?;
-    let client: Client = crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
+    let actor = Actor::of(&principal, &request);
+    let client: Client = crud::delete(&resource, &principal, scopes::CLIENTS_WRITE, &id, actor).await?;
     resource.oauth.clients.invalidate(&client.id);
     Ok(HttpResponse::NoContent().finish())
 }
@@ -300,14 +308,14 @@ pub async fn rotate_secret(
     id: web::Path<String>,
     ApiJsonOrDefault(input): ApiJsonOrDefault<RotateSecret>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::CLIENTS_WRITE)?;
     let mut errors = Vec::new();
     let grace = validate::grace_period(input.grace_period_seconds, &mut errors);
     validate::finish(errors)?;
     let secret = secrets::generate_client_secret();
     let (hash, redacted) = (resource.hasher.hash(secret.expose_secret()), secrets::redact(&secret));
     let actor = Actor::of(&principal, &request);
-    let client = crud::modify(&resource, reach, &id, actor, "client.secret_rotated", move |client: &mut Client| {
+    let (needed, action) = (scopes::CLIENTS_WRITE, "client.secret_rotated");
+    let client = crud::modify(&resource, &principal, needed, &id, action, actor, move |client: &mut Client| {
         if !client.confidential {
             let message = "Public clients have no secret to rotate.";
             return Err(ApiError::validation(vec![FieldError::new("confidential", "invalid", message)]));

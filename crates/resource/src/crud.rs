@@ -13,6 +13,7 @@ use tollbooth_storage::{
 use crate::Resource;
 use crate::audit::Actor;
 use crate::auth::Principal;
+use crate::authorization::Guarded;
 use crate::error::{ApiError, ApiErrorKind};
 use crate::pagination::{List, page_request};
 
@@ -120,14 +121,24 @@ pub async fn list_view<T: Stored, V: From<T> + Serialize>(
     List::respond(page.map(V::from))
 }
 
-/// Deletes the object if the caller reaches it, and records `<kind>.deleted`.
-pub async fn delete<T: Stored>(resource: &Resource, reach: Reach, raw_id: &str, actor: Actor) -> Result<T, ApiError> {
+/// Deletes the object if the caller reaches it and may act on it (`needed` and the rule of
+/// `crate::authorization`), and records `<kind>.deleted`.
+pub async fn delete<T: Stored + Guarded>(
+    resource: &Resource,
+    principal: &Principal,
+    needed: &'static str,
+    raw_id: &str,
+    actor: Actor,
+) -> Result<T, ApiError> {
+    let reach = principal.reach_for(needed)?;
     let id = path_id::<T>(raw_id)?;
+    let principal = principal.clone();
     resource
         .db
         .run(move |conn| {
             in_transaction(conn, |conn| {
                 let object = T::get(conn, &reach, &id).map_err(in_reach::<T>)?;
+                principal.authorize(needed, Some(&object), None)?;
                 T::delete(conn, &id)?;
                 actor.record(conn, &format!("{}.deleted", T::KIND), &id)?;
                 Ok(object)
@@ -139,28 +150,36 @@ pub async fn delete<T: Stored>(resource: &Resource, reach: Reach, raw_id: &str, 
 /// How often a read-modify-write is retried when another writer changed the row meanwhile.
 const UPDATE_ATTEMPTS: usize = 5;
 
-/// Reads the object, lets `change` validate and modify it, stores it unless another writer
-/// changed it in between (then starts over), and records `action`.
+/// Reads the object, lets `change` validate and modify it, checks the caller may act on it as
+/// it was and as it will be (`needed` and the rule of `crate::authorization`), stores it unless
+/// another writer changed it in between (then starts over), and records `action`.
 pub async fn modify<T, F>(
     resource: &Resource,
-    reach: Reach,
+    principal: &Principal,
+    needed: &'static str,
     raw_id: &str,
-    actor: Actor,
     action: &'static str,
+    actor: Actor,
     change: F,
 ) -> Result<T, ApiError>
 where
-    T: Stored,
+    T: Stored + Guarded,
     F: Fn(&mut T) -> Result<(), ApiError> + Send + 'static,
 {
+    let reach = principal.reach_for(needed)?;
     let id = path_id::<T>(raw_id)?;
+    let principal = principal.clone();
     resource
         .db
         .run(move |conn| {
             read_modify_write(
                 conn,
                 |conn| T::get(conn, &reach, &id).map_err(in_reach::<T>),
-                &change,
+                |object: &mut T| {
+                    let before = object.clone();
+                    change(object)?;
+                    principal.authorize(needed, Some(&before), Some(&*object))
+                },
                 |conn, object, read_at| T::update(conn, object, read_at),
                 |conn| actor.record(conn, action, &id),
             )

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod audit_logs;
 pub mod auth;
+pub mod authorization;
 pub mod clients;
 mod crud;
 pub mod error;

@@ -113,12 +113,12 @@ pub fn check_organization_exists(
 
 /// Organization keys cannot change organizations. Another organization's id answers 404, as
 /// every object out of reach does; only their own answers 403.
-fn changeable_organization(principal: &Principal, id: &str) -> Result<Reach, ApiError> {
+fn changeable_organization(principal: &Principal, id: &str) -> Result<(), ApiError> {
     let reach = principal.reach_with(scopes::ORGANIZATIONS_WRITE)?;
     match &reach.organization_id {
         Some(own) if own != id => Err(ApiError::not_found("organization")),
-        Some(_) => principal.tenant_reach_with(scopes::ORGANIZATIONS_WRITE),
-        None => Ok(reach),
+        Some(_) => principal.tenant_reach_with(scopes::ORGANIZATIONS_WRITE).map(drop),
+        None => Ok(()),
     }
 }
 
@@ -201,7 +201,7 @@ pub async fn update(
     id: web::Path<String>,
     ApiJson(input): ApiJson<UpdateOrganization>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = changeable_organization(&principal, &id)?;
+    changeable_organization(&principal, &id)?;
     let mut errors = Vec::new();
     let name = input.name.as_deref().map(|name| validate::name("name", Some(name), &mut errors));
     if let Some(domains) = &input.domains {
@@ -212,8 +212,14 @@ pub async fn update(
     }
     validate::finish(errors)?;
     let actor = Actor::of(&principal, &request);
-    let organization =
-        crud::modify(&resource, reach, &id, actor, "organization.updated", move |org: &mut Organization| {
+    let organization = crud::modify(
+        &resource,
+        &principal,
+        scopes::ORGANIZATIONS_WRITE,
+        &id,
+        "organization.updated",
+        actor,
+        move |org: &mut Organization| {
             if let Some(name) = &name {
                 org.name = name.clone();
             }
@@ -224,8 +230,9 @@ pub async fn update(
                 org.metadata = json_text(metadata);
             }
             Ok(())
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(OrganizationView::from(organization)))
 }
 
@@ -238,8 +245,10 @@ pub async fn delete(
     resource: web::Data<Resource>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = changeable_organization(&principal, &id)?;
-    let organization: Organization = crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
+    changeable_organization(&principal, &id)?;
+    let actor = Actor::of(&principal, &request);
+    let organization: Organization =
+        crud::delete(&resource, &principal, scopes::ORGANIZATIONS_WRITE, &id, actor).await?;
     // Its clients and keys went with it (cascade): stop them authenticating here at once.
     let org_id = organization.id.clone();
     resource.api_keys.invalidate_where(move |key| key.organization_id.as_deref() == Some(org_id.as_str()));

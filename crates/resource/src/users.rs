@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use tollbooth_oauth::policy;
 use tollbooth_storage::users::{self, User};
 use tollbooth_storage::{Reach, StorageError, ids, in_transaction, passwords};
 use utoipa::ToSchema;
@@ -10,7 +11,7 @@ use utoipa::ToSchema;
 use crate::audit::Actor;
 use crate::auth::{Credential, Principal};
 use crate::crud;
-use crate::error::{ApiError, ApiErrorKind};
+use crate::error::{ApiError, ApiErrorKind, FieldError};
 use crate::extract::ApiJson;
 use crate::organizations::{check_organization_exists, owning_organization};
 use crate::{Resource, rfc3339, scopes, validate};
@@ -25,6 +26,10 @@ pub struct UserView {
     pub name: String,
     pub email_verified: bool,
     pub organization_id: Option<String>,
+    /// `member` (default) or `admin`: only an admin's tokens carry management scopes, confined
+    /// to the user's organization when they have one.
+    #[schema(example = "member")]
+    pub role: String,
     /// Whether the user can sign in with a password (the hash itself is never shown).
     pub has_password: bool,
     #[serde(serialize_with = "rfc3339::serialize")]
@@ -43,6 +48,7 @@ impl From<User> for UserView {
             name: user.name,
             email_verified: user.email_verified,
             organization_id: user.organization_id,
+            role: user.role,
             created_at: user.created_at,
             updated_at: user.updated_at,
         }
@@ -62,6 +68,9 @@ pub struct CreateUser {
     password: Option<String>,
     email_verified: Option<bool>,
     organization_id: Option<String>,
+    /// `member` (default) or `admin`; making an admin needs `admin`.
+    #[schema(value_type = Option<String>, pattern = "^(member|admin)$")]
+    role: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -74,6 +83,20 @@ pub struct UpdateUser {
     #[schema(min_length = 8, max_length = 1024)]
     password: Option<String>,
     email_verified: Option<bool>,
+    /// `member` or `admin`; changing an admin, or making one, needs `admin`.
+    #[schema(value_type = Option<String>, pattern = "^(member|admin)$")]
+    role: Option<String>,
+}
+
+/// A valid role, or a field error.
+fn role(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let value = value?;
+    if policy::ROLES.contains(&value) {
+        Some(value.to_owned())
+    } else {
+        errors.push(FieldError::new("role", "invalid", "role is `member` or `admin`."));
+        None
+    }
 }
 
 fn email_taken(err: ApiError) -> ApiError {
@@ -106,6 +129,7 @@ pub async fn create(
     let reach = principal.reach_with(scopes::USERS_WRITE)?;
     let mut errors = Vec::new();
     let email = validate::email(input.email.as_deref(), &mut errors);
+    let role = role(input.role.as_deref(), &mut errors).unwrap_or_else(|| policy::ROLE_MEMBER.to_owned());
     let name = input.name.unwrap_or_default().trim().to_owned();
     validate::name_text("name", &name, &mut errors);
     if let Some(password) = &input.password {
@@ -114,17 +138,20 @@ pub async fn create(
     let organization_id = owning_organization(&reach, input.organization_id, &mut errors);
     validate::finish(errors)?;
     let now = tollbooth_storage::now();
-    let user = User {
+    let mut user = User {
         id: ids::new_id(ids::USER),
         tenant_id: reach.tenant_id,
         organization_id,
         email,
         name,
-        password_hash: hash_password(input.password).await?,
+        password_hash: None,
         email_verified: input.email_verified.unwrap_or(false),
         created_at: now,
         updated_at: now,
+        role,
     };
+    principal.authorize(scopes::USERS_WRITE, None, Some(&user))?;
+    user.password_hash = hash_password(input.password).await?;
     let actor = Actor::of(&principal, &request);
     let stored = user.clone();
     resource
@@ -181,9 +208,10 @@ pub async fn update(
     id: web::Path<String>,
     ApiJson(input): ApiJson<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::USERS_WRITE)?;
+    principal.require(scopes::USERS_WRITE)?;
     let mut errors = Vec::new();
     let email = input.email.as_deref().map(|email| validate::email(Some(email), &mut errors));
+    let role = role(input.role.as_deref(), &mut errors);
     if let Some(password) = &input.password {
         validate::password(password, &mut errors);
     }
@@ -193,7 +221,11 @@ pub async fn update(
     validate::finish(errors)?;
     let password_hash = hash_password(input.password).await?;
     let actor = Actor::of(&principal, &request);
-    let user = crud::modify(&resource, reach, &id, actor, "user.updated", move |user: &mut User| {
+    let (needed, action) = (scopes::USERS_WRITE, "user.updated");
+    let user = crud::modify(&resource, &principal, needed, &id, action, actor, move |user: &mut User| {
+        if let Some(role) = &role {
+            user.role = role.clone();
+        }
         if let Some(email) = &email {
             user.email = email.clone();
         }
@@ -221,7 +253,7 @@ pub async fn delete(
     resource: web::Data<Resource>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scopes::USERS_WRITE)?;
-    let _: User = crud::delete(&resource, reach, &id, Actor::of(&principal, &request)).await?;
+    let actor = Actor::of(&principal, &request);
+    let _: User = crud::delete(&resource, &principal, scopes::USERS_WRITE, &id, actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -129,31 +129,17 @@ pub fn grace_period(value: Option<i64>, errors: &mut Vec<FieldError>) -> i64 {
     seconds
 }
 
-/// Scopes a caller gives to a client or key: scope tokens, no repeats, and management scopes
-/// only if the caller holds them (`already` lists scopes the object had, which stay allowed).
-/// Nobody grants `operator`; an operator grants any tenant scope.
-pub fn grantable_scopes(
-    scopes: &[String],
-    already: &[String],
-    principal: &crate::auth::Principal,
-    errors: &mut Vec<FieldError>,
-) {
-    let is_operator = principal.has_scope(crate::scopes::OPERATOR);
+/// Scopes given to a client or key: scope tokens, no repeats, never `operator`. Whether the
+/// caller may give the management scopes among them is the authorization rule's to decide
+/// (`crate::authorization`), on the object as it will be stored.
+pub fn scope_list(scopes: &[String], errors: &mut Vec<FieldError>) {
     list_length("scopes", scopes, errors);
     for (i, scope) in scopes.iter().enumerate() {
         let field = format!("scopes[{i}]");
-        let is_management =
-            crate::scopes::MANAGEMENT_SCOPES.contains(&scope.as_str()) || scope == crate::scopes::OPERATOR;
         if let Err(message) = scope_token(scope) {
             errors.push(FieldError::new(field, "invalid", message));
-        } else if scope == crate::scopes::OPERATOR
-            || (is_management && !already.contains(scope) && !is_operator && !principal.has_scope(scope))
-        {
-            errors.push(FieldError::new(
-                field,
-                "forbidden",
-                format!("You cannot grant `{scope}`, which you do not hold."),
-            ));
+        } else if scope == crate::scopes::OPERATOR {
+            errors.push(FieldError::new(field, "forbidden", "`operator` belongs to operator keys alone."));
         } else if scopes[..i].contains(scope) {
             errors.push(FieldError::new(field, "duplicate", "This scope is listed twice."));
         }

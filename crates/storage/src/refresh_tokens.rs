@@ -44,21 +44,21 @@ pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> Result<(), Stora
 /// The token with this hash, if its client and user still exist. (On PostgreSQL their deletion
 /// deletes their tokens by trigger, not by foreign key; the joins cover a refresh that raced it.)
 pub fn find(conn: &mut DbConnection, token_hash: &str) -> Result<Option<RefreshToken>, StorageError> {
-    Ok(find_with_holder_organization(conn, token_hash)?.map(|(token, _)| token))
+    Ok(find_with_holder(conn, token_hash)?.map(|(token, _, _)| token))
 }
 
-/// The token with this hash and the organization of the user it was issued to: what a refresh
-/// needs, in one round trip. `None` when the token, its client or its user is gone (PostgreSQL
-/// keeps no foreign key from tokens to clients or users, so the joins are what say so).
-fn find_with_holder_organization(
+/// The token with this hash, and the organization and role of the user it was issued to: what
+/// a refresh needs, in one round trip. `None` when the token, its client or its user is gone
+/// (PostgreSQL keeps no foreign key from tokens to clients or users, so the joins say so).
+fn find_with_holder(
     conn: &mut DbConnection,
     token_hash: &str,
-) -> Result<Option<(RefreshToken, Option<String>)>, StorageError> {
+) -> Result<Option<(RefreshToken, Option<String>, String)>, StorageError> {
     Ok(refresh_tokens::table
         .inner_join(clients::table.on(clients::id.eq(refresh_tokens::client_id)))
         .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
         .filter(refresh_tokens::token_hash.eq(token_hash))
-        .select((RefreshToken::as_select(), users::organization_id))
+        .select((RefreshToken::as_select(), users::organization_id, users::role))
         .first(conn)
         .optional()?)
 }
@@ -73,6 +73,8 @@ pub struct UsedRefreshToken {
     pub scope: String,
     /// The organization of the user the token was issued to.
     pub holder_organization_id: Option<String>,
+    /// That user's role now: a refresh re-applies the rules a sign-in applies.
+    pub holder_role: String,
 }
 
 /// The new token a refresh stores; the rest of its row comes from the token it replaces.
@@ -104,7 +106,7 @@ pub fn use_and_replace(
             Ok(statement.get_result::<UsedRefreshToken>(pg).optional()?)
         }
         DbConnection::Sqlite(_) => in_transaction(conn, |conn| {
-            let Some((row, holder_organization_id)) = find_with_holder_organization(conn, used_hash)? else {
+            let Some((row, holder_organization_id, holder_role)) = find_with_holder(conn, used_hash)? else {
                 return Ok(None);
             };
             if row.client_id != client_id || !row.is_live(now) || !mark_used_if_live(conn, used_hash, now)? {
@@ -116,6 +118,7 @@ pub fn use_and_replace(
                 user_id: row.user_id,
                 scope: row.scope,
                 holder_organization_id,
+                holder_role,
             };
             insert(conn, &successor_row(&used, client_id, successor, now))?;
             Ok(Some(used))
@@ -155,7 +158,7 @@ impl QueryId for UseAndReplace<'_> {
 }
 
 impl Query for UseAndReplace<'_> {
-    type SqlType = (Text, Text, Text, Text, Nullable<Text>);
+    type SqlType = (Text, Text, Text, Text, Nullable<Text>, Text);
 }
 
 impl QueryFragment<Pg> for UseAndReplace<'_> {
@@ -175,7 +178,7 @@ impl QueryFragment<Pg> for UseAndReplace<'_> {
         out.push_sql(
             " AND refresh_tokens.used_at IS NULL AND refresh_tokens.revoked_at IS NULL \
              AND users.id = refresh_tokens.user_id RETURNING refresh_tokens.family_id, refresh_tokens.tenant_id, \
-             refresh_tokens.user_id, refresh_tokens.scope, users.organization_id), \
+             refresh_tokens.user_id, refresh_tokens.scope, users.organization_id, users.role), \
              successor AS (INSERT INTO refresh_tokens (token_hash, family_id, tenant_id, client_id, user_id, scope, \
              access_jti, access_expires_at, expires_at, created_at) SELECT ",
         );
@@ -190,7 +193,7 @@ impl QueryFragment<Pg> for UseAndReplace<'_> {
         out.push_bind_param::<Timestamp, _>(&self.successor.expires_at)?;
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
-        out.push_sql(" FROM used) SELECT family_id, tenant_id, user_id, scope, organization_id FROM used");
+        out.push_sql(" FROM used) SELECT family_id, tenant_id, user_id, scope, organization_id, role FROM used");
         Ok(())
     }
 }
@@ -233,6 +236,24 @@ pub fn revoke_family(
         revoked_tokens::revoke(conn, jti, tenant_id, *expires_at)?;
     }
     Ok(live_access.into_iter().map(|(jti, _, _)| jti).collect())
+}
+
+/// Revokes the family whose token was issued together with the access token `access_jti` (a
+/// code's first use: RFC 6749 §4.1.2), as [`revoke_family`] does; no family, nothing revoked.
+pub fn revoke_family_issued_with(
+    conn: &mut DbConnection,
+    access_jti: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<String>, StorageError> {
+    let family: Option<String> = refresh_tokens::table
+        .filter(refresh_tokens::access_jti.eq(access_jti))
+        .select(refresh_tokens::family_id)
+        .first(conn)
+        .optional()?;
+    match family {
+        Some(family_id) => revoke_family(conn, &family_id, now),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Deletes tokens that expired before `before`: they can no longer be used or reused.

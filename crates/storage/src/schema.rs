@@ -34,6 +34,7 @@ diesel::table! {
         email_verified -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        role -> Text,
     }
 }
 

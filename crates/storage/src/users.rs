@@ -18,6 +18,8 @@ pub struct User {
     pub email_verified: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `member` or `admin` (docs/security.md): whether the user's tokens may carry management scopes.
+    pub role: String,
 }
 
 /// The user of `tenant_id` with this (lower-case) email: for sign-in.

@@ -1,0 +1,116 @@
+//! Who may do what (docs/security.md, "Authorization"): the scope arithmetic every layer shares.
+//! The management API applies it to principals (`tollbooth_resource::authorization`); the
+//! authorization and token endpoints apply it to users and clients. There is no second
+//! permission system: a rule about scopes lives here or nowhere.
+
+pub const ADMIN: &str = "admin";
+pub const OPERATOR: &str = "operator";
+
+/// The scopes the management API understands. `admin` holds every other one of its tenant.
+pub const MANAGEMENT_SCOPES: &[&str] = &[
+    ADMIN,
+    "organizations:read",
+    "organizations:write",
+    "users:read",
+    "users:write",
+    "clients:read",
+    "clients:write",
+    "api_keys:read",
+    "api_keys:write",
+    "audit_logs:read",
+];
+
+/// A user's role: `member` users get tokens without management scopes; `admin` users get the
+/// management scopes their client asks for, confined to their organization if they have one.
+pub const ROLE_MEMBER: &str = "member";
+pub const ROLE_ADMIN: &str = "admin";
+pub const ROLES: &[&str] = &[ROLE_MEMBER, ROLE_ADMIN];
+
+pub fn is_management(scope: &str) -> bool {
+    MANAGEMENT_SCOPES.contains(&scope) || scope == OPERATOR
+}
+
+/// Whether holding `held` grants `needed`: `operator` holds everything (it provisions tenants
+/// and their first keys, though it reaches no tenant's data), `admin` every tenant scope, and a
+/// `:write` scope includes the matching `:read` (as with Stripe's restricted keys).
+pub fn grants(held: &[String], needed: &str) -> bool {
+    let write_for_read = needed.strip_suffix(":read").map(|resource| format!("{resource}:write"));
+    held.iter().any(|scope| {
+        scope == needed
+            || scope == OPERATOR
+            || (scope == ADMIN && needed != OPERATOR)
+            || write_for_read.as_deref() == Some(scope.as_str())
+    })
+}
+
+/// The rule for objects that hold management scopes (API keys, clients, admin users): whoever
+/// creates, changes, rotates or deletes one must hold every management scope it holds. Returns
+/// the first such scope `held` lacks.
+pub fn first_missing<'a>(held: &[String], object_scopes: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    object_scopes.into_iter().filter(|scope| is_management(scope)).find(|scope| !grants(held, scope))
+}
+
+/// The scopes a user's token may carry out of `granted`: a member's never carry management
+/// scopes, whatever the client asked for.
+pub fn user_token_scopes<'a>(role: &str, granted: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    granted.into_iter().filter(|scope| role == ROLE_ADMIN || !is_management(scope)).collect()
+}
+
+/// Organization confinement: a client of an organization signs in only that organization's
+/// users; a client of the whole tenant signs in any user of the tenant.
+pub fn client_may_sign_in(client_organization: Option<&str>, user_organization: Option<&str>) -> bool {
+    client_organization.is_none_or(|own| user_organization == Some(own))
+}
+
+/// The organization a user's token acts in: the client's when it has one (it signs in only its
+/// own organization's users), else the user's.
+pub fn token_organization(client_organization: Option<&str>, user_organization: Option<&str>) -> Option<String> {
+    client_organization.or(user_organization).map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(scopes: &[&str]) -> Vec<String> {
+        scopes.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn admin_holds_tenant_scopes_but_not_operator() {
+        assert!(grants(&held(&[ADMIN]), "clients:write"));
+        assert!(!grants(&held(&[ADMIN]), OPERATOR));
+        assert!(grants(&held(&[OPERATOR]), ADMIN));
+    }
+
+    #[test]
+    fn write_includes_read_not_the_reverse() {
+        assert!(grants(&held(&["clients:write"]), "clients:read"));
+        assert!(!grants(&held(&["clients:read"]), "clients:write"));
+        assert!(!grants(&held(&["users:write"]), "clients:read"));
+    }
+
+    #[test]
+    fn acting_on_an_object_needs_every_management_scope_it_holds() {
+        let narrow = held(&["api_keys:write"]);
+        assert_eq!(first_missing(&narrow, ["api_keys:read", "admin"]), Some("admin"));
+        assert_eq!(first_missing(&narrow, ["api_keys:read", "orders:read"]), None, "API scopes are not management");
+        assert_eq!(first_missing(&held(&[ADMIN]), ["users:write", "clients:write"]), None);
+    }
+
+    #[test]
+    fn members_tokens_carry_no_management_scope() {
+        assert_eq!(user_token_scopes(ROLE_MEMBER, ["openid", "users:read", "orders:read"]), ["openid", "orders:read"]);
+        assert_eq!(user_token_scopes(ROLE_ADMIN, ["users:read"]), ["users:read"]);
+    }
+
+    #[test]
+    fn organization_clients_sign_in_only_their_users() {
+        assert!(client_may_sign_in(None, Some("org_b")));
+        assert!(client_may_sign_in(Some("org_a"), Some("org_a")));
+        assert!(!client_may_sign_in(Some("org_a"), Some("org_b")));
+        assert!(!client_may_sign_in(Some("org_a"), None));
+        assert_eq!(token_organization(Some("org_a"), Some("org_b")).as_deref(), Some("org_a"));
+        assert_eq!(token_organization(None, Some("org_b")).as_deref(), Some("org_b"));
+    }
+}

@@ -1,0 +1,77 @@
+//! The one authorization rule of the management API (docs/security.md, "Authorization"):
+//! a principal may write an object only if it holds the scope of the action (`clients:write`)
+//! **and** every management scope the object holds before or after the change, within its
+//! reach. Every create goes through [`Principal::authorize`]; every change and delete through
+//! `crud::modify` and `crud::delete`, which call it on the stored object, so a new endpoint
+//! built on them cannot forget it.
+
+use tollbooth_oauth::policy;
+use tollbooth_storage::api_keys::ApiKey;
+use tollbooth_storage::clients::Client;
+use tollbooth_storage::organizations::Organization;
+use tollbooth_storage::tenants::Tenant;
+use tollbooth_storage::users::User;
+
+use crate::auth::{Credential, Principal};
+use crate::error::ApiError;
+
+/// What an object holds that whoever acts on it must hold too.
+pub trait Guarded {
+    /// The scopes the object grants whoever uses it (only management scopes count).
+    fn held_scopes(&self) -> Vec<&str> {
+        Vec::new()
+    }
+
+    /// Whether the object is the very credential making the request: a key may always rotate
+    /// or delete itself.
+    fn is_credential_of(&self, _principal: &Principal) -> bool {
+        false
+    }
+}
+
+impl Guarded for ApiKey {
+    fn held_scopes(&self) -> Vec<&str> {
+        self.scopes.iter().map(String::as_str).collect()
+    }
+
+    fn is_credential_of(&self, principal: &Principal) -> bool {
+        matches!(&principal.credential, Credential::ApiKey { key_id } if *key_id == self.id)
+    }
+}
+
+impl Guarded for Client {
+    /// Any change to a client (its secret, redirect URIs, grants, consent) acts with all of
+    /// its scopes: whoever controls a client can obtain its tokens.
+    fn held_scopes(&self) -> Vec<&str> {
+        self.scopes.iter().map(String::as_str).collect()
+    }
+}
+
+impl Guarded for User {
+    /// An admin user's tokens carry the management scopes their client asks for, up to `admin`:
+    /// creating one, or changing or deleting one (a new password takes the account over), needs
+    /// `admin` in the user's reach.
+    fn held_scopes(&self) -> Vec<&str> {
+        if self.role == policy::ROLE_ADMIN { vec![policy::ADMIN] } else { Vec::new() }
+    }
+}
+
+impl Guarded for Organization {}
+impl Guarded for Tenant {}
+
+impl Principal {
+    /// The rule: `needed` (the action's scope), then every management scope `before` (the
+    /// stored object) or `after` (the object as it will be stored) holds, unless the object is
+    /// the caller's own credential. A refusal is 403 `insufficient_scope` naming the scope.
+    pub fn authorize<T: Guarded>(&self, needed: &str, before: Option<&T>, after: Option<&T>) -> Result<(), ApiError> {
+        if before.is_some_and(|object| object.is_credential_of(self)) {
+            return Ok(());
+        }
+        self.require(needed)?;
+        let held = before.into_iter().chain(after).flat_map(Guarded::held_scopes);
+        match policy::first_missing(&self.scopes, held) {
+            Some(missing) => Err(ApiError::insufficient_scope(missing)),
+            None => Ok(()),
+        }
+    }
+}

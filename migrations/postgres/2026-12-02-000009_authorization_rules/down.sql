@@ -1,0 +1,2 @@
+DROP INDEX refresh_tokens_by_access_jti;
+ALTER TABLE users DROP COLUMN role;
