@@ -28,6 +28,8 @@ pub fn challenge(verifier: &str) -> String {
 pub struct Browser<'a> {
     app: &'a TestApp,
     cookies: Vec<(String, String)>,
+    /// Sent as `X-Forwarded-For`, for a server that trusts the test's address as a proxy.
+    forwarded_for: Option<String>,
 }
 
 pub struct Page {
@@ -53,11 +55,20 @@ impl Page {
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Self {
-        Browser { app, cookies: Vec::new() }
+        Browser { app, cookies: Vec::new(), forwarded_for: None }
+    }
+
+    /// The same browser, behind a proxy that forwards for `address`.
+    pub fn forwarded_for(self, address: &str) -> Self {
+        Browser { forwarded_for: Some(address.to_owned()), ..self }
     }
 
     async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
         let cookie_header = self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
+        let request = match &self.forwarded_for {
+            Some(address) => request.header("x-forwarded-for", address),
+            None => request,
+        };
         let response = request.header("cookie", cookie_header).send().await.unwrap();
         for set in response.headers().get_all("set-cookie") {
             let set = set.to_str().unwrap();

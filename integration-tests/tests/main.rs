@@ -8,6 +8,7 @@ mod api_keys_api;
 mod audit_logs;
 mod authorization;
 mod authorization_code;
+mod bounds;
 mod browser;
 mod client_credentials;
 mod clients_api;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 /// The `tollbooth` binary `cargo test --workspace` built beside this test; `None`, with a
 /// message, when it is missing (which fails under `CI=true`).
-fn binary() -> Option<PathBuf> {
+pub fn binary() -> Option<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
@@ -23,7 +23,7 @@ fn binary() -> Option<PathBuf> {
 }
 
 /// A connection to the server on `port`, once it listens (at most 20 s after start).
-fn connect_once_up(port: u16) -> TcpStream {
+pub fn connect_once_up(port: u16) -> TcpStream {
     let started = Instant::now();
     loop {
         match TcpStream::connect(("127.0.0.1", port)) {

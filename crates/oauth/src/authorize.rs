@@ -20,6 +20,7 @@ use oxide_auth::primitives::scope::Scope;
 use secrecy::ExposeSecret;
 use tollbooth_storage::authorization_codes::{self, AuthorizationCode};
 use tollbooth_storage::clients::Client;
+use tollbooth_storage::rate_limit::named;
 use tollbooth_storage::users::User;
 use tollbooth_storage::{audit, ids, passwords, secrets, users};
 
@@ -275,17 +276,51 @@ async fn check_password(
         .map_err(|err| server_error(&err))?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let password = password.to_owned();
-    let matches = web::block(move || {
+    let matches = passwords::bounded(move || {
         let hash = stored.as_deref().unwrap_or_else(|| passwords::dummy_hash());
         passwords::verify(&password, hash) && stored.is_some()
     })
     .await
-    .map_err(|err| server_error(&err))?;
+    .map_err(|passwords::Busy| {
+        let mut page = pages::error("Too many sign-ins at once. Try again in a moment.");
+        *page.status_mut() = actix_web::http::StatusCode::SERVICE_UNAVAILABLE;
+        page.headers_mut().insert(header::RETRY_AFTER, 1.into());
+        page
+    })?;
     Ok(match user {
         Some(user) if matches => PasswordCheck::Matches(user),
         Some(user) => PasswordCheck::WrongPassword(user),
         None => PasswordCheck::UnknownEmail(email),
     })
+}
+
+/// docs/security.md, "Bounds": sign-in attempts are limited per email and address, per address
+/// (IPv6 by /64), and per account from all addresses together, before any password is hashed.
+async fn sign_in_allowed(
+    oauth: &OAuth,
+    request: &HttpRequest,
+    tenant_id: &str,
+    email: &str,
+) -> Result<(), HttpResponse> {
+    let Some(limiter) = &oauth.rate_limiter else { return Ok(()) };
+    let (email, address) = (email.trim().to_lowercase(), crate::client_address::rate_limit_address(request));
+    let rules = limiter.rules();
+    let checks = [
+        (format!("sign_in:{email}|{address}"), named("sign-in", &rules.sign_in)),
+        (format!("sign_in_ip:{address}"), named("sign-in-ip", &rules.sign_in_per_ip)),
+        (format!("sign_in_account:{tenant_id}|{email}"), named("sign-in-account", &rules.sign_in_per_account)),
+    ];
+    for (subject, windows) in checks {
+        let verdict = limiter.check(&subject, &windows).await;
+        if !verdict.allowed {
+            let wait = verdict.retry_after(chrono::Utc::now().timestamp().max(0) as u64);
+            let mut page = pages::error(&format!("Too many sign-in attempts. Try again in {wait} seconds."));
+            *page.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
+            page.headers_mut().insert(header::RETRY_AFTER, wait.into());
+            return Err(page);
+        }
+    }
+    Ok(())
 }
 
 fn server_error(cause: &dyn std::fmt::Display) -> HttpResponse {
@@ -406,20 +441,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
             return Err(with_cookies(pages::error("This form has expired. Go back and try again."), &cookies));
         }
         if let (Some(email), Some(password)) = (form.get("email"), form.get("password")) {
-            if let Some(limiter) = &oauth.rate_limiter {
-                let subject =
-                    format!("sign_in:{}|{}", email.trim().to_lowercase(), client_ip(request).unwrap_or_default());
-                let verdict = limiter
-                    .check(&subject, &tollbooth_storage::rate_limit::named("sign-in", &limiter.rules().sign_in))
-                    .await;
-                if !verdict.allowed {
-                    let wait = verdict.retry_after(chrono::Utc::now().timestamp().max(0) as u64);
-                    let mut page = pages::error(&format!("Too many sign-in attempts. Try again in {wait} seconds."));
-                    *page.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
-                    page.headers_mut().insert(header::RETRY_AFTER, wait.into());
-                    return Err(page);
-                }
-            }
+            sign_in_allowed(oauth, request, &client.tenant_id, email).await?;
             let (tenant_id, client_organization) = (&client.tenant_id, client.organization_id.as_deref());
             match check_password(oauth, tenant_id, email, password).await? {
                 // docs/security.md: an organization's client signs in only its own users.

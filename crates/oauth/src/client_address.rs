@@ -15,3 +15,43 @@ pub fn client_address(request: &HttpRequest) -> String {
     }
     request.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
 }
+
+/// The address a request counts against in rate limits (docs/security.md, "Bounds"): IPv4 as
+/// it is, IPv6 by its /64 (one customer's allocation: a host picks any address inside it at
+/// will), an IPv4-mapped IPv6 address as the IPv4 address.
+pub fn rate_limit_address(request: &HttpRequest) -> String {
+    let address = client_address(request);
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(prefix))
+            }
+        },
+        _ => address,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::HttpMessage;
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn limited(address: &str) -> String {
+        let request = TestRequest::default().to_http_request();
+        request.extensions_mut().insert(ClientAddress(address.to_owned()));
+        rate_limit_address(&request)
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        assert_eq!(limited("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(limited("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+        assert_ne!(limited("2001:db8:1:3::1"), limited("2001:db8:1:2::1"));
+        assert_eq!(limited("::ffff:198.51.100.7"), "198.51.100.7");
+        assert_eq!(limited("198.51.100.7"), "198.51.100.7");
+    }
+}

@@ -166,8 +166,10 @@ pub async fn token(request: HttpRequest, FormBody(body): FormBody, oauth: web::D
     response
 }
 
-/// SPEC §5: the token endpoint is limited per IP address, then per client id; a refusal
-/// leaves `verdict` describing the window that refused.
+/// The token endpoint is limited per IP address (IPv6 by /64), every request; then per client,
+/// only requests that authenticated as that client (docs/security.md, "Bounds"): a stranger
+/// who knows a client id cannot spend its budget, and made-up ids create no counters. A
+/// refusal leaves `verdict` describing the window that refused.
 async fn limited_token(
     request: &HttpRequest,
     body: &[u8],
@@ -175,19 +177,22 @@ async fn limited_token(
     verdict: &mut Verdict,
 ) -> Result<HttpResponse, OAuthError> {
     let now = || chrono::Utc::now().timestamp().max(0) as u64;
+    let address = crate::client_address::rate_limit_address(request);
     if let Some(limiter) = &oauth.rate_limiter {
-        let ip = crate::client_address::client_address(request);
-        *verdict = limiter.check(&format!("ip:{ip}"), &named("ip", &limiter.rules().token_per_ip)).await;
+        *verdict = limiter.check(&format!("ip:{address}"), &named("ip", &limiter.rules().token_per_ip)).await;
         if !verdict.allowed {
             return Err(OAuthError::rate_limited(verdict.retry_after(now())));
         }
     }
     let params = TokenParams::parse(request, body)?;
     let basic = BasicCredentials::from_request(request)?;
-    let client_id = basic.as_ref().map(|b| b.client_id.as_str()).or(params.get("client_id"));
-    if let (Some(limiter), Some(client_id)) = (&oauth.rate_limiter, client_id) {
+    let subject = match &oauth.rate_limiter {
+        Some(_) => budget_subject(oauth, basic.as_ref(), &params, &address).await?,
+        None => None,
+    };
+    if let (Some(limiter), Some(subject)) = (&oauth.rate_limiter, subject) {
         let windows = named("client", &limiter.rules().token_per_client);
-        let by_client = limiter.check(&format!("client:{client_id}"), &windows).await;
+        let by_client = limiter.check(&subject, &windows).await;
         *verdict = std::mem::replace(verdict, Verdict { allowed: true, windows: Vec::new() }).and(by_client);
         if !verdict.allowed {
             return Err(OAuthError::rate_limited(verdict.retry_after(now())));
@@ -203,6 +208,32 @@ async fn limited_token(
             format!("Supported grant types: {}.", SUPPORTED_GRANTS.join(", ")),
         )),
     }
+}
+
+/// Whose per-client budget a token request spends: a confidential client's own once its secret
+/// checked out; a public client's (which has no secret, so anyone may name it) per address;
+/// nobody's for an unknown client or a wrong secret, which the grant then refuses with 401.
+async fn budget_subject(
+    oauth: &OAuth,
+    basic: Option<&BasicCredentials>,
+    params: &TokenParams,
+    address: &str,
+) -> Result<Option<String>, OAuthError> {
+    let (client_id, secret) = match basic {
+        Some(basic) => (basic.client_id.as_str(), Some(basic.secret())),
+        None => match params.get("client_id") {
+            Some(client_id) => (client_id, params.get("client_secret")),
+            None => return Ok(None),
+        },
+    };
+    let Some(client) = oauth.clients.find(client_id).await? else { return Ok(None) };
+    Ok(match secret {
+        Some(secret) if client_authenticates(oauth, &client, Some(secret), false) => {
+            Some(format!("client:{}", client.id))
+        }
+        None if !client.confidential => Some(format!("client:{}|{address}", client.id)),
+        _ => None,
+    })
 }
 
 /// The RFC 6749 §5.1 success body.

@@ -106,13 +106,14 @@ fn email_taken(err: ApiError) -> ApiError {
     }
 }
 
-/// Argon2id on a blocking thread: it is slow on purpose.
+/// Argon2id at the server's bounded hashing concurrency: slow on purpose, so a full queue is
+/// 429 with `Retry-After` rather than a wait without end.
 async fn hash_password(password: Option<String>) -> Result<Option<String>, ApiError> {
     match password {
         None => Ok(None),
-        Some(password) => web::block(move || passwords::hash(&password))
+        Some(password) => passwords::bounded(move || passwords::hash(&password))
             .await
-            .map_err(ApiError::internal)?
+            .map_err(|passwords::Busy| ApiError::rate_limited(1))?
             .map(Some)
             .map_err(ApiError::internal),
     }

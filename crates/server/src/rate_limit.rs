@@ -69,7 +69,7 @@ pub async fn enforce(
             limiter.check_tenant(&tenant_id, &plan, is_write(request.method())).await
         }
         None => {
-            let ip = tollbooth_oauth::client_address::client_address(request.request());
+            let ip = tollbooth_oauth::client_address::rate_limit_address(request.request());
             limiter.check(&format!("ip:{ip}"), &named("ip", &limiter.rules().per_ip)).await
         }
     };

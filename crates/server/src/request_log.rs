@@ -65,7 +65,12 @@ pub async fn request_context(
         .unwrap_or_else(|| web::Data::new(RequestPolicy::default()));
     let peer = request.peer_addr().map(|a| a.ip());
     let from_trusted_proxy = peer.is_some_and(|p| policy.trusts(p));
-    let client = policy.client_address(peer, header(&request, "x-forwarded-for"));
+    // RFC 9110 §5.3: several header lines are one list, in order; a proxy that appends a new
+    // line rather than extending the last must not let the client's own line win.
+    let forwarded_for: Vec<&str> =
+        request.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
+    let forwarded_for = forwarded_for.join(",");
+    let client = policy.client_address(peer, Some(forwarded_for.as_str()).filter(|list| !list.is_empty()));
     request.extensions_mut().insert(ClientAddress(client));
     let request_id = header(&request, "x-request-id")
         .filter(|id| from_trusted_proxy && acceptable_request_id(id))

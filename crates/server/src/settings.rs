@@ -116,6 +116,8 @@ struct RawRules {
     token_per_client: Vec<RawWindow>,
     token_per_ip: Vec<RawWindow>,
     sign_in: Vec<RawWindow>,
+    sign_in_per_ip: Vec<RawWindow>,
+    sign_in_per_account: Vec<RawWindow>,
     per_ip: Vec<RawWindow>,
 }
 
@@ -355,6 +357,8 @@ impl RawSettings {
             token_per_client: windows("rate_limit.rules.token_per_client", &rules.token_per_client)?,
             token_per_ip: windows("rate_limit.rules.token_per_ip", &rules.token_per_ip)?,
             sign_in: windows("rate_limit.rules.sign_in", &rules.sign_in)?,
+            sign_in_per_ip: windows("rate_limit.rules.sign_in_per_ip", &rules.sign_in_per_ip)?,
+            sign_in_per_account: windows("rate_limit.rules.sign_in_per_account", &rules.sign_in_per_account)?,
             per_ip: windows("rate_limit.rules.per_ip", &rules.per_ip)?,
         };
         if !plans.contains_key(&self.rate_limit.plan_default) {

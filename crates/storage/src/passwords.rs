@@ -1,11 +1,39 @@
 //! User passwords (SPEC §2): Argon2id with the crate's OWASP defaults. Hashing is slow on
-//! purpose; call these from a blocking thread, never an async worker.
+//! purpose and holds 19 MiB while it runs: requests reach it only through [`bounded`], which
+//! runs at most one hash per core at a time (docs/security.md, "Bounds").
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
 pub const MIN_CHARS: usize = 8;
 pub const MAX_CHARS: usize = 1024;
+
+/// How long a request waits for a free hashing slot before it is turned away.
+pub const QUEUE_WAIT: Duration = Duration::from_secs(1);
+
+/// One permit per core: Argon2 is CPU-bound, more at once would only share the cores and
+/// multiply the memory.
+static SLOTS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+
+/// Password hashing is at capacity: answer 503 (or 429) with `Retry-After`, do not queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
+/// Runs `work` (a hash or a verification) on a blocking thread once a slot is free, waiting at
+/// most [`QUEUE_WAIT`]; [`Busy`] past that.
+pub async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+    let permit = tokio::time::timeout(QUEUE_WAIT, SLOTS.acquire()).await.map_err(|_| Busy)?.map_err(|_| Busy)?;
+    let result = tokio::task::spawn_blocking(work).await;
+    drop(permit);
+    // A panic inside Argon2 is a bug; the request fails rather than the server.
+    result.map_err(|_| Busy)
+}
 
 /// The PHC string of a new Argon2id hash of `password`, with a fresh salt.
 pub fn hash(password: &str) -> Result<String, String> {

@@ -11,6 +11,14 @@ use super::{Counter, CounterStore, Outcome, StoreStatus};
 const SHARDS: usize = 32;
 /// Expired counters are swept from a shard once it holds this many.
 const SWEEP_AT: usize = 4096;
+/// The most counters the store holds (docs/security.md, "Bounds"): about 150 bytes each, so
+/// some 40 MiB at most, whatever strangers send. A check whose subject finds its shard full of
+/// live counters is counted in that shard's overflow subject, shared by every such check:
+/// under a flood of new subjects the newcomers are limited together, those already counted
+/// keep their exact counts.
+pub const DEFAULT_CAPACITY: usize = 262_144;
+/// A full shard is swept at most this often, so a flood does not make every check a full scan.
+const SWEEP_INTERVAL_SECONDS: u64 = 1;
 
 struct Entry {
     count: u64,
@@ -18,16 +26,23 @@ struct Entry {
     expires_at: u64,
 }
 
+struct Shard {
+    counters: HashMap<String, Entry>,
+    /// Unix second of the last sweep.
+    swept_at: u64,
+}
+
 pub struct MemoryCounters {
     /// A subject's counters share one key prefix and so, hashed by it, one shard: a check
     /// takes one lock.
-    shards: Vec<Mutex<HashMap<String, Entry>>>,
+    shards: Vec<Mutex<Shard>>,
     hasher: RandomState,
+    shard_capacity: usize,
 }
 
 impl Default for MemoryCounters {
     fn default() -> Self {
-        MemoryCounters { shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(), hasher: RandomState::new() }
+        MemoryCounters::with_capacity(DEFAULT_CAPACITY)
     }
 }
 
@@ -40,8 +55,33 @@ fn subject_of(key: &str) -> &str {
     key.find('}').map_or(key, |end| &key[..=end])
 }
 
+/// The key of the same window in the shard's overflow subject.
+fn overflow_key(key: &str) -> String {
+    let rest = key.find('}').map_or("", |end| &key[end + 1..]);
+    format!("tb:{{overflow}}{rest}")
+}
+
 impl MemoryCounters {
-    fn shard(&self, counters: &[Counter]) -> &Mutex<HashMap<String, Entry>> {
+    /// A store of at most about `capacity` counters.
+    pub fn with_capacity(capacity: usize) -> Self {
+        let empty = || Mutex::new(Shard { counters: HashMap::new(), swept_at: 0 });
+        MemoryCounters {
+            shards: (0..SHARDS).map(|_| empty()).collect(),
+            hasher: RandomState::new(),
+            shard_capacity: capacity.div_ceil(SHARDS).max(1),
+        }
+    }
+
+    /// How many counters the store holds, live or expired.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).counters.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn shard(&self, counters: &[Counter]) -> &Mutex<Shard> {
         let subject = counters.first().map_or("", |c| subject_of(&c.key));
         &self.shards[(self.hasher.hash_one(subject) as usize) % SHARDS]
     }
@@ -49,14 +89,25 @@ impl MemoryCounters {
     /// The same check as [`CounterStore::hit`], synchronously.
     pub fn hit_now(&self, counters: &[Counter]) -> Outcome {
         let now = now();
-        let mut shard = self.shard(counters).lock().unwrap_or_else(|p| p.into_inner());
-        if shard.len() >= SWEEP_AT {
+        let mut guard = self.shard(counters).lock().unwrap_or_else(|p| p.into_inner());
+        let Shard { counters: shard, swept_at } = &mut *guard;
+        let new_keys = counters.iter().filter(|c| c.counted && !shard.contains_key(&c.key)).count();
+        if (shard.len() >= SWEEP_AT || shard.len() + new_keys > self.shard_capacity) && *swept_at < now {
             shard.retain(|_, entry| entry.expires_at > now);
+            *swept_at = now + SWEEP_INTERVAL_SECONDS - 1;
         }
+        let overflowing = new_keys > 0 && shard.len() + new_keys > self.shard_capacity;
+        let overflow: Vec<Counter>;
+        let counters = if overflowing {
+            overflow = counters.iter().map(|c| Counter { key: overflow_key(&c.key), ..c.clone() }).collect();
+            &overflow[..]
+        } else {
+            counters
+        };
         let current = |shard: &HashMap<String, Entry>, key: &str| {
             shard.get(key).filter(|e| e.expires_at > now).map_or(0, |e| e.count)
         };
-        let counts: Vec<u64> = counters.iter().map(|c| current(&shard, &c.key)).collect();
+        let counts: Vec<u64> = counters.iter().map(|c| current(shard, &c.key)).collect();
         if counters.iter().zip(&counts).any(|(c, count)| c.counted && *count >= c.limit) {
             return Outcome { allowed: false, counts };
         }
@@ -119,5 +170,23 @@ mod tests {
         // Another subject has its own budget.
         let other = [Counter::new("t", "all", Window { seconds: 3600, limit: 3 }, now, true)];
         assert!(store.hit_now(&other).allowed);
+    }
+
+    #[test]
+    fn a_flood_of_subjects_stays_within_capacity_and_shares_the_overflow() {
+        let store = MemoryCounters::with_capacity(SHARDS * 8);
+        let now = now();
+        let window = Window { seconds: 3600, limit: 1_000 };
+        let known = [Counter::new("ip:known", "ip-1h", window, now, true)];
+        assert!(store.hit_now(&known).allowed);
+        for i in 0..10_000 {
+            store.hit_now(&[Counter::new(&format!("client:{i}"), "client-1h", window, now, true)]);
+        }
+        assert!(store.len() <= SHARDS * 8 + SHARDS, "{} counters", store.len());
+        // The subject counted before the flood keeps its own exact count.
+        assert_eq!(store.hit_now(&known).counts, vec![2]);
+        // Newcomers past the capacity share one budget, so the flood is limited as one.
+        let newcomer = [Counter::new("client:new", "client-1h", Window { seconds: 3600, limit: 5 }, now, true)];
+        assert!(!store.hit_now(&newcomer).allowed, "the overflow subject is spent");
     }
 }

@@ -73,13 +73,23 @@ impl Counter {
         let index = now / window.seconds;
         let reset_at = (index + 1) * window.seconds;
         Counter {
-            key: format!("tb:{{{subject}}}:{class}:{}:{index}", window.seconds),
+            key: format!("tb:{{{}}}:{class}:{}:{index}", subject_tag(subject), window.seconds),
             limit: window.limit,
             reset_at,
             ttl: reset_at - now + 1,
             counted,
         }
     }
+}
+
+/// A subject's part of its keys, of fixed size whatever the subject (a client id or an email
+/// from an unauthenticated request can be kilobytes): its kind (`tenant`, `ip`, …) and 128 bits
+/// of the SHA-256 of the rest, hex. docs/security.md, "Bounds".
+fn subject_tag(subject: &str) -> String {
+    use sha2::Digest;
+    let (kind, value) = subject.split_once(':').unwrap_or(("", subject));
+    let digest = sha2::Sha256::digest(value.as_bytes());
+    format!("{}:{}", &kind[..kind.len().min(16)], hex::encode(&digest[..16]))
 }
 
 /// What a check found: whether the request was counted, and each window's count after it
@@ -152,7 +162,21 @@ mod tests {
     fn counters_align_to_the_epoch() {
         let counter = Counter::new("tenant:t", "all", Window { seconds: 10, limit: 5 }, 1_000_007, true);
         assert_eq!(counter.reset_at, 1_000_010);
-        assert_eq!(counter.key, "tb:{tenant:t}:all:10:100000");
+        assert_eq!(counter.key, format!("tb:{{tenant:{}}}:all:10:100000", &hex::encode(sha2_of("t"))[..32]));
         assert_eq!(counter.ttl, 4);
+    }
+
+    fn sha2_of(text: &str) -> Vec<u8> {
+        use sha2::Digest;
+        sha2::Sha256::digest(text.as_bytes()).to_vec()
+    }
+
+    #[test]
+    fn keys_are_of_fixed_size_whatever_the_subject() {
+        let window = Window { seconds: 10, limit: 5 };
+        let short = Counter::new("client:c", "client-10s", window, 0, true).key;
+        let huge = Counter::new(&format!("client:{}", "x".repeat(30_000)), "client-10s", window, 0, true).key;
+        assert_eq!(short.len(), huge.len());
+        assert_ne!(short, huge);
     }
 }

@@ -22,6 +22,10 @@ pub struct Rules {
     pub token_per_ip: Vec<Window>,
     /// The sign-in form, per email and IP address.
     pub sign_in: Vec<Window>,
+    /// The sign-in form, per IP address (IPv6 by /64), whatever the email.
+    pub sign_in_per_ip: Vec<Window>,
+    /// The sign-in form, per account (tenant and email), from all addresses together.
+    pub sign_in_per_account: Vec<Window>,
     /// Every other request without a tenant, per IP address: the last line.
     pub per_ip: Vec<Window>,
 }
