@@ -14,6 +14,7 @@ on_both_databases!(
     an_organization_client_signs_in_only_its_own_users,
     a_reused_code_revokes_the_refresh_family_of_its_first_use,
     concurrent_uses_of_one_code_leave_nothing_usable,
+    deleting_a_client_user_organization_or_tenant_stops_its_tokens,
 );
 
 const REFRESHING: [&str; 2] = ["authorization_code", "refresh_token"];
@@ -210,4 +211,74 @@ async fn concurrent_uses_of_one_code_leave_nothing_usable(app: TestApp) {
             app.call("GET", "/api/v1/users/me", access, Value::Null).await.expect(401);
         }
     }
+}
+
+/// Whether `token` still works on `/api/v1` and at introspection.
+async fn token_works(app: &TestApp, token: &str, introspector: &(String, String)) -> bool {
+    let api = app.call("GET", "/api/v1/users/me", token, Value::Null).await.status;
+    let introspection: Value = app
+        .http
+        .post(app.url("/oauth/introspect"))
+        .basic_auth(&introspector.0, Some(&introspector.1))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api != 401, introspection["active"] == json!(true), "the API and introspection agree: {api}");
+    api != 401
+}
+
+/// Finding: deleting a client or a user did not stop its access tokens until they expired.
+async fn deleting_a_client_user_organization_or_tenant_stops_its_tokens(app: TestApp) {
+    let introspector = app.confidential_client(&[]).await;
+    // A client's own token, then the client is deleted.
+    let (client_id, secret) = app.confidential_client(&["users:read"]).await;
+    let token = app.access_token(&client_id, &secret, None).await;
+    assert!(token_works(&app, &token, &introspector).await);
+    app.call("DELETE", &format!("/api/v1/clients/{client_id}"), &app.tenant_key, Value::Null).await.expect(204);
+    assert!(!token_works(&app, &token, &introspector).await, "the deleted client's token");
+
+    // A user's token, then the user is deleted.
+    let client = public_client(&app, &["profile"], None).await;
+    let email = user(&app, "member", None).await;
+    let tokens = tokens_for(&app, &client, &email).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert!(token_works(&app, access, &introspector).await);
+    let user_id = claims(access)["sub"].as_str().unwrap().to_owned();
+    app.call("DELETE", &format!("/api/v1/users/{user_id}"), &app.tenant_key, Value::Null).await.expect(204);
+    assert!(!token_works(&app, access, &introspector).await, "the deleted user's token");
+
+    // An organization's client's token, then the organization is deleted.
+    let org = organization(&app, "Gone").await;
+    let org_client = app
+        .call(
+            "POST",
+            "/api/v1/clients",
+            &app.tenant_key,
+            json!({"name": "c", "organization_id": org, "scopes": ["users:read"]}),
+        )
+        .await
+        .expect(201);
+    let token = app
+        .access_token(org_client.body["id"].as_str().unwrap(), org_client.body["client_secret"].as_str().unwrap(), None)
+        .await;
+    assert!(token_works(&app, &token, &introspector).await);
+    app.call("DELETE", &format!("/api/v1/organizations/{org}"), &app.tenant_key, Value::Null).await.expect(204);
+    assert!(!token_works(&app, &token, &introspector).await, "the deleted organization's token");
+
+    // A token of another tenant, then that tenant is deleted (its introspection is the tenant's own).
+    let (tenant_id, tenant_key) = app.create_tenant("Leaving").await;
+    let created = app
+        .call("POST", "/api/v1/clients", &tenant_key, json!({"name": "c", "scopes": ["users:read"]}))
+        .await
+        .expect(201);
+    let token = app
+        .access_token(created.body["id"].as_str().unwrap(), created.body["client_secret"].as_str().unwrap(), None)
+        .await;
+    app.call("GET", "/api/v1/users", &token, Value::Null).await.expect(200);
+    app.call("DELETE", &format!("/api/v1/tenants/{tenant_id}"), &app.operator_key, Value::Null).await.expect(204);
+    app.call("GET", "/api/v1/users", &token, Value::Null).await.expect(401);
 }

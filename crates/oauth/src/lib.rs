@@ -134,7 +134,7 @@ impl OAuth {
                 claims
             }
         };
-        match self.revocations.is_revoked(&claims.jti).await {
+        match self.revocations.is_revoked(&claims).await {
             Ok(false) => Ok(claims),
             Ok(true) => Err(TokenRejection::Invalid),
             Err(err) => {

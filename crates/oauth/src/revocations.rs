@@ -1,6 +1,7 @@
-//! Which access tokens were revoked (RFC 7009), by `jti`. A lookup is cached for a second, so
-//! a busy token costs no database round trip and a revocation made by another instance is
-//! seen within a second; one made here is seen at once.
+//! Which access tokens were revoked (RFC 7009), by `jti`, or with their client, user,
+//! organization or tenant deleted. A lookup is cached for a second, so a busy token costs no
+//! database round trip and a revocation made by another instance is seen within a second; one
+//! made here is seen at once.
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use moka::sync::Cache;
 use tollbooth_storage::{Database, StorageError, revoked_tokens};
 
 use crate::cache_guard::InvalidationGuard;
+use crate::jwt::AccessTokenClaims;
 
 const REVOCATION_CACHE_TTL: Duration = Duration::from_secs(1);
 
@@ -25,15 +27,29 @@ impl Revocations {
         Revocations { db, cache, guard: InvalidationGuard::default() }
     }
 
-    pub async fn is_revoked(&self, jti: &str) -> Result<bool, StorageError> {
-        if let Some(revoked) = self.cache.get(jti) {
+    /// Whether the token with these claims was revoked, or anything it names was deleted.
+    pub async fn is_revoked(&self, claims: &AccessTokenClaims) -> Result<bool, StorageError> {
+        if let Some(revoked) = self.cache.get(&claims.jti) {
             return Ok(revoked);
         }
-        let lookup = jti.to_owned();
+        let mut ids = vec![claims.jti.clone(), claims.sub.clone(), claims.client_id.clone(), claims.tid.clone()];
+        ids.extend(claims.org_id.clone());
         let began = self.guard.begin_read();
-        let revoked = self.db.run(move |conn| revoked_tokens::is_revoked(conn, &lookup)).await?;
-        self.guard.store_unless_invalidated(began, || self.cache.insert(jti.to_owned(), revoked));
+        let revoked = self
+            .db
+            .run(move |conn| {
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                revoked_tokens::any_revoked(conn, &ids)
+            })
+            .await?;
+        self.guard.store_unless_invalidated(began, || self.cache.insert(claims.jti.clone(), revoked));
         Ok(revoked)
+    }
+
+    /// Records here that the client, user, organization or tenant `id` was deleted (by a write
+    /// made in its deletion's transaction): every cached answer may now be wrong.
+    pub fn remember_deleted(&self) {
+        self.guard.invalidate(|| self.cache.invalidate_all());
     }
 
     /// Revokes `jti` until `expires_at` (Unix seconds), when the token would have expired anyway.

@@ -7,7 +7,8 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use tollbooth_storage::pagination::{Page, PageRequest};
 use tollbooth_storage::{
-    DbConnection, Reach, StorageError, api_keys, clients, ids, in_transaction, organizations, tenants, users,
+    DbConnection, Reach, StorageError, api_keys, clients, ids, in_transaction, organizations, revoked_tokens, tenants,
+    users,
 };
 
 use crate::Resource;
@@ -22,6 +23,9 @@ pub trait Stored: Versioned + Clone + Send + 'static {
     /// Its name in audit actions (`client.updated`) and messages.
     const KIND: &'static str;
     const ID_PREFIX: &'static str;
+    /// Whether its id can appear in an access token (`client_id`, `sub`, `org_id`): deleting it
+    /// then revokes those tokens (docs/security.md, "Token lifecycle").
+    const IN_TOKENS: bool;
     fn get(conn: &mut DbConnection, reach: &Reach, id: &str) -> Result<Self, StorageError>;
     fn update(conn: &mut DbConnection, object: &Self, read_at: NaiveDateTime) -> Result<bool, StorageError>;
     fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError>;
@@ -49,10 +53,11 @@ macro_rules! versioned {
 }
 
 macro_rules! stored {
-    ($type:ty, $module:ident, $kind:literal, $prefix:expr) => {
+    ($type:ty, $module:ident, $kind:literal, $prefix:expr, in_tokens: $in_tokens:literal) => {
         impl Stored for $type {
             const KIND: &'static str = $kind;
             const ID_PREFIX: &'static str = $prefix;
+            const IN_TOKENS: bool = $in_tokens;
             fn get(conn: &mut DbConnection, reach: &Reach, id: &str) -> Result<Self, StorageError> {
                 $module::get(conn, reach, id)
             }
@@ -69,10 +74,10 @@ macro_rules! stored {
     };
 }
 
-stored!(clients::Client, clients, "client", ids::CLIENT);
-stored!(api_keys::ApiKey, api_keys, "api_key", ids::API_KEY);
-stored!(organizations::Organization, organizations, "organization", ids::ORGANIZATION);
-stored!(users::User, users, "user", ids::USER);
+stored!(clients::Client, clients, "client", ids::CLIENT, in_tokens: true);
+stored!(api_keys::ApiKey, api_keys, "api_key", ids::API_KEY, in_tokens: false);
+stored!(organizations::Organization, organizations, "organization", ids::ORGANIZATION, in_tokens: true);
+stored!(users::User, users, "user", ids::USER, in_tokens: true);
 versioned!(clients::Client, api_keys::ApiKey, organizations::Organization, users::User, tenants::Tenant);
 
 /// A path id of type `T`; a malformed one cannot exist, so it is answered like an unknown one.
@@ -133,18 +138,32 @@ pub async fn delete<T: Stored + Guarded>(
     let reach = principal.reach_for(needed)?;
     let id = path_id::<T>(raw_id)?;
     let principal = principal.clone();
-    resource
+    let tokens_expire_by = tokens_expire_by(resource);
+    let deleted = resource
         .db
         .run(move |conn| {
             in_transaction(conn, |conn| {
                 let object = T::get(conn, &reach, &id).map_err(in_reach::<T>)?;
                 principal.authorize(needed, Some(&object), None)?;
                 T::delete(conn, &id)?;
+                if T::IN_TOKENS {
+                    revoked_tokens::revoke(conn, &id, &reach.tenant_id, tokens_expire_by)?;
+                }
                 actor.record(conn, &format!("{}.deleted", T::KIND), &id)?;
-                Ok(object)
+                Ok::<_, ApiError>(object)
             })
         })
-        .await
+        .await?;
+    if T::IN_TOKENS {
+        resource.oauth.revocations.remember_deleted();
+    }
+    Ok(deleted)
+}
+
+/// When every access token issued until now has expired: how long a deleted subject's id is
+/// kept among the revoked.
+pub fn tokens_expire_by(resource: &Resource) -> NaiveDateTime {
+    tollbooth_storage::now() + chrono::Duration::seconds(resource.max_access_token_ttl)
 }
 
 /// How often a read-modify-write is retried when another writer changed the row meanwhile.

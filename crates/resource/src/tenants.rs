@@ -225,12 +225,15 @@ pub async fn delete(
     let actor = Actor::of(&principal, &request).on_tenant(&id);
     let deleted = id.clone();
     let id_for_cache = id.clone();
+    let tokens_expire_by = crud::tokens_expire_by(&resource);
     resource
         .db
         .run(move |conn| {
             in_transaction(conn, |conn| {
                 tenants::get(conn, &id).map_err(tenant_not_found)?;
                 tenants::delete(conn, &id)?;
+                // Its access tokens (`tid`) stop at once too (docs/security.md, "Token lifecycle").
+                tollbooth_storage::revoked_tokens::revoke(conn, &id, &id, tokens_expire_by)?;
                 actor.record(conn, "tenant.deleted", &id)?;
                 Ok::<_, ApiError>(())
             })
@@ -239,5 +242,6 @@ pub async fn delete(
     resource.api_keys.invalidate_where(move |key| key.tenant_id.as_deref() == Some(deleted.as_str()));
     resource.oauth.clients.invalidate_all();
     resource.tenant_plans.invalidate(&id_for_cache);
+    resource.oauth.revocations.remember_deleted();
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,5 +1,7 @@
-//! Revoked access tokens, by `jti` (RFC 7009). JWTs stay verifiable offline; Tollbooth's own
-//! API and introspection also consult this list.
+//! Revoked access tokens, by `jti` (RFC 7009), and deleted token subjects: a deleted client,
+//! user, organization or tenant is recorded here by its id (ids and `jti`s never collide: ids
+//! carry a prefix), until every token it could appear in has expired. JWTs stay verifiable
+//! offline; Tollbooth's own API and introspection also consult this list.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -33,8 +35,10 @@ pub fn revoke(
     Ok(())
 }
 
-pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> Result<bool, StorageError> {
-    let count: i64 = revoked_tokens::table.filter(revoked_tokens::jti.eq(jti)).count().get_result(conn)?;
+/// Whether any of `ids` (a token's `jti`, and the ids of its client, subject, organization and
+/// tenant) is revoked: one indexed query.
+pub fn any_revoked(conn: &mut DbConnection, ids: &[&str]) -> Result<bool, StorageError> {
+    let count: i64 = revoked_tokens::table.filter(revoked_tokens::jti.eq_any(ids)).count().get_result(conn)?;
     Ok(count > 0)
 }
 
