@@ -109,6 +109,12 @@ async fn revoked_tokens_are_inactive_and_refused_by_the_api(app: TestApp) {
     assert_eq!((status, cache.as_deref()), (200, Some("no-store")));
     let refused = app.call("GET", "/api/v1/clients", &token, Value::Null).await.expect(401);
     assert_eq!(refused.error(), "invalid_token");
+    // The revocation is audited, naming the revoked token's client; the refused attempt is not.
+    let events = app.call("GET", "/api/v1/audit_logs?limit=100", &app.tenant_key, Value::Null).await.expect(200);
+    let revocations: Vec<&Value> =
+        events.body["data"].as_array().unwrap().iter().filter(|e| e["action"] == "token.revoked").collect();
+    assert_eq!(revocations.len(), 1, "{}", events.body);
+    assert_eq!(revocations[0]["target_id"], json!(id), "{}", revocations[0]);
     let (_, _, body) = post(&app, "/oauth/introspect", Some((&id, &secret)), &[("token", &token)]).await;
     assert_eq!(body, json!({"active": false}));
     // Revoking again, or revoking nonsense, is not an error.

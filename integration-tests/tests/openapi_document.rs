@@ -179,3 +179,26 @@ async fn openapi_document_is_valid_and_complete() {
     assert!(initializer.contains("/api/openapi.json"));
     assert!(!html.contains("https://") && !initializer.contains("https://"), "nothing loaded from the internet");
 }
+
+/// Every operation has a unique `operationId` that reads as a verb and an object
+/// (`listOrganizations`, `rotateApiKey`), so a generated SDK gets one well-named function each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operation_ids_are_unique_verbs_and_objects() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let doc: Value = app.http.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let mut seen = BTreeSet::new();
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(seen.insert(id.to_owned()), "{id} is used twice ({method} {path})");
+            let verb_end = id.find(|c: char| c.is_ascii_uppercase()).unwrap_or(id.len());
+            assert!(
+                verb_end > 0 && verb_end < id.len() && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{id} ({method} {path}) is not a camelCase verb and object"
+            );
+        }
+    }
+    for expected in ["listOrganizations", "getOrganization", "rotateApiKey", "createClient", "revokeToken"] {
+        assert!(seen.contains(expected), "{expected} is missing: {seen:?}");
+    }
+}

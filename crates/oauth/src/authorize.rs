@@ -337,25 +337,55 @@ fn with_cookies(mut response: HttpResponse, cookies: &[actix_web::cookie::Cookie
     response
 }
 
-/// The authorization endpoint: `GET` starts the flow, the sign-in and consent forms `POST` back.
-#[utoipa::path(method(get, post), path = "/oauth/authorize", tag = "oauth", security(()),
+/// The authorization request's query parameters (RFC 6749 §4.1.1, RFC 7636 §4.3), for the
+/// OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AuthorizationQuery {
+    /// `code`
+    response_type: String,
+    client_id: String,
+    /// Exactly a registered URI; optional when only one is registered
+    redirect_uri: Option<String>,
+    /// Space-separated; default all of the client's scopes
+    scope: Option<String>,
+    state: Option<String>,
+    /// RFC 7636 S256 challenge; required for public clients
+    code_challenge: Option<String>,
+    /// `S256` (`plain` is refused)
+    code_challenge_method: Option<String>,
+}
+
+/// `POST /oauth/authorize`: the sign-in and consent forms post back to the same URL.
+#[utoipa::path(post, path = "/oauth/authorize", operation_id = "submitAuthorization", tag = "oauth", security(()),
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "POST only: the sign-in form (`email`, `password`, `csrf`) or the consent form (`decision` = `approve` | `deny`, `csrf`)"),
-    params(
-        ("response_type" = String, Query, description = "`code`"),
-        ("client_id" = String, Query),
-        ("redirect_uri" = Option<String>, Query, description = "Exactly a registered URI; optional when only one is registered"),
-        ("scope" = Option<String>, Query, description = "Space-separated; default all of the client's scopes"),
-        ("state" = Option<String>, Query),
-        ("code_challenge" = Option<String>, Query, description = "RFC 7636 S256 challenge; required for public clients"),
-        ("code_challenge_method" = Option<String>, Query, description = "`S256` (`plain` is refused)"),
-    ),
+        description = "The sign-in form (`email`, `password`, `csrf`) or the consent form (`decision` = `approve` | `deny`, `csrf`)"),
+    params(AuthorizationQuery),
     responses(
-        (status = 200, description = "The sign-in or consent page (HTML)", content_type = "text/html"),
+        (status = 200, description = "The consent page (HTML)", content_type = "text/html"),
         (status = 302, description = "Back to the redirect URI with `code` and `state`, or with `error`, `error_description` and `state`"),
         (status = 400, description = "Unknown client, unregistered redirect URI or expired form: an HTML page, never a redirect", content_type = "text/html"),
         (status = 401, description = "Wrong email or password: the sign-in page again, with an error", content_type = "text/html"),
-        (status = 429, description = "Too many sign-in attempts for this email and address", content_type = "text/html"),
+        (status = 403, description = "The account may not sign in to this client (another organization's)", content_type = "text/html"),
+        (status = 429, description = "Too many sign-in attempts", content_type = "text/html"),
+        (status = 503, description = "Password checks at capacity; Retry-After", content_type = "text/html"),
+    ))]
+pub async fn submit_authorization(
+    request: HttpRequest,
+    body: Result<FormBody, OAuthError>,
+    oauth: web::Data<OAuth>,
+) -> HttpResponse {
+    authorize(request, body, oauth).await
+}
+
+/// The authorization endpoint: `GET` starts the flow, the sign-in and consent forms `POST` back.
+#[utoipa::path(get, path = "/oauth/authorize", operation_id = "startAuthorization", tag = "oauth", security(()),
+    params(AuthorizationQuery),
+    responses(
+        (status = 200, description = "The sign-in or consent page (HTML)", content_type = "text/html"),
+        (status = 302, description = "Back to the redirect URI with `code` and `state`, or with `error`, `error_description` and `state`"),
+        (status = 400, description = "Unknown client or unregistered redirect URI: an HTML page, never a redirect", content_type = "text/html"),
     ))]
 pub async fn authorize(
     request: HttpRequest,

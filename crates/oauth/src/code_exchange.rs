@@ -144,8 +144,11 @@ impl Authorizer for Exchange<'_> {
                 // access token and the whole refresh-token family that began with it. The first
                 // use ran in one transaction, so whatever it issued is recorded by now.
                 if let (Some(jti), Some(expires_at)) = (&code.issued_jti, code.issued_expires_at) {
-                    let revoked = revoked_tokens::revoke(self.conn, jti, &code.tenant_id, expires_at)
-                        .and_then(|()| refresh_tokens::revoke_family_issued_with(self.conn, jti, now));
+                    // The family first, as a refresh-token reuse locks it, so that the two never
+                    // wait on each other (PostgreSQL would abort one: a deadlock).
+                    let revoked = refresh_tokens::revoke_family_issued_with(self.conn, jti, now).and_then(|family| {
+                        revoked_tokens::revoke(self.conn, jti, &code.tenant_id, expires_at).map(|()| family)
+                    });
                     match revoked {
                         Ok(family) => self.revoked_jtis.extend(std::iter::once(jti.clone()).chain(family)),
                         Err(err) => return self.failed(err),

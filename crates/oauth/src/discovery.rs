@@ -27,7 +27,7 @@ pub fn metadata(issuer: &str) -> serde_json::Value {
     })
 }
 
-#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth", security(()),
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", operation_id = "getAuthorizationServerMetadata", tag = "oauth", security(()),
     responses((status = 200, description = "RFC 8414 authorization server metadata", content_type = "application/json", body = Object)))]
 pub async fn authorization_server_metadata(oauth: web::Data<OAuth>) -> HttpResponse {
     HttpResponse::Ok()
@@ -36,7 +36,7 @@ pub async fn authorization_server_metadata(oauth: web::Data<OAuth>) -> HttpRespo
         .body(oauth.metadata_json.clone())
 }
 
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "oauth", security(()),
+#[utoipa::path(get, path = "/.well-known/jwks.json", operation_id = "getJsonWebKeySet", tag = "oauth", security(()),
     responses((status = 200, description = "RFC 7517 JWK Set: every published signing key", content_type = "application/jwk-set+json", body = Object)))]
 pub async fn jwks(oauth: web::Data<OAuth>) -> HttpResponse {
     // Short cache: after a rotation, verifiers must see the new key soon.

@@ -58,7 +58,7 @@ fn token_of(params: &TokenParams) -> Result<&str, OAuthError> {
     params.get("token").ok_or_else(|| OAuthError::invalid_request("The parameter `token` is required."))
 }
 
-#[utoipa::path(post, path = "/oauth/introspect", tag = "oauth",
+#[utoipa::path(post, path = "/oauth/introspect", operation_id = "introspectToken", tag = "oauth",
     request_body(content = TokenReference, content_type = "application/x-www-form-urlencoded"),
     security(("client_secret_basic" = [])),
     responses(
@@ -100,7 +100,7 @@ pub async fn introspect(
     Ok(response)
 }
 
-#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
+#[utoipa::path(post, path = "/oauth/revoke", operation_id = "revokeToken", tag = "oauth",
     request_body(content = TokenReference, content_type = "application/x-www-form-urlencoded"),
     security(("client_secret_basic" = []), ()),
     responses(
@@ -120,17 +120,30 @@ pub async fn revoke(
     // RFC 7009 §2.1: a client revokes only tokens issued to it. The hint is only a hint: an
     // access token is a JWT, a refresh token is not, and both are tried. Revoking a refresh
     // token revokes its family and the access tokens issued with it.
-    match active_claims(&oauth, token, &client.tenant_id).await? {
+    let revoked = match active_claims(&oauth, token, &client.tenant_id).await? {
         Some(claims) if claims.client_id == client.id => {
             oauth.revocations.revoke(&claims.jti, &claims.tid, claims.exp).await?;
-            tracing::info!(client_id = %client.id, "access token revoked");
+            Some("access_token")
         }
-        Some(_) => {}
-        None => {
-            if crate::refresh::revoke_family_of(&oauth, token, &client).await? {
-                tracing::info!(client_id = %client.id, "refresh token family revoked");
-            }
-        }
+        Some(_) => None,
+        None => crate::refresh::revoke_family_of(&oauth, token, &client).await?.then_some("refresh_token"),
+    };
+    if let Some(token_type) = revoked {
+        tracing::info!(client_id = %client.id, token_type, "token revoked");
+        // Audited like every revocation, naming the revoked token's client (its own).
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("token_type".into(), token_type.into());
+        let event = tollbooth_storage::audit::AuditEvent {
+            id: tollbooth_storage::ids::new_id(tollbooth_storage::ids::AUDIT_EVENT),
+            tenant_id: Some(client.tenant_id.clone()),
+            actor_id: Some(client.id.clone()),
+            action: "token.revoked".to_owned(),
+            target_id: Some(client.id.clone()),
+            ip: Some(crate::client_address::client_address(&request)),
+            metadata: tollbooth_storage::Json(metadata),
+            created_at: tollbooth_storage::now(),
+        };
+        oauth.db.run(move |conn| tollbooth_storage::audit::record(conn, &event)).await?;
     }
     let mut response = HttpResponse::Ok().finish();
     no_store(&mut response);

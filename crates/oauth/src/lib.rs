@@ -150,7 +150,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     let endpoints = [
         Endpoint::new("/.well-known/oauth-authorization-server").get(discovery::authorization_server_metadata),
         Endpoint::new("/.well-known/jwks.json").get(discovery::jwks),
-        Endpoint::new("/oauth/authorize").get(authorize::authorize).post(authorize::authorize),
+        Endpoint::new("/oauth/authorize").get(authorize::authorize).post(authorize::submit_authorization),
         Endpoint::new("/oauth/style.css").get(pages::stylesheet),
         Endpoint::new("/oauth/token").post(token::token),
         Endpoint::new("/oauth/introspect").post(introspection::introspect),

@@ -140,7 +140,7 @@ pub struct TokenRequest {
 }
 
 /// `POST /oauth/token`.
-#[utoipa::path(post, path = "/oauth/token", tag = "oauth",
+#[utoipa::path(post, path = "/oauth/token", operation_id = "requestToken", tag = "oauth",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded",
         description = "Also accepted as application/json with string values."),
     security((), ("client_secret_basic" = [])),

@@ -112,7 +112,7 @@ fn unknown_tenant() -> FieldError {
     FieldError::new("tenant_id", "not_found", "No such tenant.")
 }
 
-#[utoipa::path(post, path = "/api/v1/api_keys", tag = "api_keys", request_body = CreateApiKey,
+#[utoipa::path(post, path = "/api/v1/api_keys", operation_id = "createApiKey", tag = "api_keys", request_body = CreateApiKey,
     responses((status = 201, description = "The key, with its secret in `key` (shown only now)", body = ApiKeyView)))]
 pub async fn create(
     request: HttpRequest,
@@ -185,11 +185,11 @@ pub async fn create(
 
 crud::read_handlers! {
     ApiKey as ApiKeyView, scope: scopes::API_KEYS_READ, tag: "api_keys",
-    get: "/api/v1/api_keys/{id}", "API key id" => "The key, redacted",
-    list: "/api/v1/api_keys" => "A page of keys, redacted",
+    get "getApiKey": "/api/v1/api_keys/{id}", "API key id" => "The key, redacted",
+    list "listApiKeys": "/api/v1/api_keys" => "A page of keys, redacted",
 }
 
-#[utoipa::path(delete, path = "/api/v1/api_keys/{id}", tag = "api_keys", params(("id" = String, Path, description = "API key id")),
+#[utoipa::path(delete, path = "/api/v1/api_keys/{id}", operation_id = "deleteApiKey", tag = "api_keys", params(("id" = String, Path, description = "API key id")),
     responses((status = 204, description = "Deleted; the key stops authenticating at once")))]
 pub async fn delete(
     request: HttpRequest,
@@ -203,7 +203,7 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/api/v1/api_keys/{id}/rotate", tag = "api_keys", request_body = RotateApiKey,
+#[utoipa::path(post, path = "/api/v1/api_keys/{id}/rotate", operation_id = "rotateApiKey", tag = "api_keys", request_body = RotateApiKey,
     params(("id" = String, Path, description = "API key id")),
     responses((status = 200, description = "The key with its new secret in `key`", body = ApiKeyView)))]
 pub async fn rotate(

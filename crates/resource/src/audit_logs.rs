@@ -44,7 +44,7 @@ impl From<AuditEvent> for AuditEventView {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/audit_logs", tag = "audit_logs", params(crate::pagination::ListParams),
+#[utoipa::path(get, path = "/api/v1/audit_logs", operation_id = "listAuditLogs", tag = "audit_logs", params(crate::pagination::ListParams),
     responses((status = 200, description = "A page of audit events", body = List<AuditEventView>)))]
 pub async fn list(
     request: HttpRequest,

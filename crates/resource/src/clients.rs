@@ -173,7 +173,7 @@ fn ttl_field(ttl: i64, errors: &mut Vec<FieldError>) -> i32 {
     })
 }
 
-#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = CreateClient,
+#[utoipa::path(post, path = "/api/v1/clients", operation_id = "createClient", tag = "clients", request_body = CreateClient,
     responses((status = 201, description = "The client, with `client_secret` if confidential", body = ClientView)))]
 pub async fn create(
     request: HttpRequest,
@@ -231,11 +231,11 @@ pub async fn create(
 
 crud::read_handlers! {
     Client as ClientView, scope: scopes::CLIENTS_READ, tag: "clients",
-    get: "/api/v1/clients/{id}", "Client id" => "The client",
-    list: "/api/v1/clients" => "A page of clients",
+    get "getClient": "/api/v1/clients/{id}", "Client id" => "The client",
+    list "listClients": "/api/v1/clients" => "A page of clients",
 }
 
-#[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", request_body = UpdateClient,
+#[utoipa::path(patch, path = "/api/v1/clients/{id}", operation_id = "updateClient", tag = "clients", request_body = UpdateClient,
     params(("id" = String, Path, description = "Client id")),
     responses((status = 200, description = "The updated client", body = ClientView)))]
 pub async fn update(
@@ -284,7 +284,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(ClientView::from(client)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path, description = "Client id")),
+#[utoipa::path(delete, path = "/api/v1/clients/{id}", operation_id = "deleteClient", tag = "clients", params(("id" = String, Path, description = "Client id")),
     responses((status = 204, description = "Deleted; the client stops authenticating at once")))]
 pub async fn delete(
     request: HttpRequest,
@@ -298,7 +298,7 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/api/v1/clients/{id}/secret", tag = "clients", request_body = RotateSecret,
+#[utoipa::path(post, path = "/api/v1/clients/{id}/secret", operation_id = "rotateClientSecret", tag = "clients", request_body = RotateSecret,
     params(("id" = String, Path, description = "Client id")),
     responses((status = 200, description = "The client with its new `client_secret`", body = ClientView)))]
 pub async fn rotate_secret(

@@ -240,15 +240,15 @@ pub fn read_modify_write<T: Versioned>(
 /// The `get` and `list` handlers of a [`Stored`] resource, with their OpenAPI operations: one
 /// line of this module each, so a resource module invokes this once rather than repeating them.
 ///
-/// `Model as View, scope: READ_SCOPE, tag: "tag", get: "/item/{id}", "id description" =>
-/// "answer description", list: "/collection" => "answer description"`.
+/// `Model as View, scope: READ_SCOPE, tag: "tag", get "getItem": "/item/{id}", "id description"
+/// => "answer description", list "listItems": "/collection" => "answer description"`.
 macro_rules! read_handlers {
     (
         $model:ident as $view:ident, scope: $scope:path, tag: $tag:tt,
-        get: $item_path:tt, $id_description:tt => $item_description:tt,
-        list: $list_path:tt => $list_description:tt $(,)?
+        get $get_id:tt: $item_path:tt, $id_description:tt => $item_description:tt,
+        list $list_id:tt: $list_path:tt => $list_description:tt $(,)?
     ) => {
-        #[utoipa::path(get, path = $item_path, tag = $tag, params(("id" = String, Path, description = $id_description)),
+        #[utoipa::path(get, path = $item_path, operation_id = $get_id, tag = $tag, params(("id" = String, Path, description = $id_description)),
                     responses((status = 200, description = $item_description, body = $view)))]
         pub async fn get(
             principal: $crate::auth::Principal,
@@ -258,7 +258,7 @@ macro_rules! read_handlers {
             $crate::crud::get_view::<$model, $view>(&principal, &resource, &id, $scope).await
         }
 
-        #[utoipa::path(get, path = $list_path, tag = $tag, params($crate::pagination::ListParams),
+        #[utoipa::path(get, path = $list_path, operation_id = $list_id, tag = $tag, params($crate::pagination::ListParams),
                     responses((status = 200, description = $list_description, body = $crate::pagination::List<$view>)))]
         pub async fn list(
             request: ::actix_web::HttpRequest,

@@ -144,7 +144,7 @@ fn check_metadata(metadata: &Metadata, errors: &mut Vec<FieldError>) {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = CreateOrganization,
+#[utoipa::path(post, path = "/api/v1/organizations", operation_id = "createOrganization", tag = "organizations", request_body = CreateOrganization,
     responses((status = 201, description = "The organization", body = OrganizationView)))]
 pub async fn create(
     request: HttpRequest,
@@ -187,11 +187,11 @@ pub async fn create(
 
 crud::read_handlers! {
     Organization as OrganizationView, scope: scopes::ORGANIZATIONS_READ, tag: "organizations",
-    get: "/api/v1/organizations/{id}", "Organization id" => "The organization",
-    list: "/api/v1/organizations" => "A page of organizations",
+    get "getOrganization": "/api/v1/organizations/{id}", "Organization id" => "The organization",
+    list "listOrganizations": "/api/v1/organizations" => "A page of organizations",
 }
 
-#[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", request_body = UpdateOrganization,
+#[utoipa::path(patch, path = "/api/v1/organizations/{id}", operation_id = "updateOrganization", tag = "organizations", request_body = UpdateOrganization,
     params(("id" = String, Path, description = "Organization id")),
     responses((status = 200, description = "The updated organization", body = OrganizationView)))]
 pub async fn update(
@@ -236,7 +236,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(OrganizationView::from(organization)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/organizations/{id}", tag = "organizations",
+#[utoipa::path(delete, path = "/api/v1/organizations/{id}", operation_id = "deleteOrganization", tag = "organizations",
     params(("id" = String, Path, description = "Organization id")),
     responses((status = 204, description = "Deleted, with its users, clients and API keys")))]
 pub async fn delete(

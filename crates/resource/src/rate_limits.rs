@@ -37,7 +37,7 @@ pub struct RateLimitUsage {
     pub data: Vec<WindowUsageView>,
 }
 
-#[utoipa::path(get, path = "/api/v1/rate_limits", tag = "rate_limits",
+#[utoipa::path(get, path = "/api/v1/rate_limits", operation_id = "getRateLimits", tag = "rate_limits",
     responses((status = 200, description = "The caller's usage per window", body = RateLimitUsage)))]
 pub async fn usage(
     request: HttpRequest,

@@ -94,7 +94,7 @@ fn tenant_not_found(err: StorageError) -> ApiError {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = CreateTenant,
+#[utoipa::path(post, path = "/api/v1/tenants", operation_id = "createTenant", tag = "tenants", request_body = CreateTenant,
     responses((status = 201, description = "The tenant, with its first admin key in `api_key`", body = TenantView)))]
 pub async fn create(
     request: HttpRequest,
@@ -143,7 +143,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[utoipa::path(get, path = "/api/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path, description = "Tenant id")),
+#[utoipa::path(get, path = "/api/v1/tenants/{id}", operation_id = "getTenant", tag = "tenants", params(("id" = String, Path, description = "Tenant id")),
     responses((status = 200, description = "The tenant", body = TenantView)))]
 pub async fn get(
     principal: Principal,
@@ -156,7 +156,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
 
-#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", params(crate::pagination::ListParams),
+#[utoipa::path(get, path = "/api/v1/tenants", operation_id = "listTenants", tag = "tenants", params(crate::pagination::ListParams),
     responses((status = 200, description = "A page of tenants", body = List<TenantView>)))]
 pub async fn list(
     request: HttpRequest,
@@ -169,7 +169,7 @@ pub async fn list(
     List::respond(page.map(TenantView::from))
 }
 
-#[utoipa::path(patch, path = "/api/v1/tenants/{id}", tag = "tenants", request_body = UpdateTenant,
+#[utoipa::path(patch, path = "/api/v1/tenants/{id}", operation_id = "updateTenant", tag = "tenants", request_body = UpdateTenant,
     params(("id" = String, Path, description = "Tenant id")),
     responses((status = 200, description = "The updated tenant", body = TenantView)))]
 pub async fn update(
@@ -212,7 +212,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path, description = "Tenant id")),
+#[utoipa::path(delete, path = "/api/v1/tenants/{id}", operation_id = "deleteTenant", tag = "tenants", params(("id" = String, Path, description = "Tenant id")),
     responses((status = 204, description = "Deleted with everything in it; its keys and clients stop working at once")))]
 pub async fn delete(
     request: HttpRequest,

@@ -119,7 +119,7 @@ async fn hash_password(password: Option<String>) -> Result<Option<String>, ApiEr
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
+#[utoipa::path(post, path = "/api/v1/users", operation_id = "createUser", tag = "users", request_body = CreateUser,
     responses((status = 201, description = "The user", body = UserView)))]
 pub async fn create(
     request: HttpRequest,
@@ -172,13 +172,13 @@ pub async fn create(
 
 crud::read_handlers! {
     User as UserView, scope: scopes::USERS_READ, tag: "users",
-    get: "/api/v1/users/{id}", "User id" => "The user",
-    list: "/api/v1/users" => "A page of users",
+    get "getUser": "/api/v1/users/{id}", "User id" => "The user",
+    list "listUsers": "/api/v1/users" => "A page of users",
 }
 
 /// `GET /users/me`: the user an access token was issued to. Needs no scope: a user may always
 /// read themself. Tokens of clients (client credentials) and API keys have no user.
-#[utoipa::path(get, path = "/api/v1/users/me", tag = "users",
+#[utoipa::path(get, path = "/api/v1/users/me", operation_id = "getCurrentUser", tag = "users",
     responses((status = 200, description = "The user the access token belongs to", body = UserView),
         (status = 404, description = "not_found: an API key, or a client's own token, has no user", body = crate::error::ErrorBody)))]
 pub async fn me(principal: Principal, resource: web::Data<Resource>) -> Result<HttpResponse, ApiError> {
@@ -199,7 +199,7 @@ pub async fn me(principal: Principal, resource: web::Data<Resource>) -> Result<H
     Ok(HttpResponse::Ok().json(UserView::from(user)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUser,
+#[utoipa::path(patch, path = "/api/v1/users/{id}", operation_id = "updateUser", tag = "users", request_body = UpdateUser,
     params(("id" = String, Path, description = "User id")),
     responses((status = 200, description = "The updated user", body = UserView)))]
 pub async fn update(
@@ -246,7 +246,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(UserView::from(user)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")),
+#[utoipa::path(delete, path = "/api/v1/users/{id}", operation_id = "deleteUser", tag = "users", params(("id" = String, Path, description = "User id")),
     responses((status = 204, description = "Deleted")))]
 pub async fn delete(
     request: HttpRequest,

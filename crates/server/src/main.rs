@@ -69,6 +69,12 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&settings);
+    // A command other than `serve` keeps no connection open ahead of need: a pool thread still
+    // opening one (libpq's TLS set-up) when the process exits can crash it.
+    let mut settings = settings;
+    if !matches!(cli.command, Command::Serve { .. }) {
+        settings.database.min_idle = 0;
+    }
     match run(cli.command, &settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

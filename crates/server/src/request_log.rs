@@ -36,13 +36,17 @@ impl RequestPolicy {
         if !self.trusts(peer) {
             return peer.to_string();
         }
-        forwarded_for
-            .into_iter()
-            .flat_map(|list| list.split(',').rev())
-            .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
-            .find(|hop| !self.trusts(*hop))
-            .unwrap_or(peer)
-            .to_string()
+        // Right to left; a hop that is not an address (`unknown`, `ip:port`) ends the walk at the
+        // last trusted hop, as everything left of it may be the client's own words.
+        let mut client = peer;
+        for hop in forwarded_for.into_iter().flat_map(|list| list.split(',').rev()) {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(address) if self.trusts(address) => client = address,
+                Ok(address) => return address.to_string(),
+                Err(_) => break,
+            }
+        }
+        client.to_string()
     }
 }
 
@@ -131,5 +135,6 @@ mod tests {
         assert_eq!(policy.client_address(proxy, Some("1.1.1.1, 198.51.100.7, 10.9.9.9")), "198.51.100.7");
         assert_eq!(policy.client_address(proxy, None), "10.1.2.3");
         assert_eq!(policy.client_address(stranger, Some("198.51.100.7")), "203.0.113.9");
+        assert_eq!(policy.client_address(proxy, Some("198.51.100.7, unknown")), "10.1.2.3", "no forged hop past junk");
     }
 }

@@ -306,6 +306,7 @@ impl RawSettings {
             url: self.database_url.clone(),
             max_connections: self.database.max_connections,
             connect_timeout: Duration::from_secs(self.database.connect_timeout_seconds),
+            min_idle: 1,
         };
         database.target().map_err(|problem| bad("database_url", problem.trim_end_matches('.')))?;
         if database.max_connections == 0 {

@@ -32,6 +32,10 @@ pub struct DatabaseConfig {
     pub url: String,
     pub max_connections: u32,
     pub connect_timeout: Duration,
+    /// Connections kept open ahead of need. The server keeps one; a CLI command none, so that
+    /// no pool thread is still opening a connection when the process exits (libpq's TLS set-up
+    /// racing OpenSSL's exit handlers crashes the process).
+    pub min_idle: u32,
 }
 
 impl DatabaseConfig {
@@ -149,7 +153,7 @@ impl Database {
         manager.establish().map_err(|e| StorageError::Unavailable(describe_connect_error(backend, &e)))?;
         let pool = Pool::builder()
             .max_size(config.max_connections)
-            .min_idle(Some(1))
+            .min_idle(Some(config.min_idle))
             .connection_timeout(config.connect_timeout)
             .build(manager)
             .map_err(|e| StorageError::Unavailable(e.to_string()))?;
@@ -289,6 +293,7 @@ mod tests {
             url: "sqlite://:memory:".into(),
             max_connections: 1,
             connect_timeout: Duration::from_secs(5),
+            min_idle: 0,
         };
         Database::connect(&config).expect("in-memory SQLite")
     }

@@ -2,7 +2,7 @@
 //! purpose and holds 19 MiB while it runs: requests reach it only through [`bounded`], which
 //! runs at most one hash per core at a time (docs/security.md, "Bounds").
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -18,8 +18,8 @@ pub const QUEUE_WAIT: Duration = Duration::from_secs(1);
 
 /// One permit per core: Argon2 is CPU-bound, more at once would only share the cores and
 /// multiply the memory.
-static SLOTS: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+static SLOTS: LazyLock<Arc<Semaphore>> =
+    LazyLock::new(|| Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))));
 
 /// Password hashing is at capacity: answer 503 (or 429) with `Retry-After`, do not queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,9 +28,15 @@ pub struct Busy;
 /// Runs `work` (a hash or a verification) on a blocking thread once a slot is free, waiting at
 /// most [`QUEUE_WAIT`]; [`Busy`] past that.
 pub async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
-    let permit = tokio::time::timeout(QUEUE_WAIT, SLOTS.acquire()).await.map_err(|_| Busy)?.map_err(|_| Busy)?;
-    let result = tokio::task::spawn_blocking(work).await;
-    drop(permit);
+    let permit =
+        tokio::time::timeout(QUEUE_WAIT, SLOTS.clone().acquire_owned()).await.map_err(|_| Busy)?.map_err(|_| Busy)?;
+    // The permit goes with the work: a request dropped while its hash runs frees the slot only
+    // when the hash is done.
+    let result = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await;
     // A panic inside Argon2 is a bug; the request fails rather than the server.
     result.map_err(|_| Busy)
 }
