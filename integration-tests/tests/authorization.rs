@@ -16,6 +16,7 @@ on_both_databases!(
     a_narrow_key_cannot_take_over_the_admin_key,
     clients_write_cannot_mint_admin_tokens,
     a_key_may_rotate_and_delete_itself,
+    deleting_an_organization_needs_what_it_holds,
 );
 
 /// A new key of the test tenant with `scopes`: its id and secret.
@@ -339,4 +340,29 @@ async fn a_key_may_rotate_and_delete_itself(app: TestApp) {
     app.call("DELETE", &format!("/api/v1/api_keys/{other}"), &new, Value::Null).await.expect(403);
     app.call("DELETE", &format!("/api/v1/api_keys/{id}"), &new, Value::Null).await.expect(204);
     app.call("GET", "/api/v1/users", &new, Value::Null).await.expect(401);
+
+    // A rotated-out secret still in its grace period works, but cannot rotate the key away
+    // from the holder of the current one.
+    let (id, old) = key_with(&app, &["users:read"]).await;
+    let rotate = format!("/api/v1/api_keys/{id}/rotate");
+    let rotated = app.call("POST", &rotate, &old, json!({"grace_period_seconds": 3600})).await.expect(200);
+    let current = rotated.body["key"].as_str().unwrap().to_owned();
+    app.call("GET", "/api/v1/users", &old, Value::Null).await.expect(200);
+    let refused = app.call("POST", &rotate, &old, json!({"grace_period_seconds": 0})).await.expect(403);
+    assert_eq!(refused.error(), "insufficient_scope");
+    app.call("DELETE", &format!("/api/v1/api_keys/{id}"), &old, Value::Null).await.expect(403);
+    app.call("GET", "/api/v1/users", &current, Value::Null).await.expect(200);
+}
+
+/// Review: deleting an organization deletes its keys, clients and users with it, so it needs
+/// every scope they hold, as deleting each of them would.
+async fn deleting_an_organization_needs_what_it_holds(app: TestApp) {
+    let org = app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "Org"})).await.expect(201).id();
+    let body = json!({"name": "org admin", "scopes": ["admin"], "organization_id": org});
+    app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201);
+    let (_, narrow) = key_with(&app, &["organizations:write"]).await;
+    let refused = app.call("DELETE", &format!("/api/v1/organizations/{org}"), &narrow, Value::Null).await.expect(403);
+    assert!(refused.body["message"].as_str().unwrap().contains("`admin`"), "{}", refused.body);
+    app.call("GET", &format!("/api/v1/organizations/{org}"), &app.tenant_key, Value::Null).await.expect(200);
+    app.call("DELETE", &format!("/api/v1/organizations/{org}"), &app.tenant_key, Value::Null).await.expect(204);
 }

@@ -15,6 +15,7 @@ on_both_databases!(
     a_reused_code_revokes_the_refresh_family_of_its_first_use,
     concurrent_uses_of_one_code_leave_nothing_usable,
     deleting_a_client_user_organization_or_tenant_stops_its_tokens,
+    a_refresh_gives_only_what_the_client_still_holds,
 );
 
 const REFRESHING: [&str; 2] = ["authorization_code", "refresh_token"];
@@ -117,8 +118,14 @@ async fn a_members_token_carries_no_management_scope(app: TestApp) {
     app.call("PATCH", &format!("/api/v1/users/{admin_id}"), &app.tenant_key, json!({"role": "member"}))
         .await
         .expect(200);
+    // The admin token issued before is revoked at once (tokens carry whole seconds: one issued
+    // in the same second as the change is refused too, so the refresh waits a second).
+    let old_access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(app.call("GET", "/api/v1/users", old_access, Value::Null).await.expect(401).error(), "invalid_token");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (status, refreshed) = refresh(&app, &client, tokens["refresh_token"].as_str().unwrap()).await;
     assert_eq!((status, refreshed["scope"].as_str()), (200, Some("profile")), "{refreshed}");
+    app.call("GET", "/api/v1/users/me", refreshed["access_token"].as_str().unwrap(), Value::Null).await.expect(200);
 }
 
 async fn an_organization_admins_token_is_confined_to_the_organization(app: TestApp) {
@@ -281,4 +288,16 @@ async fn deleting_a_client_user_organization_or_tenant_stops_its_tokens(app: Tes
     app.call("GET", "/api/v1/users", &token, Value::Null).await.expect(200);
     app.call("DELETE", &format!("/api/v1/tenants/{tenant_id}"), &app.operator_key, Value::Null).await.expect(204);
     app.call("GET", "/api/v1/users", &token, Value::Null).await.expect(401);
+}
+
+/// Review: a scope taken from a client after the grant came back at every refresh.
+async fn a_refresh_gives_only_what_the_client_still_holds(app: TestApp) {
+    let client = public_client(&app, &["users:read", "profile"], None).await;
+    let admin = user(&app, "admin", None).await;
+    let tokens = tokens_for(&app, &client, &admin).await;
+    assert_eq!(tokens["scope"], "profile users:read");
+    let path = format!("/api/v1/clients/{}", client["id"].as_str().unwrap());
+    app.call("PATCH", &path, &app.tenant_key, json!({"scopes": ["profile"]})).await.expect(200);
+    let (status, refreshed) = refresh(&app, &client, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!((status, refreshed["scope"].as_str()), (200, Some("profile")), "{refreshed}");
 }

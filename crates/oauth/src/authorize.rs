@@ -20,7 +20,7 @@ use oxide_auth::primitives::scope::Scope;
 use secrecy::ExposeSecret;
 use tollbooth_storage::authorization_codes::{self, AuthorizationCode};
 use tollbooth_storage::clients::Client;
-use tollbooth_storage::rate_limit::named;
+use tollbooth_storage::rate_limit::{NamedWindow, Verdict, WindowUsage, named};
 use tollbooth_storage::users::User;
 use tollbooth_storage::{audit, ids, passwords, secrets, users};
 
@@ -294,8 +294,10 @@ async fn check_password(
     })
 }
 
-/// docs/security.md, "Bounds": sign-in attempts are limited per email and address, per address
-/// (IPv6 by /64), and per account from all addresses together, before any password is hashed.
+/// docs/security.md, "Bounds": sign-in attempts are limited per address (IPv6 by /64) and per
+/// email and address, before any password is hashed; and per account from all addresses
+/// together, where only failed attempts count ([`count_failure`]): the owner's own sign-ins
+/// never use that budget up.
 async fn sign_in_allowed(
     oauth: &OAuth,
     request: &HttpRequest,
@@ -306,21 +308,52 @@ async fn sign_in_allowed(
     let (email, address) = (email.trim().to_lowercase(), crate::client_address::rate_limit_address(request));
     let rules = limiter.rules();
     let checks = [
-        (format!("sign_in:{email}|{address}"), named("sign-in", &rules.sign_in)),
         (format!("sign_in_ip:{address}"), named("sign-in-ip", &rules.sign_in_per_ip)),
-        (format!("sign_in_account:{tenant_id}|{email}"), named("sign-in-account", &rules.sign_in_per_account)),
+        (format!("sign_in:{email}|{address}"), named("sign-in", &rules.sign_in)),
     ];
     for (subject, windows) in checks {
         let verdict = limiter.check(&subject, &windows).await;
         if !verdict.allowed {
-            let wait = verdict.retry_after(chrono::Utc::now().timestamp().max(0) as u64);
-            let mut page = pages::error(&format!("Too many sign-in attempts. Try again in {wait} seconds."));
-            *page.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
-            page.headers_mut().insert(header::RETRY_AFTER, wait.into());
-            return Err(page);
+            return Err(too_many_attempts(&verdict));
         }
     }
+    // The account's failures are only read here; a failure counts after the password check.
+    let (subject, mut windows) = account_failures(tenant_id, &email, &rules.sign_in_per_account);
+    windows.iter_mut().for_each(|w| w.counted = false);
+    let verdict = limiter.check(&subject, &windows).await;
+    if verdict.windows.iter().any(|w| w.used >= w.window.limit) {
+        let full = Verdict {
+            allowed: false,
+            windows: verdict.windows.into_iter().map(|w| WindowUsage { counted: true, ..w }).collect(),
+        };
+        return Err(too_many_attempts(&full));
+    }
     Ok(())
+}
+
+/// The per-account failure counter of `email` in `tenant_id`.
+fn account_failures(
+    tenant_id: &str,
+    email: &str,
+    windows: &[tollbooth_storage::rate_limit::Window],
+) -> (String, Vec<NamedWindow>) {
+    (format!("sign_in_account:{tenant_id}|{}", email.trim().to_lowercase()), named("sign-in-account", windows))
+}
+
+/// Counts a failed sign-in against its account, from whatever address.
+async fn count_failure(oauth: &OAuth, tenant_id: &str, email: &str) {
+    if let Some(limiter) = &oauth.rate_limiter {
+        let (subject, windows) = account_failures(tenant_id, email, &limiter.rules().sign_in_per_account);
+        limiter.check(&subject, &windows).await;
+    }
+}
+
+fn too_many_attempts(verdict: &Verdict) -> HttpResponse {
+    let wait = verdict.retry_after(chrono::Utc::now().timestamp().max(0) as u64);
+    let mut page = pages::error(&format!("Too many sign-in attempts. Try again in {wait} seconds."));
+    *page.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
+    page.headers_mut().insert(header::RETRY_AFTER, wait.into());
+    page
 }
 
 fn server_error(cause: &dyn std::fmt::Display) -> HttpResponse {
@@ -501,6 +534,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
                         PasswordCheck::Matches(_) => unreachable!("handled above"),
                     };
                     audit_sign_in(oauth, request, tenant_id, outcome).await;
+                    count_failure(oauth, tenant_id, email).await;
                     let page = pages::sign_in(&action, &client.name, &csrf.token, email, true);
                     return Ok(with_cookies(page, &cookies));
                 }

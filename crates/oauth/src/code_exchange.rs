@@ -184,7 +184,9 @@ impl Authorizer for Exchange<'_> {
         let (Ok(scope), Ok(redirect_uri)) = (code.scope.parse::<Scope>(), url::Url::parse(&code.redirect_uri)) else {
             return Err(());
         };
-        let Ok(scope) = policy::user_token_scopes(&user.role, scope.iter()).join(" ").parse::<Scope>() else {
+        let client_scopes = self.client.map_or(&[][..], |c| &c.scopes[..]);
+        let Ok(scope) = policy::user_token_scopes(&user.role, client_scopes, scope.iter()).join(" ").parse::<Scope>()
+        else {
             return Err(());
         };
         Ok(Some(Grant {

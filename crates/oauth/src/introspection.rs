@@ -9,8 +9,10 @@ use crate::body::FormBody;
 use crate::client_auth::authenticate_client;
 use crate::error::{OAuthError, no_store};
 use crate::jwt::{AccessTokenClaims, TokenRejection};
-use crate::token::TokenParams;
-use tollbooth_storage::rate_limit::named;
+use crate::token::{TokenParams, client_budget};
+use std::sync::Arc;
+use tollbooth_storage::clients::Client;
+use tollbooth_storage::rate_limit::{Verdict, named};
 
 /// RFC 7662 §2.2: an active token's metadata; an inactive one is only `{"active": false}`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -43,15 +45,33 @@ async fn active_claims(oauth: &OAuth, token: &str, tenant_id: &str) -> Result<Op
 }
 
 /// Counts the request against the client's budget (`rate_limit.rules.token_per_client`).
-async fn count_client(oauth: &OAuth, client_id: &str) -> Result<(), OAuthError> {
+/// The client of an introspection or revocation request, counted like the token endpoint
+/// counts (docs/security.md, "Bounds"): every request per address, failed authentications
+/// included; then the client's budget once it authenticated.
+async fn limited_client(
+    oauth: &OAuth,
+    request: &HttpRequest,
+    params: &TokenParams,
+    allow_public: bool,
+) -> Result<Arc<Client>, OAuthError> {
+    let address = crate::client_address::rate_limit_address(request);
+    let refused =
+        |verdict: Verdict| OAuthError::rate_limited(verdict.retry_after(chrono::Utc::now().timestamp().max(0) as u64));
     if let Some(limiter) = &oauth.rate_limiter {
-        let verdict =
-            limiter.check(&format!("client:{client_id}"), &named("client", &limiter.rules().token_per_client)).await;
+        let verdict = limiter.check(&format!("ip:{address}"), &named("ip", &limiter.rules().token_per_ip)).await;
         if !verdict.allowed {
-            return Err(OAuthError::rate_limited(verdict.retry_after(chrono::Utc::now().timestamp().max(0) as u64)));
+            return Err(refused(verdict));
         }
     }
-    Ok(())
+    let client = authenticate_client(oauth, request, params, allow_public).await?;
+    if let Some(limiter) = &oauth.rate_limiter {
+        let windows = named("client", &limiter.rules().token_per_client);
+        let verdict = limiter.check(&client_budget(&client, &address), &windows).await;
+        if !verdict.allowed {
+            return Err(refused(verdict));
+        }
+    }
+    Ok(client)
 }
 
 fn token_of(params: &TokenParams) -> Result<&str, OAuthError> {
@@ -72,8 +92,7 @@ pub async fn introspect(
     oauth: web::Data<OAuth>,
 ) -> Result<HttpResponse, OAuthError> {
     let params = TokenParams::parse(&request, &body)?;
-    let client = authenticate_client(&oauth, &request, &params, false).await?;
-    count_client(&oauth, &client.id).await?;
+    let client = limited_client(&oauth, &request, &params, false).await?;
     let token = token_of(&params)?;
     let answer = match active_claims(&oauth, token, &client.tenant_id).await? {
         Some(claims) => {
@@ -114,8 +133,7 @@ pub async fn revoke(
     oauth: web::Data<OAuth>,
 ) -> Result<HttpResponse, OAuthError> {
     let params = TokenParams::parse(&request, &body)?;
-    let client = authenticate_client(&oauth, &request, &params, true).await?;
-    count_client(&oauth, &client.id).await?;
+    let client = limited_client(&oauth, &request, &params, true).await?;
     let token = token_of(&params)?;
     // RFC 7009 §2.1: a client revokes only tokens issued to it. The hint is only a hint: an
     // access token is a JWT, a refresh token is not, and both are tried. Revoking a refresh

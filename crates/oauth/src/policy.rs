@@ -50,10 +50,19 @@ pub fn first_missing<'a>(held: &[String], object_scopes: impl IntoIterator<Item 
     object_scopes.into_iter().filter(|scope| is_management(scope)).find(|scope| !grants(held, scope))
 }
 
-/// The scopes a user's token may carry out of `granted`: a member's never carry management
-/// scopes, whatever the client asked for.
-pub fn user_token_scopes<'a>(role: &str, granted: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
-    granted.into_iter().filter(|scope| role == ROLE_ADMIN || !is_management(scope)).collect()
+/// The scopes a user's token may carry out of `granted` (at the code exchange and every
+/// refresh): only those its client still holds, and for a member never a management scope,
+/// whatever the client asked for.
+pub fn user_token_scopes<'a>(
+    role: &str,
+    client_scopes: &[String],
+    granted: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'a str> {
+    granted
+        .into_iter()
+        .filter(|scope| client_scopes.iter().any(|held| held == scope))
+        .filter(|scope| role == ROLE_ADMIN || !is_management(scope))
+        .collect()
 }
 
 /// Organization confinement: a client of an organization signs in only that organization's
@@ -100,8 +109,17 @@ mod tests {
 
     #[test]
     fn members_tokens_carry_no_management_scope() {
-        assert_eq!(user_token_scopes(ROLE_MEMBER, ["openid", "users:read", "orders:read"]), ["openid", "orders:read"]);
-        assert_eq!(user_token_scopes(ROLE_ADMIN, ["users:read"]), ["users:read"]);
+        let client = held(&["openid", "users:read", "orders:read"]);
+        assert_eq!(
+            user_token_scopes(ROLE_MEMBER, &client, ["openid", "users:read", "orders:read"]),
+            ["openid", "orders:read"]
+        );
+        assert_eq!(user_token_scopes(ROLE_ADMIN, &client, ["users:read"]), ["users:read"]);
+        assert_eq!(
+            user_token_scopes(ROLE_ADMIN, &held(&["openid"]), ["users:read", "openid"]),
+            ["openid"],
+            "taken from the client"
+        );
     }
 
     #[test]

@@ -194,7 +194,7 @@ fn rotate(
         Some(narrowed) => narrowed,
         None => stored_scope(&used.scope)?,
     };
-    let mut scopes = policy::user_token_scopes(&used.holder_role, scope.iter());
+    let mut scopes = policy::user_token_scopes(&used.holder_role, &client.scopes, scope.iter());
     scopes.sort_unstable();
     let organization = policy::token_organization(client_organization, holder_organization);
     let claims = access.claims(oauth, client, used.user_id, &scopes.join(" "), organization);

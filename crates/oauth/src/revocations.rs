@@ -32,24 +32,40 @@ impl Revocations {
         if let Some(revoked) = self.cache.get(&claims.jti) {
             return Ok(revoked);
         }
-        let mut ids = vec![claims.jti.clone(), claims.sub.clone(), claims.client_id.clone(), claims.tid.clone()];
-        ids.extend(claims.org_id.clone());
+        let jti = claims.jti.clone();
+        let mut subjects = vec![claims.sub.clone(), claims.client_id.clone(), claims.tid.clone()];
+        subjects.extend(claims.org_id.clone());
+        let issued_at = tollbooth_storage::from_unix_seconds(claims.iat);
         let began = self.guard.begin_read();
         let revoked = self
             .db
             .run(move |conn| {
-                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-                revoked_tokens::any_revoked(conn, &ids)
+                let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
+                revoked_tokens::is_revoked(conn, &jti, &subjects, issued_at)
             })
             .await?;
         self.guard.store_unless_invalidated(began, || self.cache.insert(claims.jti.clone(), revoked));
         Ok(revoked)
     }
 
-    /// Records here that the client, user, organization or tenant `id` was deleted (by a write
-    /// made in its deletion's transaction): every cached answer may now be wrong.
+    /// Records here that a client, user, organization or tenant was revoked (by a write made in
+    /// its deletion's transaction): every cached answer may now be wrong.
     pub fn remember_deleted(&self) {
         self.guard.invalidate(|| self.cache.invalidate_all());
+    }
+
+    /// Revokes every token naming `subject` issued until now (a user whose role was lowered),
+    /// until `expires_at`; tokens issued from now on are not affected.
+    pub async fn revoke_subject(
+        &self,
+        subject: &str,
+        tenant_id: &str,
+        expires_at: chrono::NaiveDateTime,
+    ) -> Result<(), StorageError> {
+        let (subject, tenant) = (subject.to_owned(), tenant_id.to_owned());
+        self.db.run(move |conn| revoked_tokens::revoke_subject(conn, &subject, &tenant, expires_at)).await?;
+        self.remember_deleted();
+        Ok(())
     }
 
     /// Revokes `jti` until `expires_at` (Unix seconds), when the token would have expired anyway.

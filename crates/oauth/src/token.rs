@@ -227,13 +227,17 @@ async fn budget_subject(
         },
     };
     let Some(client) = oauth.clients.find(client_id).await? else { return Ok(None) };
-    Ok(match secret {
-        Some(secret) if client_authenticates(oauth, &client, Some(secret), false) => {
-            Some(format!("client:{}", client.id))
-        }
-        None if !client.confidential => Some(format!("client:{}|{address}", client.id)),
-        _ => None,
-    })
+    let authenticated = match secret {
+        Some(secret) => client_authenticates(oauth, &client, Some(secret), false),
+        None => !client.confidential,
+    };
+    Ok(authenticated.then(|| client_budget(&client, address)))
+}
+
+/// The per-client rate-limit subject of an authenticated `client` calling from `address`: its
+/// own, or for a public client (which anyone may name) its own per address.
+pub(crate) fn client_budget(client: &Client, address: &str) -> String {
+    if client.confidential { format!("client:{}", client.id) } else { format!("client:{}|{address}", client.id) }
 }
 
 /// The RFC 6749 §5.1 success body.

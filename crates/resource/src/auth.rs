@@ -32,8 +32,17 @@ const API_KEY_REFRESH_AFTER: Duration = Duration::from_millis(750);
 /// What authenticated the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
-    ApiKey { key_id: String },
-    AccessToken { jti: String, subject: String, client_id: String },
+    /// `current_secret`: presented with the key's current secret, not a rotated-out one still
+    /// in its grace period.
+    ApiKey {
+        key_id: String,
+        current_secret: bool,
+    },
+    AccessToken {
+        jti: String,
+        subject: String,
+        client_id: String,
+    },
 }
 
 /// An authenticated caller: its tenant (none for operator keys), its organization if it is
@@ -50,7 +59,7 @@ impl Principal {
     /// The id written as the actor of audit events.
     pub fn actor_id(&self) -> &str {
         match &self.credential {
-            Credential::ApiKey { key_id } => key_id,
+            Credential::ApiKey { key_id, .. } => key_id,
             Credential::AccessToken { subject, .. } => subject,
         }
     }
@@ -228,7 +237,7 @@ async fn by_api_key(resource: &Resource, secret: &str) -> Result<Principal, ApiE
     let key =
         key.filter(|key| key.authenticates(&hash, tollbooth_storage::now())).ok_or_else(ApiError::invalid_api_key)?;
     Ok(Principal {
-        credential: Credential::ApiKey { key_id: key.id.clone() },
+        credential: Credential::ApiKey { key_id: key.id.clone(), current_secret: key.key_hash == hash },
         tenant_id: key.tenant_id.clone(),
         organization_id: key.organization_id.clone(),
         scopes: key.scopes.0.clone(),

@@ -34,8 +34,10 @@ impl Guarded for ApiKey {
         self.scopes.iter().map(String::as_str).collect()
     }
 
+    /// Only with its current secret: an old secret still in its grace period must not rotate
+    /// the key away from its owner.
     fn is_credential_of(&self, principal: &Principal) -> bool {
-        matches!(&principal.credential, Credential::ApiKey { key_id } if *key_id == self.id)
+        matches!(&principal.credential, Credential::ApiKey { key_id, current_secret: true } if *key_id == self.id)
     }
 }
 
@@ -64,11 +66,17 @@ impl Principal {
     /// stored object) or `after` (the object as it will be stored) holds, unless the object is
     /// the caller's own credential. A refusal is 403 `insufficient_scope` naming the scope.
     pub fn authorize<T: Guarded>(&self, needed: &str, before: Option<&T>, after: Option<&T>) -> Result<(), ApiError> {
-        if before.is_some_and(|object| object.is_credential_of(self)) {
-            return Ok(());
+        let own = before.is_some_and(|object| object.is_credential_of(self));
+        if !own {
+            self.require(needed)?;
         }
-        self.require(needed)?;
-        let held = before.into_iter().chain(after).flat_map(Guarded::held_scopes);
+        let before_scopes: Vec<&str> = before.map(Guarded::held_scopes).unwrap_or_default();
+        let after_scopes = after.map(Guarded::held_scopes).unwrap_or_default();
+        // Acting on itself, a key needs nothing it already holds, only what the change would add.
+        let held = match own {
+            true => after_scopes.into_iter().filter(|scope| !before_scopes.contains(scope)).collect(),
+            false => [before_scopes, after_scopes].concat(),
+        };
         match policy::first_missing(&self.scopes, held) {
             Some(missing) => Err(ApiError::insufficient_scope(missing)),
             None => Ok(()),

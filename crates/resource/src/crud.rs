@@ -30,6 +30,19 @@ pub trait Stored: Versioned + Clone + Send + 'static {
     fn update(conn: &mut DbConnection, object: &Self, read_at: NaiveDateTime) -> Result<bool, StorageError>;
     fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError>;
     fn list(conn: &mut DbConnection, reach: &Reach, page: &PageRequest) -> Result<Page<Self>, StorageError>;
+    /// What deleting it deletes with it holds: the caller must hold that too.
+    fn cascade(_conn: &mut DbConnection, _object: &Self) -> Result<Held, StorageError> {
+        Ok(Held(Vec::new()))
+    }
+}
+
+/// Scopes held by objects a deletion takes with it.
+pub struct Held(Vec<String>);
+
+impl Guarded for Held {
+    fn held_scopes(&self) -> Vec<&str> {
+        self.0.iter().map(String::as_str).collect()
+    }
 }
 
 /// A row that carries its last change time, which writers compare and set.
@@ -53,7 +66,17 @@ macro_rules! versioned {
 }
 
 macro_rules! stored {
+    ($type:ty, $module:ident, $kind:literal, $prefix:expr, in_tokens: $in_tokens:literal, cascade) => {
+        stored!(@impl $type, $module, $kind, $prefix, $in_tokens,
+            fn cascade(conn: &mut DbConnection, object: &Self) -> Result<Held, StorageError> {
+                $module::scopes_held_within(conn, &object.id).map(Held)
+            }
+        );
+    };
     ($type:ty, $module:ident, $kind:literal, $prefix:expr, in_tokens: $in_tokens:literal) => {
+        stored!(@impl $type, $module, $kind, $prefix, $in_tokens,);
+    };
+    (@impl $type:ty, $module:ident, $kind:literal, $prefix:expr, $in_tokens:literal, $($extra:item)*) => {
         impl Stored for $type {
             const KIND: &'static str = $kind;
             const ID_PREFIX: &'static str = $prefix;
@@ -70,13 +93,14 @@ macro_rules! stored {
             fn list(conn: &mut DbConnection, reach: &Reach, page: &PageRequest) -> Result<Page<Self>, StorageError> {
                 $module::list(conn, reach, page)
             }
+            $($extra)*
         }
     };
 }
 
 stored!(clients::Client, clients, "client", ids::CLIENT, in_tokens: true);
 stored!(api_keys::ApiKey, api_keys, "api_key", ids::API_KEY, in_tokens: false);
-stored!(organizations::Organization, organizations, "organization", ids::ORGANIZATION, in_tokens: true);
+stored!(organizations::Organization, organizations, "organization", ids::ORGANIZATION, in_tokens: true, cascade);
 stored!(users::User, users, "user", ids::USER, in_tokens: true);
 versioned!(clients::Client, api_keys::ApiKey, organizations::Organization, users::User, tenants::Tenant);
 
@@ -145,6 +169,10 @@ pub async fn delete<T: Stored + Guarded>(
             in_transaction(conn, |conn| {
                 let object = T::get(conn, &reach, &id).map_err(in_reach::<T>)?;
                 principal.authorize(needed, Some(&object), None)?;
+                let cascade = T::cascade(conn, &object)?;
+                if !cascade.0.is_empty() {
+                    principal.authorize(needed, Some(&cascade), None)?;
+                }
                 T::delete(conn, &id)?;
                 if T::IN_TOKENS {
                     revoked_tokens::revoke(conn, &id, &reach.tenant_id, tokens_expire_by)?;
@@ -195,6 +223,9 @@ where
                 conn,
                 |conn| T::get(conn, &reach, &id).map_err(in_reach::<T>),
                 |object: &mut T| {
+                    // First on the object as stored, so that a caller who may not act on it
+                    // learns nothing from how its change would be validated.
+                    principal.authorize(needed, Some(&*object), None)?;
                     let before = object.clone();
                     change(object)?;
                     principal.authorize(needed, Some(&before), Some(&*object))

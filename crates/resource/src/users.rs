@@ -1,6 +1,9 @@
 //! `/api/v1/users` (SPEC §4): users of the tenant, optionally in one organization; emails are
 //! unique per tenant (409), passwords stored as Argon2id.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tollbooth_oauth::policy;
@@ -220,11 +223,20 @@ pub async fn update(
         validate::name_text("name", name.trim(), &mut errors);
     }
     validate::finish(errors)?;
+    if input.password.is_some() {
+        // Argon2 is slow on purpose: spend it only for a caller who may change this user.
+        let current: User = crud::fetch(&resource, principal.reach_for(scopes::USERS_WRITE)?, &id).await?;
+        principal.authorize(scopes::USERS_WRITE, Some(&current), None)?;
+    }
     let password_hash = hash_password(input.password).await?;
     let actor = Actor::of(&principal, &request);
     let (needed, action) = (scopes::USERS_WRITE, "user.updated");
+    let lowered = Arc::new(AtomicBool::new(false));
+    let demoted = lowered.clone();
     let user = crud::modify(&resource, &principal, needed, &id, action, actor, move |user: &mut User| {
         if let Some(role) = &role {
+            // The attempt that stores it decides (a retry re-reads the row).
+            demoted.store(user.role == policy::ROLE_ADMIN && role == policy::ROLE_MEMBER, Ordering::Relaxed);
             user.role = role.clone();
         }
         if let Some(email) = &email {
@@ -243,6 +255,11 @@ pub async fn update(
     })
     .await
     .map_err(email_taken)?;
+    // A lowered role takes the management scopes out of the tokens already issued too.
+    if lowered.load(Ordering::Relaxed) {
+        let until = crud::tokens_expire_by(&resource);
+        resource.oauth.revocations.revoke_subject(&user.id, &user.tenant_id, until).await?;
+    }
     Ok(HttpResponse::Ok().json(UserView::from(user)))
 }
 

@@ -45,3 +45,29 @@ pub fn exists_in_tenant_for_insert(conn: &mut DbConnection, tenant_id: &str, id:
 }
 
 crate::reach::reach_repository!(organizations, Organization, organizations::id);
+
+/// Every scope held by what deleting the organization would delete with it: its API keys' and
+/// clients' scopes, and `admin` when one of its users is an admin (docs/security.md: a cascade
+/// acts on each object it deletes).
+pub fn scopes_held_within(conn: &mut DbConnection, id: &str) -> Result<Vec<String>, StorageError> {
+    use crate::schema::{api_keys, clients, users};
+    let key_scopes: Vec<String> =
+        api_keys::table.filter(api_keys::organization_id.eq(id)).select(api_keys::scopes).distinct().load(conn)?;
+    let client_scopes: Vec<String> =
+        clients::table.filter(clients::organization_id.eq(id)).select(clients::scopes).distinct().load(conn)?;
+    let mut held: Vec<String> = Vec::new();
+    for text in key_scopes.iter().chain(&client_scopes) {
+        // Stored by this server as a JSON array of strings.
+        for scope in serde_json::from_str::<Vec<String>>(text).unwrap_or_default() {
+            if !held.contains(&scope) {
+                held.push(scope);
+            }
+        }
+    }
+    let admins: i64 =
+        users::table.filter(users::organization_id.eq(id)).filter(users::role.eq("admin")).count().get_result(conn)?;
+    if admins > 0 && !held.iter().any(|s| s == "admin") {
+        held.push("admin".to_owned());
+    }
+    Ok(held)
+}

@@ -35,11 +35,39 @@ pub fn revoke(
     Ok(())
 }
 
-/// Whether any of `ids` (a token's `jti`, and the ids of its client, subject, organization and
-/// tenant) is revoked: one indexed query.
-pub fn any_revoked(conn: &mut DbConnection, ids: &[&str]) -> Result<bool, StorageError> {
-    let count: i64 = revoked_tokens::table.filter(revoked_tokens::jti.eq_any(ids)).count().get_result(conn)?;
+/// Whether the token `jti`, issued at `issued_at`, is revoked: by its own `jti`, or because one
+/// of `subjects` (the ids of its client, user, organization and tenant) was revoked at or after
+/// it was issued (deleted, or a user demoted). One indexed query.
+pub fn is_revoked(
+    conn: &mut DbConnection,
+    jti: &str,
+    subjects: &[&str],
+    issued_at: NaiveDateTime,
+) -> Result<bool, StorageError> {
+    let count: i64 = revoked_tokens::table
+        .filter(
+            revoked_tokens::jti
+                .eq(jti)
+                .or(revoked_tokens::jti.eq_any(subjects).and(revoked_tokens::revoked_at.ge(issued_at))),
+        )
+        .count()
+        .get_result(conn)?;
     Ok(count > 0)
+}
+
+/// Revokes every token naming `subject` (a client, user, organization or tenant id) issued up to
+/// now, until `expires_at`, when all of them have expired anyway; tokens issued later are not
+/// affected. Revoking again moves the stamp to now.
+pub fn revoke_subject(
+    conn: &mut DbConnection,
+    subject: &str,
+    tenant_id: &str,
+    expires_at: NaiveDateTime,
+) -> Result<(), StorageError> {
+    crate::in_transaction(conn, |conn| {
+        diesel::delete(revoked_tokens::table.find(subject)).execute(conn)?;
+        revoke(conn, subject, tenant_id, expires_at)
+    })
 }
 
 /// Deletes the entries of tokens that have expired by `now`; returns how many.

@@ -22,8 +22,8 @@ const SWEEP_INTERVAL_SECONDS: u64 = 1;
 
 struct Entry {
     count: u64,
-    /// Unix second after which the counter is gone.
-    expires_at: u64,
+    /// Unix second at which the counted window ends: the entry counts for that window only.
+    reset_at: u64,
 }
 
 struct Shard {
@@ -53,6 +53,11 @@ fn now() -> u64 {
 /// The part of a key that names its subject: `tb:{subject}`.
 fn subject_of(key: &str) -> &str {
     key.find('}').map_or(key, |end| &key[..=end])
+}
+
+/// A counter's slot: its key without the window's index (`tb:{subject}:class:seconds`).
+fn slot_of(key: &str) -> &str {
+    key.rfind(':').map_or(key, |end| &key[..end])
 }
 
 /// The key of the same window in the shard's overflow subject.
@@ -91,12 +96,14 @@ impl MemoryCounters {
         let now = now();
         let mut guard = self.shard(counters).lock().unwrap_or_else(|p| p.into_inner());
         let Shard { counters: shard, swept_at } = &mut *guard;
-        let new_keys = counters.iter().filter(|c| c.counted && !shard.contains_key(&c.key)).count();
-        if (shard.len() >= SWEEP_AT || shard.len() + new_keys > self.shard_capacity) && *swept_at < now {
-            shard.retain(|_, entry| entry.expires_at > now);
+        // One slot per subject and window, whatever the window's index: a window that rolls
+        // over reuses its slot, so a subject counted before a flood never becomes a newcomer.
+        let new_slots = counters.iter().filter(|c| c.counted && !shard.contains_key(slot_of(&c.key))).count();
+        if (shard.len() >= SWEEP_AT || shard.len() + new_slots > self.shard_capacity) && *swept_at < now {
+            shard.retain(|_, entry| entry.reset_at > now);
             *swept_at = now + SWEEP_INTERVAL_SECONDS - 1;
         }
-        let overflowing = new_keys > 0 && shard.len() + new_keys > self.shard_capacity;
+        let overflowing = new_slots > 0 && shard.len() + new_slots > self.shard_capacity;
         let overflow: Vec<Counter>;
         let counters = if overflowing {
             overflow = counters.iter().map(|c| Counter { key: overflow_key(&c.key), ..c.clone() }).collect();
@@ -104,10 +111,10 @@ impl MemoryCounters {
         } else {
             counters
         };
-        let current = |shard: &HashMap<String, Entry>, key: &str| {
-            shard.get(key).filter(|e| e.expires_at > now).map_or(0, |e| e.count)
+        let current = |shard: &HashMap<String, Entry>, c: &Counter| {
+            shard.get(slot_of(&c.key)).filter(|e| e.reset_at == c.reset_at).map_or(0, |e| e.count)
         };
-        let counts: Vec<u64> = counters.iter().map(|c| current(shard, &c.key)).collect();
+        let counts: Vec<u64> = counters.iter().map(|c| current(shard, c)).collect();
         if counters.iter().zip(&counts).any(|(c, count)| c.counted && *count >= c.limit) {
             return Outcome { allowed: false, counts };
         }
@@ -118,9 +125,9 @@ impl MemoryCounters {
                 if !c.counted {
                     return read;
                 }
-                let entry = shard.entry(c.key.clone()).or_insert(Entry { count: 0, expires_at: 0 });
-                if entry.expires_at <= now {
-                    *entry = Entry { count: 0, expires_at: now + c.ttl };
+                let entry = shard.entry(slot_of(&c.key).to_owned()).or_insert(Entry { count: 0, reset_at: 0 });
+                if entry.reset_at != c.reset_at {
+                    *entry = Entry { count: 0, reset_at: c.reset_at };
                 }
                 entry.count += 1;
                 entry.count
@@ -177,16 +184,19 @@ mod tests {
         let store = MemoryCounters::with_capacity(SHARDS * 8);
         let now = now();
         let window = Window { seconds: 3600, limit: 1_000 };
-        let known = [Counter::new("ip:known", "ip-1h", window, now, true)];
-        assert!(store.hit_now(&known).allowed);
+        let known = |at| [Counter::new("ip:known", "ip-1h", window, at, true)];
+        assert!(store.hit_now(&known(now)).allowed);
+        // The flood comes in the next window, in the same class.
+        let next = now + 3600;
         for i in 0..10_000 {
-            store.hit_now(&[Counter::new(&format!("client:{i}"), "client-1h", window, now, true)]);
+            store.hit_now(&[Counter::new(&format!("ip:{i}"), "ip-1h", window, next, true)]);
         }
         assert!(store.len() <= SHARDS * 8 + SHARDS, "{} counters", store.len());
-        // The subject counted before the flood keeps its own exact count.
-        assert_eq!(store.hit_now(&known).counts, vec![2]);
+        // A subject counted before the flood keeps its own slot, window after window.
+        let outcome = store.hit_now(&known(next));
+        assert_eq!(outcome, Outcome { allowed: true, counts: vec![1] });
         // Newcomers past the capacity share one budget, so the flood is limited as one.
-        let newcomer = [Counter::new("client:new", "client-1h", Window { seconds: 3600, limit: 5 }, now, true)];
+        let newcomer = [Counter::new("ip:new", "ip-1h", Window { seconds: 3600, limit: 5 }, next, true)];
         assert!(!store.hit_now(&newcomer).allowed, "the overflow subject is spent");
     }
 }
