@@ -6,7 +6,35 @@ use serde_json::{Value, json};
 use crate::on_both_databases;
 use crate::support::TestApp;
 
-on_both_databases!(changes_are_audited);
+on_both_databases!(changes_are_audited, events_past_their_retention_are_deleted);
+
+/// docs/security.md: audit events are kept `audit.retention_days` (default 400), then deleted.
+async fn events_past_their_retention_are_deleted(app: TestApp) {
+    use tollbooth_storage::audit;
+    assert_eq!(app.settings.audit_retention, Some(chrono::Duration::days(400)));
+    app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "kept"})).await.expect(201);
+    let tenant_id = app.tenant_id.clone();
+    let old = audit::AuditEvent {
+        id: tollbooth_storage::ids::new_id(tollbooth_storage::ids::AUDIT_EVENT),
+        tenant_id: Some(tenant_id),
+        actor_id: None,
+        action: "organization.created".into(),
+        target_id: None,
+        ip: None,
+        metadata: tollbooth_storage::Json::default(),
+        created_at: tollbooth_storage::now() - chrono::Duration::days(401),
+    };
+    let deleted = app
+        .db
+        .run_blocking(move |conn| {
+            audit::record(conn, &old)?;
+            audit::delete_before(conn, tollbooth_storage::now() - chrono::Duration::days(400))
+        })
+        .unwrap();
+    assert_eq!(deleted, 1, "only the event past the retention");
+    let listed = app.call("GET", "/api/v1/audit_logs?limit=100", &app.tenant_key, Value::Null).await.expect(200);
+    assert!(listed.body["data"].as_array().unwrap().iter().any(|e| e["action"] == "organization.created"));
+}
 
 async fn changes_are_audited(app: TestApp) {
     let key = app.tenant_key.clone();

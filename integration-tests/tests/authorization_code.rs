@@ -27,7 +27,7 @@ pub fn challenge(verifier: &str) -> String {
 /// A browser-like session: cookies kept by hand, redirects not followed.
 pub struct Browser<'a> {
     app: &'a TestApp,
-    cookies: Vec<(String, String)>,
+    pub cookies: Vec<(String, String)>,
     /// Sent as `X-Forwarded-For`, for a server that trusts the test's address as a proxy.
     forwarded_for: Option<String>,
 }
@@ -98,6 +98,12 @@ impl<'a> Browser<'a> {
         let request = self.app.http.post(self.app.url(path_and_query)).form(form);
         self.send(request).await
     }
+}
+
+/// The PKCE parameters of an authorization request made with [`VERIFIER`].
+pub fn pkce() -> [(&'static str, &'static str); 2] {
+    let s256: &'static str = challenge(VERIFIER).leak();
+    [("code_challenge", s256), ("code_challenge_method", "S256")]
 }
 
 pub fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
@@ -296,6 +302,21 @@ async fn other_errors_redirect_with_state(app: TestApp) {
     let machine = app.create_client(json!({"name": "machine", "redirect_uris": [REDIRECT]})).await;
     let page = browser.get(&authorize_path(machine["id"].as_str().unwrap(), &[])).await;
     assert_eq!(page.redirect_params()["error"], "unauthorized_client");
+
+    // RFC 9700 §2.1.1: confidential clients must use PKCE too, unless the server is told otherwise.
+    let (confidential, _) = setup(&app, true, false).await;
+    let page = browser.get(&authorize_path(confidential["id"].as_str().unwrap(), &[])).await;
+    assert_eq!(page.redirect_params()["error"], "invalid_request");
+    let relaxed = TestApp::spawn_configured(
+        crate::support::Backend::Sqlite,
+        crate::support::UNMETERED,
+        &[("TOLLBOOTH_TOKEN_PKCE_REQUIRED", "false")],
+    )
+    .await
+    .unwrap();
+    let (confidential, _) = setup(&relaxed, true, false).await;
+    let page = Browser::new(&relaxed).get(&authorize_path(confidential["id"].as_str().unwrap(), &[])).await;
+    assert_eq!(page.status, 200, "the sign-in page: {:?}", page.location);
 }
 
 async fn codes_are_single_use_and_bound_to_verifier_and_redirect(app: TestApp) {
@@ -386,7 +407,7 @@ async fn codes_are_single_use_and_bound_to_verifier_and_redirect(app: TestApp) {
 
 async fn wrong_password_and_forged_forms_are_refused(app: TestApp) {
     let (client, _) = setup(&app, true, false).await;
-    let path = authorize_path(client["id"].as_str().unwrap(), &[]);
+    let path = authorize_path(client["id"].as_str().unwrap(), &pkce());
     let mut browser = Browser::new(&app);
     let sign_in = browser.get(&path).await;
     let wrong = browser
@@ -425,7 +446,7 @@ async fn sign_in_attempts_are_limited_per_email_and_address() {
     let config = "[rate_limit]\nplan_default = \"unmetered\"\n[rate_limit.plans.unmetered]\nwindows = [{ window = \"1s\", limit = 1000000 }]\n[rate_limit.rules]\nsign_in = [{ window = \"1h\", limit = 2 }]\n";
     let app = TestApp::spawn_configured(crate::support::Backend::Sqlite, config, &[]).await.unwrap();
     let (client, _) = setup(&app, true, false).await;
-    let path = authorize_path(client["id"].as_str().unwrap(), &[]);
+    let path = authorize_path(client["id"].as_str().unwrap(), &pkce());
     let mut browser = Browser::new(&app);
     let sign_in = browser.get(&path).await;
     let csrf = sign_in.csrf();
@@ -453,18 +474,46 @@ async fn cookies_are_secure_when_the_server_is_served_over_https() {
     .await
     .unwrap();
     let (client, _) = setup(&app, true, false).await;
-    let path = authorize_path(client["id"].as_str().unwrap(), &[]);
+    let path = authorize_path(client["id"].as_str().unwrap(), &pkce());
     let mut browser = Browser::new(&app);
     let sign_in = browser.get(&path).await;
     let consent =
         browser.post(&path, &[("csrf", &sign_in.csrf()), ("email", "ada@example.com"), ("password", PASSWORD)]).await;
     assert_eq!(consent.status, 200);
     let cookies: Vec<&str> = consent.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
-    for name in ["tb_session=", "tb_csrf="] {
+    // RFC 6265bis §4.1.3.2: `__Host-` cookies are Secure, Path=/ and have no Domain.
+    for name in ["__Host-tb_session=", "__Host-tb_csrf="] {
         let cookie = cookies.iter().find(|c| c.starts_with(name)).unwrap_or_else(|| panic!("{name} in {cookies:?}"));
         assert!(
-            cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            cookie.contains("Secure")
+                && cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax")
+                && cookie.contains("Path=/;")
+                && !cookie.contains("Domain"),
             "{cookie}"
         );
     }
+}
+
+/// docs/security.md: a CSRF token serves the session it was made for, not another one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_tokens_are_bound_to_their_session() {
+    let app = TestApp::spawn(crate::support::Backend::Sqlite).await.unwrap();
+    let (client, _) = setup(&app, true, false).await;
+    let path = authorize_path(client["id"].as_str().unwrap(), &pkce());
+    let mut browser = Browser::new(&app);
+    let sign_in = browser.get(&path).await;
+    let consent =
+        browser.post(&path, &[("csrf", &sign_in.csrf()), ("email", "ada@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(consent.status, 200, "{}", consent.html);
+    // The sign-in page's token, from before the session, does not approve for the session.
+    let stale = browser.post(&path, &[("csrf", &sign_in.csrf()), ("decision", "approve")]).await;
+    assert_eq!(stale.status, 400, "{}", stale.html);
+    // Nor does the consent token once the session cookie is another.
+    let mut other = Browser::new(&app);
+    other.cookies = browser.cookies().into_iter().filter(|(name, _)| name != "tb_session").collect();
+    let without_session = other.post(&path, &[("csrf", &consent.csrf()), ("decision", "approve")]).await;
+    assert_eq!(without_session.status, 400, "{}", without_session.html);
+    let approved = browser.post(&path, &[("csrf", &consent.csrf()), ("decision", "approve")]).await;
+    assert_eq!(approved.status, 302);
 }

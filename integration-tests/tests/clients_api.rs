@@ -19,16 +19,28 @@ async fn created_client_has_every_field_and_defaults(app: TestApp) {
             "confidential": false,
             "redirect_uris": ["https://app.example.com/cb", "http://127.0.0.1:7000/cb"],
             "scopes": ["profile"],
-            "skip_consent": true,
+            "skip_consent": false,
             "access_token_ttl": 600,
         }))
         .await;
+    // RFC 9700 §2.1: anyone can name a public client, so its users are always asked.
+    let refused = app
+        .call(
+            "POST",
+            "/api/v1/clients",
+            &app.tenant_key,
+            json!({"name": "SPA", "confidential": false,
+            "redirect_uris": ["https://app.example.com/cb"], "skip_consent": true}),
+        )
+        .await
+        .expect(422);
+    assert_eq!(refused.body["errors"][0]["field"], "skip_consent");
     assert!(created["id"].as_str().unwrap().starts_with("client_"));
     assert_eq!(created["object"], "client");
     assert_eq!(created["name"], "Mobile app");
     assert_eq!(created["confidential"], false);
     assert_eq!(created["grant_types"], json!(["authorization_code", "refresh_token"]));
-    assert_eq!(created["skip_consent"], true);
+    assert_eq!(created["skip_consent"], false);
     assert_eq!(created["access_token_ttl"], 600);
     assert!(created["redacted"].is_null() && created.get("client_secret").is_none());
     let created_at = created["created_at"].as_str().unwrap();

@@ -35,3 +35,26 @@ async fn metrics_describe_requests_tokens_limits_and_pool() {
     // Route templates, not raw paths: ids do not become series.
     assert!(!text.contains(&id), "no object id in a label");
 }
+
+/// Finding: `/metrics` was open to anyone. It answers the configured addresses, and elsewhere
+/// only a request with the configured bearer token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_restricted_to_addresses_or_a_token() {
+    let token = "a-metrics-scraper-token-of-32-characters";
+    let app = TestApp::spawn_configured(
+        Backend::Sqlite,
+        crate::support::UNMETERED,
+        &[("TOLLBOOTH_METRICS_ALLOW", "10.9.0.0/16"), ("TOLLBOOTH_METRICS_BEARER_TOKEN", token)],
+    )
+    .await
+    .unwrap();
+    let stranger = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(stranger.status(), 403, "127.0.0.1 is not in metrics.allow here");
+    let wrong = app.http.get(app.url("/metrics")).bearer_auth("a-guess").send().await.unwrap();
+    assert_eq!(wrong.status(), 403);
+    let scraper = app.http.get(app.url("/metrics")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(scraper.status(), 200);
+    // By default the loopback scraper is let in (the other metrics test relies on it).
+    let default = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    assert_eq!(default.http.get(default.url("/metrics")).send().await.unwrap().status(), 200);
+}

@@ -16,12 +16,12 @@ on_both_databases!(
     a_deleted_clients_refresh_tokens_are_deleted,
 );
 
-/// A public client with `grants`, and the tokens of its first authorization by the user
+/// A confidential client with `grants` that skips consent, and the tokens of its first authorization by the user
 /// `rt@example.com` (who must exist).
 async fn first_tokens(app: &TestApp, grants: &[&str]) -> (Value, Value) {
     let client = app
         .create_client(json!({
-            "name": "Mobile", "confidential": false, "grant_types": grants, "redirect_uris": [REDIRECT],
+            "name": "Web app", "confidential": true, "grant_types": grants, "redirect_uris": [REDIRECT],
             "scopes": ["profile", "orders:read"], "skip_consent": true,
         }))
         .await;
@@ -137,13 +137,13 @@ async fn refresh_tokens_are_introspected_and_revoked(app: TestApp) {
     assert_eq!(described["client_id"], client["id"]);
     assert_eq!(described["scope"], "orders:read profile");
 
-    // A public client revokes its refresh token by naming itself; the family and its access
-    // token go with it.
+    // The client revokes its refresh token; the family and its access token go with it.
     let client_id = client["id"].as_str().unwrap();
     let revoked = app
         .http
         .post(app.url("/oauth/revoke"))
-        .form(&[("token", refresh_token.as_str()), ("token_type_hint", "refresh_token"), ("client_id", client_id)])
+        .basic_auth(client_id, client["client_secret"].as_str())
+        .form(&[("token", refresh_token.as_str()), ("token_type_hint", "refresh_token")])
         .send()
         .await
         .unwrap();

@@ -84,7 +84,7 @@ async fn secrets_never_reach_the_logs() {
     use crate::authorization_code::{Browser, REDIRECT, VERIFIER, authorize_path, challenge, exchange};
     let app_client = app
         .create_client(json!({
-            "name": "Logged app", "confidential": false, "grant_types": ["authorization_code", "refresh_token"],
+            "name": "Logged app", "confidential": true, "grant_types": ["authorization_code", "refresh_token"],
             "redirect_uris": [REDIRECT], "skip_consent": true,
         }))
         .await;

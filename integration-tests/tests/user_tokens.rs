@@ -20,10 +20,10 @@ on_both_databases!(
 
 const REFRESHING: [&str; 2] = ["authorization_code", "refresh_token"];
 
-/// A public client that skips consent and may ask for `scopes`, in `organization` if given.
-async fn public_client(app: &TestApp, scopes: &[&str], organization: Option<&str>) -> Value {
+/// A confidential client that skips consent and may ask for `scopes`, in `organization` if given.
+async fn app_client(app: &TestApp, scopes: &[&str], organization: Option<&str>) -> Value {
     let mut body = json!({
-        "name": "Portal", "confidential": false, "grant_types": REFRESHING, "redirect_uris": [REDIRECT],
+        "name": "Portal", "confidential": true, "grant_types": REFRESHING, "redirect_uris": [REDIRECT],
         "scopes": scopes, "skip_consent": true,
     });
     if let Some(organization) = organization {
@@ -97,7 +97,7 @@ fn claims(access_token: &str) -> Value {
 
 /// Finding: any user of a public client with `users:read` listed every user of the tenant.
 async fn a_members_token_carries_no_management_scope(app: TestApp) {
-    let client = public_client(&app, &["users:read", "profile"], None).await;
+    let client = app_client(&app, &["users:read", "profile"], None).await;
     let member = user(&app, "member", None).await;
     let tokens = tokens_for(&app, &client, &member).await;
     assert_eq!(tokens["scope"], "profile", "{tokens}");
@@ -136,7 +136,7 @@ async fn an_organization_admins_token_is_confined_to_the_organization(app: TestA
         .await
         .expect(201)
         .id();
-    let client = public_client(&app, &["users:read"], Some(&org)).await;
+    let client = app_client(&app, &["users:read"], Some(&org)).await;
     let admin = user(&app, "admin", Some(&org)).await;
     let tokens = tokens_for(&app, &client, &admin).await;
     let access = tokens["access_token"].as_str().unwrap();
@@ -151,8 +151,8 @@ async fn an_organization_admins_token_is_confined_to_the_organization(app: TestA
 /// and its token acted inside B.
 async fn an_organization_client_signs_in_only_its_own_users(app: TestApp) {
     let (a, b) = (organization(&app, "A").await, organization(&app, "B").await);
-    let a_client = public_client(&app, &["users:read"], Some(&a)).await;
-    let tenant_client = public_client(&app, &["profile"], None).await;
+    let a_client = app_client(&app, &["users:read"], Some(&a)).await;
+    let tenant_client = app_client(&app, &["profile"], None).await;
     let b_admin = user(&app, "admin", Some(&b)).await;
 
     let mut browser = Browser::new(&app);
@@ -183,7 +183,7 @@ async fn an_organization_client_signs_in_only_its_own_users(app: TestApp) {
 
 /// Finding: a reused code revoked only the access token; the refresh token kept rotating.
 async fn a_reused_code_revokes_the_refresh_family_of_its_first_use(app: TestApp) {
-    let client = public_client(&app, &["profile"], None).await;
+    let client = app_client(&app, &["profile"], None).await;
     let email = user(&app, "member", None).await;
     let code = sign_in(&mut Browser::new(&app), &client, &email).await.unwrap();
     let (status, first) = exchange(&app, &client, &code_form(&client, &code)).await;
@@ -203,7 +203,7 @@ async fn a_reused_code_revokes_the_refresh_family_of_its_first_use(app: TestApp)
 /// Finding: redeeming a code and recording what it issued were not one transaction, so a second
 /// use in between revoked nothing.
 async fn concurrent_uses_of_one_code_leave_nothing_usable(app: TestApp) {
-    let client = public_client(&app, &["profile"], None).await;
+    let client = app_client(&app, &["profile"], None).await;
     let email = user(&app, "member", None).await;
     for round in 0..8 {
         let code = sign_in(&mut Browser::new(&app), &client, &email).await.unwrap();
@@ -249,7 +249,7 @@ async fn deleting_a_client_user_organization_or_tenant_stops_its_tokens(app: Tes
     assert!(!token_works(&app, &token, &introspector).await, "the deleted client's token");
 
     // A user's token, then the user is deleted.
-    let client = public_client(&app, &["profile"], None).await;
+    let client = app_client(&app, &["profile"], None).await;
     let email = user(&app, "member", None).await;
     let tokens = tokens_for(&app, &client, &email).await;
     let access = tokens["access_token"].as_str().unwrap();
@@ -292,7 +292,7 @@ async fn deleting_a_client_user_organization_or_tenant_stops_its_tokens(app: Tes
 
 /// Review: a scope taken from a client after the grant came back at every refresh.
 async fn a_refresh_gives_only_what_the_client_still_holds(app: TestApp) {
-    let client = public_client(&app, &["users:read", "profile"], None).await;
+    let client = app_client(&app, &["users:read", "profile"], None).await;
     let admin = user(&app, "admin", None).await;
     let tokens = tokens_for(&app, &client, &admin).await;
     assert_eq!(tokens["scope"], "profile users:read");

@@ -472,6 +472,9 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         (None, None) if !client.confidential => {
             return Err(refuse("invalid_request", "Public clients must use PKCE (RFC 7636)."));
         }
+        (None, None) if oauth.settings.pkce_required => {
+            return Err(refuse("invalid_request", "This server requires PKCE (RFC 7636) of every client."));
+        }
         (None, None) => None,
     };
 
@@ -490,17 +493,18 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
 
     let secure = oauth.settings.issuer.starts_with("https://");
     let action = format!("/oauth/authorize?{}", request.query_string());
-    let csrf = Csrf::for_form(request, &oauth.hasher);
-    let mut cookies = vec![csrf.cookie(secure)];
+    let csrf = Csrf::for_form(request, secure);
+    let mut cookies = vec![csrf.cookie()];
+    let mut token = csrf.token(&oauth.hasher, request, None);
     // A sign-in counts only for clients of the tenant and organization it was made for: it does
     // not carry one organization's sign-in silently into another's client.
-    let mut session = Session::of(request, &oauth.hasher)
+    let mut session = Session::of(request, &oauth.hasher, secure)
         .filter(|s| s.tenant_id == client.tenant_id && s.organization_id == client.organization_id);
     let mut decision = None;
 
     if request.method() == actix_web::http::Method::POST {
         let form = parameters(body).ok_or_else(|| pages::error("A field of the form is repeated."))?;
-        if !Csrf::verify(request, &oauth.hasher, form.get("csrf").map(String::as_str)) {
+        if !Csrf::verify(request, &oauth.hasher, secure, form.get("csrf").map(String::as_str)) {
             return Err(with_cookies(pages::error("This form has expired. Go back and try again."), &cookies));
         }
         if let (Some(email), Some(password)) = (form.get("email"), form.get("password")) {
@@ -524,7 +528,10 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
                         tenant_id: tenant_id.clone(),
                         organization_id: client.organization_id.clone(),
                     };
-                    cookies.push(signed_in.cookie(&oauth.hasher, secure));
+                    let cookie = signed_in.cookie(&oauth.hasher, secure);
+                    // The consent form of this answer is posted with the new session.
+                    token = csrf.token(&oauth.hasher, request, Some(&cookie));
+                    cookies.push(cookie);
                     session = Some(signed_in);
                 }
                 failed => {
@@ -535,7 +542,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
                     };
                     audit_sign_in(oauth, request, tenant_id, outcome).await;
                     count_failure(oauth, tenant_id, email).await;
-                    let page = pages::sign_in(&action, &client.name, &csrf.token, email, true);
+                    let page = pages::sign_in(&action, &client.name, &token, email, true);
                     return Ok(with_cookies(page, &cookies));
                 }
             }
@@ -545,7 +552,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     }
 
     let Some(session) = session else {
-        return Ok(with_cookies(pages::sign_in(&action, &client.name, &csrf.token, "", false), &cookies));
+        return Ok(with_cookies(pages::sign_in(&action, &client.name, &token, "", false), &cookies));
     };
     let approved = match decision.as_deref() {
         Some("approve") => true,
@@ -556,7 +563,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
             let scopes: Vec<String> = pending.as_solicitation().pre_grant().scope.iter().map(str::to_owned).collect();
             let mut scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
             scopes.sort_unstable();
-            return Ok(with_cookies(pages::consent(&action, &client.name, &scopes, &csrf.token), &cookies));
+            return Ok(with_cookies(pages::consent(&action, &client.name, &scopes, &token), &cookies));
         }
     };
     if !approved {

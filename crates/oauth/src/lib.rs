@@ -45,6 +45,8 @@ pub struct OAuthSettings {
     pub issuer: String,
     /// `aud` of every access token (SPEC §3: default issuer + `/api`).
     pub audience: String,
+    /// Whether confidential clients must use PKCE too (RFC 9700 §2.1.1).
+    pub pkce_required: bool,
 }
 
 /// The authorization server's shared state, handed to handlers as `web::Data<OAuth>`.

@@ -1,5 +1,9 @@
 //! The sign-in session and CSRF protection of the authorization pages, without server state:
-//! both are values signed with the server's keyed hash (HMAC-SHA-256 with the pepper).
+//! both are values signed with the server's keyed hash (HMAC-SHA-256).
+//!
+//! Over HTTPS the cookies carry the `__Host-` prefix (RFC 6265bis §4.1.3.2): `Secure`, `Path=/`
+//! and no `Domain`, so no other host or plain-HTTP page can set or overwrite them. Over plain
+//! HTTP (development on loopback) they keep plain names, which clients then still send.
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
@@ -8,10 +12,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngExt;
 use tollbooth_storage::secrets::SecretHasher;
 
-pub const SESSION_COOKIE: &str = "tb_session";
-pub const CSRF_COOKIE: &str = "tb_csrf";
+const SESSION_NAME: &str = "tb_session";
+const CSRF_NAME: &str = "tb_csrf";
 /// How long a sign-in lasts.
 pub const SESSION_SECONDS: i64 = 3600;
+
+/// The name of a cookie: with the `__Host-` prefix when served over HTTPS.
+fn cookie_name(name: &str, secure: bool) -> String {
+    if secure { format!("__Host-{name}") } else { name.to_owned() }
+}
 
 /// A signed-in user of one tenant, signed in for the clients of one organization (or of the
 /// tenant as a whole when `organization_id` is `None`).
@@ -26,14 +35,20 @@ fn sign(hasher: &SecretHasher, purpose: &str, payload: &str) -> String {
     hasher.hash(&format!("{purpose}|{payload}"))
 }
 
-fn cookie(name: &'static str, value: String, secure: bool, max_age: i64) -> Cookie<'static> {
-    Cookie::build(name, value)
-        .path("/oauth")
+fn cookie(name: &str, value: String, secure: bool, max_age: i64) -> Cookie<'static> {
+    Cookie::build(cookie_name(name, secure), value)
+        // `__Host-` cookies must have Path=/.
+        .path(if secure { "/" } else { "/oauth" })
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)
         .max_age(actix_web::cookie::time::Duration::seconds(max_age))
         .finish()
+}
+
+/// The raw value of the request's session cookie, genuine or not: what CSRF tokens bind to.
+fn session_cookie_value(request: &HttpRequest, secure: bool) -> String {
+    request.cookie(&cookie_name(SESSION_NAME, secure)).map(|c| c.value().to_owned()).unwrap_or_default()
 }
 
 impl Session {
@@ -43,12 +58,12 @@ impl Session {
         let organization = self.organization_id.as_deref().unwrap_or_default();
         let payload = URL_SAFE_NO_PAD.encode(format!("{}|{}|{organization}|{expires}", self.user_id, self.tenant_id));
         let value = format!("{payload}.{}", sign(hasher, "session", &payload));
-        cookie(SESSION_COOKIE, value, secure, SESSION_SECONDS)
+        cookie(SESSION_NAME, value, secure, SESSION_SECONDS)
     }
 
     /// The session of the request, if its cookie is genuine and unexpired.
-    pub fn of(request: &HttpRequest, hasher: &SecretHasher) -> Option<Session> {
-        let cookie = request.cookie(SESSION_COOKIE)?;
+    pub fn of(request: &HttpRequest, hasher: &SecretHasher, secure: bool) -> Option<Session> {
+        let cookie = request.cookie(&cookie_name(SESSION_NAME, secure))?;
         let (payload, mac) = cookie.value().split_once('.')?;
         if !hasher.verify(&format!("session|{payload}"), mac) {
             return None;
@@ -65,33 +80,54 @@ impl Session {
     }
 }
 
-/// Double-submit CSRF: a random nonce in an HttpOnly cookie, and its keyed hash in the form.
-/// A forged cross-site form cannot know the hash.
+/// Double-submit CSRF bound to the session: a random nonce in an HttpOnly cookie, and in the
+/// form the keyed hash of the nonce and of the session cookie the form will be posted with. A
+/// forged cross-site form cannot know it, and a token taken from one session (or from before a
+/// sign-in) is refused in another.
 pub struct Csrf {
-    pub nonce: String,
-    pub token: String,
+    nonce: String,
+    secure: bool,
 }
 
 impl Csrf {
     /// The nonce of the request's cookie if any (so open tabs stay valid), else a new one.
-    pub fn for_form(request: &HttpRequest, hasher: &SecretHasher) -> Csrf {
-        let nonce =
-            request.cookie(CSRF_COOKIE).map(|c| c.value().to_owned()).filter(|n| n.len() == 43).unwrap_or_else(|| {
+    pub fn for_form(request: &HttpRequest, secure: bool) -> Csrf {
+        let nonce = request
+            .cookie(&cookie_name(CSRF_NAME, secure))
+            .map(|c| c.value().to_owned())
+            .filter(|n| n.len() == 43)
+            .unwrap_or_else(|| {
                 let bytes: [u8; 32] = rand::rng().random();
                 URL_SAFE_NO_PAD.encode(bytes)
             });
-        let token = sign(hasher, "csrf", &nonce);
-        Csrf { nonce, token }
+        Csrf { nonce, secure }
     }
 
-    pub fn cookie(&self, secure: bool) -> Cookie<'static> {
-        cookie(CSRF_COOKIE, self.nonce.clone(), secure, SESSION_SECONDS)
+    pub fn cookie(&self) -> Cookie<'static> {
+        cookie(CSRF_NAME, self.nonce.clone(), self.secure, SESSION_SECONDS)
     }
 
-    /// Whether the form's token matches the request's CSRF cookie.
-    pub fn verify(request: &HttpRequest, hasher: &SecretHasher, token: Option<&str>) -> bool {
-        match (request.cookie(CSRF_COOKIE), token) {
-            (Some(nonce), Some(token)) => hasher.verify(&format!("csrf|{}", nonce.value()), token),
+    fn token_for(hasher: &SecretHasher, nonce: &str, session_cookie: &str) -> String {
+        sign(hasher, "csrf", &format!("{nonce}|{session_cookie}"))
+    }
+
+    /// The form token for a page answered to `request`; `new_session` is the session cookie the
+    /// same answer sets, if it signs the user in.
+    pub fn token(&self, hasher: &SecretHasher, request: &HttpRequest, new_session: Option<&Cookie<'_>>) -> String {
+        let session = match new_session {
+            Some(cookie) => cookie.value().to_owned(),
+            None => session_cookie_value(request, self.secure),
+        };
+        Csrf::token_for(hasher, &self.nonce, &session)
+    }
+
+    /// Whether the form's token matches the request's CSRF cookie and session cookie.
+    pub fn verify(request: &HttpRequest, hasher: &SecretHasher, secure: bool, token: Option<&str>) -> bool {
+        match (request.cookie(&cookie_name(CSRF_NAME, secure)), token) {
+            (Some(nonce), Some(token)) => {
+                let session = session_cookie_value(request, secure);
+                hasher.verify(&format!("csrf|{}|{session}", nonce.value()), token)
+            }
             _ => false,
         }
     }

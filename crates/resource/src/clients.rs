@@ -160,6 +160,12 @@ fn check_client(client: &Client, max_ttl: i64, errors: &mut Vec<FieldError>) {
         let message = "The authorization_code grant needs at least one redirect URI.";
         errors.push(FieldError::new("redirect_uris", "required", message));
     }
+    // A public client's id is no secret: anyone could start a flow in its name, so a user's
+    // consent is always asked (RFC 9700 §2.1, RFC 6749 §10.2).
+    if client.skip_consent && !client.confidential {
+        let message = "skip_consent is for confidential clients only.";
+        errors.push(FieldError::new("skip_consent", "invalid", message));
+    }
     if !(MIN_ACCESS_TOKEN_TTL..=max_ttl).contains(&i64::from(client.access_token_ttl)) {
         let message = format!("access_token_ttl must be from {MIN_ACCESS_TOKEN_TTL} to {max_ttl} seconds.");
         errors.push(FieldError::new("access_token_ttl", "out_of_range", message));

@@ -122,7 +122,11 @@ impl Application {
         let keys = Arc::new(KeyRing::load_or_create(db.clone(), settings.signing_algorithm)?);
         let rate_limiter = rate_limiter(settings)?;
         let oauth = web::Data::new(OAuth::new(
-            OAuthSettings { issuer: settings.issuer.clone(), audience: settings.audience.clone() },
+            OAuthSettings {
+                issuer: settings.issuer.clone(),
+                audience: settings.audience.clone(),
+                pkce_required: settings.pkce_required,
+            },
             db.clone(),
             keys.clone(),
             ClientDirectory::new(db.clone()),
@@ -148,7 +152,12 @@ impl Application {
             trusted_proxies: settings.trusted_proxies.clone(),
             require_https: settings.require_https,
         });
+        let metrics_access = web::Data::new(health::MetricsAccess {
+            allow: settings.metrics_allow.clone(),
+            bearer_token: settings.metrics_token.clone(),
+        });
         let expired_state_owner = oauth.clone();
+        let audit_retention = settings.audit_retention;
         let longest_token_lifetime = chrono::Duration::seconds(settings.max_access_token_ttl);
 
         let listener = TcpListener::bind(settings.listen)
@@ -164,6 +173,7 @@ impl Application {
                 .app_data(request_policy.clone())
                 .app_data(oauth.clone())
                 .app_data(resource.clone())
+                .app_data(metrics_access.clone())
                 .service(Endpoint::new("/healthz").get(health::healthz).refusing_others_with(empty_refusal))
                 .service(Endpoint::new("/readyz").get(health::readyz).refusing_others_with(empty_refusal))
                 .service(Endpoint::new("/metrics").get(health::metrics).refusing_others_with(empty_refusal))
@@ -199,6 +209,18 @@ impl Application {
                     Ok(0) => {}
                     Ok(deleted) => tracing::info!(deleted, "deleted expired codes, refresh tokens and revocations"),
                     Err(err) => tracing::warn!(error = %err, "deleting expired state failed"),
+                }
+                if let Some(retention) = audit_retention {
+                    let before = tollbooth_storage::now() - retention;
+                    match expired_state_owner
+                        .db
+                        .run(move |conn| tollbooth_storage::audit::delete_before(conn, before))
+                        .await
+                    {
+                        Ok(0) => {}
+                        Ok(deleted) => tracing::info!(deleted, "deleted audit events past their retention"),
+                        Err(err) => tracing::warn!(error = %err, "deleting old audit events failed"),
+                    }
                 }
                 actix_web::rt::time::sleep(EXPIRED_STATE_CLEANUP_INTERVAL).await;
             }

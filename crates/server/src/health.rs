@@ -1,8 +1,11 @@
 //! Probes: `/healthz` (alive), `/readyz` (database and counter store), `/metrics` (Prometheus
 //! text).
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use prometheus::{Encoder, TextEncoder};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 use tollbooth_resource::Resource;
 use tollbooth_storage::rate_limit::StoreStatus;
 
@@ -25,9 +28,44 @@ pub async fn readyz(resource: web::Data<Resource>) -> HttpResponse {
     if database { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
+/// Who may read `/metrics` (docs/security.md): it tells how busy each route and tenant plan is.
+pub struct MetricsAccess {
+    pub allow: Vec<ipnet::IpNet>,
+    pub bearer_token: Option<SecretString>,
+}
+
+impl MetricsAccess {
+    fn permits(&self, request: &HttpRequest) -> bool {
+        let address = tollbooth_oauth::client_address::client_address(request);
+        if address.parse::<std::net::IpAddr>().is_ok_and(|ip| self.allow.iter().any(|net| net.contains(&ip))) {
+            return true;
+        }
+        let presented = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        // Compared as digests, so the comparison's time says nothing about the token.
+        match (&self.bearer_token, presented) {
+            (Some(token), Some(presented)) => {
+                Sha256::digest(token.expose_secret().as_bytes()) == Sha256::digest(presented.trim().as_bytes())
+            }
+            _ => false,
+        }
+    }
+}
+
 /// `GET /metrics`: Prometheus text exposition of the registry, plus the values read at scrape
-/// time (counter store, database pool).
-pub async fn metrics(resource: web::Data<Resource>) -> HttpResponse {
+/// time (counter store, database pool); 403 for anyone `metrics.allow` and
+/// `metrics.bearer_token` do not let in.
+pub async fn metrics(
+    request: HttpRequest,
+    resource: web::Data<Resource>,
+    access: web::Data<MetricsAccess>,
+) -> HttpResponse {
+    if !access.permits(&request) {
+        return HttpResponse::Forbidden().content_type("text/plain").body("Metrics are not open to this address.\n");
+    }
     let mut text = Vec::new();
     if let Err(err) = TextEncoder::new().encode(&prometheus::gather(), &mut text) {
         tracing::error!(error = %err, "encoding metrics failed");

@@ -17,7 +17,7 @@ use tollbooth_storage::rate_limit::{Plan, Rules, Window};
 
 pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
 const ENV_PREFIX: &str = "TOLLBOOTH_";
-const SECTIONS: &[&str] = &["database", "token", "secrets", "rate_limit", "log", "tls"];
+const SECTIONS: &[&str] = &["database", "token", "secrets", "rate_limit", "log", "tls", "metrics", "audit"];
 const MIN_PEPPER_CHARS: usize = 32;
 
 #[derive(Debug, Deserialize)]
@@ -37,6 +37,21 @@ struct RawSettings {
     secrets: RawSecrets,
     rate_limit: RawRateLimit,
     log: RawLog,
+    metrics: RawMetrics,
+    audit: RawAudit,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    retention_days: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    allow: AddressList,
+    bearer_token: String,
 }
 
 /// A list in a file, or a comma-separated string in an environment variable.
@@ -84,6 +99,7 @@ struct RawToken {
     signing_algorithm: String,
     max_access_token_ttl: i64,
     key_reload_seconds: u64,
+    pkce_required: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,12 +186,20 @@ pub struct Settings {
     pub tls: Option<TlsPaths>,
     /// Proxies whose forwarding headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Client addresses that may read `/metrics`.
+    pub metrics_allow: Vec<ipnet::IpNet>,
+    /// A bearer token that may read `/metrics` from anywhere.
+    pub metrics_token: Option<secrecy::SecretString>,
+    /// How long audit events are kept; `None`: for ever.
+    pub audit_retention: Option<chrono::Duration>,
     pub workers: usize,
     /// How long requests in flight get to finish after SIGTERM.
     pub shutdown_timeout: Duration,
     pub audience: String,
     pub signing_algorithm: SigningAlgorithm,
     pub max_access_token_ttl: i64,
+    /// Whether every client must use PKCE at the authorization endpoint, not only public ones.
+    pub pkce_required: bool,
     pub key_reload_interval: Duration,
     /// `None`: use the pepper stored in the database.
     pub pepper: Option<secrecy::SecretString>,
@@ -204,6 +228,19 @@ impl std::fmt::Debug for Settings {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(pub String);
+
+/// Addresses and CIDR ranges, as a list in a file or comma-separated in the environment.
+fn address_ranges(setting: &str, list: &AddressList) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    list.entries()
+        .into_iter()
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| bad(setting, format!("`{entry}` is not an address or CIDR range")))
+        })
+        .collect()
+}
 
 fn bad(setting: &str, problem: impl std::fmt::Display) -> ConfigError {
     let env = format!("{ENV_PREFIX}{}", setting.replace('.', "_").to_ascii_uppercase());
@@ -386,14 +423,15 @@ impl RawSettings {
                 Some(TlsPaths { cert_path: cert.into(), key_path: key.into() })
             }
         };
-        let mut trusted_proxies = Vec::new();
-        for entry in self.trusted_proxies.entries() {
-            let parsed = entry
-                .parse::<ipnet::IpNet>()
-                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| bad("trusted_proxies", format!("`{entry}` is not an address or CIDR range")))?;
-            trusted_proxies.push(parsed);
-        }
+        let trusted_proxies = address_ranges("trusted_proxies", &self.trusted_proxies)?;
+        let metrics_allow = address_ranges("metrics.allow", &self.metrics.allow)?;
+        let metrics_token = match self.metrics.bearer_token.as_str() {
+            "" => None,
+            token if token.len() < 32 => {
+                return Err(bad("metrics.bearer_token", "it must be at least 32 characters, or empty"));
+            }
+            token => Some(secrecy::SecretString::from(token.to_owned())),
+        };
         let log_format = match self.log.format.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -411,11 +449,16 @@ impl RawSettings {
             require_https: self.require_https,
             tls,
             trusted_proxies,
+            metrics_allow,
+            metrics_token,
+            audit_retention: (self.audit.retention_days > 0)
+                .then(|| chrono::Duration::days(i64::from(self.audit.retention_days))),
             workers: self.workers,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_seconds),
             audience,
             signing_algorithm,
             max_access_token_ttl: self.token.max_access_token_ttl,
+            pkce_required: self.token.pkce_required,
             key_reload_interval: Duration::from_secs(self.token.key_reload_seconds),
             pepper,
             plan_default: self.rate_limit.plan_default,

@@ -40,3 +40,8 @@ pub fn list(conn: &mut DbConnection, tenant_id: &str, page: &PageRequest) -> Res
         AuditEvent
     )
 }
+
+/// Deletes the events recorded before `before` (the retention period's start); returns how many.
+pub fn delete_before(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, StorageError> {
+    Ok(diesel::delete(audit_events::table.filter(audit_events::created_at.lt(before))).execute(conn)?)
+}

@@ -20,10 +20,39 @@ pub const DEFAULT_CAPACITY: usize = 262_144;
 /// A full shard is swept at most this often, so a flood does not make every check a full scan.
 const SWEEP_INTERVAL_SECONDS: u64 = 1;
 
+/// A subject's counts in its latest two windows of one length, as (end of window, count): a
+/// request that computed its window just before a boundary may reach the store just after
+/// another request opened the next window, and must still count in its own.
+#[derive(Default)]
 struct Entry {
-    count: u64,
-    /// Unix second at which the counted window ends: the entry counts for that window only.
-    reset_at: u64,
+    windows: [(u64, u64); 2],
+}
+
+impl Entry {
+    fn count(&self, reset_at: u64) -> Option<u64> {
+        self.windows.iter().find(|(end, _)| *end == reset_at).map(|(_, count)| *count)
+    }
+
+    /// Whether the entry can count in the window ending at `reset_at`: one of its two, or a
+    /// newer one (which replaces the older of the two).
+    fn can_count(&self, reset_at: u64) -> bool {
+        self.windows.iter().any(|(end, _)| *end <= reset_at)
+    }
+
+    /// Counts one request in the window ending at `reset_at`; its count after.
+    fn add(&mut self, reset_at: u64) -> u64 {
+        if let Some(slot) = self.windows.iter_mut().find(|(end, _)| *end == reset_at) {
+            slot.1 += 1;
+            return slot.1;
+        }
+        let oldest = if self.windows[0].0 <= self.windows[1].0 { 0 } else { 1 };
+        self.windows[oldest] = (reset_at, 1);
+        1
+    }
+
+    fn live(&self, now: u64) -> bool {
+        self.windows.iter().any(|(end, _)| *end > now)
+    }
 }
 
 struct Shard {
@@ -100,7 +129,7 @@ impl MemoryCounters {
         // over reuses its slot, so a subject counted before a flood never becomes a newcomer.
         let new_slots = counters.iter().filter(|c| c.counted && !shard.contains_key(slot_of(&c.key))).count();
         if (shard.len() >= SWEEP_AT || shard.len() + new_slots > self.shard_capacity) && *swept_at < now {
-            shard.retain(|_, entry| entry.reset_at > now);
+            shard.retain(|_, entry| entry.live(now));
             *swept_at = now + SWEEP_INTERVAL_SECONDS - 1;
         }
         let overflowing = new_slots > 0 && shard.len() + new_slots > self.shard_capacity;
@@ -111,11 +140,13 @@ impl MemoryCounters {
         } else {
             counters
         };
-        let current = |shard: &HashMap<String, Entry>, c: &Counter| {
-            shard.get(slot_of(&c.key)).filter(|e| e.reset_at == c.reset_at).map_or(0, |e| e.count)
-        };
-        let counts: Vec<u64> = counters.iter().map(|c| current(shard, c)).collect();
-        if counters.iter().zip(&counts).any(|(c, count)| c.counted && *count >= c.limit) {
+        let counts: Vec<u64> = counters
+            .iter()
+            .map(|c| shard.get(slot_of(&c.key)).and_then(|e| e.count(c.reset_at)).unwrap_or(0))
+            .collect();
+        // A request that stalled past two windows cannot be counted exactly: it is refused.
+        let stale = |c: &Counter| shard.get(slot_of(&c.key)).is_some_and(|e| !e.can_count(c.reset_at));
+        if counters.iter().zip(&counts).any(|(c, count)| c.counted && (*count >= c.limit || stale(c))) {
             return Outcome { allowed: false, counts };
         }
         let counts = counters
@@ -125,12 +156,7 @@ impl MemoryCounters {
                 if !c.counted {
                     return read;
                 }
-                let entry = shard.entry(slot_of(&c.key).to_owned()).or_insert(Entry { count: 0, reset_at: 0 });
-                if entry.reset_at != c.reset_at {
-                    *entry = Entry { count: 0, reset_at: c.reset_at };
-                }
-                entry.count += 1;
-                entry.count
+                shard.entry(slot_of(&c.key).to_owned()).or_default().add(c.reset_at)
             })
             .collect();
         Outcome { allowed: true, counts }
@@ -198,5 +224,20 @@ mod tests {
         // Newcomers past the capacity share one budget, so the flood is limited as one.
         let newcomer = [Counter::new("ip:new", "ip-1h", Window { seconds: 3600, limit: 5 }, next, true)];
         assert!(!store.hit_now(&newcomer).allowed, "the overflow subject is spent");
+    }
+
+    #[test]
+    fn a_request_late_for_its_window_still_counts_in_it() {
+        let store = MemoryCounters::default();
+        let now = now();
+        let window = Window { seconds: 10, limit: 2 };
+        let at = |t| [Counter::new("ip:a", "ip-10s", window, t, true)];
+        assert_eq!(store.hit_now(&at(now)).counts, vec![1]);
+        assert_eq!(store.hit_now(&at(now + 10)).counts, vec![1], "the next window opens");
+        assert_eq!(store.hit_now(&at(now)).counts, vec![2], "a late request of the first window counts there");
+        assert!(!store.hit_now(&at(now)).allowed, "and the first window is full");
+        assert_eq!(store.hit_now(&at(now + 10)).counts, vec![2]);
+        assert!(store.hit_now(&at(now + 20)).allowed, "a third window replaces the oldest");
+        assert!(!store.hit_now(&at(now)).allowed, "a request two windows late is refused, not miscounted");
     }
 }
