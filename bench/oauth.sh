@@ -24,6 +24,7 @@ PSQL=(env PGOPTIONS="-c search_path=$SCHEMA" psql "$BASE_URL" -q)
 # The run's own schema, added to whatever parameters BASE_URL already has.
 [[ $BASE_URL == *\?* ]] && SEPARATOR='&' || SEPARATOR='?'
 export TOLLBOOTH_DATABASE_URL="$BASE_URL${SEPARATOR}options=-csearch_path%3D$SCHEMA" TOLLBOOTH_LISTEN="127.0.0.1:$PORT" TOLLBOOTH_LOG_LEVEL=warn
+export TOLLBOOTH_SECRETS_ENCRYPTION_KEYS="bench-key-encryption-key-of-32-characters"
 # A known pepper, so this script can store refresh tokens the way the server hashes them.
 export TOLLBOOTH_SECRETS_PEPPER="bench-pepper-bench-pepper-bench-pepper"
 KEYS=$("$BIN" --config "$BENCH_CONFIG" bootstrap --json 2>/dev/null)

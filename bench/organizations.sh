@@ -22,6 +22,7 @@ trap 'kill "${SERVER_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; psql
 # The run's own schema, added to whatever parameters BASE_URL already has.
 [[ $BASE_URL == *\?* ]] && SEPARATOR='&' || SEPARATOR='?'
 export TOLLBOOTH_DATABASE_URL="$BASE_URL${SEPARATOR}options=-csearch_path%3D$SCHEMA" TOLLBOOTH_LISTEN="127.0.0.1:$PORT" TOLLBOOTH_LOG_LEVEL=warn
+export TOLLBOOTH_SECRETS_ENCRYPTION_KEYS="bench-key-encryption-key-of-32-characters"
 KEYS=$("$BIN" --config "$BENCH_CONFIG" bootstrap --json 2>/dev/null)
 TENANT_ID=$(json_field "$KEYS" tenant_id)
 export API_KEY=$(json_field "$KEYS" tenant_key)

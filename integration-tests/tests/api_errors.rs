@@ -56,7 +56,7 @@ async fn expired_token_is_token_expired(app: TestApp) {
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
     header.typ = Some("at+jwt".into());
     header.kid = Some(key.kid.clone());
-    let signing_key = jsonwebtoken::EncodingKey::from_ec_pem(key.private_key_pem.as_bytes()).unwrap();
+    let signing_key = jsonwebtoken::EncodingKey::from_ec_pem(app.private_key_pem(&key).as_bytes()).unwrap();
     let token = jsonwebtoken::encode(&header, &claims, &signing_key).unwrap();
 
     let (status, challenge, body) = call(app.http.get(app.url("/api/v1/clients")).bearer_auth(&token)).await;

@@ -141,6 +141,7 @@ fn cli_commands_exit_cleanly_on_postgres() {
             .arg(command)
             .env("TOLLBOOTH_DATABASE_URL", &url)
             .env("TOLLBOOTH_DATABASE_MAX_CONNECTIONS", "10")
+            .env("TOLLBOOTH_SECRETS_ENCRYPTION_KEYS", crate::support::TEST_ENCRYPTION_KEY)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()

@@ -76,7 +76,7 @@ pub async fn user_token(app: &TestApp, subject: &str) -> String {
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
     header.typ = Some("at+jwt".into());
     header.kid = Some(key.kid.clone());
-    let signing_key = jsonwebtoken::EncodingKey::from_ec_pem(key.private_key_pem.as_bytes()).unwrap();
+    let signing_key = jsonwebtoken::EncodingKey::from_ec_pem(app.private_key_pem(&key).as_bytes()).unwrap();
     jsonwebtoken::encode(&header, &claims, &signing_key).unwrap()
 }
 

@@ -495,16 +495,16 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     let action = format!("/oauth/authorize?{}", request.query_string());
     let csrf = Csrf::for_form(request, secure);
     let mut cookies = vec![csrf.cookie()];
-    let mut token = csrf.token(&oauth.hasher, request, None);
+    let mut token = csrf.token(&oauth.session_keys, request, None);
     // A sign-in counts only for clients of the tenant and organization it was made for: it does
     // not carry one organization's sign-in silently into another's client.
-    let mut session = Session::of(request, &oauth.hasher, secure)
+    let mut session = Session::of(request, &oauth.session_keys, secure)
         .filter(|s| s.tenant_id == client.tenant_id && s.organization_id == client.organization_id);
     let mut decision = None;
 
     if request.method() == actix_web::http::Method::POST {
         let form = parameters(body).ok_or_else(|| pages::error("A field of the form is repeated."))?;
-        if !Csrf::verify(request, &oauth.hasher, secure, form.get("csrf").map(String::as_str)) {
+        if !Csrf::verify(request, &oauth.session_keys, secure, form.get("csrf").map(String::as_str)) {
             return Err(with_cookies(pages::error("This form has expired. Go back and try again."), &cookies));
         }
         if let (Some(email), Some(password)) = (form.get("email"), form.get("password")) {
@@ -528,9 +528,9 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
                         tenant_id: tenant_id.clone(),
                         organization_id: client.organization_id.clone(),
                     };
-                    let cookie = signed_in.cookie(&oauth.hasher, secure);
+                    let cookie = signed_in.cookie(&oauth.session_keys, secure);
                     // The consent form of this answer is posted with the new session.
-                    token = csrf.token(&oauth.hasher, request, Some(&cookie));
+                    token = csrf.token(&oauth.session_keys, request, Some(&cookie));
                     cookies.push(cookie);
                     session = Some(signed_in);
                 }

@@ -13,6 +13,7 @@ use josekit::jwk::{Jwk, KeyPair};
 use josekit::jws::{ES256, EdDSA, JwsSigner, JwsVerifier, RS256};
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tollbooth_storage::{Database, StorageError, signing_keys, signing_keys::SigningKey};
 
@@ -200,6 +201,24 @@ pub fn generate_signing_key(algorithm: SigningAlgorithm, now: NaiveDateTime) -> 
     })
 }
 
+/// `key` as stored: its private key sealed with the database's key-encryption key.
+fn sealed(db: &Database, key: &SigningKey) -> SigningKey {
+    let context = signing_keys::seal_context(&key.kid);
+    SigningKey { private_key_pem: db.sealer().seal(&key.private_key_pem, &context), ..key.clone() }
+}
+
+/// Stored keys with their private keys opened, for signing.
+fn opened(db: &Database, keys: Vec<SigningKey>) -> Result<Vec<SigningKey>, KeyError> {
+    keys.into_iter()
+        .map(|key| {
+            let context = signing_keys::seal_context(&key.kid);
+            let pem = db.sealer().open(&key.private_key_pem, &context);
+            let pem = pem.map_err(|e| KeyError::Unusable { kid: key.kid.clone(), reason: e.to_string() })?;
+            Ok(SigningKey { private_key_pem: pem.expose_secret().to_owned(), ..key })
+        })
+        .collect()
+}
+
 /// Stores a new current key and retires the old ones, which stay published for
 /// `longest_token_lifetime` so that every token they signed can still be verified.
 pub fn rotate(
@@ -208,7 +227,7 @@ pub fn rotate(
     longest_token_lifetime: chrono::Duration,
 ) -> Result<(String, usize), KeyError> {
     let now = tollbooth_storage::now();
-    let key = generate_signing_key(algorithm, now)?;
+    let key = sealed(db, &generate_signing_key(algorithm, now)?);
     let retired = db.run_blocking(|conn| signing_keys::rotate(conn, &key, now, now + longest_token_lifetime))?;
     Ok((key.kid, retired))
 }
@@ -230,12 +249,12 @@ impl KeyRing {
         let now = tollbooth_storage::now();
         let mut keys = db.run_blocking(|conn| signing_keys::published(conn, now))?;
         if !keys.iter().any(|k| k.retired_at.is_none()) {
-            let key = generate_signing_key(algorithm, now)?;
+            let key = sealed(&db, &generate_signing_key(algorithm, now)?);
             db.run_blocking(|conn| signing_keys::insert(conn, &key))?;
             tracing::info!(kid = %key.kid, algorithm = algorithm.name(), "generated the first signing key");
             keys = db.run_blocking(|conn| signing_keys::published(conn, now))?;
         }
-        let snapshot = KeySnapshot::build(&keys)?;
+        let snapshot = KeySnapshot::build(&opened(&db, keys)?)?;
         Ok(KeyRing {
             db,
             snapshot: RwLock::new(Arc::new(snapshot)),
@@ -252,7 +271,7 @@ impl KeyRing {
         *self.last_reload.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
         let now = tollbooth_storage::now();
         let keys = self.db.run(move |conn| signing_keys::published(conn, now)).await?;
-        let snapshot = KeySnapshot::build(&keys)?;
+        let snapshot = KeySnapshot::build(&opened(&self.db, keys)?)?;
         *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(snapshot);
         Ok(())
     }

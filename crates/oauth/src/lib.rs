@@ -57,6 +57,8 @@ pub struct OAuth {
     pub clients: ClientDirectory,
     pub revocations: Revocations,
     pub hasher: SecretHasher,
+    /// Keys of sign-in sessions and CSRF tokens (not the pepper itself).
+    pub session_keys: session::SessionKeys,
     /// `None` when rate limiting is switched off.
     pub rate_limiter: Option<Arc<RateLimiter>>,
     issuer_url: url::Url,
@@ -68,13 +70,15 @@ pub struct OAuth {
 }
 
 impl OAuth {
+    /// `(hasher, session_keys)`: the keyed hash of stored secrets, and the keys of sessions and
+    /// CSRF tokens derived apart from it.
     pub fn new(
         settings: OAuthSettings,
         db: tollbooth_storage::Database,
         keys: Arc<KeyRing>,
         clients: ClientDirectory,
         revocations: Revocations,
-        hasher: SecretHasher,
+        (hasher, session_keys): (SecretHasher, session::SessionKeys),
         rate_limiter: Option<Arc<RateLimiter>>,
     ) -> Result<Self, url::ParseError> {
         let issuer_url = url::Url::parse(&settings.issuer)?;
@@ -87,6 +91,7 @@ impl OAuth {
             clients,
             revocations,
             hasher,
+            session_keys,
             rate_limiter,
             issuer_url,
             expectations,

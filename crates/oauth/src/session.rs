@@ -1,5 +1,5 @@
 //! The sign-in session and CSRF protection of the authorization pages, without server state:
-//! both are values signed with the server's keyed hash (HMAC-SHA-256).
+//! both are values signed (HMAC-SHA-256) with keys of their own, derived from the pepper.
 //!
 //! Over HTTPS the cookies carry the `__Host-` prefix (RFC 6265bis §4.1.3.2): `Secure`, `Path=/`
 //! and no `Domain`, so no other host or plain-HTTP page can set or overwrite them. Over plain
@@ -11,6 +11,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngExt;
 use tollbooth_storage::secrets::SecretHasher;
+
+/// The keys of sessions and CSRF tokens, derived from the pepper each with its own label: a
+/// leaked one forges neither the other nor any stored hash.
+#[derive(Clone)]
+pub struct SessionKeys {
+    pub session: SecretHasher,
+    pub csrf: SecretHasher,
+}
 
 const SESSION_NAME: &str = "tb_session";
 const CSRF_NAME: &str = "tb_csrf";
@@ -53,19 +61,19 @@ fn session_cookie_value(request: &HttpRequest, secure: bool) -> String {
 
 impl Session {
     /// The session cookie for this user, valid for an hour.
-    pub fn cookie(&self, hasher: &SecretHasher, secure: bool) -> Cookie<'static> {
+    pub fn cookie(&self, keys: &SessionKeys, secure: bool) -> Cookie<'static> {
         let expires = chrono::Utc::now().timestamp() + SESSION_SECONDS;
         let organization = self.organization_id.as_deref().unwrap_or_default();
         let payload = URL_SAFE_NO_PAD.encode(format!("{}|{}|{organization}|{expires}", self.user_id, self.tenant_id));
-        let value = format!("{payload}.{}", sign(hasher, "session", &payload));
+        let value = format!("{payload}.{}", sign(&keys.session, "session", &payload));
         cookie(SESSION_NAME, value, secure, SESSION_SECONDS)
     }
 
     /// The session of the request, if its cookie is genuine and unexpired.
-    pub fn of(request: &HttpRequest, hasher: &SecretHasher, secure: bool) -> Option<Session> {
+    pub fn of(request: &HttpRequest, keys: &SessionKeys, secure: bool) -> Option<Session> {
         let cookie = request.cookie(&cookie_name(SESSION_NAME, secure))?;
         let (payload, mac) = cookie.value().split_once('.')?;
-        if !hasher.verify(&format!("session|{payload}"), mac) {
+        if !keys.session.verify(&format!("session|{payload}"), mac) {
             return None;
         }
         let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
@@ -107,26 +115,26 @@ impl Csrf {
         cookie(CSRF_NAME, self.nonce.clone(), self.secure, SESSION_SECONDS)
     }
 
-    fn token_for(hasher: &SecretHasher, nonce: &str, session_cookie: &str) -> String {
-        sign(hasher, "csrf", &format!("{nonce}|{session_cookie}"))
+    fn token_for(keys: &SessionKeys, nonce: &str, session_cookie: &str) -> String {
+        sign(&keys.csrf, "csrf", &format!("{nonce}|{session_cookie}"))
     }
 
     /// The form token for a page answered to `request`; `new_session` is the session cookie the
     /// same answer sets, if it signs the user in.
-    pub fn token(&self, hasher: &SecretHasher, request: &HttpRequest, new_session: Option<&Cookie<'_>>) -> String {
+    pub fn token(&self, keys: &SessionKeys, request: &HttpRequest, new_session: Option<&Cookie<'_>>) -> String {
         let session = match new_session {
             Some(cookie) => cookie.value().to_owned(),
             None => session_cookie_value(request, self.secure),
         };
-        Csrf::token_for(hasher, &self.nonce, &session)
+        Csrf::token_for(keys, &self.nonce, &session)
     }
 
     /// Whether the form's token matches the request's CSRF cookie and session cookie.
-    pub fn verify(request: &HttpRequest, hasher: &SecretHasher, secure: bool, token: Option<&str>) -> bool {
+    pub fn verify(request: &HttpRequest, keys: &SessionKeys, secure: bool, token: Option<&str>) -> bool {
         match (request.cookie(&cookie_name(CSRF_NAME, secure)), token) {
             (Some(nonce), Some(token)) => {
                 let session = session_cookie_value(request, secure);
-                hasher.verify(&format!("csrf|{}|{session}", nonce.value()), token)
+                keys.csrf.verify(&format!("csrf|{}|{session}", nonce.value()), token)
             }
             _ => false,
         }

@@ -6,17 +6,19 @@ use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use tollbooth_oauth::clients::ClientDirectory;
 use tollbooth_oauth::endpoint::Endpoint;
 use tollbooth_oauth::keys::{KeyError, KeyRing};
 use tollbooth_oauth::revocations::Revocations;
+use tollbooth_oauth::session::SessionKeys;
 use tollbooth_oauth::{OAuth, OAuthSettings};
 use tollbooth_resource::Resource;
 use tollbooth_resource::auth::ApiKeyCache;
 use tollbooth_storage::rate_limit::{CounterStore, MemoryCounters, RateLimiter, RedisCounters};
+use tollbooth_storage::sealing::{self, Sealer};
 use tollbooth_storage::secrets::{self, SecretHasher};
-use tollbooth_storage::{Database, StorageError, server_secrets};
+use tollbooth_storage::{Backend, Database, StorageError, server_secrets};
 
 use crate::settings::Settings;
 use crate::{health, rate_limit, request_log};
@@ -40,24 +42,83 @@ pub enum StartError {
 /// How often state that can no longer matter (expired codes, refresh tokens, revocations) is deleted.
 const EXPIRED_STATE_CLEANUP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// Opens the database and applies pending migrations.
+/// Opens the database, applies pending migrations, and seals the stored secrets with the
+/// key-encryption key (those stored before it, or under a key being rotated out).
 pub fn open_database(settings: &Settings) -> Result<Database, StorageError> {
     let db = Database::connect(&settings.database)?;
     for migration in db.migrate()? {
         tracing::info!(%migration, "applied migration");
     }
+    let db = db.with_sealer(sealer(settings)?);
+    let resealed = db.run_blocking(|conn| sealing::reseal_stored(conn, db.sealer()))?;
+    if resealed > 0 {
+        tracing::info!(resealed, "sealed stored secrets with the current encryption key");
+    }
     Ok(db)
+}
+
+/// The key-encryption keys: configured, or for SQLite a key file beside the database, made on
+/// first start (owner-only). PostgreSQL serves several instances, which must share the key, so
+/// it must be configured (docs/security.md, "Secrets at rest").
+fn sealer(settings: &Settings) -> Result<Sealer, StorageError> {
+    if !settings.encryption_keys.is_empty() {
+        return Ok(Sealer::new(&settings.encryption_keys));
+    }
+    let unavailable = |message: String| StorageError::Unavailable(message);
+    let (backend, target) = settings.database.target().map_err(unavailable)?;
+    if backend != Backend::Sqlite || target == ":memory:" {
+        return Err(unavailable(
+            "set secrets.encryption_keys (TOLLBOOTH_SECRETS_ENCRYPTION_KEYS): every instance on a shared \
+             database needs the same key-encryption key"
+                .into(),
+        ));
+    }
+    let path = std::path::PathBuf::from(format!("{target}.kek"));
+    let key = match std::fs::read_to_string(&path) {
+        Ok(key) => key.trim().to_owned(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let key = secrets::generate_server_secret();
+            write_owner_only(&path, &key).map_err(|e| unavailable(format!("cannot write {}: {e}", path.display())))?;
+            tracing::warn!(path = %path.display(), "made a key-encryption key file: keep it, and out of database backups");
+            key
+        }
+        Err(err) => return Err(unavailable(format!("cannot read {}: {err}", path.display()))),
+    };
+    Ok(Sealer::new(&[SecretString::from(key)]))
+}
+
+fn write_owner_only(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+/// The pepper: configured, or generated once and stored sealed.
+fn pepper(settings: &Settings, db: &Database) -> Result<SecretString, StorageError> {
+    if let Some(pepper) = &settings.pepper {
+        return Ok(pepper.clone());
+    }
+    let context = server_secrets::seal_context("pepper");
+    let stored = db.run_blocking(|conn| {
+        server_secrets::get_or_create(conn, "pepper", || {
+            db.sealer().seal(secrets::generate_server_secret().as_str(), &context)
+        })
+    })?;
+    db.sealer().open(&stored, &context).map_err(|e| StorageError::Unavailable(format!("the stored pepper: {e}")))
 }
 
 /// The hasher for stored secrets, keyed with the configured pepper or the stored one.
 pub fn secret_hasher(settings: &Settings, db: &Database) -> Result<SecretHasher, StorageError> {
-    let pepper = match &settings.pepper {
-        Some(pepper) => pepper.expose_secret().to_owned(),
-        None => {
-            db.run_blocking(|conn| server_secrets::get_or_create(conn, "pepper", secrets::generate_server_secret))?
-        }
-    };
-    Ok(SecretHasher::new(pepper.as_bytes()))
+    Ok(SecretHasher::new(pepper(settings, db)?.expose_secret().as_bytes()))
+}
+
+/// The keys of sign-in sessions and CSRF tokens: derived from the pepper with HKDF, one label
+/// each, so none of them is the key of the stored hashes.
+pub fn session_keys(settings: &Settings, db: &Database) -> Result<SessionKeys, StorageError> {
+    let pepper = pepper(settings, db)?;
+    let derived = |label: &[u8]| SecretHasher::new(&sealing::derive_key(pepper.expose_secret().as_bytes(), label));
+    Ok(SessionKeys { session: derived(b"tollbooth session v1"), csrf: derived(b"tollbooth csrf v1") })
 }
 
 /// Operations endpoints answer a wrong method with a bare 405 (and `Allow`), as probes expect.
@@ -116,6 +177,7 @@ impl Application {
         crate::metrics::register();
         let db = open_database(settings)?;
         let hasher = secret_hasher(settings, &db)?;
+        let session_keys = session_keys(settings, &db)?;
         if settings.pepper.is_none() {
             tracing::warn!("no secrets.pepper configured: using the one stored in the database");
         }
@@ -131,7 +193,7 @@ impl Application {
             keys.clone(),
             ClientDirectory::new(db.clone()),
             Revocations::new(db.clone()),
-            hasher.clone(),
+            (hasher.clone(), session_keys),
             rate_limiter.clone(),
         )?);
         let resource = web::Data::new(Resource {

@@ -28,7 +28,7 @@ struct RawSettings {
     database_url: String,
     redis_url: String,
     require_https: bool,
-    trusted_proxies: AddressList,
+    trusted_proxies: ListSetting,
     workers: usize,
     shutdown_timeout_seconds: u64,
     tls: RawTls,
@@ -50,23 +50,23 @@ struct RawAudit {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMetrics {
-    allow: AddressList,
+    allow: ListSetting,
     bearer_token: String,
 }
 
 /// A list in a file, or a comma-separated string in an environment variable.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum AddressList {
+enum ListSetting {
     Many(Vec<String>),
     One(String),
 }
 
-impl AddressList {
+impl ListSetting {
     fn entries(&self) -> Vec<&str> {
         match self {
-            AddressList::Many(items) => items.iter().map(String::as_str).collect(),
-            AddressList::One(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).collect(),
+            ListSetting::Many(items) => items.iter().map(String::as_str).collect(),
+            ListSetting::One(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).collect(),
         }
     }
 }
@@ -106,6 +106,7 @@ struct RawToken {
 #[serde(deny_unknown_fields)]
 struct RawSecrets {
     pepper: String,
+    encryption_keys: ListSetting,
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,6 +204,9 @@ pub struct Settings {
     pub key_reload_interval: Duration,
     /// `None`: use the pepper stored in the database.
     pub pepper: Option<secrecy::SecretString>,
+    /// Key-encryption keys for the secrets stored readable (signing keys, a generated pepper):
+    /// the first seals, all open. Empty: a key file beside a SQLite database.
+    pub encryption_keys: Vec<secrecy::SecretString>,
     pub plan_default: String,
     /// `false` switches rate limiting off (for measuring its cost).
     pub rate_limit_enabled: bool,
@@ -230,7 +234,7 @@ impl std::fmt::Debug for Settings {
 pub struct ConfigError(pub String);
 
 /// Addresses and CIDR ranges, as a list in a file or comma-separated in the environment.
-fn address_ranges(setting: &str, list: &AddressList) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+fn address_ranges(setting: &str, list: &ListSetting) -> Result<Vec<ipnet::IpNet>, ConfigError> {
     list.entries()
         .into_iter()
         .map(|entry| {
@@ -378,6 +382,14 @@ impl RawSettings {
             }
             pepper => Some(secrecy::SecretString::from(pepper.to_owned())),
         };
+        let mut encryption_keys = Vec::new();
+        for key in self.secrets.encryption_keys.entries() {
+            if key.chars().count() < MIN_PEPPER_CHARS {
+                let problem = format!("each key must have at least {MIN_PEPPER_CHARS} characters");
+                return Err(bad("secrets.encryption_keys", problem));
+            }
+            encryption_keys.push(secrecy::SecretString::from(key.to_owned()));
+        }
         let mut plans = BTreeMap::new();
         for (name, raw) in &self.rate_limit.plans {
             let setting = format!("rate_limit.plans.{name}");
@@ -461,6 +473,7 @@ impl RawSettings {
             pkce_required: self.token.pkce_required,
             key_reload_interval: Duration::from_secs(self.token.key_reload_seconds),
             pepper,
+            encryption_keys,
             plan_default: self.rate_limit.plan_default,
             rate_limit_enabled: self.rate_limit.enabled,
             redis_timeout: Duration::from_millis(self.rate_limit.redis_timeout_ms),

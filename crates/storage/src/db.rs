@@ -132,6 +132,8 @@ impl ManageConnection for Manager {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<Manager>,
+    /// Seals and opens the secrets stored in a readable form (docs/security.md).
+    sealer: std::sync::Arc<crate::sealing::Sealer>,
     /// Work for the connection threads, first come, first served.
     jobs: crossbeam_channel::Sender<Job>,
     backend: Backend,
@@ -158,7 +160,16 @@ impl Database {
             .build(manager)
             .map_err(|e| StorageError::Unavailable(e.to_string()))?;
         let jobs = spawn_connection_threads(config.max_connections as usize)?;
-        Ok(Database { pool, jobs, backend })
+        Ok(Database { pool, sealer: std::sync::Arc::new(crate::sealing::Sealer::new(&[])), jobs, backend })
+    }
+
+    /// The same database, sealing stored secrets with `sealer`.
+    pub fn with_sealer(self, sealer: crate::sealing::Sealer) -> Self {
+        Database { sealer: std::sync::Arc::new(sealer), ..self }
+    }
+
+    pub fn sealer(&self) -> &crate::sealing::Sealer {
+        &self.sealer
     }
 
     /// Connections the pool holds, and how many of them are idle.

@@ -21,6 +21,7 @@ mod reach;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod schema;
+pub mod sealing;
 pub mod secrets;
 pub mod server_secrets;
 pub mod signing_keys;

@@ -27,3 +27,18 @@ pub fn get_or_create(
         Err(other) => Err(other),
     }
 }
+
+/// Every stored secret as stored: for re-sealing.
+pub fn all(conn: &mut DbConnection) -> Result<Vec<(String, String)>, StorageError> {
+    Ok(server_secrets::table.select((server_secrets::name, server_secrets::value)).load(conn)?)
+}
+
+pub fn set(conn: &mut DbConnection, name: &str, stored: &str) -> Result<(), StorageError> {
+    diesel::update(server_secrets::table.find(name)).set(server_secrets::value.eq(stored)).execute(conn)?;
+    Ok(())
+}
+
+/// What the secret `name` is sealed for.
+pub fn seal_context(name: &str) -> String {
+    format!("server_secret:{name}")
+}

@@ -49,3 +49,18 @@ pub fn rotate(
     })
     .map_err(StorageError::from)
 }
+
+/// Every stored key, published or not, with its private key as stored: for re-sealing.
+pub fn all_private_keys(conn: &mut DbConnection) -> Result<Vec<(String, String)>, StorageError> {
+    Ok(signing_keys::table.select((signing_keys::kid, signing_keys::private_key_pem)).load(conn)?)
+}
+
+pub fn set_private_key(conn: &mut DbConnection, kid: &str, stored: &str) -> Result<(), StorageError> {
+    diesel::update(signing_keys::table.find(kid)).set(signing_keys::private_key_pem.eq(stored)).execute(conn)?;
+    Ok(())
+}
+
+/// What the private key of `kid` is sealed for: a sealed key moved to another row does not open.
+pub fn seal_context(kid: &str) -> String {
+    format!("signing_key:{kid}")
+}

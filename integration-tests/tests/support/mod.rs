@@ -14,6 +14,7 @@ use tollbooth::{Application, Settings, app};
 use tollbooth_storage::Database;
 
 pub const ISSUER: &str = "http://tollbooth.test";
+pub const TEST_ENCRYPTION_KEY: &str = "test-key-encryption-key-of-32-characters";
 pub const AUDIENCE: &str = "http://tollbooth.test/api";
 const POSTGRES_URL_VAR: &str = "TOLLBOOTH_TEST_DATABASE_URL";
 
@@ -155,6 +156,8 @@ impl TestApp {
             ("TOLLBOOTH_WORKERS".to_owned(), "2".to_owned()),
             ("TOLLBOOTH_TOKEN_KEY_RELOAD_SECONDS".to_owned(), "1".to_owned()),
             ("TOLLBOOTH_DATABASE_MAX_CONNECTIONS".to_owned(), "4".to_owned()),
+            // PostgreSQL needs a configured key-encryption key; SQLite makes a key file.
+            ("TOLLBOOTH_SECRETS_ENCRYPTION_KEYS".to_owned(), TEST_ENCRYPTION_KEY.to_owned()),
         ];
         env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         Settings::load(Some(config), env).expect("test settings are valid")
@@ -217,6 +220,20 @@ impl TestApp {
         assert_eq!(response.status(), 201);
         let tenant: Value = response.json().await.unwrap();
         (tenant["id"].as_str().unwrap().to_owned(), tenant["api_key"]["key"].as_str().unwrap().to_owned())
+    }
+
+    /// The private key of a stored signing key, opened: the database holds it sealed.
+    pub fn private_key_pem(&self, key: &tollbooth_storage::signing_keys::SigningKey) -> String {
+        assert!(key.private_key_pem.starts_with("sealed:v1:"), "signing keys are stored sealed");
+        let context = tollbooth_storage::signing_keys::seal_context(&key.kid);
+        self.db.sealer().open(&key.private_key_pem, &context).expect("the test key opens it").expose_secret().to_owned()
+    }
+
+    /// This server's settings with other key-encryption keys (comma-separated).
+    pub fn settings_with_keys(&self, keys: &str) -> Settings {
+        let mut settings = self.settings.clone();
+        settings.encryption_keys = keys.split(',').map(|k| secrecy::SecretString::from(k.to_owned())).collect();
+        settings
     }
 
     /// A second tenant's admin key.

@@ -1,0 +1,78 @@
+//! docs/security.md, "Secrets at rest" (finding: signing keys and the generated pepper were
+//! plaintext in the database, and the pepper was also the session and CSRF key).
+
+use secrecy::ExposeSecret;
+use tollbooth_storage::{server_secrets, signing_keys};
+
+use crate::on_both_databases;
+use crate::support::{TEST_ENCRYPTION_KEY, TestApp};
+
+on_both_databases!(stored_secrets_are_sealed, rows_from_before_and_old_keys_are_sealed_again_at_start);
+
+/// Every stored secret as stored.
+fn stored(app: &TestApp) -> Vec<(String, String)> {
+    app.db
+        .run_blocking(|conn| Ok([signing_keys::all_private_keys(conn)?, server_secrets::all(conn)?].concat()))
+        .unwrap()
+}
+
+async fn stored_secrets_are_sealed(app: TestApp) {
+    let rows = stored(&app);
+    assert!(rows.len() >= 2, "a signing key and the pepper: {}", rows.len());
+    for (name, value) in &rows {
+        assert!(value.starts_with("sealed:v1:"), "{name} is sealed");
+        assert!(!value.contains("PRIVATE KEY"), "{name}");
+    }
+    // The server signs with the sealed key: a client-credentials token verifies.
+    let (id, secret) = app.confidential_client(&["users:read"]).await;
+    let token = app.access_token(&id, &secret, None).await;
+    app.call("GET", "/api/v1/users", &token, serde_json::Value::Null).await.expect(200);
+}
+
+async fn rows_from_before_and_old_keys_are_sealed_again_at_start(app: TestApp) {
+    let hasher_before = tollbooth::app::secret_hasher(&app.settings, &app.db).unwrap();
+    let session = tollbooth::app::session_keys(&app.settings, &app.db).unwrap();
+    // As a database from before encryption: every secret plaintext.
+    let sealer = app.db.sealer();
+    let plain: Vec<(String, String)> = stored(&app)
+        .into_iter()
+        .map(|(name, value)| {
+            let context =
+                if name == "pepper" { server_secrets::seal_context(&name) } else { signing_keys::seal_context(&name) };
+            (name, sealer.open(&value, &context).unwrap().expose_secret().to_owned())
+        })
+        .collect();
+    app.db
+        .run_blocking(|conn| {
+            for (name, value) in &plain {
+                if name == "pepper" {
+                    server_secrets::set(conn, name, value)?;
+                } else {
+                    signing_keys::set_private_key(conn, name, value)?;
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Start with a new key first and the old one second: everything is sealed with the new.
+    let new_key = "a-rotated-key-encryption-key-of-32-chars";
+    let reopen = |keys: &str| tollbooth::app::open_database(&app.settings_with_keys(keys));
+    let db = reopen(TEST_ENCRYPTION_KEY).unwrap();
+    let old_id = db.sealer().sealing_key_id().unwrap().to_owned();
+    assert!(stored(&app).iter().all(|(_, v)| v.starts_with(&format!("sealed:v1:{old_id}:"))), "plaintext rows sealed");
+    drop(db);
+    let db = reopen(&format!("{new_key},{TEST_ENCRYPTION_KEY}")).unwrap();
+    let new_id = db.sealer().sealing_key_id().unwrap().to_owned();
+    assert_ne!(new_id, old_id);
+    assert!(stored(&app).iter().all(|(_, v)| v.starts_with(&format!("sealed:v1:{new_id}:"))), "resealed with the new");
+    drop(db);
+    // The old key can go; without the new one nothing opens.
+    let db = reopen(new_key).unwrap();
+    let hasher_after = tollbooth::app::secret_hasher(&app.settings_with_keys(new_key), &db).unwrap();
+    assert_eq!(hasher_after.hash("x"), hasher_before.hash("x"), "the same pepper throughout");
+    let refused = reopen("a-key-that-never-sealed-anything-here-0");
+    assert!(refused.is_err(), "rows sealed with an unknown key do not open");
+    // Sessions and CSRF tokens are not keyed with the pepper itself.
+    assert_ne!(session.session.hash("x"), hasher_before.hash("x"));
+    assert_ne!(session.session.hash("x"), session.csrf.hash("x"));
+}
