@@ -55,7 +55,7 @@ async fn changes_are_audited(app: TestApp) {
     let events = app.call("GET", "/api/v1/audit_logs?order=asc&limit=100", &key, Value::Null).await.expect(200);
     let events = events.body["data"].as_array().unwrap().clone();
     let actions: Vec<(&str, &str)> =
-        events.iter().map(|e| (e["action"].as_str().unwrap(), e["target_id"].as_str().unwrap())).collect();
+        events.iter().map(|e| (e["action"].as_str().unwrap(), e["target"]["id"].as_str().unwrap())).collect();
     assert_eq!(
         actions,
         [
@@ -74,7 +74,7 @@ async fn changes_are_audited(app: TestApp) {
         .to_owned();
     for event in &events {
         assert!(event["id"].as_str().unwrap().starts_with("evt_"));
-        assert_eq!(event["actor_id"], admin_key_id.as_str(), "the acting key");
+        assert_eq!(event["actor"], json!({"type": "api_key", "id": admin_key_id}), "the acting key");
         assert_eq!(event["ip"], "127.0.0.1");
         assert!(chrono::DateTime::parse_from_rfc3339(event["created_at"].as_str().unwrap()).is_ok());
     }

@@ -239,7 +239,7 @@ async fn sign_in_consent_and_code_exchange_with_pkce(app: TestApp) {
             .as_array()
             .unwrap()
             .iter()
-            .any(|e| e["action"] == "user.signed_in" && e["target_id"] == user_id.as_str())
+            .any(|e| e["action"] == "user.signed_in" && e["target"] == json!({"type": "user", "id": user_id}))
     );
 }
 
@@ -436,9 +436,22 @@ async fn wrong_password_and_forged_forms_are_refused(app: TestApp) {
     assert_eq!(no_cookie.status, 400, "a token without its cookie is worthless");
 
     let events = app.call("GET", "/api/v1/audit_logs?limit=100", &app.tenant_key, Value::Null).await.expect(200);
-    let failures =
-        events.body["data"].as_array().unwrap().iter().filter(|e| e["action"] == "user.sign_in_failed").count();
-    assert_eq!(failures, 3, "every failed sign-in is audited");
+    let failures: Vec<&Value> =
+        events.body["data"].as_array().unwrap().iter().filter(|e| e["action"] == "user.sign_in_failed").collect();
+    assert_eq!(failures.len(), 3, "every failed sign-in is audited");
+    // Newest first: the two unknown emails name a keyed hash of the email, never the email or
+    // the password; the wrong password names the user.
+    for unknown in &failures[..2] {
+        assert!(
+            unknown["target"].is_null() && unknown["metadata"]["email_hash"].as_str().is_some_and(|h| h.len() == 64)
+        );
+        assert!(!unknown.to_string().contains("nobody@") && !unknown.to_string().contains(PASSWORD), "{unknown}");
+    }
+    assert_ne!(failures[0]["metadata"]["email_hash"], failures[1]["metadata"]["email_hash"]);
+    let user_id =
+        app.call("GET", "/api/v1/users?limit=1", &app.tenant_key, Value::Null).await.body["data"][0]["id"].clone();
+    assert_eq!(failures[2]["target"], json!({"type": "user", "id": user_id}), "{}", failures[2]);
+    assert_eq!(failures[2]["actor"], failures[2]["target"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

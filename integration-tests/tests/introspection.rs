@@ -114,7 +114,7 @@ async fn revoked_tokens_are_inactive_and_refused_by_the_api(app: TestApp) {
     let revocations: Vec<&Value> =
         events.body["data"].as_array().unwrap().iter().filter(|e| e["action"] == "token.revoked").collect();
     assert_eq!(revocations.len(), 1, "{}", events.body);
-    assert_eq!(revocations[0]["target_id"], json!(id), "{}", revocations[0]);
+    assert_eq!(revocations[0]["target"], json!({"type": "client", "id": id}), "{}", revocations[0]);
     let (_, _, body) = post(&app, "/oauth/introspect", Some((&id, &secret)), &[("token", &token)]).await;
     assert_eq!(body, json!({"active": false}));
     // Revoking again, or revoking nonsense, is not an error.

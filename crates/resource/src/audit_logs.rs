@@ -17,11 +17,13 @@ pub struct AuditEventView {
     pub object: &'static str,
     #[schema(example = "evt_01JD6Q2Z7V1K8S3J9M4N5P6R7T")]
     pub id: String,
-    /// The API key id or token subject that acted.
-    pub actor_id: Option<String>,
+    /// Who acted: an API key, a client (its own token), a user; `null` for a failed sign-in
+    /// with an unknown email (its keyed hash is in `metadata.email_hash`).
+    pub actor: Option<Party>,
     /// `<object>.<verb>`, e.g. `client.created`, `api_key.rotated`, `user.sign_in_failed`.
     pub action: String,
-    pub target_id: Option<String>,
+    /// What was acted on.
+    pub target: Option<Party>,
     pub ip: Option<String>,
     #[schema(value_type = Object)]
     pub metadata: serde_json::Map<String, serde_json::Value>,
@@ -34,13 +36,38 @@ impl From<AuditEvent> for AuditEventView {
         AuditEventView {
             object: "audit_event",
             id: event.id,
-            actor_id: event.actor_id,
+            actor: event.actor_id.map(Party::of),
             action: event.action,
-            target_id: event.target_id,
+            target: event.target_id.map(Party::of),
             ip: event.ip,
             metadata: event.metadata.0,
             created_at: event.created_at,
         }
+    }
+}
+
+/// An actor or target of an audit event: `{"type": "api_key", "id": "key_…"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Party {
+    /// `api_key`, `client`, `user`, `organization`, `tenant`, or `token` (a revoked token's jti).
+    #[serde(rename = "type")]
+    #[schema(example = "api_key")]
+    pub kind: &'static str,
+    pub id: String,
+}
+
+impl Party {
+    /// The party an id names, by its prefix.
+    fn of(id: String) -> Party {
+        let kind = match id.split_once('_').map(|(prefix, _)| prefix) {
+            Some(ids::API_KEY) => "api_key",
+            Some(ids::CLIENT) => "client",
+            Some(ids::USER) => "user",
+            Some(ids::ORGANIZATION) => "organization",
+            Some(ids::TENANT) => "tenant",
+            _ => "token",
+        };
+        Party { kind, id }
     }
 }
 
