@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use crate::authorization_code::{Browser, PASSWORD, REDIRECT, VERIFIER, authorize_path, challenge};
+use crate::authorization_code::{Browser, PASSWORD, REDIRECT, authorize_path, pkce};
 use crate::shutdown::{binary, connect_once_up};
 use crate::support::{Backend, TestApp, UNMETERED};
 
@@ -129,10 +129,7 @@ async fn concurrent_sign_ins_are_bounded() {
         .json()
         .await
         .unwrap();
-    let path = authorize_path(
-        client["id"].as_str().unwrap(),
-        &[("code_challenge", &challenge(VERIFIER)), ("code_challenge_method", "S256")],
-    );
+    let path = authorize_path(client["id"].as_str().unwrap(), &pkce());
     let url = format!("{}{path}", server.base);
     let page = http.get(&url).send().await.unwrap();
     let cookie = page
@@ -183,10 +180,7 @@ async fn password_guessing_is_limited_per_account_across_addresses() {
         .create_client(json!({"name": "App", "confidential": false, "grant_types": ["authorization_code"],
             "redirect_uris": [REDIRECT]}))
         .await;
-    let path = authorize_path(
-        client["id"].as_str().unwrap(),
-        &[("code_challenge", &challenge(VERIFIER)), ("code_challenge_method", "S256")],
-    );
+    let path = authorize_path(client["id"].as_str().unwrap(), &pkce());
     let attempt = |i: usize, password: &'static str| {
         let app = &app;
         let path = path.clone();

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::authorization_code::{Browser, PASSWORD, REDIRECT, VERIFIER, authorize_path, challenge, exchange};
+use crate::authorization_code::{Browser, PASSWORD, REDIRECT, VERIFIER, authorize_path, exchange, pkce};
 use crate::on_both_databases;
 use crate::support::TestApp;
 
@@ -49,10 +49,7 @@ async fn organization(app: &TestApp, name: &str) -> String {
 
 /// Signs `email` in to `client` in `browser`: the code, or the page shown instead.
 async fn sign_in(browser: &mut Browser<'_>, client: &Value, email: &str) -> Result<String, (u16, String)> {
-    let path = authorize_path(
-        client["id"].as_str().unwrap(),
-        &[("code_challenge", &challenge(VERIFIER)), ("code_challenge_method", "S256")],
-    );
+    let path = authorize_path(client["id"].as_str().unwrap(), &pkce());
     let page = browser.get(&path).await;
     let page = if page.status == 200 && page.html.contains("name=\"password\"") {
         browser.post(&path, &[("csrf", &page.csrf()), ("email", email), ("password", PASSWORD)]).await
@@ -169,10 +166,7 @@ async fn an_organization_client_signs_in_only_its_own_users(app: TestApp) {
     // the session does not carry over, and signing in there is refused as before.
     let mut browser = Browser::new(&app);
     sign_in(&mut browser, &tenant_client, &b_admin).await.expect("a code from the tenant's client");
-    let path = authorize_path(
-        a_client["id"].as_str().unwrap(),
-        &[("code_challenge", &challenge(VERIFIER)), ("code_challenge_method", "S256")],
-    );
+    let path = authorize_path(a_client["id"].as_str().unwrap(), &pkce());
     let page = browser.get(&path).await;
     assert!(page.status == 200 && page.html.contains("name=\"password\""), "the sign-in page, not a code");
 
