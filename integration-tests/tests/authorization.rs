@@ -352,6 +352,15 @@ async fn a_key_may_rotate_and_delete_itself(app: TestApp) {
     assert_eq!(refused.error(), "insufficient_scope");
     app.call("DELETE", &format!("/api/v1/api_keys/{id}"), &old, Value::Null).await.expect(403);
     app.call("GET", "/api/v1/users", &current, Value::Null).await.expect(200);
+    // Not even when the key holds api_keys:write: the old secret may use the key, not take it.
+    let (id, old) = key_with(&app, &["api_keys:write"]).await;
+    let rotate = format!("/api/v1/api_keys/{id}/rotate");
+    let rotated = app.call("POST", &rotate, &old, json!({"grace_period_seconds": 3600})).await.expect(200);
+    let current = rotated.body["key"].as_str().unwrap().to_owned();
+    app.call("GET", "/api/v1/api_keys", &old, Value::Null).await.expect(200);
+    app.call("POST", &rotate, &old, json!({"grace_period_seconds": 0})).await.expect(403);
+    app.call("DELETE", &format!("/api/v1/api_keys/{id}"), &old, Value::Null).await.expect(403);
+    app.call("GET", "/api/v1/api_keys", &current, Value::Null).await.expect(200);
 }
 
 /// Review: deleting an organization deletes its keys, clients and users with it, so it needs

@@ -9,6 +9,33 @@ use crate::support::{TEST_ENCRYPTION_KEY, TestApp};
 
 on_both_databases!(stored_secrets_are_sealed, rows_from_before_and_old_keys_are_sealed_again_at_start);
 
+/// Without configured keys, a SQLite database gets a key file of its own, private to its owner,
+/// made once and used from then on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_without_keys_makes_a_private_key_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn(crate::support::Backend::Sqlite).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = app.settings_with_keys("");
+    settings.database.url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let path = dir.path().join("fresh.db.kek");
+    let open = || tollbooth::app::open_database(&settings);
+    let db = open().expect("opens with a key file");
+    tollbooth::app::secret_hasher(&settings, &db).expect("a pepper is made and sealed");
+    let mode = std::fs::metadata(&path).expect("the key file").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+    let first = db.sealer().sealing_key_id().unwrap().to_owned();
+    assert_ne!(Some(first.as_str()), app.db.sealer().sealing_key_id(), "its own key");
+    drop(db);
+    let again = open().unwrap();
+    assert_eq!(again.sealer().sealing_key_id(), Some(first.as_str()), "the same key next time");
+    let pepper = again.run_blocking(server_secrets::all).unwrap();
+    assert!(pepper.iter().all(|(_, v)| v.starts_with(&format!("sealed:v1:{first}:"))), "{pepper:?}");
+    drop(again);
+    std::fs::write(&path, "short").unwrap();
+    assert!(open().is_err(), "a key file without a key stops the start");
+}
+
 /// Every stored secret as stored.
 fn stored(app: &TestApp) -> Vec<(String, String)> {
     app.db
@@ -70,8 +97,9 @@ async fn rows_from_before_and_old_keys_are_sealed_again_at_start(app: TestApp) {
     let db = reopen(new_key).unwrap();
     let hasher_after = tollbooth::app::secret_hasher(&app.settings_with_keys(new_key), &db).unwrap();
     assert_eq!(hasher_after.hash("x"), hasher_before.hash("x"), "the same pepper throughout");
-    let refused = reopen("a-key-that-never-sealed-anything-here-0");
-    assert!(refused.is_err(), "rows sealed with an unknown key do not open");
+    let refused =
+        reopen("a-key-that-never-sealed-anything-here-0").err().expect("rows sealed with an unknown key do not open");
+    assert!(refused.to_string().contains("not among secrets.encryption_keys"), "{refused}");
     // Sessions and CSRF tokens are not keyed with the pepper itself.
     assert_ne!(session.session.hash("x"), hasher_before.hash("x"));
     assert_ne!(session.session.hash("x"), session.csrf.hash("x"));

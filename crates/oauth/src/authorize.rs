@@ -491,7 +491,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         Err(FlowError::PrimitiveError) => return Err(server_error(&"authorization flow primitive failed")),
     };
 
-    let secure = oauth.settings.issuer.starts_with("https://");
+    let secure = oauth.issuer_url.scheme() == "https";
     let action = format!("/oauth/authorize?{}", request.query_string());
     let csrf = Csrf::for_form(request, secure);
     let mut cookies = vec![csrf.cookie()];
@@ -558,7 +558,8 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         Some("approve") => true,
         Some("deny") => false,
         Some(_) => return Err(pages::error("Choose Allow or Deny.")),
-        None if client.skip_consent => true,
+        // A public client stored with skip_consent before the rule: consent is asked all the same.
+        None if client.skip_consent && client.confidential => true,
         None => {
             let scopes: Vec<String> = pending.as_solicitation().pre_grant().scope.iter().map(str::to_owned).collect();
             let mut scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();

@@ -22,8 +22,7 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
 
 /// A user's role: `member` users get tokens without management scopes; `admin` users get the
 /// management scopes their client asks for, confined to their organization if they have one.
-pub const ROLE_MEMBER: &str = "member";
-pub const ROLE_ADMIN: &str = "admin";
+pub use tollbooth_storage::users::{ROLE_ADMIN, ROLE_MEMBER};
 pub const ROLES: &[&str] = &[ROLE_MEMBER, ROLE_ADMIN];
 
 pub fn is_management(scope: &str) -> bool {

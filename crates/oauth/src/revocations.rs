@@ -48,24 +48,10 @@ impl Revocations {
         Ok(revoked)
     }
 
-    /// Records here that a client, user, organization or tenant was revoked (by a write made in
-    /// its deletion's transaction): every cached answer may now be wrong.
-    pub fn remember_deleted(&self) {
+    /// Drops every cached answer after a client, user, organization or tenant was revoked here
+    /// (deleted, or a user demoted, in the change's own transaction): any of them may be wrong.
+    pub fn forget_cached_answers(&self) {
         self.guard.invalidate(|| self.cache.invalidate_all());
-    }
-
-    /// Revokes every token naming `subject` issued until now (a user whose role was lowered),
-    /// until `expires_at`; tokens issued from now on are not affected.
-    pub async fn revoke_subject(
-        &self,
-        subject: &str,
-        tenant_id: &str,
-        expires_at: chrono::NaiveDateTime,
-    ) -> Result<(), StorageError> {
-        let (subject, tenant) = (subject.to_owned(), tenant_id.to_owned());
-        self.db.run(move |conn| revoked_tokens::revoke_subject(conn, &subject, &tenant, expires_at)).await?;
-        self.remember_deleted();
-        Ok(())
     }
 
     /// Revokes `jti` until `expires_at` (Unix seconds), when the token would have expired anyway.

@@ -13,7 +13,7 @@ use tollbooth_storage::tenants::Tenant;
 use tollbooth_storage::users::User;
 
 use crate::auth::{Credential, Principal};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiErrorKind};
 
 /// What an object holds that whoever acts on it must hold too.
 pub trait Guarded {
@@ -22,11 +22,21 @@ pub trait Guarded {
         Vec::new()
     }
 
-    /// Whether the object is the very credential making the request: a key may always rotate
-    /// or delete itself.
-    fn is_credential_of(&self, _principal: &Principal) -> bool {
-        false
+    /// Whether the object is the very credential making the request, and with which secret: a
+    /// key may always rotate or delete itself with its current one.
+    fn presented_by(&self, _principal: &Principal) -> Presented {
+        Presented::NotItself
     }
+}
+
+/// How the object stands to the request's own credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presented {
+    NotItself,
+    /// The request authenticated with the key's current secret.
+    ItselfCurrent,
+    /// With a rotated-out secret still in its grace period: it may use the key, not change it.
+    ItselfRotatedOut,
 }
 
 impl Guarded for ApiKey {
@@ -34,10 +44,12 @@ impl Guarded for ApiKey {
         self.scopes.iter().map(String::as_str).collect()
     }
 
-    /// Only with its current secret: an old secret still in its grace period must not rotate
-    /// the key away from its owner.
-    fn is_credential_of(&self, principal: &Principal) -> bool {
-        matches!(&principal.credential, Credential::ApiKey { key_id, current_secret: true } if *key_id == self.id)
+    fn presented_by(&self, principal: &Principal) -> Presented {
+        match &principal.credential {
+            Credential::ApiKey { key_id, current_secret: true } if *key_id == self.id => Presented::ItselfCurrent,
+            Credential::ApiKey { key_id, current_secret: false } if *key_id == self.id => Presented::ItselfRotatedOut,
+            _ => Presented::NotItself,
+        }
     }
 }
 
@@ -66,7 +78,13 @@ impl Principal {
     /// stored object) or `after` (the object as it will be stored) holds, unless the object is
     /// the caller's own credential. A refusal is 403 `insufficient_scope` naming the scope.
     pub fn authorize<T: Guarded>(&self, needed: &str, before: Option<&T>, after: Option<&T>) -> Result<(), ApiError> {
-        let own = before.is_some_and(|object| object.is_credential_of(self));
+        let presented = before.map_or(Presented::NotItself, |object| object.presented_by(self));
+        if presented == Presented::ItselfRotatedOut {
+            // Whatever it holds: a leaked old secret must not take the key from its owner.
+            let message = "A rotated-out secret cannot change its key; use the key's current secret.";
+            return Err(ApiError::new(ApiErrorKind::InsufficientScope(needed.to_owned()), message));
+        }
+        let own = presented == Presented::ItselfCurrent;
         if !own {
             self.require(needed)?;
         }

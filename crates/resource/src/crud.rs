@@ -34,6 +34,11 @@ pub trait Stored: Versioned + Clone + Send + 'static {
     fn cascade(_conn: &mut DbConnection, _object: &Self) -> Result<Held, StorageError> {
         Ok(Held(Vec::new()))
     }
+    /// Whether changing `before` into `after` must stop the tokens issued for it until now (a
+    /// user lowered from admin to member: docs/security.md, "User roles and tokens").
+    fn revokes_tokens(_before: &Self, _after: &Self) -> bool {
+        false
+    }
 }
 
 /// Scopes held by objects a deletion takes with it.
@@ -73,6 +78,13 @@ macro_rules! stored {
             }
         );
     };
+    ($type:ty, $module:ident, $kind:literal, $prefix:expr, in_tokens: $in_tokens:literal, revokes_tokens) => {
+        stored!(@impl $type, $module, $kind, $prefix, $in_tokens,
+            fn revokes_tokens(before: &Self, after: &Self) -> bool {
+                $module::lowers_role(before, after)
+            }
+        );
+    };
     ($type:ty, $module:ident, $kind:literal, $prefix:expr, in_tokens: $in_tokens:literal) => {
         stored!(@impl $type, $module, $kind, $prefix, $in_tokens,);
     };
@@ -101,7 +113,7 @@ macro_rules! stored {
 stored!(clients::Client, clients, "client", ids::CLIENT, in_tokens: true);
 stored!(api_keys::ApiKey, api_keys, "api_key", ids::API_KEY, in_tokens: false);
 stored!(organizations::Organization, organizations, "organization", ids::ORGANIZATION, in_tokens: true, cascade);
-stored!(users::User, users, "user", ids::USER, in_tokens: true);
+stored!(users::User, users, "user", ids::USER, in_tokens: true, revokes_tokens);
 versioned!(clients::Client, api_keys::ApiKey, organizations::Organization, users::User, tenants::Tenant);
 
 /// A path id of type `T`; a malformed one cannot exist, so it is answered like an unknown one.
@@ -175,7 +187,7 @@ pub async fn delete<T: Stored + Guarded>(
                 }
                 T::delete(conn, &id)?;
                 if T::IN_TOKENS {
-                    revoked_tokens::revoke(conn, &id, &reach.tenant_id, tokens_expire_by)?;
+                    revoked_tokens::revoke_subject(conn, &id, &reach.tenant_id, tokens_expire_by, tokens_expire_by)?;
                 }
                 actor.record(conn, &format!("{}.deleted", T::KIND), &id)?;
                 Ok::<_, ApiError>(object)
@@ -183,10 +195,14 @@ pub async fn delete<T: Stored + Guarded>(
         })
         .await?;
     if T::IN_TOKENS {
-        resource.oauth.revocations.remember_deleted();
+        resource.oauth.revocations.forget_cached_answers();
     }
     Ok(deleted)
 }
+
+/// How far another instance's clock may run ahead of this one's: tokens it issued up to that much
+/// "later" than a demotion are revoked with it (and tokens issued that soon after, too).
+const CLOCK_MARGIN: chrono::Duration = chrono::Duration::seconds(2);
 
 /// When every access token issued until now has expired: how long a deleted subject's id is
 /// kept among the revoked.
@@ -216,10 +232,13 @@ where
     let reach = principal.reach_for(needed)?;
     let id = path_id::<T>(raw_id)?;
     let principal = principal.clone();
-    resource
+    let tokens_expire_by = tokens_expire_by(resource);
+    let (object, revoked) = resource
         .db
         .run(move |conn| {
-            read_modify_write(
+            // Set by the attempt that stores the change (a retry reads the row again).
+            let revokes = std::cell::Cell::new(false);
+            let object = read_modify_write(
                 conn,
                 |conn| T::get(conn, &reach, &id).map_err(in_reach::<T>),
                 |object: &mut T| {
@@ -228,13 +247,26 @@ where
                     principal.authorize(needed, Some(&*object), None)?;
                     let before = object.clone();
                     change(object)?;
-                    principal.authorize(needed, Some(&before), Some(&*object))
+                    principal.authorize(needed, Some(&before), Some(&*object))?;
+                    revokes.set(T::revokes_tokens(&before, object));
+                    Ok(())
                 },
                 |conn, object, read_at| T::update(conn, object, read_at),
-                |conn| actor.record(conn, action, &id),
-            )
+                |conn| {
+                    if revokes.get() {
+                        let issued_until = tollbooth_storage::now() + CLOCK_MARGIN;
+                        revoked_tokens::revoke_subject(conn, &id, &reach.tenant_id, issued_until, tokens_expire_by)?;
+                    }
+                    actor.record(conn, action, &id)
+                },
+            )?;
+            Ok::<_, ApiError>((object, revokes.get()))
         })
-        .await
+        .await?;
+    if revoked {
+        resource.oauth.revocations.forget_cached_answers();
+    }
+    Ok(object)
 }
 
 /// The compare-and-set loop behind every PATCH: in one transaction, `read` the row, `change`

@@ -233,7 +233,7 @@ pub async fn delete(
                 tenants::get(conn, &id).map_err(tenant_not_found)?;
                 tenants::delete(conn, &id)?;
                 // Its access tokens (`tid`) stop at once too (docs/security.md, "Token lifecycle").
-                tollbooth_storage::revoked_tokens::revoke(conn, &id, &id, tokens_expire_by)?;
+                tollbooth_storage::revoked_tokens::revoke_subject(conn, &id, &id, tokens_expire_by, tokens_expire_by)?;
                 actor.record(conn, "tenant.deleted", &id)?;
                 Ok::<_, ApiError>(())
             })
@@ -242,6 +242,6 @@ pub async fn delete(
     resource.api_keys.invalidate_where(move |key| key.tenant_id.as_deref() == Some(deleted.as_str()));
     resource.oauth.clients.invalidate_all();
     resource.tenant_plans.invalidate(&id_for_cache);
-    resource.oauth.revocations.remember_deleted();
+    resource.oauth.revocations.forget_cached_answers();
     Ok(HttpResponse::NoContent().finish())
 }

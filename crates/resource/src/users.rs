@@ -1,9 +1,6 @@
 //! `/api/v1/users` (SPEC §4): users of the tenant, optionally in one organization; emails are
 //! unique per tenant (409), passwords stored as Argon2id.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tollbooth_oauth::policy;
@@ -231,12 +228,9 @@ pub async fn update(
     let password_hash = hash_password(input.password).await?;
     let actor = Actor::of(&principal, &request);
     let (needed, action) = (scopes::USERS_WRITE, "user.updated");
-    let lowered = Arc::new(AtomicBool::new(false));
-    let demoted = lowered.clone();
+
     let user = crud::modify(&resource, &principal, needed, &id, action, actor, move |user: &mut User| {
         if let Some(role) = &role {
-            // The attempt that stores it decides (a retry re-reads the row).
-            demoted.store(user.role == policy::ROLE_ADMIN && role == policy::ROLE_MEMBER, Ordering::Relaxed);
             user.role = role.clone();
         }
         if let Some(email) = &email {
@@ -255,11 +249,6 @@ pub async fn update(
     })
     .await
     .map_err(email_taken)?;
-    // A lowered role takes the management scopes out of the tokens already issued too.
-    if lowered.load(Ordering::Relaxed) {
-        let until = crud::tokens_expire_by(&resource);
-        resource.oauth.revocations.revoke_subject(&user.id, &user.tenant_id, until).await?;
-    }
     Ok(HttpResponse::Ok().json(UserView::from(user)))
 }
 

@@ -75,23 +75,35 @@ fn sealer(settings: &Settings) -> Result<Sealer, StorageError> {
     }
     let path = std::path::PathBuf::from(format!("{target}.kek"));
     let key = match std::fs::read_to_string(&path) {
-        Ok(key) => key.trim().to_owned(),
+        Ok(key) => key,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            let key = secrets::generate_server_secret();
-            write_owner_only(&path, &key).map_err(|e| unavailable(format!("cannot write {}: {e}", path.display())))?;
+            create_key_file(&path).map_err(|e| unavailable(format!("cannot write {}: {e}", path.display())))?;
             tracing::warn!(path = %path.display(), "made a key-encryption key file: keep it, and out of database backups");
-            key
+            std::fs::read_to_string(&path).map_err(|e| unavailable(format!("cannot read {}: {e}", path.display())))?
         }
         Err(err) => return Err(unavailable(format!("cannot read {}: {err}", path.display()))),
     };
-    Ok(Sealer::new(&[SecretString::from(key)]))
+    let key = key.trim();
+    if key.len() < 32 {
+        return Err(unavailable(format!("{} holds no key-encryption key (fewer than 32 characters)", path.display())));
+    }
+    Ok(Sealer::new(&[SecretString::from(key.to_owned())]))
 }
 
-fn write_owner_only(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+/// Writes a new key to a private temporary file, then links it into place, so nobody ever reads
+/// a half-written key and of two processes starting at once both end up with the one that won.
+fn create_key_file(path: &std::path::Path) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    file.write_all(text.as_bytes())
+    let temporary = path.with_extension(format!("kek.{}", ulid::Ulid::new()));
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temporary)?;
+    let written = file.write_all(secrets::generate_server_secret().as_bytes()).and_then(|()| file.sync_all());
+    let linked = written.and_then(|()| match std::fs::hard_link(&temporary, path) {
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    });
+    let _ = std::fs::remove_file(&temporary);
+    linked
 }
 
 /// The pepper: configured, or generated once and stored sealed.

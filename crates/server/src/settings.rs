@@ -382,6 +382,12 @@ impl RawSettings {
             }
             pepper => Some(secrecy::SecretString::from(pepper.to_owned())),
         };
+        if self.audit.retention_days > 36_500 {
+            return Err(bad(
+                "audit.retention_days",
+                "it must be at most 36500 (a century), or 0 to keep events for ever",
+            ));
+        }
         let mut encryption_keys = Vec::new();
         for key in self.secrets.encryption_keys.entries() {
             if key.chars().count() < MIN_PEPPER_CHARS {

@@ -41,7 +41,19 @@ pub fn list(conn: &mut DbConnection, tenant_id: &str, page: &PageRequest) -> Res
     )
 }
 
-/// Deletes the events recorded before `before` (the retention period's start); returns how many.
+/// Deletes the events recorded before `before` (the retention period's start), 5,000 at a time
+/// so no one statement holds the database's write lock for long; returns how many.
 pub fn delete_before(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, StorageError> {
-    Ok(diesel::delete(audit_events::table.filter(audit_events::created_at.lt(before))).execute(conn)?)
+    let mut deleted = 0;
+    loop {
+        let batch: Vec<String> = audit_events::table
+            .filter(audit_events::created_at.lt(before))
+            .select(audit_events::id)
+            .limit(5_000)
+            .load(conn)?;
+        if batch.is_empty() {
+            return Ok(deleted);
+        }
+        deleted += diesel::delete(audit_events::table.filter(audit_events::id.eq_any(&batch))).execute(conn)?;
+    }
 }

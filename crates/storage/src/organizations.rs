@@ -56,16 +56,20 @@ pub fn scopes_held_within(conn: &mut DbConnection, id: &str) -> Result<Vec<Strin
     let client_scopes: Vec<String> =
         clients::table.filter(clients::organization_id.eq(id)).select(clients::scopes).distinct().load(conn)?;
     let mut held: Vec<String> = Vec::new();
-    for text in key_scopes.iter().chain(&client_scopes) {
-        // Stored by this server as a JSON array of strings.
-        for scope in serde_json::from_str::<Vec<String>>(text).unwrap_or_default() {
+    for text in key_scopes.into_iter().chain(client_scopes) {
+        // Unreadable scopes must not pass for none: the check would fail open.
+        let crate::Json(scopes) = crate::Json::<Vec<String>>::try_from(text)?;
+        for scope in scopes {
             if !held.contains(&scope) {
                 held.push(scope);
             }
         }
     }
-    let admins: i64 =
-        users::table.filter(users::organization_id.eq(id)).filter(users::role.eq("admin")).count().get_result(conn)?;
+    let admins: i64 = users::table
+        .filter(users::organization_id.eq(id))
+        .filter(users::role.eq(crate::users::ROLE_ADMIN))
+        .count()
+        .get_result(conn)?;
     if admins > 0 && !held.iter().any(|s| s == "admin") {
         held.push("admin".to_owned());
     }

@@ -36,8 +36,8 @@ pub fn revoke(
 }
 
 /// Whether the token `jti`, issued at `issued_at`, is revoked: by its own `jti`, or because one
-/// of `subjects` (the ids of its client, user, organization and tenant) was revoked at or after
-/// it was issued (deleted, or a user demoted). One indexed query.
+/// of `subjects` (the ids of its client, user, organization and tenant) carries a stamp
+/// ([`revoke_subject`]) that reaches its issue time. One indexed query.
 pub fn is_revoked(
     conn: &mut DbConnection,
     jti: &str,
@@ -55,18 +55,29 @@ pub fn is_revoked(
     Ok(count > 0)
 }
 
-/// Revokes every token naming `subject` (a client, user, organization or tenant id) issued up to
-/// now, until `expires_at`, when all of them have expired anyway; tokens issued later are not
-/// affected. Revoking again moves the stamp to now.
+/// Revokes every token naming `subject` (a client, user, organization or tenant id) issued up
+/// to `issued_until`, until `expires_at`, when all of them have expired anyway. A deletion
+/// passes `expires_at` for both (no token of a deleted subject is ever good, even one minted by
+/// an instance that had not seen the deletion yet); a demotion passes now plus a margin for the
+/// clocks of other instances. Revoking again replaces the stamp.
 pub fn revoke_subject(
     conn: &mut DbConnection,
     subject: &str,
     tenant_id: &str,
+    issued_until: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> Result<(), StorageError> {
     crate::in_transaction(conn, |conn| {
         diesel::delete(revoked_tokens::table.find(subject)).execute(conn)?;
-        revoke(conn, subject, tenant_id, expires_at)
+        diesel::insert_into(revoked_tokens::table)
+            .values((
+                revoked_tokens::jti.eq(subject),
+                revoked_tokens::tenant_id.eq(tenant_id),
+                revoked_tokens::expires_at.eq(expires_at),
+                revoked_tokens::revoked_at.eq(issued_until),
+            ))
+            .execute(conn)?;
+        Ok(())
     })
 }
 

@@ -38,3 +38,12 @@ pub fn find_by_email(conn: &mut DbConnection, tenant_id: &str, email: &str) -> R
 }
 
 crate::reach::reach_repository!(users, User, users::organization_id);
+
+/// A user's roles (docs/security.md): only an admin's tokens may carry management scopes.
+pub const ROLE_MEMBER: &str = "member";
+pub const ROLE_ADMIN: &str = "admin";
+
+/// Whether the change lowers the user from admin to member: their earlier tokens must stop.
+pub fn lowers_role(before: &User, after: &User) -> bool {
+    before.role == ROLE_ADMIN && after.role == ROLE_MEMBER
+}

@@ -229,10 +229,11 @@ impl TestApp {
         self.db.sealer().open(&key.private_key_pem, &context).expect("the test key opens it").expose_secret().to_owned()
     }
 
-    /// This server's settings with other key-encryption keys (comma-separated).
+    /// This server's settings with other key-encryption keys (comma-separated; empty for none).
     pub fn settings_with_keys(&self, keys: &str) -> Settings {
         let mut settings = self.settings.clone();
-        settings.encryption_keys = keys.split(',').map(|k| secrecy::SecretString::from(k.to_owned())).collect();
+        settings.encryption_keys =
+            keys.split(',').filter(|k| !k.is_empty()).map(|k| secrecy::SecretString::from(k.to_owned())).collect();
         settings
     }
 
