@@ -16,8 +16,8 @@ COPY --from=build /src/target/release/tollbooth /usr/local/bin/tollbooth
 USER tollbooth
 WORKDIR /var/lib/tollbooth
 # Defaults for a container: listen on all interfaces, SQLite in the home directory. Set
-# TOLLBOOTH_DATABASE_URL, TOLLBOOTH_REDIS_URL, TOLLBOOTH_ISSUER and TOLLBOOTH_SECRETS_PEPPER
-# for production (see config/production.example.toml).
+# TOLLBOOTH_DATABASE_URL, TOLLBOOTH_REDIS_URL, TOLLBOOTH_ISSUER, TOLLBOOTH_SECRETS_PEPPER and
+# TOLLBOOTH_SECRETS_ENCRYPTION_KEYS for production (see config/production.example.toml).
 ENV TOLLBOOTH_LISTEN=0.0.0.0:8080 \
     TOLLBOOTH_DATABASE_URL=sqlite:///var/lib/tollbooth/tollbooth.db
 EXPOSE 8080

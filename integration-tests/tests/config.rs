@@ -32,6 +32,11 @@ fn bad_config_file_values_name_the_setting() {
         ("[log]\nformat = \"xml\"", "`log.format`"),
         ("trusted_proxies = [\"10.0.0.0/33\"]", "`trusted_proxies`"),
         ("unknown_setting = 1", "unknown_setting"),
+        ("database_url = \"postgres://db.internal/tb\"", "`secrets.encryption_keys`"),
+        ("[secrets]\nencryption_keys = [\"short\"]", "`secrets.encryption_keys`"),
+        ("[metrics]\nbearer_token = \"short\"", "`metrics.bearer_token`"),
+        ("[metrics]\nallow = [\"nowhere\"]", "`metrics.allow`"),
+        ("[audit]\nretention_days = 100000", "`audit.retention_days`"),
     ];
     for (contents, expected) in cases {
         let err = load_file(contents).expect_err(contents);
@@ -76,6 +81,7 @@ fn unreachable_database_fails_with_a_clear_message_and_no_password() {
         vec![
             ("TOLLBOOTH_DATABASE_URL".into(), "postgres://tollbooth:hunter2@127.0.0.1:1/none".into()),
             ("TOLLBOOTH_DATABASE_CONNECT_TIMEOUT_SECONDS".into(), "1".into()),
+            ("TOLLBOOTH_SECRETS_ENCRYPTION_KEYS".into(), crate::support::TEST_ENCRYPTION_KEY.into()),
         ],
     )
     .unwrap();
@@ -87,7 +93,9 @@ fn unreachable_database_fails_with_a_clear_message_and_no_password() {
 #[test]
 fn the_production_example_is_valid() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/production.example.toml");
-    let settings = Settings::load(Some(&example), Vec::new()).expect("config/production.example.toml loads");
+    // Its secrets come from the environment, as the file says.
+    let env = vec![("TOLLBOOTH_SECRETS_ENCRYPTION_KEYS".into(), crate::support::TEST_ENCRYPTION_KEY.into())];
+    let settings = Settings::load(Some(&example), env).expect("config/production.example.toml loads");
     assert_eq!(settings.issuer, "https://auth.example.com");
     assert!(settings.redis_url.is_some());
     assert_eq!(settings.log_format, tollbooth::settings::LogFormat::Json);

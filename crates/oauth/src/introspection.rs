@@ -44,7 +44,6 @@ async fn active_claims(oauth: &OAuth, token: &str, tenant_id: &str) -> Result<Op
     }
 }
 
-/// Counts the request against the client's budget (`rate_limit.rules.token_per_client`).
 /// The client of an introspection or revocation request, counted like the token endpoint
 /// counts (docs/security.md, "Bounds"): every request per address, failed authentications
 /// included; then the client's budget once it authenticated.

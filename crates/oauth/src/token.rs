@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -186,13 +187,13 @@ async fn limited_token(
     }
     let params = TokenParams::parse(request, body)?;
     let basic = BasicCredentials::from_request(request)?;
-    let subject = match &oauth.rate_limiter {
-        Some(_) => budget_subject(oauth, basic.as_ref(), &params, &address).await?,
+    let authenticated = match &oauth.rate_limiter {
+        Some(_) => authenticated_client(oauth, basic.as_ref(), &params).await?,
         None => None,
     };
-    if let (Some(limiter), Some(subject)) = (&oauth.rate_limiter, subject) {
+    if let (Some(limiter), Some(client)) = (&oauth.rate_limiter, &authenticated) {
         let windows = named("client", &limiter.rules().token_per_client);
-        let by_client = limiter.check(&subject, &windows).await;
+        let by_client = limiter.check(&client_budget(client, &address), &windows).await;
         *verdict = std::mem::replace(verdict, Verdict { allowed: true, windows: Vec::new() }).and(by_client);
         if !verdict.allowed {
             return Err(OAuthError::rate_limited(verdict.retry_after(now())));
@@ -200,7 +201,7 @@ async fn limited_token(
     }
     match params.get("grant_type") {
         None => Err(OAuthError::invalid_request("The parameter `grant_type` is required.")),
-        Some(CLIENT_CREDENTIALS) => client_credentials(oauth, &params, basic).await,
+        Some(CLIENT_CREDENTIALS) => client_credentials(oauth, &params, basic, authenticated).await,
         Some(AUTHORIZATION_CODE) => crate::code_exchange::authorization_code(oauth.clone(), params, basic).await,
         Some(REFRESH_TOKEN) => crate::refresh::refresh_grant(oauth.clone(), request, params).await,
         Some(_) => Err(OAuthError::new(
@@ -210,15 +211,15 @@ async fn limited_token(
     }
 }
 
-/// Whose per-client budget a token request spends: a confidential client's own once its secret
-/// checked out; a public client's (which has no secret, so anyone may name it) per address;
-/// nobody's for an unknown client or a wrong secret, which the grant then refuses with 401.
-async fn budget_subject(
+/// The client a token request authenticated as, if it did: a confidential client whose secret
+/// checked out, or a public client (which has no secret) naming itself. Only such a request
+/// spends a client's budget (docs/security.md, "Bounds"); an unknown client or a wrong secret
+/// spends the caller's address's alone, and the grant then answers 401.
+async fn authenticated_client(
     oauth: &OAuth,
     basic: Option<&BasicCredentials>,
     params: &TokenParams,
-    address: &str,
-) -> Result<Option<String>, OAuthError> {
+) -> Result<Option<Arc<Client>>, OAuthError> {
     let (client_id, secret) = match basic {
         Some(basic) => (basic.client_id.as_str(), Some(basic.secret())),
         None => match params.get("client_id") {
@@ -231,7 +232,7 @@ async fn budget_subject(
         Some(secret) => client_authenticates(oauth, &client, Some(secret), false),
         None => !client.confidential,
     };
-    Ok(authenticated.then(|| client_budget(&client, address)))
+    Ok(authenticated.then_some(client))
 }
 
 /// The per-client rate-limit subject of an authenticated `client` calling from `address`: its
@@ -253,10 +254,13 @@ pub struct TokenResponse {
     pub(crate) refresh_token: Option<String>,
 }
 
+/// `grant_type=client_credentials`; `authenticated` is the client the request already proved to
+/// be (when rate limiting checked it first), whose secret need not be checked again.
 async fn client_credentials(
     oauth: &OAuth,
     params: &TokenParams,
     basic: Option<BasicCredentials>,
+    authenticated: Option<Arc<Client>>,
 ) -> Result<HttpResponse, OAuthError> {
     let used_basic = basic.is_some();
     let client_id = match (&basic, params.get("client_id")) {
@@ -267,7 +271,12 @@ async fn client_credentials(
         (None, Some(body_id)) => body_id.to_owned(),
         (None, None) => return Err(OAuthError::invalid_client(false)),
     };
-    let client = oauth.clients.find(&client_id).await?;
+    let authenticated = authenticated.filter(|c| c.id == client_id && c.confidential);
+    let secret_checked = authenticated.is_some();
+    let client = match authenticated {
+        Some(client) => Some(client),
+        None => oauth.clients.find(&client_id).await?,
+    };
     if !used_basic && params.get("client_secret").is_none() {
         // A public client identifies itself but cannot authenticate: RFC 6749 §4.4 is not for it.
         return Err(match client {
@@ -286,7 +295,7 @@ async fn client_credentials(
 
     let keys = oauth.keys.snapshot();
     let mut endpoint = ClientCredentialsEndpoint {
-        registrar: ClientRegistrar { client: client.as_deref(), oauth, rejection: Cell::new(None) },
+        registrar: ClientRegistrar { client: client.as_deref(), oauth, secret_checked, rejection: Cell::new(None) },
         issuer: JwtIssuer {
             oauth,
             keys: &keys,
@@ -474,6 +483,8 @@ impl cc::Endpoint for ClientCredentialsEndpoint<'_> {
 struct ClientRegistrar<'a> {
     client: Option<&'a Client>,
     oauth: &'a OAuth,
+    /// The request's secret was already checked against this client (by the same rule).
+    secret_checked: bool,
     /// Why a later step refused: oxide-auth reports such refusals only as "ignore".
     rejection: Cell<Option<OAuthError>>,
 }
@@ -513,6 +524,7 @@ impl Registrar for ClientRegistrar<'_> {
         // RFC 6749 §4.4: client credentials are for confidential clients only.
         let client = self.client.filter(|c| c.id == client_id).ok_or(RegistrarError::Unspecified)?;
         match passphrase.map(std::str::from_utf8) {
+            Some(Ok(_)) if self.secret_checked => Ok(()),
             Some(Ok(secret)) if client_authenticates(self.oauth, client, Some(secret), false) => Ok(()),
             _ => Err(RegistrarError::Unspecified),
         }

@@ -66,12 +66,9 @@ fn sealer(settings: &Settings) -> Result<Sealer, StorageError> {
     }
     let unavailable = |message: String| StorageError::Unavailable(message);
     let (backend, target) = settings.database.target().map_err(unavailable)?;
+    // Settings refuse PostgreSQL without keys; an in-memory database has nowhere to keep a file.
     if backend != Backend::Sqlite || target == ":memory:" {
-        return Err(unavailable(
-            "set secrets.encryption_keys (TOLLBOOTH_SECRETS_ENCRYPTION_KEYS): every instance on a shared \
-             database needs the same key-encryption key"
-                .into(),
-        ));
+        return Err(unavailable("set secrets.encryption_keys (TOLLBOOTH_SECRETS_ENCRYPTION_KEYS)".into()));
     }
     let path = std::path::PathBuf::from(format!("{target}.kek"));
     let key = match std::fs::read_to_string(&path) {

@@ -18,7 +18,7 @@ use tollbooth_storage::rate_limit::{Plan, Rules, Window};
 pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
 const ENV_PREFIX: &str = "TOLLBOOTH_";
 const SECTIONS: &[&str] = &["database", "token", "secrets", "rate_limit", "log", "tls", "metrics", "audit"];
-const MIN_PEPPER_CHARS: usize = 32;
+const MIN_SECRET_CHARS: usize = 32;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -377,8 +377,8 @@ impl RawSettings {
         }
         let pepper = match self.secrets.pepper.as_str() {
             "" => None,
-            short if short.chars().count() < MIN_PEPPER_CHARS => {
-                return Err(bad("secrets.pepper", format!("it must have at least {MIN_PEPPER_CHARS} characters")));
+            short if short.chars().count() < MIN_SECRET_CHARS => {
+                return Err(bad("secrets.pepper", format!("it must have at least {MIN_SECRET_CHARS} characters")));
             }
             pepper => Some(secrecy::SecretString::from(pepper.to_owned())),
         };
@@ -390,11 +390,17 @@ impl RawSettings {
         }
         let mut encryption_keys = Vec::new();
         for key in self.secrets.encryption_keys.entries() {
-            if key.chars().count() < MIN_PEPPER_CHARS {
-                let problem = format!("each key must have at least {MIN_PEPPER_CHARS} characters");
+            if key.chars().count() < MIN_SECRET_CHARS {
+                let problem = format!("each key must have at least {MIN_SECRET_CHARS} characters");
                 return Err(bad("secrets.encryption_keys", problem));
             }
             encryption_keys.push(secrecy::SecretString::from(key.to_owned()));
+        }
+        // Instances on a shared database must share the key that seals its secrets; only a
+        // SQLite database (one instance) may keep its key in a file of its own.
+        if encryption_keys.is_empty() && matches!(database.target(), Ok((tollbooth_storage::Backend::Postgres, _))) {
+            let problem = "PostgreSQL needs it: every instance on a shared database seals with the same key";
+            return Err(bad("secrets.encryption_keys", problem));
         }
         let mut plans = BTreeMap::new();
         for (name, raw) in &self.rate_limit.plans {
@@ -445,8 +451,9 @@ impl RawSettings {
         let metrics_allow = address_ranges("metrics.allow", &self.metrics.allow)?;
         let metrics_token = match self.metrics.bearer_token.as_str() {
             "" => None,
-            token if token.len() < 32 => {
-                return Err(bad("metrics.bearer_token", "it must be at least 32 characters, or empty"));
+            token if token.chars().count() < MIN_SECRET_CHARS => {
+                let problem = format!("it must have at least {MIN_SECRET_CHARS} characters, or be empty");
+                return Err(bad("metrics.bearer_token", problem));
             }
             token => Some(secrecy::SecretString::from(token.to_owned())),
         };
