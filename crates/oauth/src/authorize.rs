@@ -22,7 +22,7 @@ use tollbooth_storage::authorization_codes::{self, AuthorizationCode};
 use tollbooth_storage::clients::Client;
 use tollbooth_storage::rate_limit::{NamedWindow, Verdict, WindowUsage, named};
 use tollbooth_storage::users::User;
-use tollbooth_storage::{audit, ids, passwords, secrets, users};
+use tollbooth_storage::{audit, passwords, secrets, users};
 
 use crate::OAuth;
 use crate::body::FormBody;
@@ -229,16 +229,7 @@ async fn audit_sign_in(oauth: &OAuth, request: &HttpRequest, tenant_id: &str, ou
             ("user.sign_in_refused", Some(user))
         }
     };
-    let event = audit::AuditEvent {
-        id: ids::new_id(ids::AUDIT_EVENT),
-        tenant_id: Some(tenant_id.to_owned()),
-        actor_id: user_id.map(str::to_owned),
-        action: action.to_owned(),
-        target_id: user_id.map(str::to_owned),
-        ip: client_ip(request),
-        metadata: tollbooth_storage::Json(metadata),
-        created_at: tollbooth_storage::now(),
-    };
+    let event = audit::AuditEvent::new(Some(tenant_id), user_id, action, user_id, client_ip(request), metadata);
     if let Err(err) = oauth.db.run(move |conn| audit::record(conn, &event)).await {
         tracing::error!(error = %err, "recording a sign-in event failed");
     }
@@ -534,13 +525,14 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
                     cookies.push(cookie);
                     session = Some(signed_in);
                 }
-                failed => {
-                    let outcome = match &failed {
-                        PasswordCheck::WrongPassword(user) => SignInOutcome::WrongPassword(&user.id),
-                        PasswordCheck::UnknownEmail(email) => SignInOutcome::UnknownEmail(email),
-                        PasswordCheck::Matches(_) => unreachable!("handled above"),
-                    };
-                    audit_sign_in(oauth, request, tenant_id, outcome).await;
+                PasswordCheck::WrongPassword(user) => {
+                    audit_sign_in(oauth, request, tenant_id, SignInOutcome::WrongPassword(&user.id)).await;
+                    count_failure(oauth, tenant_id, email).await;
+                    let page = pages::sign_in(&action, &client.name, &token, email, true);
+                    return Ok(with_cookies(page, &cookies));
+                }
+                PasswordCheck::UnknownEmail(lowered) => {
+                    audit_sign_in(oauth, request, tenant_id, SignInOutcome::UnknownEmail(&lowered)).await;
                     count_failure(oauth, tenant_id, email).await;
                     let page = pages::sign_in(&action, &client.name, &token, email, true);
                     return Ok(with_cookies(page, &cookies));

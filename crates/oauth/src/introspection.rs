@@ -150,16 +150,9 @@ pub async fn revoke(
         // Audited like every revocation, naming the revoked token's client (its own).
         let mut metadata = serde_json::Map::new();
         metadata.insert("token_type".into(), token_type.into());
-        let event = tollbooth_storage::audit::AuditEvent {
-            id: tollbooth_storage::ids::new_id(tollbooth_storage::ids::AUDIT_EVENT),
-            tenant_id: Some(client.tenant_id.clone()),
-            actor_id: Some(client.id.clone()),
-            action: "token.revoked".to_owned(),
-            target_id: Some(client.id.clone()),
-            ip: Some(crate::client_address::client_address(&request)),
-            metadata: tollbooth_storage::Json(metadata),
-            created_at: tollbooth_storage::now(),
-        };
+        let ip = Some(crate::client_address::client_address(&request));
+        let (tenant, id) = (Some(client.tenant_id.as_str()), Some(client.id.as_str()));
+        let event = tollbooth_storage::audit::AuditEvent::new(tenant, id, "token.revoked", id, ip, metadata);
         oauth.db.run(move |conn| tollbooth_storage::audit::record(conn, &event)).await?;
     }
     let mut response = HttpResponse::Ok().finish();

@@ -3,7 +3,7 @@
 
 use actix_web::HttpRequest;
 use tollbooth_storage::audit::{self, AuditEvent};
-use tollbooth_storage::{DbConnection, StorageError, ids};
+use tollbooth_storage::{DbConnection, StorageError};
 
 use crate::auth::Principal;
 
@@ -32,18 +32,8 @@ impl Actor {
 
     /// Records `action` (e.g. `client.created`) on `target_id`.
     pub fn record(&self, conn: &mut DbConnection, action: &str, target_id: &str) -> Result<(), StorageError> {
-        audit::record(
-            conn,
-            &AuditEvent {
-                id: ids::new_id(ids::AUDIT_EVENT),
-                tenant_id: self.tenant_id.clone(),
-                actor_id: Some(self.actor_id.clone()),
-                action: action.to_owned(),
-                target_id: Some(target_id.to_owned()),
-                ip: self.ip.clone(),
-                metadata: tollbooth_storage::Json::default(),
-                created_at: tollbooth_storage::now(),
-            },
-        )
+        let (tenant, actor) = (self.tenant_id.as_deref(), Some(self.actor_id.as_str()));
+        let event = AuditEvent::new(tenant, actor, action, Some(target_id), self.ip.clone(), Default::default());
+        audit::record(conn, &event)
     }
 }

@@ -23,6 +23,30 @@ pub struct AuditEvent {
     pub created_at: NaiveDateTime,
 }
 
+impl AuditEvent {
+    /// A new event of `tenant_id`, now: `actor_id` did `action` (`client.created`) to
+    /// `target_id`, from `ip`.
+    pub fn new(
+        tenant_id: Option<&str>,
+        actor_id: Option<&str>,
+        action: &str,
+        target_id: Option<&str>,
+        ip: Option<String>,
+        metadata: serde_json::Map<String, serde_json::Value>,
+    ) -> AuditEvent {
+        AuditEvent {
+            id: crate::ids::new_id(crate::ids::AUDIT_EVENT),
+            tenant_id: tenant_id.map(str::to_owned),
+            actor_id: actor_id.map(str::to_owned),
+            action: action.to_owned(),
+            target_id: target_id.map(str::to_owned),
+            ip,
+            metadata: Json(metadata),
+            created_at: crate::now(),
+        }
+    }
+}
+
 pub fn record(conn: &mut DbConnection, event: &AuditEvent) -> Result<(), StorageError> {
     diesel::insert_into(audit_events::table).values(event.clone()).execute(conn)?;
     Ok(())
