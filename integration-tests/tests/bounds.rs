@@ -261,3 +261,32 @@ async fn every_forwarded_for_line_is_read_right_to_left() {
     let events = app.call("GET", "/api/v1/audit_logs", &app.tenant_key, Value::Null).await.expect(200);
     assert_eq!(events.body["data"][0]["ip"], "203.0.113.9", "the address the proxy appended, not the client's own");
 }
+
+/// Review: failed client authentications at introspection and revocation were counted nowhere.
+/// They count against the caller's address, as at the token endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_introspection_authentications_count_against_the_address() {
+    let config = format!("{UNMETERED}\n[rate_limit.rules]\ntoken_per_ip = [{{ window = \"30d\", limit = 5 }}]\n");
+    let app = TestApp::spawn_configured(Backend::Sqlite, &config, &[]).await.unwrap();
+    let (id, _) = app.confidential_client(&[]).await;
+    let mut statuses = Vec::new();
+    for path in [
+        "/oauth/introspect",
+        "/oauth/revoke",
+        "/oauth/introspect",
+        "/oauth/revoke",
+        "/oauth/introspect",
+        "/oauth/revoke",
+    ] {
+        let response = app
+            .http
+            .post(app.url(path))
+            .basic_auth(&id, Some("a guessed secret"))
+            .form(&[("token", "whatever")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429], "the sixth guess from this address is refused");
+}
