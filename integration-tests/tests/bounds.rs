@@ -262,31 +262,31 @@ async fn every_forwarded_for_line_is_read_right_to_left() {
     assert_eq!(events.body["data"][0]["ip"], "203.0.113.9", "the address the proxy appended, not the client's own");
 }
 
-/// Review: failed client authentications at introspection and revocation were counted nowhere.
-/// They count against the caller's address, as at the token endpoint.
+/// Review: failed client authentications at introspection and revocation were counted nowhere
+/// (fixed in 147a8bc). They count against the caller's address, as at the token endpoint, and
+/// neither another address nor the client's own budget pays for them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_introspection_authentications_count_against_the_address() {
     let config = format!("{UNMETERED}\n[rate_limit.rules]\ntoken_per_ip = [{{ window = \"30d\", limit = 5 }}]\n");
-    let app = TestApp::spawn_configured(Backend::Sqlite, &config, &[]).await.unwrap();
-    let (id, _) = app.confidential_client(&[]).await;
+    let app = TestApp::spawn_configured(Backend::Sqlite, &config, &[("TOLLBOOTH_TRUSTED_PROXIES", "127.0.0.1")])
+        .await
+        .unwrap();
+    let (id, secret) = app.confidential_client(&[]).await;
+    let introspect = |address: &'static str, secret: String, path: &'static str| {
+        let request = app.http.post(app.url(path)).header("x-forwarded-for", address).basic_auth(&id, Some(secret));
+        async move {
+            let response = request.form(&[("token", "whatever")]).send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
     let mut statuses = Vec::new();
-    for path in [
-        "/oauth/introspect",
-        "/oauth/revoke",
-        "/oauth/introspect",
-        "/oauth/revoke",
-        "/oauth/introspect",
-        "/oauth/revoke",
-    ] {
-        let response = app
-            .http
-            .post(app.url(path))
-            .basic_auth(&id, Some("a guessed secret"))
-            .form(&[("token", "whatever")])
-            .send()
-            .await
-            .unwrap();
-        statuses.push(response.status().as_u16());
+    for path in ["/oauth/introspect", "/oauth/revoke"].into_iter().cycle().take(6) {
+        statuses.push(introspect("198.51.100.1", "a guessed secret".into(), path).await);
     }
-    assert_eq!(statuses, [401, 401, 401, 401, 401, 429], "the sixth guess from this address is refused");
+    let codes: Vec<u16> = statuses.iter().map(|(status, _)| *status).collect();
+    assert_eq!(codes, [401, 401, 401, 401, 401, 429], "the sixth guess from this address is refused");
+    assert!(statuses[5].1.contains("rate_limit_exceeded"), "{}", statuses[5].1);
+    // The client itself, from its own address, is unaffected.
+    assert_eq!(introspect("198.51.100.2", secret, "/oauth/introspect").await.0, 200);
 }

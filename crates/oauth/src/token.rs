@@ -272,7 +272,13 @@ async fn client_credentials(
         (None, None) => return Err(OAuthError::invalid_client(false)),
     };
     let authenticated = authenticated.filter(|c| c.id == client_id && c.confidential);
-    let secret_checked = authenticated.is_some();
+    // The secret the budget check verified: the registrar accepts exactly it without a second
+    // HMAC, and checks any other passphrase in full.
+    let verified_secret = match (&authenticated, &basic) {
+        (None, _) => None,
+        (Some(_), Some(basic)) => Some(basic.secret().to_owned()),
+        (Some(_), None) => params.get("client_secret").map(str::to_owned),
+    };
     let client = match authenticated {
         Some(client) => Some(client),
         None => oauth.clients.find(&client_id).await?,
@@ -295,7 +301,12 @@ async fn client_credentials(
 
     let keys = oauth.keys.snapshot();
     let mut endpoint = ClientCredentialsEndpoint {
-        registrar: ClientRegistrar { client: client.as_deref(), oauth, secret_checked, rejection: Cell::new(None) },
+        registrar: ClientRegistrar {
+            client: client.as_deref(),
+            oauth,
+            verified_secret: verified_secret.as_deref(),
+            rejection: Cell::new(None),
+        },
         issuer: JwtIssuer {
             oauth,
             keys: &keys,
@@ -483,8 +494,8 @@ impl cc::Endpoint for ClientCredentialsEndpoint<'_> {
 struct ClientRegistrar<'a> {
     client: Option<&'a Client>,
     oauth: &'a OAuth,
-    /// The request's secret was already checked against this client (by the same rule).
-    secret_checked: bool,
+    /// A secret of this request already checked against this client (by the same rule).
+    verified_secret: Option<&'a str>,
     /// Why a later step refused: oxide-auth reports such refusals only as "ignore".
     rejection: Cell<Option<OAuthError>>,
 }
@@ -524,7 +535,7 @@ impl Registrar for ClientRegistrar<'_> {
         // RFC 6749 §4.4: client credentials are for confidential clients only.
         let client = self.client.filter(|c| c.id == client_id).ok_or(RegistrarError::Unspecified)?;
         match passphrase.map(std::str::from_utf8) {
-            Some(Ok(_)) if self.secret_checked => Ok(()),
+            Some(Ok(secret)) if self.verified_secret == Some(secret) => Ok(()),
             Some(Ok(secret)) if client_authenticates(self.oauth, client, Some(secret), false) => Ok(()),
             _ => Err(RegistrarError::Unspecified),
         }
