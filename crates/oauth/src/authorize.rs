@@ -267,7 +267,7 @@ async fn check_password(
         .map_err(|err| server_error(&err))?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let password = password.to_owned();
-    let matches = passwords::bounded(move || {
+    let matches = passwords::bounded(passwords::Hashing::SignIn, move || {
         let hash = stored.as_deref().unwrap_or_else(|| passwords::dummy_hash());
         passwords::verify(&password, hash) && stored.is_some()
     })

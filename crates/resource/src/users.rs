@@ -111,7 +111,7 @@ fn email_taken(err: ApiError) -> ApiError {
 async fn hash_password(password: Option<String>) -> Result<Option<String>, ApiError> {
     match password {
         None => Ok(None),
-        Some(password) => passwords::bounded(move || passwords::hash(&password))
+        Some(password) => passwords::bounded(passwords::Hashing::Management, move || passwords::hash(&password))
             .await
             .map_err(|passwords::Busy| ApiError::rate_limited(1))?
             .map(Some)

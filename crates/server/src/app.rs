@@ -125,9 +125,16 @@ pub fn secret_hasher(settings: &Settings, db: &Database) -> Result<SecretHasher,
 /// The keys of sign-in sessions and CSRF tokens: derived from the pepper with HKDF, one label
 /// each, so none of them is the key of the stored hashes.
 pub fn session_keys(settings: &Settings, db: &Database) -> Result<SessionKeys, StorageError> {
+    Ok(server_keys(settings, db)?.1)
+}
+
+/// The hasher of stored secrets and the session keys, from one reading of the pepper.
+fn server_keys(settings: &Settings, db: &Database) -> Result<(SecretHasher, SessionKeys), StorageError> {
     let pepper = pepper(settings, db)?;
-    let derived = |label: &[u8]| SecretHasher::new(&sealing::derive_key(pepper.expose_secret().as_bytes(), label));
-    Ok(SessionKeys { session: derived(b"tollbooth session v1"), csrf: derived(b"tollbooth csrf v1") })
+    let pepper = pepper.expose_secret().as_bytes();
+    let derived = |label: &[u8]| SecretHasher::new(&sealing::derive_key(pepper, label));
+    let sessions = SessionKeys { session: derived(b"tollbooth session v1"), csrf: derived(b"tollbooth csrf v1") };
+    Ok((SecretHasher::new(pepper), sessions))
 }
 
 /// Operations endpoints answer a wrong method with a bare 405 (and `Allow`), as probes expect.
@@ -185,8 +192,7 @@ impl Application {
     pub fn build(settings: &Settings) -> Result<Self, StartError> {
         crate::metrics::register();
         let db = open_database(settings)?;
-        let hasher = secret_hasher(settings, &db)?;
-        let session_keys = session_keys(settings, &db)?;
+        let (hasher, session_keys) = server_keys(settings, &db)?;
         if settings.pepper.is_none() {
             tracing::warn!("no secrets.pepper configured: using the one stored in the database");
         }
