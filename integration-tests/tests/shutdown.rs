@@ -156,3 +156,26 @@ fn cli_commands_exit_cleanly_on_postgres() {
     );
     assert!(codes[16..].iter().all(|(_, code)| *code == Some(0)), "{codes:?}");
 }
+
+/// docs/security.md: the operator key reaches no tenant, so it cannot rotate itself through the
+/// API; `tollbooth keys rotate-operator` replaces it, and the old one stops working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_key_is_rotated_from_the_command_line() {
+    let Some(binary) = binary() else { return };
+    let app = crate::support::TestApp::spawn(crate::support::Backend::Sqlite).await.unwrap();
+    let output = Command::new(&binary)
+        .args(["keys", "rotate-operator", "--json"])
+        .env("TOLLBOOTH_DATABASE_URL", &app.settings.database.url)
+        .env("TOLLBOOTH_SECRETS_ENCRYPTION_KEYS", crate::support::TEST_ENCRYPTION_KEY)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let new_key = printed["operator_key"].as_str().unwrap();
+    assert!(new_key.starts_with("sk_live_"));
+    // The server's key cache may keep the old answer for a second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.call("GET", "/api/v1/tenants", &app.operator_key, serde_json::Value::Null).await.expect(401);
+    app.call("GET", "/api/v1/tenants", new_key, serde_json::Value::Null).await.expect(200);
+}

@@ -43,6 +43,36 @@ impl BootstrapKeys {
     }
 }
 
+/// A new operator key (no tenant, scope `operator`) and its secret.
+fn new_operator_key(hasher: &SecretHasher) -> (api_keys::ApiKey, SecretString) {
+    api_keys::new_key(
+        hasher,
+        NewApiKey {
+            tenant_id: None,
+            organization_id: None,
+            name: "Operator key",
+            scopes: vec!["operator".to_owned()],
+            environment: "live",
+            expires_at: None,
+        },
+    )
+}
+
+/// `tollbooth keys rotate-operator`: replaces the operator key with a new one, in one
+/// transaction; the old one stops authenticating (running servers drop it from their key cache
+/// within a second). The operator key cannot act on itself through the API, as it reaches no
+/// tenant (docs/security.md), so whoever runs the server rotates it.
+pub fn rotate_operator_key(db: &Database, hasher: &SecretHasher) -> Result<SecretString, StorageError> {
+    db.run_blocking(|conn| {
+        tollbooth_storage::in_transaction(conn, |conn| {
+            api_keys::delete_operator_keys(conn)?;
+            let (operator, secret) = new_operator_key(hasher);
+            api_keys::insert(conn, &operator)?;
+            Ok(secret)
+        })
+    })
+}
+
 /// Creates the first keys, or returns `None` if the deployment already has an operator key.
 pub fn bootstrap(
     db: &Database,
@@ -55,17 +85,7 @@ pub fn bootstrap(
             if api_keys::operator_key_exists(conn)? {
                 return Ok(None);
             }
-            let (operator, operator_key) = api_keys::new_key(
-                hasher,
-                NewApiKey {
-                    tenant_id: None,
-                    organization_id: None,
-                    name: "Operator key",
-                    scopes: vec!["operator".to_owned()],
-                    environment: "live",
-                    expires_at: None,
-                },
-            );
+            let (operator, operator_key) = new_operator_key(hasher);
             api_keys::insert(conn, &operator)?;
             let now = tollbooth_storage::now();
             let tenant = Tenant {

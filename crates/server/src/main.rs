@@ -2,6 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
 use tollbooth::bootstrap::bootstrap;
 use tollbooth::{Application, Settings, app, init_logging};
 
@@ -57,6 +58,13 @@ enum KeysCommand {
     /// Make a new signing key current. The old key stays in the JWKS until every token it
     /// signed has expired; running servers pick the new key up within token.key_reload_seconds.
     Rotate,
+    /// Replace the operator key with a new one, printed once; the old one stops working at once
+    /// (within a second on running servers).
+    RotateOperator {
+        /// Print one JSON object {"operator_key"} instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -102,6 +110,20 @@ fn run(command: Command, settings: &Settings) -> Result<(), String> {
             Ok(())
         }
         Command::Bootstrap { json, tenant_name } => run_bootstrap(settings, json, &tenant_name, false),
+        Command::Keys { command: KeysCommand::RotateOperator { json } } => {
+            let db = app::open_database(settings).map_err(|e| e.to_string())?;
+            let hasher = app::secret_hasher(settings, &db).map_err(|e| e.to_string())?;
+            let key = tollbooth::bootstrap::rotate_operator_key(&db, &hasher).map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::json!({ "operator_key": key.expose_secret() }));
+            } else {
+                println!(
+                    "New operator key (shown only now; the old one no longer works):\n\n  {}\n",
+                    key.expose_secret()
+                );
+            }
+            Ok(())
+        }
         Command::Keys { command: KeysCommand::Rotate } => {
             let db = app::open_database(settings).map_err(|e| e.to_string())?;
             let lifetime = chrono::Duration::seconds(settings.max_access_token_ttl);
