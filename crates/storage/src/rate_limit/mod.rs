@@ -83,13 +83,16 @@ impl Counter {
 }
 
 /// A subject's part of its keys, of fixed size whatever the subject (a client id or an email
-/// from an unauthenticated request can be kilobytes): its kind (`tenant`, `ip`, …) and 128 bits
-/// of the SHA-256 of the rest, hex. docs/security.md, "Bounds".
+/// from an unauthenticated request can be kilobytes): its kind (`tenant`, `ip`, …, one of this
+/// server's own words) and 128 bits of the SHA-256 of the rest, base64url. docs/security.md,
+/// "Bounds".
 fn subject_tag(subject: &str) -> String {
+    use base64::Engine;
     use sha2::Digest;
     let (kind, value) = subject.split_once(':').unwrap_or(("", subject));
     let digest = sha2::Sha256::digest(value.as_bytes());
-    format!("{}:{}", &kind[..kind.len().min(16)], hex::encode(&digest[..16]))
+    let kind = kind.get(..16).unwrap_or(kind);
+    format!("{kind}:{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]))
 }
 
 /// What a check found: whether the request was counted, and each window's count after it
@@ -162,7 +165,9 @@ mod tests {
     fn counters_align_to_the_epoch() {
         let counter = Counter::new("tenant:t", "all", Window { seconds: 10, limit: 5 }, 1_000_007, true);
         assert_eq!(counter.reset_at, 1_000_010);
-        assert_eq!(counter.key, format!("tb:{{tenant:{}}}:all:10:100000", &hex::encode(sha2_of("t"))[..32]));
+        use base64::Engine;
+        let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&sha2_of("t")[..16]);
+        assert_eq!(counter.key, format!("tb:{{tenant:{tag}}}:all:10:100000"));
         assert_eq!(counter.ttl, 4);
     }
 
