@@ -295,6 +295,7 @@ mod tests {
     #[test]
     fn es256_tokens_signed_by_ring_verify_with_the_published_key() {
         let key = generate_signing_key(SigningAlgorithm::ES256, tollbooth_storage::now()).unwrap();
+        assert!(!format!("{key:?}").contains("PRIVATE KEY"), "no private key in Debug output");
         let signer = RingEs256Signer::from_pem(key.private_key_pem.as_bytes()).expect("ring reads josekit's PEM");
         let snapshot = KeySnapshot::build(std::slice::from_ref(&key)).unwrap();
         let verifier = snapshot.verifier(&key.kid).unwrap();

@@ -36,8 +36,17 @@ pub const REFRESH_TOKEN: &str = "refresh_token";
 pub const SUPPORTED_GRANTS: &[&str] = &[AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN];
 
 /// The parameters of a token request, from a form (RFC 6749) or a JSON body (SPEC §3).
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct TokenParams(HashMap<String, String>);
+
+/// Names only: the values hold secrets (`client_secret`, `code`, `refresh_token`, …).
+impl std::fmt::Debug for TokenParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self.0.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        f.debug_struct("TokenParams").field("names", &names).finish_non_exhaustive()
+    }
+}
 
 impl TokenParams {
     pub fn parse(request: &HttpRequest, body: &[u8]) -> Result<Self, OAuthError> {
@@ -90,10 +99,15 @@ impl TokenParams {
 }
 
 /// `client_secret_basic` credentials (RFC 6749 §2.3.1: id and secret are form-urlencoded).
-#[derive(Debug)]
 pub struct BasicCredentials {
     pub client_id: String,
     secret: String,
+}
+
+impl std::fmt::Debug for BasicCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicCredentials").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
 }
 
 impl BasicCredentials {
@@ -211,6 +225,17 @@ async fn limited_token(
     }
 }
 
+/// The tokens themselves are left out: they are bearer credentials.
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The client a token request authenticated as, if it did: a confidential client whose secret
 /// checked out, or a public client (which has no secret) naming itself. Only such a request
 /// spends a client's budget (docs/security.md, "Bounds"); an unknown client or a wrong secret
@@ -242,7 +267,7 @@ pub(crate) fn client_budget(client: &Client, address: &str) -> String {
 }
 
 /// The RFC 6749 §5.1 success body.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     access_token: String,
     #[schema(value_type = String, example = "Bearer")]
@@ -587,5 +612,30 @@ impl Issuer for JwtIssuer<'_> {
 
     fn recover_refresh(&self, _token: &str) -> Result<Option<Grant>, ()> {
         Err(())
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    /// Secrets never reach a log line through `{:?}`.
+    #[test]
+    fn debug_output_holds_no_secret() {
+        let basic = BasicCredentials { client_id: "client_a".into(), secret: "cs_the-secret".into() };
+        let params = TokenParams(HashMap::from([("client_secret".to_owned(), "cs_the-secret".to_owned())]));
+        let response = TokenResponse {
+            access_token: "eyJ.the-token".into(),
+            token_type: "Bearer",
+            expires_in: 60,
+            scope: "profile".into(),
+            refresh_token: Some("rt_the-refresh".into()),
+        };
+        for printed in [format!("{basic:?}"), format!("{params:?}"), format!("{response:?}")] {
+            assert!(
+                !printed.contains("the-secret") && !printed.contains("the-token") && !printed.contains("the-refresh")
+            );
+        }
+        assert!(format!("{basic:?}").contains("client_a") && format!("{params:?}").contains("client_secret"));
     }
 }

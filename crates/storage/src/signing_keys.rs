@@ -6,7 +6,7 @@ use crate::{DbConnection, StorageError};
 
 /// A JWT signing key. The current key has no `retired_at`; a retired key stays published
 /// until `expires_at`, when no token it signed can still be valid.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = signing_keys)]
 pub struct SigningKey {
     pub kid: String,
@@ -16,6 +16,19 @@ pub struct SigningKey {
     pub created_at: NaiveDateTime,
     pub retired_at: Option<NaiveDateTime>,
     pub expires_at: Option<NaiveDateTime>,
+}
+
+/// Without the private key, sealed or not.
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Keys still in the JWKS at `now`, newest first: the current one and the recently retired.
