@@ -25,6 +25,7 @@ mod organizations_api;
 mod pagination_property;
 mod rate_limits;
 mod refresh_tokens;
+mod schema;
 mod secrets_at_rest;
 mod secrets_in_logs;
 mod shutdown;
