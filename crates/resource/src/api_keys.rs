@@ -14,7 +14,7 @@ use crate::crud;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ApiJson, ApiJsonOrDefault};
 use crate::organizations::{check_organization_exists, owning_organization};
-use crate::{Resource, rfc3339, scopes, validate};
+use crate::{ManagementApi, rfc3339, scopes, validate};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiKeyView {
@@ -117,7 +117,7 @@ fn unknown_tenant() -> FieldError {
 pub async fn create(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     ApiJson(input): ApiJson<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = Vec::new();
@@ -152,8 +152,8 @@ pub async fn create(
     validate::finish(errors)?;
 
     let actor = Actor::of(&principal, &request).on_tenant(&tenant_id);
-    let hasher = resource.hasher.clone();
-    let (key, secret) = resource
+    let hasher = api.hasher.clone();
+    let (key, secret) = api
         .db
         .run(move |conn| {
             in_transaction(conn, |conn| {
@@ -194,12 +194,12 @@ crud::read_handlers! {
 pub async fn delete(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = Actor::of(&principal, &request);
-    let key: ApiKey = crud::delete(&resource, &principal, scopes::API_KEYS_WRITE, &id, actor).await?;
-    resource.api_keys.invalidate_where(move |cached| cached.id == key.id);
+    let key: ApiKey = crud::delete(&api, &principal, scopes::API_KEYS_WRITE, &id, actor).await?;
+    api.api_keys.invalidate_where(move |cached| cached.id == key.id);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -209,7 +209,7 @@ pub async fn delete(
 pub async fn rotate(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     id: web::Path<String>,
     ApiJsonOrDefault(input): ApiJsonOrDefault<RotateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
@@ -218,12 +218,12 @@ pub async fn rotate(
     let grace = validate::grace_period(input.grace_period_seconds, &mut errors);
     validate::finish(errors)?;
     // The secret's prefix follows the key's environment, known once the key is read.
-    let current: ApiKey = crud::fetch(&resource, reach, &id).await?;
+    let current: ApiKey = crud::fetch(&api, reach, &id).await?;
     let secret = secrets::generate_api_key(&current.environment);
-    let (hash, redacted) = (resource.hasher.hash(secret.expose_secret()), secrets::redact(&secret));
+    let (hash, redacted) = (api.hasher.hash(secret.expose_secret()), secrets::redact(&secret));
     let actor = Actor::of(&principal, &request);
     let (needed, action) = (scopes::API_KEYS_WRITE, "api_key.rotated");
-    let key = crud::modify(&resource, &principal, needed, &id, action, actor, move |key: &mut ApiKey| {
+    let key = crud::modify(&api, &principal, needed, &id, action, actor, move |key: &mut ApiKey| {
         let now = tollbooth_storage::now();
         (key.previous_key_hash, key.previous_key_expires_at) = match grace {
             0 => (None, None),
@@ -235,6 +235,6 @@ pub async fn rotate(
     })
     .await?;
     let key_id = key.id.clone();
-    resource.api_keys.invalidate_where(move |cached| cached.id == key_id);
+    api.api_keys.invalidate_where(move |cached| cached.id == key_id);
     Ok(HttpResponse::Ok().json(ApiKeyView::with_secret(key, Some(&secret))))
 }

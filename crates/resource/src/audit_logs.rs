@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::pagination::{List, page_request};
-use crate::{Resource, rfc3339, scopes};
+use crate::{ManagementApi, rfc3339, scopes};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEventView {
@@ -76,10 +76,10 @@ impl Party {
 pub async fn list(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ApiError> {
     let reach = principal.tenant_reach_with(scopes::AUDIT_LOGS_READ)?;
     let page = page_request(&request, ids::AUDIT_EVENT)?;
-    let page = resource.db.run(move |conn| audit::list(conn, &reach.tenant_id, &page)).await.map_err(ApiError::from)?;
+    let page = api.db.run(move |conn| audit::list(conn, &reach.tenant_id, &page)).await.map_err(ApiError::from)?;
     List::respond(page.map(AuditEventView::from))
 }

@@ -19,7 +19,7 @@ use tollbooth_storage::api_keys::{self, ApiKey};
 use tollbooth_storage::{Database, Reach, StorageError};
 
 use crate::error::ApiError;
-use crate::{Resource, scopes};
+use crate::{ManagementApi, scopes};
 
 /// How long a key seen here is trusted without asking the database again. A key deleted or
 /// rotated through this instance is dropped from the cache at once.
@@ -204,14 +204,14 @@ pub async fn authenticate(request: &HttpRequest) -> Result<Principal, ApiError> 
     if let Some(principal) = request.extensions().get::<Principal>() {
         return Ok(principal.clone());
     }
-    let resource = request
-        .app_data::<web::Data<Resource>>()
-        .ok_or_else(|| ApiError::internal("Resource state is not registered"))?;
+    let api = request
+        .app_data::<web::Data<ManagementApi>>()
+        .ok_or_else(|| ApiError::internal("ManagementApi state is not registered"))?;
     let credential = presented_credential(request).ok_or_else(ApiError::missing_api_key)?;
     let principal = if looks_like_jwt(credential) {
-        by_access_token(resource, credential).await?
+        by_access_token(api, credential).await?
     } else {
-        by_api_key(resource, credential).await?
+        by_api_key(api, credential).await?
     };
     request.extensions_mut().insert(principal.clone());
     Ok(principal)
@@ -221,18 +221,18 @@ fn looks_like_jwt(credential: &str) -> bool {
     credential.split('.').count() == 3
 }
 
-async fn by_api_key(resource: &Resource, secret: &str) -> Result<Principal, ApiError> {
-    let hash = resource.hasher.hash(secret);
-    let key = match resource.api_keys.by_hash.get(&hash) {
+async fn by_api_key(api: &ManagementApi, secret: &str) -> Result<Principal, ApiError> {
+    let hash = api.hasher.hash(secret);
+    let key = match api.api_keys.by_hash.get(&hash) {
         Some(cached) => {
             if cached.claim_refresh() {
-                let (cache, db, hash) = (resource.api_keys.clone(), resource.db.clone(), hash.clone());
+                let (cache, db, hash) = (api.api_keys.clone(), api.db.clone(), hash.clone());
                 // A failed refresh changes nothing: the entry expires and the next use reads.
                 actix_web::rt::spawn(async move { cache.load(&db, hash).await.ok() });
             }
             cached.key.clone()
         }
-        None => resource.api_keys.load(&resource.db, hash.clone()).await?,
+        None => api.api_keys.load(&api.db, hash.clone()).await?,
     };
     let key =
         key.filter(|key| key.authenticates(&hash, tollbooth_storage::now())).ok_or_else(ApiError::invalid_api_key)?;
@@ -244,8 +244,8 @@ async fn by_api_key(resource: &Resource, secret: &str) -> Result<Principal, ApiE
     })
 }
 
-async fn by_access_token(resource: &Resource, token: &str) -> Result<Principal, ApiError> {
-    let claims = resource.oauth.verify_access_token(token).await.map_err(|rejection| match rejection {
+async fn by_access_token(api: &ManagementApi, token: &str) -> Result<Principal, ApiError> {
+    let claims = api.oauth.verify_access_token(token).await.map_err(|rejection| match rejection {
         TokenRejection::Expired => ApiError::token_expired(),
         TokenRejection::Invalid | TokenRejection::UnknownKey => ApiError::invalid_token(),
         TokenRejection::Unavailable => ApiError::internal("revoked tokens could not be checked"),

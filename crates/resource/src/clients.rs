@@ -13,7 +13,7 @@ use crate::crud;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ApiJson, ApiJsonOrDefault};
 use crate::organizations::{check_organization_exists, owning_organization};
-use crate::{Resource, rfc3339, scopes, validate};
+use crate::{ManagementApi, rfc3339, scopes, validate};
 
 const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
 const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
@@ -184,7 +184,7 @@ fn ttl_field(ttl: i64, errors: &mut Vec<FieldError>) -> i32 {
 pub async fn create(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     ApiJson(input): ApiJson<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
     let reach = principal.reach_with(scopes::CLIENTS_WRITE)?;
@@ -203,7 +203,7 @@ pub async fn create(
         organization_id,
         name: input.name.unwrap_or_default().trim().to_owned(),
         confidential,
-        secret_hash: secret.as_ref().map(|s| resource.hasher.hash(s.expose_secret())),
+        secret_hash: secret.as_ref().map(|s| api.hasher.hash(s.expose_secret())),
         secret_redacted: secret.as_ref().map(secrets::redact),
         previous_secret_hash: None,
         previous_secret_expires_at: None,
@@ -215,14 +215,13 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    check_client(&client, resource.max_access_token_ttl, &mut errors);
+    check_client(&client, api.max_access_token_ttl, &mut errors);
     validate::finish(errors)?;
     principal.authorize(scopes::CLIENTS_WRITE, None, Some(&client))?;
 
     let actor = Actor::of(&principal, &request);
     let stored = client.clone();
-    resource
-        .db
+    api.db
         .run(move |conn| {
             in_transaction(conn, |conn| {
                 check_organization_exists(conn, &stored.tenant_id, stored.organization_id.as_deref())?;
@@ -247,14 +246,14 @@ crud::read_handlers! {
 pub async fn update(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     id: web::Path<String>,
     ApiJson(input): ApiJson<UpdateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    let max_ttl = resource.max_access_token_ttl;
+    let max_ttl = api.max_access_token_ttl;
     let actor = Actor::of(&principal, &request);
     let update = crud::modify(
-        &resource,
+        &api,
         &principal,
         scopes::CLIENTS_WRITE,
         &id,
@@ -286,7 +285,7 @@ pub async fn update(
         },
     );
     let client = update.await?;
-    resource.oauth.clients.invalidate(&client.id);
+    api.oauth.clients.invalidate(&client.id);
     Ok(HttpResponse::Ok().json(ClientView::from(client)))
 }
 
@@ -295,12 +294,12 @@ pub async fn update(
 pub async fn delete(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = Actor::of(&principal, &request);
-    let client: Client = crud::delete(&resource, &principal, scopes::CLIENTS_WRITE, &id, actor).await?;
-    resource.oauth.clients.invalidate(&client.id);
+    let client: Client = crud::delete(&api, &principal, scopes::CLIENTS_WRITE, &id, actor).await?;
+    api.oauth.clients.invalidate(&client.id);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -310,7 +309,7 @@ pub async fn delete(
 pub async fn rotate_secret(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     id: web::Path<String>,
     ApiJsonOrDefault(input): ApiJsonOrDefault<RotateSecret>,
 ) -> Result<HttpResponse, ApiError> {
@@ -318,10 +317,10 @@ pub async fn rotate_secret(
     let grace = validate::grace_period(input.grace_period_seconds, &mut errors);
     validate::finish(errors)?;
     let secret = secrets::generate_client_secret();
-    let (hash, redacted) = (resource.hasher.hash(secret.expose_secret()), secrets::redact(&secret));
+    let (hash, redacted) = (api.hasher.hash(secret.expose_secret()), secrets::redact(&secret));
     let actor = Actor::of(&principal, &request);
     let (needed, action) = (scopes::CLIENTS_WRITE, "client.secret_rotated");
-    let client = crud::modify(&resource, &principal, needed, &id, action, actor, move |client: &mut Client| {
+    let client = crud::modify(&api, &principal, needed, &id, action, actor, move |client: &mut Client| {
         if !client.confidential {
             let message = "Public clients have no secret to rotate.";
             return Err(ApiError::validation(vec![FieldError::new("confidential", "invalid", message)]));
@@ -336,6 +335,6 @@ pub async fn rotate_secret(
         Ok(())
     })
     .await?;
-    resource.oauth.clients.invalidate(&client.id);
+    api.oauth.clients.invalidate(&client.id);
     Ok(HttpResponse::Ok().json(ClientView::with_secret(client, Some(secret))))
 }

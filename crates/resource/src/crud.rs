@@ -11,7 +11,7 @@ use tollbooth_storage::{
     users,
 };
 
-use crate::Resource;
+use crate::ManagementApi;
 use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::authorization::Guarded;
@@ -132,20 +132,20 @@ fn in_reach<T: Stored>(err: StorageError) -> ApiError {
     }
 }
 
-pub async fn fetch<T: Stored>(resource: &Resource, reach: Reach, raw_id: &str) -> Result<T, ApiError> {
+pub async fn fetch<T: Stored>(api: &ManagementApi, reach: Reach, raw_id: &str) -> Result<T, ApiError> {
     let id = path_id::<T>(raw_id)?;
-    resource.db.run(move |conn| T::get(conn, &reach, &id)).await.map_err(in_reach::<T>)
+    api.db.run(move |conn| T::get(conn, &reach, &id)).await.map_err(in_reach::<T>)
 }
 
 /// A `GET /{collection}/{id}` answer: the object as `V`, if the caller holds `scope` and reaches it.
 pub async fn get_view<T: Stored, V: From<T> + Serialize>(
     principal: &Principal,
-    resource: &Resource,
+    api: &ManagementApi,
     raw_id: &str,
     scope: &str,
 ) -> Result<HttpResponse, ApiError> {
     let reach = principal.reach_with(scope)?;
-    let object: T = fetch(resource, reach, raw_id).await?;
+    let object: T = fetch(api, reach, raw_id).await?;
     Ok(HttpResponse::Ok().json(V::from(object)))
 }
 
@@ -153,19 +153,19 @@ pub async fn get_view<T: Stored, V: From<T> + Serialize>(
 pub async fn list_view<T: Stored, V: From<T> + Serialize>(
     request: &HttpRequest,
     principal: &Principal,
-    resource: &Resource,
+    api: &ManagementApi,
     scope: &str,
 ) -> Result<HttpResponse, ApiError> {
     let reach = principal.reach_with(scope)?;
     let page = page_request(request, T::ID_PREFIX)?;
-    let page = resource.db.run(move |conn| T::list(conn, &reach, &page)).await.map_err(ApiError::from)?;
+    let page = api.db.run(move |conn| T::list(conn, &reach, &page)).await.map_err(ApiError::from)?;
     List::respond(page.map(V::from))
 }
 
 /// Deletes the object if the caller reaches it and may act on it (`needed` and the rule of
 /// `crate::authorization`), and records `<kind>.deleted`.
 pub async fn delete<T: Stored + Guarded>(
-    resource: &Resource,
+    api: &ManagementApi,
     principal: &Principal,
     needed: &'static str,
     raw_id: &str,
@@ -174,8 +174,8 @@ pub async fn delete<T: Stored + Guarded>(
     let reach = principal.reach_for(needed)?;
     let id = path_id::<T>(raw_id)?;
     let principal = principal.clone();
-    let tokens_expire_by = tokens_expire_by(resource);
-    let deleted = resource
+    let tokens_expire_by = tokens_expire_by(api);
+    let deleted = api
         .db
         .run(move |conn| {
             in_transaction(conn, |conn| {
@@ -195,7 +195,7 @@ pub async fn delete<T: Stored + Guarded>(
         })
         .await?;
     if T::IN_TOKENS {
-        resource.oauth.revocations.forget_cached_answers();
+        api.oauth.revocations.forget_cached_answers();
     }
     Ok(deleted)
 }
@@ -206,8 +206,8 @@ const CLOCK_MARGIN: chrono::Duration = chrono::Duration::seconds(2);
 
 /// When every access token issued until now has expired: how long a deleted subject's id is
 /// kept among the revoked.
-pub fn tokens_expire_by(resource: &Resource) -> NaiveDateTime {
-    tollbooth_storage::now() + chrono::Duration::seconds(resource.max_access_token_ttl)
+pub fn tokens_expire_by(api: &ManagementApi) -> NaiveDateTime {
+    tollbooth_storage::now() + chrono::Duration::seconds(api.max_access_token_ttl)
 }
 
 /// How often a read-modify-write is retried when another writer changed the row meanwhile.
@@ -217,7 +217,7 @@ const UPDATE_ATTEMPTS: usize = 5;
 /// it was and as it will be (`needed` and the rule of `crate::authorization`), stores it unless
 /// another writer changed it in between (then starts over), and records `action`.
 pub async fn modify<T, F>(
-    resource: &Resource,
+    api: &ManagementApi,
     principal: &Principal,
     needed: &'static str,
     raw_id: &str,
@@ -232,8 +232,8 @@ where
     let reach = principal.reach_for(needed)?;
     let id = path_id::<T>(raw_id)?;
     let principal = principal.clone();
-    let tokens_expire_by = tokens_expire_by(resource);
-    let (object, revoked) = resource
+    let tokens_expire_by = tokens_expire_by(api);
+    let (object, revoked) = api
         .db
         .run(move |conn| {
             // Set by the attempt that stores the change (a retry reads the row again).
@@ -264,7 +264,7 @@ where
         })
         .await?;
     if revoked {
-        resource.oauth.revocations.forget_cached_answers();
+        api.oauth.revocations.forget_cached_answers();
     }
     Ok(object)
 }
@@ -315,10 +315,10 @@ macro_rules! read_handlers {
                     responses((status = 200, description = $item_description, body = $view)))]
         pub async fn get(
             principal: $crate::auth::Principal,
-            resource: ::actix_web::web::Data<$crate::Resource>,
+            api: ::actix_web::web::Data<$crate::ManagementApi>,
             id: ::actix_web::web::Path<String>,
         ) -> Result<::actix_web::HttpResponse, $crate::error::ApiError> {
-            $crate::crud::get_view::<$model, $view>(&principal, &resource, &id, $scope).await
+            $crate::crud::get_view::<$model, $view>(&principal, &api, &id, $scope).await
         }
 
         #[utoipa::path(get, path = $list_path, operation_id = $list_id, tag = $tag, params($crate::pagination::ListParams),
@@ -326,9 +326,9 @@ macro_rules! read_handlers {
         pub async fn list(
             request: ::actix_web::HttpRequest,
             principal: $crate::auth::Principal,
-            resource: ::actix_web::web::Data<$crate::Resource>,
+            api: ::actix_web::web::Data<$crate::ManagementApi>,
         ) -> Result<::actix_web::HttpResponse, $crate::error::ApiError> {
-            $crate::crud::list_view::<$model, $view>(&request, &principal, &resource, $scope).await
+            $crate::crud::list_view::<$model, $view>(&request, &principal, &api, $scope).await
         }
     };
 }

@@ -34,8 +34,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::ApiKeyCache;
 use crate::error::{ApiError, ApiErrorKind};
 
-/// The management API's shared state, handed to handlers as `web::Data<Resource>`.
-pub struct Resource {
+/// The management API's shared state, handed to handlers as `web::Data<ManagementApi>`.
+pub struct ManagementApi {
     pub db: Database,
     pub hasher: SecretHasher,
     pub api_keys: ApiKeyCache,
@@ -55,7 +55,7 @@ pub struct Resource {
 /// this instance takes effect at once).
 pub const TENANT_PLAN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
-impl Resource {
+impl ManagementApi {
     /// The plan of `tenant_id`; the default plan if the tenant is gone.
     pub async fn tenant_plan(&self, tenant_id: &str) -> Result<String, ApiError> {
         if let Some(plan) = self.tenant_plans.get(tenant_id) {
@@ -73,7 +73,7 @@ impl Resource {
 }
 
 /// Registers `/api/v1`, the OpenAPI document and the explorer; the app must provide
-/// `web::Data<Resource>` and `web::Data<OAuth>`.
+/// `web::Data<ManagementApi>` and `web::Data<OAuth>`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let endpoints = [
         Endpoint::new("/tenants").post(tenants::create).get(tenants::list),

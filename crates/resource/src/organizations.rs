@@ -13,7 +13,7 @@ use crate::auth::Principal;
 use crate::crud;
 use crate::error::{ApiError, FieldError};
 use crate::extract::ApiJson;
-use crate::{Resource, rfc3339, scopes, validate};
+use crate::{ManagementApi, rfc3339, scopes, validate};
 
 type Metadata = serde_json::Map<String, serde_json::Value>;
 const MAX_METADATA_BYTES: usize = 8 * 1024;
@@ -149,7 +149,7 @@ fn check_metadata(metadata: &Metadata, errors: &mut Vec<FieldError>) {
 pub async fn create(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     ApiJson(input): ApiJson<CreateOrganization>,
 ) -> Result<HttpResponse, ApiError> {
     let reach = principal.tenant_reach_with(scopes::ORGANIZATIONS_WRITE)?;
@@ -172,8 +172,7 @@ pub async fn create(
     };
     let actor = Actor::of(&principal, &request);
     let stored = organization.clone();
-    resource
-        .db
+    api.db
         .run(move |conn| {
             in_transaction(conn, |conn| {
                 organizations::insert(conn, &stored)?;
@@ -197,7 +196,7 @@ crud::read_handlers! {
 pub async fn update(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     id: web::Path<String>,
     ApiJson(input): ApiJson<UpdateOrganization>,
 ) -> Result<HttpResponse, ApiError> {
@@ -213,7 +212,7 @@ pub async fn update(
     validate::finish(errors)?;
     let actor = Actor::of(&principal, &request);
     let organization = crud::modify(
-        &resource,
+        &api,
         &principal,
         scopes::ORGANIZATIONS_WRITE,
         &id,
@@ -242,16 +241,15 @@ pub async fn update(
 pub async fn delete(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     changeable_organization(&principal, &id)?;
     let actor = Actor::of(&principal, &request);
-    let organization: Organization =
-        crud::delete(&resource, &principal, scopes::ORGANIZATIONS_WRITE, &id, actor).await?;
+    let organization: Organization = crud::delete(&api, &principal, scopes::ORGANIZATIONS_WRITE, &id, actor).await?;
     // Its clients and keys went with it (cascade): stop them authenticating here at once.
     let org_id = organization.id.clone();
-    resource.api_keys.invalidate_where(move |key| key.organization_id.as_deref() == Some(org_id.as_str()));
-    resource.oauth.clients.invalidate_all();
+    api.api_keys.invalidate_where(move |key| key.organization_id.as_deref() == Some(org_id.as_str()));
+    api.oauth.clients.invalidate_all();
     Ok(HttpResponse::NoContent().finish())
 }

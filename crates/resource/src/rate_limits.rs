@@ -7,7 +7,7 @@ use serde::Serialize;
 use tollbooth_storage::rate_limit::Verdict;
 use utoipa::ToSchema;
 
-use crate::Resource;
+use crate::ManagementApi;
 use crate::auth::Principal;
 use crate::error::ApiError;
 
@@ -42,10 +42,10 @@ pub struct RateLimitUsage {
 pub async fn usage(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ApiError> {
     let plan = match &principal.tenant_id {
-        Some(tenant_id) => Some(resource.tenant_plan(tenant_id).await?),
+        Some(tenant_id) => Some(api.tenant_plan(tenant_id).await?),
         None => None,
     };
     let windows = match (&principal.tenant_id, request.extensions().get::<Verdict>()) {

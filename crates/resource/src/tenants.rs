@@ -14,7 +14,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, FieldError};
 use crate::extract::ApiJson;
 use crate::pagination::{List, page_request};
-use crate::{Resource, crud, rfc3339, scopes, validate};
+use crate::{ManagementApi, crud, rfc3339, scopes, validate};
 
 const ENVIRONMENTS: &[&str] = &["live", "test"];
 
@@ -73,13 +73,9 @@ pub struct UpdateTenant {
     plan: Option<String>,
 }
 
-fn check_plan(resource: &Resource, plan: &str, errors: &mut Vec<FieldError>) {
-    if !resource.plans.iter().any(|p| p == plan) {
-        errors.push(FieldError::new(
-            "plan",
-            "invalid",
-            format!("Unknown plan; plans are {}.", resource.plans.join(", ")),
-        ));
+fn check_plan(api: &ManagementApi, plan: &str, errors: &mut Vec<FieldError>) {
+    if !api.plans.iter().any(|p| p == plan) {
+        errors.push(FieldError::new("plan", "invalid", format!("Unknown plan; plans are {}.", api.plans.join(", "))));
     }
 }
 
@@ -99,14 +95,14 @@ fn tenant_not_found(err: StorageError) -> ApiError {
 pub async fn create(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     ApiJson(input): ApiJson<CreateTenant>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(scopes::OPERATOR)?;
     let mut errors = Vec::new();
     let name = validate::name("name", input.name.as_deref(), &mut errors);
-    let plan = input.plan.unwrap_or_else(|| resource.plan_default.clone());
-    check_plan(&resource, &plan, &mut errors);
+    let plan = input.plan.unwrap_or_else(|| api.plan_default.clone());
+    check_plan(&api, &plan, &mut errors);
     let environment = input.environment.unwrap_or_else(|| "live".to_owned());
     if !ENVIRONMENTS.contains(&environment.as_str()) {
         errors.push(FieldError::new("environment", "invalid", "environment is `live` or `test`."));
@@ -115,7 +111,7 @@ pub async fn create(
     let now = tollbooth_storage::now();
     let tenant = Tenant { id: ids::new_id(ids::TENANT), name, plan, environment, created_at: now, updated_at: now };
     let (key, secret) = api_keys::new_key(
-        &resource.hasher,
+        &api.hasher,
         NewApiKey {
             tenant_id: Some(&tenant.id),
             organization_id: None,
@@ -127,8 +123,7 @@ pub async fn create(
     );
     let actor = Actor::of(&principal, &request).on_tenant(&tenant.id);
     let (stored_tenant, stored_key) = (tenant.clone(), key.clone());
-    resource
-        .db
+    api.db
         .run(move |conn| {
             in_transaction(conn, |conn| {
                 tenants::insert(conn, &stored_tenant)?;
@@ -147,12 +142,12 @@ pub async fn create(
     responses((status = 200, description = "The tenant", body = TenantView)))]
 pub async fn get(
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(scopes::OPERATOR)?;
     let id = tenant_id(&id)?;
-    let tenant = resource.db.run(move |conn| tenants::get(conn, &id)).await.map_err(tenant_not_found)?;
+    let tenant = api.db.run(move |conn| tenants::get(conn, &id)).await.map_err(tenant_not_found)?;
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
 
@@ -161,11 +156,11 @@ pub async fn get(
 pub async fn list(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(scopes::OPERATOR)?;
     let page = page_request(&request, ids::TENANT)?;
-    let page = resource.db.run(move |conn| tenants::list(conn, &page)).await.map_err(ApiError::from)?;
+    let page = api.db.run(move |conn| tenants::list(conn, &page)).await.map_err(ApiError::from)?;
     List::respond(page.map(TenantView::from))
 }
 
@@ -175,7 +170,7 @@ pub async fn list(
 pub async fn update(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     id: web::Path<String>,
     ApiJson(input): ApiJson<UpdateTenant>,
 ) -> Result<HttpResponse, ApiError> {
@@ -184,11 +179,11 @@ pub async fn update(
     let mut errors = Vec::new();
     let name = input.name.as_deref().map(|name| validate::name("name", Some(name), &mut errors));
     if let Some(plan) = &input.plan {
-        check_plan(&resource, plan, &mut errors);
+        check_plan(&api, plan, &mut errors);
     }
     validate::finish(errors)?;
     let actor = Actor::of(&principal, &request).on_tenant(&id);
-    let tenant = resource
+    let tenant = api
         .db
         .run(move |conn| {
             crud::read_modify_write(
@@ -208,7 +203,7 @@ pub async fn update(
             )
         })
         .await?;
-    resource.tenant_plans.invalidate(&tenant.id);
+    api.tenant_plans.invalidate(&tenant.id);
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
 
@@ -217,7 +212,7 @@ pub async fn update(
 pub async fn delete(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(scopes::OPERATOR)?;
@@ -225,9 +220,8 @@ pub async fn delete(
     let actor = Actor::of(&principal, &request).on_tenant(&id);
     let deleted = id.clone();
     let id_for_cache = id.clone();
-    let tokens_expire_by = crud::tokens_expire_by(&resource);
-    resource
-        .db
+    let tokens_expire_by = crud::tokens_expire_by(&api);
+    api.db
         .run(move |conn| {
             in_transaction(conn, |conn| {
                 tenants::get(conn, &id).map_err(tenant_not_found)?;
@@ -239,9 +233,9 @@ pub async fn delete(
             })
         })
         .await?;
-    resource.api_keys.invalidate_where(move |key| key.tenant_id.as_deref() == Some(deleted.as_str()));
-    resource.oauth.clients.invalidate_all();
-    resource.tenant_plans.invalidate(&id_for_cache);
-    resource.oauth.revocations.forget_cached_answers();
+    api.api_keys.invalidate_where(move |key| key.tenant_id.as_deref() == Some(deleted.as_str()));
+    api.oauth.clients.invalidate_all();
+    api.tenant_plans.invalidate(&id_for_cache);
+    api.oauth.revocations.forget_cached_answers();
     Ok(HttpResponse::NoContent().finish())
 }

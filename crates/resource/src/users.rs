@@ -14,7 +14,7 @@ use crate::crud;
 use crate::error::{ApiError, ApiErrorKind, FieldError};
 use crate::extract::ApiJson;
 use crate::organizations::{check_organization_exists, owning_organization};
-use crate::{Resource, rfc3339, scopes, validate};
+use crate::{ManagementApi, rfc3339, scopes, validate};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
@@ -124,7 +124,7 @@ async fn hash_password(password: Option<String>) -> Result<Option<String>, ApiEr
 pub async fn create(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     ApiJson(input): ApiJson<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     let reach = principal.reach_with(scopes::USERS_WRITE)?;
@@ -155,8 +155,7 @@ pub async fn create(
     user.password_hash = hash_password(input.password).await?;
     let actor = Actor::of(&principal, &request);
     let stored = user.clone();
-    resource
-        .db
+    api.db
         .run(move |conn| {
             in_transaction(conn, |conn| {
                 check_organization_exists(conn, &stored.tenant_id, stored.organization_id.as_deref())?;
@@ -181,7 +180,7 @@ crud::read_handlers! {
 #[utoipa::path(get, path = "/api/v1/users/me", operation_id = "getCurrentUser", tag = "users",
     responses((status = 200, description = "The user the access token belongs to", body = UserView),
         (status = 404, description = "not_found: an API key, or a client's own token, has no user", body = crate::error::ErrorBody)))]
-pub async fn me(principal: Principal, resource: web::Data<Resource>) -> Result<HttpResponse, ApiError> {
+pub async fn me(principal: Principal, api: web::Data<ManagementApi>) -> Result<HttpResponse, ApiError> {
     let no_user = || ApiError::not_found("user: this credential does not belong to a user");
     let Credential::AccessToken { subject, .. } = &principal.credential else {
         return Err(no_user());
@@ -192,7 +191,7 @@ pub async fn me(principal: Principal, resource: web::Data<Resource>) -> Result<H
     // The token's tenant bounds the lookup; its organization claim does not narrow a user's view of themself.
     let reach = Reach { tenant_id, organization_id: None };
     let id = subject.clone();
-    let user = resource.db.run(move |conn| users::get(conn, &reach, &id)).await.map_err(|err| match err {
+    let user = api.db.run(move |conn| users::get(conn, &reach, &id)).await.map_err(|err| match err {
         StorageError::NotFound => no_user(),
         other => other.into(),
     })?;
@@ -205,7 +204,7 @@ pub async fn me(principal: Principal, resource: web::Data<Resource>) -> Result<H
 pub async fn update(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     id: web::Path<String>,
     ApiJson(input): ApiJson<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
@@ -222,14 +221,14 @@ pub async fn update(
     validate::finish(errors)?;
     if input.password.is_some() {
         // Argon2 is slow on purpose: spend it only for a caller who may change this user.
-        let current: User = crud::fetch(&resource, principal.reach_for(scopes::USERS_WRITE)?, &id).await?;
+        let current: User = crud::fetch(&api, principal.reach_for(scopes::USERS_WRITE)?, &id).await?;
         principal.authorize(scopes::USERS_WRITE, Some(&current), None)?;
     }
     let password_hash = hash_password(input.password).await?;
     let actor = Actor::of(&principal, &request);
     let (needed, action) = (scopes::USERS_WRITE, "user.updated");
 
-    let user = crud::modify(&resource, &principal, needed, &id, action, actor, move |user: &mut User| {
+    let user = crud::modify(&api, &principal, needed, &id, action, actor, move |user: &mut User| {
         if let Some(role) = &role {
             user.role = role.clone();
         }
@@ -257,10 +256,10 @@ pub async fn update(
 pub async fn delete(
     request: HttpRequest,
     principal: Principal,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = Actor::of(&principal, &request);
-    let _: User = crud::delete(&resource, &principal, scopes::USERS_WRITE, &id, actor).await?;
+    let _: User = crud::delete(&api, &principal, scopes::USERS_WRITE, &id, actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }

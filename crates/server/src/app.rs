@@ -13,7 +13,7 @@ use tollbooth_oauth::keys::{KeyError, KeyRing};
 use tollbooth_oauth::revocations::Revocations;
 use tollbooth_oauth::session::SessionKeys;
 use tollbooth_oauth::{OAuth, OAuthSettings};
-use tollbooth_resource::Resource;
+use tollbooth_resource::ManagementApi;
 use tollbooth_resource::auth::ApiKeyCache;
 use tollbooth_storage::rate_limit::{CounterStore, MemoryCounters, RateLimiter, RedisCounters};
 use tollbooth_storage::sealing::{self, Sealer};
@@ -211,7 +211,7 @@ impl Application {
             (hasher.clone(), session_keys),
             rate_limiter.clone(),
         )?);
-        let resource = web::Data::new(Resource {
+        let api = web::Data::new(ManagementApi {
             db,
             hasher,
             api_keys: ApiKeyCache::default(),
@@ -249,7 +249,7 @@ impl Application {
                 .wrap(middleware::from_fn(request_log::request_context))
                 .app_data(request_policy.clone())
                 .app_data(oauth.clone())
-                .app_data(resource.clone())
+                .app_data(api.clone())
                 .app_data(metrics_access.clone())
                 .service(Endpoint::new("/healthz").get(health::healthz).refusing_others_with(empty_refusal))
                 .service(Endpoint::new("/readyz").get(health::readyz).refusing_others_with(empty_refusal))

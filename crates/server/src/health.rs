@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use prometheus::{Encoder, TextEncoder};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
-use tollbooth_resource::Resource;
+use tollbooth_resource::ManagementApi;
 use tollbooth_storage::rate_limit::StoreStatus;
 
 /// `GET /healthz`: the process is up and serving.
@@ -17,9 +17,9 @@ pub async fn healthz() -> HttpResponse {
 /// `GET /readyz`: 200 when the database answers (503 when not), and which counter store is
 /// counting: `memory`, `redis`, or `fallback` while Redis is unreachable (still ready: the
 /// instance counts locally).
-pub async fn readyz(resource: web::Data<Resource>) -> HttpResponse {
-    let database = resource.db.ping().await.is_ok();
-    let counters = resource.rate_limiter.as_ref().map_or("off", |l| l.store_status().name());
+pub async fn readyz(api: web::Data<ManagementApi>) -> HttpResponse {
+    let database = api.db.ping().await.is_ok();
+    let counters = api.rate_limiter.as_ref().map_or("off", |l| l.store_status().name());
     let body = serde_json::json!({
         "status": if database { "ready" } else { "unavailable" },
         "database": if database { "ok" } else { "unreachable" },
@@ -60,7 +60,7 @@ impl MetricsAccess {
 /// `metrics.bearer_token` do not let in.
 pub async fn metrics(
     request: HttpRequest,
-    resource: web::Data<Resource>,
+    api: web::Data<ManagementApi>,
     access: web::Data<MetricsAccess>,
 ) -> HttpResponse {
     if !access.permits(&request) {
@@ -70,11 +70,11 @@ pub async fn metrics(
     if let Err(err) = TextEncoder::new().encode(&prometheus::gather(), &mut text) {
         tracing::error!(error = %err, "encoding metrics failed");
     }
-    let (fallbacks, up) = resource
+    let (fallbacks, up) = api
         .rate_limiter
         .as_ref()
         .map_or((0, 1), |l| (l.fallbacks(), u8::from(l.store_status() != StoreStatus::RedisFallback)));
-    let (connections, idle) = resource.db.pool_state();
+    let (connections, idle) = api.db.pool_state();
     let scraped = format!(
         "# HELP tollbooth_counter_store_fallbacks_total Rate-limit checks counted locally because Redis did not answer.\n\
          # TYPE tollbooth_counter_store_fallbacks_total counter\n\

@@ -9,7 +9,7 @@ use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
-use tollbooth_resource::Resource;
+use tollbooth_resource::ManagementApi;
 use tollbooth_resource::auth::authenticate;
 use tollbooth_resource::error::ApiError;
 use tollbooth_storage::rate_limit::{Verdict, named};
@@ -45,9 +45,9 @@ pub async fn enforce(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let resource = request.app_data::<web::Data<Resource>>().cloned();
-    let limiter = resource.as_ref().and_then(|r| r.rate_limiter.clone());
-    let (Some(resource), Some(limiter)) = (resource, limiter) else {
+    let api = request.app_data::<web::Data<ManagementApi>>().cloned();
+    let limiter = api.as_ref().and_then(|r| r.rate_limiter.clone());
+    let (Some(api), Some(limiter)) = (api, limiter) else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };
     if uncounted(request.path()) {
@@ -62,7 +62,7 @@ pub async fn enforce(
     };
     let verdict = match tenant {
         Some(tenant_id) => {
-            let plan = match resource.tenant_plan(&tenant_id).await {
+            let plan = match api.tenant_plan(&tenant_id).await {
                 Ok(plan) => plan,
                 Err(err) => return Ok(request.into_response(err.error_response())),
             };
