@@ -5,6 +5,8 @@
 //! Written directly rather than through oxide-auth's refresh flow, which fixes the new token's
 //! lifetime at one hour and knows nothing of token families.
 
+use std::sync::Arc;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use oxide_auth::primitives::scope::Scope;
 use secrecy::ExposeSecret;
@@ -103,13 +105,18 @@ fn refused(kind: OAuthErrorKind, description: &str) -> Outcome {
     Outcome::Refused(OAuthError::new(kind, description), Vec::new())
 }
 
-/// `grant_type=refresh_token`.
+/// `grant_type=refresh_token`; `authenticated` is the client this very request already
+/// authenticated as (when rate limiting checked it first, by the same rule), else it is done here.
 pub async fn refresh_grant(
     oauth: web::Data<OAuth>,
     request: &HttpRequest,
     params: TokenParams,
+    authenticated: Option<Arc<Client>>,
 ) -> Result<HttpResponse, OAuthError> {
-    let client = authenticate_client(&oauth, request, &params, true).await?;
+    let client = match authenticated {
+        Some(client) => client,
+        None => authenticate_client(&oauth, request, &params, true).await?,
+    };
     if !client.allows_grant(crate::token::REFRESH_TOKEN) {
         return Err(OAuthError::new(OAuthErrorKind::UnauthorizedClient, "This client may not use refresh tokens."));
     }

@@ -202,7 +202,7 @@ async fn limited_token(
     let params = TokenParams::parse(request, body)?;
     let basic = BasicCredentials::from_request(request)?;
     let authenticated = match &oauth.rate_limiter {
-        Some(_) => authenticated_client(oauth, basic.as_ref(), &params).await?,
+        Some(_) => authenticated_client(oauth, request, &params).await,
         None => None,
     };
     if let (Some(limiter), Some(client)) = (&oauth.rate_limiter, &authenticated) {
@@ -217,7 +217,7 @@ async fn limited_token(
         None => Err(OAuthError::invalid_request("The parameter `grant_type` is required.")),
         Some(CLIENT_CREDENTIALS) => client_credentials(oauth, &params, basic, authenticated).await,
         Some(AUTHORIZATION_CODE) => crate::code_exchange::authorization_code(oauth.clone(), params, basic).await,
-        Some(REFRESH_TOKEN) => crate::refresh::refresh_grant(oauth.clone(), request, params).await,
+        Some(REFRESH_TOKEN) => crate::refresh::refresh_grant(oauth.clone(), request, params, authenticated).await,
         Some(_) => Err(OAuthError::new(
             OAuthErrorKind::UnsupportedGrantType,
             format!("Supported grant types: {}.", SUPPORTED_GRANTS.join(", ")),
@@ -237,27 +237,12 @@ impl std::fmt::Debug for TokenResponse {
 }
 
 /// The client a token request authenticated as, if it did: a confidential client whose secret
-/// checked out, or a public client (which has no secret) naming itself. Only such a request
-/// spends a client's budget (docs/security.md, "Bounds"); an unknown client or a wrong secret
-/// spends the caller's address's alone, and the grant then answers 401.
-async fn authenticated_client(
-    oauth: &OAuth,
-    basic: Option<&BasicCredentials>,
-    params: &TokenParams,
-) -> Result<Option<Arc<Client>>, OAuthError> {
-    let (client_id, secret) = match basic {
-        Some(basic) => (basic.client_id.as_str(), Some(basic.secret())),
-        None => match params.get("client_id") {
-            Some(client_id) => (client_id, params.get("client_secret")),
-            None => return Ok(None),
-        },
-    };
-    let Some(client) = oauth.clients.find(client_id).await? else { return Ok(None) };
-    let authenticated = match secret {
-        Some(secret) => client_authenticates(oauth, &client, Some(secret), false),
-        None => !client.confidential,
-    };
-    Ok(authenticated.then_some(client))
+/// checked out, or a public client (which has no secret) naming itself, by the one rule of
+/// `client_auth`. Only such a request spends a client's budget (docs/security.md, "Bounds"); an
+/// unknown client, a wrong secret or a malformed request spends the caller's address's alone,
+/// and the grant then answers it.
+async fn authenticated_client(oauth: &OAuth, request: &HttpRequest, params: &TokenParams) -> Option<Arc<Client>> {
+    crate::client_auth::authenticate_client(oauth, request, params, true).await.ok()
 }
 
 /// The per-client rate-limit subject of an authenticated `client` calling from `address`: its
