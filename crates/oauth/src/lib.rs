@@ -17,6 +17,7 @@ pub mod keys;
 pub mod metrics;
 pub mod pages;
 pub mod policy;
+pub mod rate_limit_headers;
 pub mod refresh;
 pub mod revocations;
 pub mod session;

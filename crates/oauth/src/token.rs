@@ -27,6 +27,7 @@ use crate::client_auth::client_authenticates;
 use crate::error::{OAuthError, OAuthErrorKind, no_store};
 use crate::jwt::{self, AccessTokenClaims};
 use crate::keys::KeySnapshot;
+use crate::rate_limit_headers;
 
 pub const CLIENT_CREDENTIALS: &str = "client_credentials";
 pub const AUTHORIZATION_CODE: &str = "authorization_code";
@@ -172,12 +173,7 @@ pub async fn token(request: HttpRequest, FormBody(body): FormBody, oauth: web::D
         Ok(response) => response,
         Err(error) => error.error_response(),
     };
-    let now = chrono::Utc::now().timestamp().max(0) as u64;
-    for (name, value) in verdict.headers(now) {
-        if let Ok(value) = header::HeaderValue::from_str(&value) {
-            response.headers_mut().insert(header::HeaderName::from_static(name), value);
-        }
-    }
+    rate_limit_headers::insert(&mut response, rate_limit_headers::of(&verdict, rate_limit_headers::unix_now()));
     response
 }
 

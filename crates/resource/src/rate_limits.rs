@@ -56,7 +56,7 @@ pub async fn usage(
         .into_iter()
         .map(|usage| WindowUsageView {
             window: usage.window.label(),
-            class: if usage.name.starts_with("writes-") { "writes" } else { "all" },
+            class: usage.class.name(),
             limit: usage.window.limit,
             used: usage.used,
             remaining: usage.remaining(),

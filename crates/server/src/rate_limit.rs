@@ -6,9 +6,9 @@
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
+use tollbooth_oauth::rate_limit_headers::{self, unix_now};
 use tollbooth_resource::ManagementApi;
 use tollbooth_resource::auth::authenticate;
 use tollbooth_resource::error::ApiError;
@@ -25,20 +25,8 @@ fn is_write(method: &Method) -> bool {
     matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
 }
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 pub fn add_headers(response: &mut HttpResponse<impl MessageBody>, verdict: &Verdict) {
-    insert_headers(response, verdict.headers(unix_now()));
-}
-
-fn insert_headers(response: &mut HttpResponse<impl MessageBody>, headers: Vec<(&'static str, String)>) {
-    for (name, value) in headers {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response.headers_mut().insert(HeaderName::from_static(name), value);
-        }
-    }
+    rate_limit_headers::insert(response, rate_limit_headers::of(verdict, unix_now()));
 }
 
 pub async fn enforce(
@@ -79,10 +67,10 @@ pub async fn enforce(
         add_headers(&mut refusal, &verdict);
         return Ok(request.into_response(refusal));
     }
-    let headers = verdict.headers(unix_now());
+    let headers = rate_limit_headers::of(&verdict, unix_now());
     // `GET /api/v1/rate_limits` answers from this verdict: no second round trip.
     request.extensions_mut().insert(verdict);
     let mut response = next.call(request).await?.map_into_boxed_body();
-    insert_headers(response.response_mut(), headers);
+    rate_limit_headers::insert(response.response_mut(), headers);
     Ok(response)
 }

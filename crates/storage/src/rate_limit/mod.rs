@@ -12,7 +12,7 @@ use std::fmt;
 use futures_util::future::BoxFuture;
 
 pub use memory::MemoryCounters;
-pub use policy::{NamedWindow, Plan, RateLimiter, Rules, Verdict, WindowUsage, named};
+pub use policy::{NamedWindow, Plan, RateLimiter, Rules, Verdict, WindowClass, WindowUsage, named};
 pub use redis_store::RedisCounters;
 
 /// A fixed window: at most `limit` requests per `seconds`, aligned to the epoch.

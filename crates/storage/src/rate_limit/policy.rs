@@ -30,10 +30,29 @@ pub struct Rules {
     pub per_ip: Vec<Window>,
 }
 
+/// Which requests a tenant's window counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowClass {
+    /// Every request.
+    All,
+    /// Writes only (POST, PATCH, DELETE).
+    Writes,
+}
+
+impl WindowClass {
+    pub fn name(self) -> &'static str {
+        match self {
+            WindowClass::All => "all",
+            WindowClass::Writes => "writes",
+        }
+    }
+}
+
 /// A window of a check, named for headers and answers (`10s`, `writes-10s`, `ip-1m`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedWindow {
     pub name: String,
+    pub class: WindowClass,
     pub window: Window,
     /// Whether the request counts in it (a read only reads its tenant's write windows).
     pub counted: bool,
@@ -41,13 +60,22 @@ pub struct NamedWindow {
 
 /// `windows` named `<prefix>-<label>`, all counted.
 pub fn named(prefix: &str, windows: &[Window]) -> Vec<NamedWindow> {
-    windows.iter().map(|w| NamedWindow { name: format!("{prefix}-{}", w.label()), window: *w, counted: true }).collect()
+    windows
+        .iter()
+        .map(|w| NamedWindow {
+            name: format!("{prefix}-{}", w.label()),
+            class: WindowClass::All,
+            window: *w,
+            counted: true,
+        })
+        .collect()
 }
 
 /// One window's state after a check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowUsage {
     pub name: String,
+    pub class: WindowClass,
     pub window: Window,
     pub counted: bool,
     pub used: u64,
@@ -76,7 +104,8 @@ impl Verdict {
         self
     }
 
-    fn counted(&self) -> impl Iterator<Item = &WindowUsage> {
+    /// The windows this request counted in (a read only reads its tenant's write windows).
+    pub fn counted(&self) -> impl Iterator<Item = &WindowUsage> {
         self.windows.iter().filter(|w| w.counted)
     }
 
@@ -88,25 +117,6 @@ impl Verdict {
     /// Seconds until a refused request can succeed: every full window must have reset.
     pub fn retry_after(&self, now: u64) -> u64 {
         self.counted().filter(|w| w.remaining() == 0).map(|w| w.reset_at.saturating_sub(now)).max().unwrap_or(0).max(1)
-    }
-
-    /// The response headers: `X-RateLimit-*` for the tightest window (SPEC §5), and the IETF
-    /// draft's structured `RateLimit-Policy` (every counted window) and `RateLimit` (the tightest).
-    pub fn headers(&self, now: u64) -> Vec<(&'static str, String)> {
-        let Some(tightest) = self.tightest() else { return Vec::new() };
-        let policy = self
-            .counted()
-            .map(|w| format!("\"{}\";q={};w={}", w.name, w.window.limit, w.window.seconds))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let remaining = if self.allowed { tightest.remaining() } else { 0 };
-        vec![
-            ("x-ratelimit-limit", tightest.window.limit.to_string()),
-            ("x-ratelimit-remaining", remaining.to_string()),
-            ("x-ratelimit-reset", tightest.reset_at.to_string()),
-            ("ratelimit-policy", policy),
-            ("ratelimit", format!("\"{}\";r={};t={}", tightest.name, remaining, tightest.reset_at.saturating_sub(now))),
-        ]
     }
 }
 
@@ -142,8 +152,14 @@ impl RateLimiter {
     /// windows and only reads the write windows.
     fn tenant_windows(&self, plan: &str, write: bool) -> Vec<NamedWindow> {
         let Some(plan) = self.plans.get(plan) else { return Vec::new() };
-        let all = plan.windows.iter().map(|w| NamedWindow { name: w.label(), window: *w, counted: true });
+        let all = plan.windows.iter().map(|w| NamedWindow {
+            name: w.label(),
+            class: WindowClass::All,
+            window: *w,
+            counted: true,
+        });
         let writes = plan.writes.iter().map(|w| NamedWindow {
+            class: WindowClass::Writes,
             name: format!("writes-{}", w.label()),
             window: *w,
             counted: write,
@@ -166,6 +182,7 @@ impl RateLimiter {
             .zip(&outcome.counts)
             .map(|((w, counter), used)| WindowUsage {
                 name: w.name.clone(),
+                class: w.class,
                 window: w.window,
                 counted: w.counted,
                 used: *used,
@@ -200,7 +217,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn writes_count_against_both_budgets_and_headers_name_the_tightest() {
+    async fn writes_count_against_both_budgets_and_reads_only_read_write_windows() {
         let limiter = limiter();
         let write = limiter.check_tenant("t", "p", true).await;
         assert!(write.allowed);
@@ -215,10 +232,15 @@ mod tests {
             [("1h", 2, true), ("1d", 2, true), ("writes-1h", 1, false)],
             "the refused write consumed nothing"
         );
-        let headers: BTreeMap<_, _> = read.headers(0).into_iter().collect();
-        assert_eq!(headers["x-ratelimit-limit"], "3", "a read's tightest window is a counted one");
-        assert_eq!(headers["x-ratelimit-remaining"], "1");
-        assert_eq!(headers["ratelimit-policy"], "\"1h\";q=3;w=3600, \"1d\";q=100;w=86400");
-        assert!(headers["ratelimit"].starts_with("\"1h\";r=1;t="));
+        let tightest = read.tightest().unwrap();
+        assert_eq!(
+            (tightest.name.as_str(), tightest.remaining()),
+            ("1h", 1),
+            "a read's tightest window is a counted one"
+        );
+        assert_eq!(
+            read.windows.iter().map(|w| w.class).collect::<Vec<_>>(),
+            [WindowClass::All, WindowClass::All, WindowClass::Writes]
+        );
     }
 }
