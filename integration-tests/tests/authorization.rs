@@ -295,7 +295,14 @@ async fn a_narrow_key_cannot_take_over_the_admin_key(app: TestApp) {
     let rotate = format!("/api/v1/api_keys/{admin}/rotate");
     let refused = app.call("POST", &rotate, &narrow, json!({"grace_period_seconds": 2_592_000})).await.expect(403);
     assert!(refused.body.get("key").is_none(), "no secret in a refusal");
-    app.call("DELETE", &format!("/api/v1/api_keys/{admin}"), &narrow, Value::Null).await.expect(403);
+    // RFC 6750 §3: the refusal says which scope was missing, in the header as in the body.
+    let refused = app.http.delete(app.url(&format!("/api/v1/api_keys/{admin}"))).bearer_auth(&narrow).send().await;
+    let refused = refused.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        refused.headers()["www-authenticate"],
+        "Bearer realm=\"tollbooth\", error=\"insufficient_scope\", scope=\"admin\""
+    );
     // The admin key is untouched and alone in working.
     app.call("GET", "/api/v1/users", &app.tenant_key, Value::Null).await.expect(200);
     app.call("GET", "/api/v1/users", &narrow, Value::Null).await.expect(403);

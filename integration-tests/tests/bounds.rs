@@ -188,7 +188,8 @@ async fn password_guessing_is_limited_per_account_across_addresses() {
             let mut browser = Browser::new(app).forwarded_for(&format!("198.51.100.{}", i + 1));
             let csrf = browser.get(&path).await.csrf();
             let form = [("csrf", csrf.as_str()), ("email", "victim@example.com"), ("password", password)];
-            browser.post(&path, &form).await.status
+            let page = browser.post(&path, &form).await;
+            (page.status, page.headers.contains_key("retry-after"))
         }
     };
     let mut statuses = Vec::new();
@@ -197,12 +198,16 @@ async fn password_guessing_is_limited_per_account_across_addresses() {
     }
     // The owner's own sign-ins meanwhile do not count against the account.
     for i in 100..105 {
-        assert_eq!(attempt(i, PASSWORD).await, 200, "the consent page");
+        assert_eq!(attempt(i, PASSWORD).await.0, 200, "the consent page");
     }
     statuses.push(attempt(29, "guess").await);
     statuses.push(attempt(30, "guess").await);
-    assert!(statuses[..30].iter().all(|s| *s == 401), "{statuses:?}");
-    assert_eq!(statuses[30], 429, "the 31st failure within the hour, from yet another address");
+    assert!(statuses[..30].iter().all(|(s, _)| *s == 401), "{statuses:?}");
+    assert_eq!(
+        statuses[30],
+        (429, true),
+        "the 31st failure within the hour, from yet another address, with Retry-After"
+    );
 }
 
 /// Finding: 1,100 requests with a victim's client_id and a wrong secret spent its budget, and its

@@ -1,9 +1,10 @@
 //! The one authorization rule of the management API (docs/security.md, "Authorization"):
 //! a principal may write an object only if it holds the scope of the action (`clients:write`)
 //! **and** every management scope the object holds before or after the change, within its
-//! reach. Every create goes through [`Principal::authorize`]; every change and delete through
-//! `crud::modify` and `crud::delete`, which call it on the stored object, so a new endpoint
-//! built on them cannot forget it.
+//! reach. Every create of an object that holds scopes (a key, a client, a user) calls
+//! [`Principal::authorize`]; organizations and tenants hold none, so their creates need only the
+//! action's scope. Every change and delete goes through `crud::modify` and `crud::delete`, which
+//! call it on the stored object, so a new endpoint built on them cannot forget it.
 
 use tollbooth_oauth::policy;
 use tollbooth_storage::api_keys::ApiKey;
