@@ -96,7 +96,7 @@ fn the_production_example_is_valid() {
     // Its secrets come from the environment, as the file says.
     let env = vec![("TOLLBOOTH_SECRETS_ENCRYPTION_KEYS".into(), crate::support::TEST_ENCRYPTION_KEY.into())];
     let settings = Settings::load(Some(&example), env).expect("config/production.example.toml loads");
-    assert_eq!(settings.issuer, "https://auth.example.com");
+    assert_eq!(settings.issuer.as_str(), "https://auth.example.com");
     assert!(settings.redis_url.is_some());
     assert_eq!(settings.log_format, tollbooth::settings::LogFormat::Json);
 }

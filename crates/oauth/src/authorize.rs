@@ -1,39 +1,33 @@
-//! `GET`/`POST /oauth/authorize` (RFC 6749 §4.1, RFC 7636 PKCE): oxide-auth's authorization
-//! state machine with our registrar and code authorizer, and the sign-in and consent pages.
+//! `GET`/`POST /oauth/authorize` (RFC 6749 §4.1, RFC 7636 PKCE): the request checked, oxide-auth's
+//! authorization flow (through `crate::oxide`) run on it, and the sign-in and consent pages.
 //!
 //! An unknown client or a redirect URI that is not registered gets an HTML error page, never a
 //! redirect; every other error redirects to the client with `error`, `error_description` and
 //! `state`.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
-use oxide_auth::code_grant::authorization::{self as flow, Error as FlowError};
-use oxide_auth::code_grant::error::AuthorizationErrorType;
-use oxide_auth::primitives::authorizer::Authorizer;
-use oxide_auth::primitives::grant::Grant;
-use oxide_auth::primitives::registrar::{BoundClient, ClientUrl, PreGrant, RegisteredUrl, Registrar, RegistrarError};
-use oxide_auth::primitives::scope::Scope;
 use secrecy::ExposeSecret;
 use tollbooth_storage::authorization_codes::{self, AuthorizationCode};
 use tollbooth_storage::clients::Client;
-use tollbooth_storage::rate_limit::{NamedWindow, Verdict, WindowUsage, named};
+use tollbooth_storage::rate_limit::{Budget, Verdict, WindowUsage};
 use tollbooth_storage::users::User;
+use tollbooth_storage::values::ScopeSet;
 use tollbooth_storage::{audit, passwords, secrets, users};
 
-use crate::OAuth;
-use crate::body::FormBody;
 use crate::error::OAuthError;
+use crate::grants::GrantType;
+use crate::oxide;
 use crate::pages;
 use crate::policy;
+use crate::request::FormBody;
 use crate::session::{Csrf, Session};
-use crate::token::allowed_scope;
+use crate::state::OAuth;
 
-pub const AUTHORIZATION_CODE: &str = "authorization_code";
-/// SPEC §3: codes live 60 seconds.
+/// docs/oauth.md: codes live 60 seconds.
 pub const CODE_LIFETIME_SECONDS: i64 = 60;
 
 /// Query or form parameters; a repeated name is refused (RFC 6749 §3.1).
@@ -68,149 +62,43 @@ fn redirect_error(redirect_uri: &str, state: Option<&str>, error: &str, descript
     redirect(url.as_str())
 }
 
-/// oxide-auth's error redirect, with an `error_description` for a person reading the URL.
-fn described(mut error: flow::ErrorUrl) -> url::Url {
-    let description = error.description();
-    let text = match description.kind() {
-        AuthorizationErrorType::InvalidScope => "The requested scope exceeds the scopes allowed for this client.",
-        AuthorizationErrorType::AccessDenied => "The user denied the request.",
-        AuthorizationErrorType::UnsupportedResponseType => "Only response_type=code is supported.",
-        AuthorizationErrorType::UnauthorizedClient => "This client may not use the authorization code grant.",
-        _ => "The authorization request is not valid.",
-    };
-    description.explain(text);
-    // oxide-auth 0.6 names the text `description`; RFC 6749 §4.1.2.1 says `error_description`.
-    let url: url::Url = error.into();
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| {
-            (if k == "description" { "error_description".to_owned() } else { k.into_owned() }, v.into_owned())
-        })
-        .collect();
-    let mut fixed = url.clone();
-    fixed.query_pairs_mut().clear().extend_pairs(pairs);
-    fixed
-}
-
 /// RFC 7636 §4.2: a S256 challenge is the base64url SHA-256 of a verifier: 43 characters.
 fn valid_challenge(challenge: &str) -> bool {
     challenge.len() == 43
         && base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(challenge).is_ok_and(|b| b.len() == 32)
 }
 
-/// The authorization request as oxide-auth reads it.
-struct AuthorizeRequest<'a> {
-    params: &'a HashMap<String, String>,
-    redirect_uri: &'a str,
-}
-
-impl flow::Request for AuthorizeRequest<'_> {
-    fn valid(&self) -> bool {
-        true
-    }
-    fn client_id(&self) -> Option<Cow<'_, str>> {
-        self.params.get("client_id").map(|s| Cow::Borrowed(s.as_str()))
-    }
-    fn scope(&self) -> Option<Cow<'_, str>> {
-        self.params.get("scope").filter(|s| !s.is_empty()).map(|s| Cow::Borrowed(s.as_str()))
-    }
-    fn redirect_uri(&self) -> Option<Cow<'_, str>> {
-        Some(Cow::Borrowed(self.redirect_uri))
-    }
-    fn state(&self) -> Option<Cow<'_, str>> {
-        self.params.get("state").map(|s| Cow::Borrowed(s.as_str()))
-    }
-    fn response_type(&self) -> Option<Cow<'_, str>> {
-        self.params.get("response_type").map(|s| Cow::Borrowed(s.as_str()))
-    }
-    fn extension(&self, key: &str) -> Option<Cow<'_, str>> {
-        self.params.get(key).map(|s| Cow::Borrowed(s.as_str()))
-    }
-}
-
-/// Knows the one client of the request, loaded beforehand.
-struct AuthorizeRegistrar<'a> {
-    client: &'a Client,
-}
-
-impl Registrar for AuthorizeRegistrar<'_> {
-    fn bound_redirect<'b>(&self, bound: ClientUrl<'b>) -> Result<BoundClient<'b>, RegistrarError> {
-        // RFC 6749 §3.1.2.3 and SPEC §3: an exact match of a registered URI (checked before too).
-        let uri = bound.redirect_uri.ok_or(RegistrarError::Unspecified)?;
-        if !self.client.redirect_uris.iter().any(|registered| registered == uri.as_str()) {
-            return Err(RegistrarError::Unspecified);
-        }
-        Ok(BoundClient { client_id: bound.client_id, redirect_uri: Cow::Owned(RegisteredUrl::Exact(uri.into_owned())) })
-    }
-
-    fn negotiate(&self, bound: BoundClient, requested: Option<Scope>) -> Result<PreGrant, RegistrarError> {
-        let scope = allowed_scope(self.client, requested).ok_or(RegistrarError::Unspecified)?;
-        Ok(PreGrant { client_id: bound.client_id.into_owned(), redirect_uri: bound.redirect_uri.into_owned(), scope })
-    }
-
-    fn check(&self, _client_id: &str, _passphrase: Option<&[u8]>) -> Result<(), RegistrarError> {
-        Err(RegistrarError::Unspecified) // not part of the authorization request
-    }
-}
-
-/// Makes the code; the row is stored after oxide-auth builds the redirect.
-struct CodeAuthorizer<'a> {
-    oauth: &'a OAuth,
-    client: &'a Client,
-    redirect_uri: &'a str,
+/// A new authorization code for `user_id` with `scope`, and its row (stored once the redirect is
+/// built): the code exists only in the redirect.
+fn new_code(
+    oauth: &OAuth,
+    client: &Client,
+    redirect_uri: &str,
     code_challenge: Option<String>,
-    made: Option<AuthorizationCode>,
-}
-
-impl Authorizer for CodeAuthorizer<'_> {
-    fn authorize(&mut self, grant: Grant) -> Result<String, ()> {
-        let code = secrets::generate_client_secret();
-        let code = code.expose_secret().trim_start_matches("cs_").to_owned();
-        let now = tollbooth_storage::now();
-        let mut scopes: Vec<&str> = grant.scope.iter().collect();
-        scopes.sort_unstable();
-        self.made = Some(AuthorizationCode {
-            code_hash: self.oauth.hasher.hash(&code),
-            tenant_id: self.client.tenant_id.clone(),
-            client_id: self.client.id.clone(),
-            user_id: grant.owner_id,
-            redirect_uri: self.redirect_uri.to_owned(),
-            scope: scopes.join(" "),
-            code_challenge: self.code_challenge.clone(),
-            expires_at: now + chrono::Duration::seconds(CODE_LIFETIME_SECONDS),
-            used_at: None,
-            issued_jti: None,
-            issued_expires_at: None,
-            created_at: now,
-        });
-        Ok(code)
-    }
-
-    fn extract(&mut self, _code: &str) -> Result<Option<Grant>, ()> {
-        Err(()) // codes are redeemed by the token endpoint
-    }
-}
-
-struct AuthorizeEndpoint<'a> {
-    registrar: AuthorizeRegistrar<'a>,
-    authorizer: CodeAuthorizer<'a>,
-    no_extension: (),
-}
-
-impl flow::Endpoint for AuthorizeEndpoint<'_> {
-    fn registrar(&self) -> &dyn Registrar {
-        &self.registrar
-    }
-    fn authorizer(&mut self) -> &mut dyn Authorizer {
-        &mut self.authorizer
-    }
-    fn extension(&mut self) -> &mut dyn flow::Extension {
-        &mut self.no_extension
-    }
+    (user_id, scope): (&str, &ScopeSet),
+) -> (String, AuthorizationCode) {
+    let code = secrets::generate_authorization_code();
+    let code = code.expose_secret().to_owned();
+    let now = tollbooth_storage::now();
+    let row = AuthorizationCode {
+        code_hash: oauth.hasher.hash(&code),
+        tenant_id: client.tenant_id.clone(),
+        client_id: client.id.clone(),
+        user_id: user_id.to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
+        scope: scope.to_string(),
+        code_challenge,
+        expires_at: now + chrono::Duration::seconds(CODE_LIFETIME_SECONDS),
+        used_at: None,
+        issued_jti: None,
+        issued_expires_at: None,
+        created_at: now,
+    };
+    (code, row)
 }
 
 fn client_ip(request: &HttpRequest) -> Option<String> {
-    Some(crate::client_address::client_address(request))
+    Some(tollbooth_http::client_address::client_address(request))
 }
 
 /// Records a sign-in outcome (docs/security.md: every sign-in and failed sign-in is audited,
@@ -251,7 +139,7 @@ enum PasswordCheck {
 }
 
 /// Checks an email and password against the tenant's users. An unknown email costs the same
-/// Argon2 work as a wrong password (SPEC §2).
+/// Argon2 work as a wrong password (docs/security.md, "Bounds").
 async fn check_password(
     oauth: &OAuth,
     tenant_id: &str,
@@ -296,23 +184,16 @@ async fn sign_in_allowed(
     email: &str,
 ) -> Result<(), HttpResponse> {
     let Some(limiter) = &oauth.rate_limiter else { return Ok(()) };
-    let (email, address) = (email.trim().to_lowercase(), crate::client_address::rate_limit_address(request));
-    let rules = limiter.rules();
-    let checks = [
-        (format!("sign_in_ip:{address}"), named("sign-in-ip", &rules.sign_in_per_ip)),
-        (format!("sign_in:{email}|{address}"), named("sign-in", &rules.sign_in)),
-    ];
-    for (subject, windows) in checks {
-        let verdict = limiter.check(&subject, &windows).await;
+    let (email, address) = (email.trim().to_lowercase(), tollbooth_http::client_address::rate_limit_address(request));
+    for budget in [Budget::SignInAddress(&address), Budget::SignInEmail { email: &email, address: &address }] {
+        let verdict = limiter.count(budget).await;
         if !verdict.allowed {
             return Err(too_many_attempts(&verdict));
         }
     }
     // The account's failures are only read here; a failure counts after the password check.
-    let (subject, mut windows) = account_failures(tenant_id, &email, &rules.sign_in_per_account);
-    windows.iter_mut().for_each(|w| w.counted = false);
-    let verdict = limiter.check(&subject, &windows).await;
-    if verdict.windows.iter().any(|w| w.used >= w.window.limit) {
+    let verdict = limiter.read(Budget::SignInAccount { tenant_id, email: &email }).await;
+    if verdict.any_full() {
         let full = Verdict {
             allowed: false,
             windows: verdict.windows.into_iter().map(|w| WindowUsage { counted: true, ..w }).collect(),
@@ -322,20 +203,10 @@ async fn sign_in_allowed(
     Ok(())
 }
 
-/// The per-account failure counter of `email` in `tenant_id`.
-fn account_failures(
-    tenant_id: &str,
-    email: &str,
-    windows: &[tollbooth_storage::rate_limit::Window],
-) -> (String, Vec<NamedWindow>) {
-    (format!("sign_in_account:{tenant_id}|{}", email.trim().to_lowercase()), named("sign-in-account", windows))
-}
-
 /// Counts a failed sign-in against its account, from whatever address.
 async fn count_failure(oauth: &OAuth, tenant_id: &str, email: &str) {
     if let Some(limiter) = &oauth.rate_limiter {
-        let (subject, windows) = account_failures(tenant_id, email, &limiter.rules().sign_in_per_account);
-        limiter.check(&subject, &windows).await;
+        limiter.count(Budget::SignInAccount { tenant_id, email: &email.trim().to_lowercase() }).await;
     }
 }
 
@@ -448,7 +319,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     if params.get("response_type").map(String::as_str) != Some("code") {
         return Err(refuse("unsupported_response_type", "Only response_type=code is supported."));
     }
-    if !client.allows_grant(AUTHORIZATION_CODE) {
+    if !client.allows_grant(GrantType::AuthorizationCode.name()) {
         return Err(refuse("unauthorized_client", "This client may not use the authorization code grant."));
     }
     let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method").map(String::as_str)) {
@@ -469,20 +340,10 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         (None, None) => None,
     };
 
-    let mut endpoint = AuthorizeEndpoint {
-        registrar: AuthorizeRegistrar { client: &client },
-        authorizer: CodeAuthorizer { oauth, client: &client, redirect_uri: &redirect_uri, code_challenge, made: None },
-        no_extension: (),
-    };
-    let authorize_request = AuthorizeRequest { params: &params, redirect_uri: &redirect_uri };
-    let pending = match flow::authorization_code(&mut endpoint, &authorize_request) {
-        Ok(pending) => pending,
-        Err(FlowError::Redirect(url)) => return Err(redirect(described(url).as_str())),
-        Err(FlowError::Ignore) => return Err(pages::error("The authorization request is not valid.")),
-        Err(FlowError::PrimitiveError) => return Err(server_error(&"authorization flow primitive failed")),
-    };
+    let pending = oxide::start_authorization(&client, &params, &redirect_uri)
+        .map_err(|refused| refuse(refused.error, refused.description))?;
 
-    let secure = oauth.issuer_url.scheme() == "https";
+    let secure = oauth.settings.issuer.is_https();
     let action = format!("/oauth/authorize?{}", request.query_string());
     let csrf = Csrf::for_form(request, secure);
     let mut cookies = vec![csrf.cookie()];
@@ -553,23 +414,23 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         // A public client stored with skip_consent before the rule: consent is asked all the same.
         None if client.skip_consent && client.confidential => true,
         None => {
-            let scopes: Vec<String> = pending.as_solicitation().pre_grant().scope.iter().map(str::to_owned).collect();
-            let mut scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
-            scopes.sort_unstable();
+            let scope = pending.scope();
+            let scopes: Vec<&str> = scope.iter().collect();
             return Ok(with_cookies(pages::consent(&action, &client.name, &scopes, &token), &cookies));
         }
     };
     if !approved {
-        return match pending.deny() {
-            Err(FlowError::Redirect(url)) => Ok(with_cookies(redirect(described(url).as_str()), &cookies)),
-            _ => Err(server_error(&"denying produced no redirect")),
-        };
+        return Ok(with_cookies(refuse("access_denied", "The user denied the request."), &cookies));
     }
-    let location = match pending.authorize(&mut endpoint, Cow::Borrowed(session.user_id.as_str())) {
-        Ok(url) => url,
-        Err(_) => return Err(server_error(&"authorizing produced no redirect")),
-    };
-    let code = endpoint.authorizer.made.take().ok_or_else(|| server_error(&"no code was made"))?;
+    let mut made = None;
+    let location = pending
+        .approve(&session.user_id, |scope| {
+            let (code, row) = new_code(oauth, &client, &redirect_uri, code_challenge, (&session.user_id, scope));
+            made = Some(row);
+            code
+        })
+        .map_err(|err| server_error(&err))?;
+    let code = made.ok_or_else(|| server_error(&"no code was made"))?;
     oauth.db.run(move |conn| authorization_codes::insert(conn, &code)).await.map_err(|err| server_error(&err))?;
     Ok(with_cookies(redirect(location.as_str()), &cookies))
 }

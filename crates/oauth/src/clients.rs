@@ -9,7 +9,7 @@ use moka::sync::Cache;
 use tollbooth_storage::clients::{self, Client};
 use tollbooth_storage::{Database, StorageError, ids};
 
-use crate::cache_guard::InvalidationGuard;
+use tollbooth_http::cache_guard::InvalidationGuard;
 
 /// How long another instance's change to a client can go unseen here.
 const CLIENT_CACHE_TTL: Duration = Duration::from_secs(1);

@@ -3,29 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-use crate::OAuth;
-use crate::token::SUPPORTED_GRANTS;
-
-pub use crate::policy::MANAGEMENT_SCOPES;
-
-/// The metadata document; it advertises only what works.
-pub fn metadata(issuer: &str) -> serde_json::Value {
-    serde_json::json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/oauth/authorize"),
-        "token_endpoint": format!("{issuer}/oauth/token"),
-        "introspection_endpoint": format!("{issuer}/oauth/introspect"),
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint": format!("{issuer}/oauth/revoke"),
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
-        "grant_types_supported": SUPPORTED_GRANTS,
-        "response_types_supported": ["code"],
-        "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "scopes_supported": MANAGEMENT_SCOPES,
-    })
-}
+use crate::state::OAuth;
 
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", operation_id = "getAuthorizationServerMetadata", tag = "oauth", security(()),
     responses((status = 200, description = "RFC 8414 authorization server metadata", content_type = "application/json", body = Object)))]

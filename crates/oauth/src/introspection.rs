@@ -4,15 +4,19 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use crate::OAuth;
-use crate::body::FormBody;
-use crate::client_auth::authenticate_client;
+use std::sync::Arc;
+
+use tollbooth_http::rate_limit_headers::unix_now;
+use tollbooth_storage::clients::Client;
+use tollbooth_storage::rate_limit::{Budget, Verdict};
+use tollbooth_storage::refresh_tokens::{self, RefreshToken};
+use tollbooth_storage::{StorageError, in_transaction};
+
+use crate::client_auth::{self, PublicClients};
 use crate::error::{OAuthError, no_store};
 use crate::jwt::{AccessTokenClaims, TokenRejection};
-use crate::token::{TokenParams, client_budget};
-use std::sync::Arc;
-use tollbooth_storage::clients::Client;
-use tollbooth_storage::rate_limit::{Verdict, named};
+use crate::request::{FormBody, TokenParams};
+use crate::state::OAuth;
 
 /// RFC 7662 §2.2: an active token's metadata; an inactive one is only `{"active": false}`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -51,26 +55,56 @@ async fn limited_client(
     oauth: &OAuth,
     request: &HttpRequest,
     params: &TokenParams,
-    allow_public: bool,
+    public: PublicClients,
 ) -> Result<Arc<Client>, OAuthError> {
-    let address = crate::client_address::rate_limit_address(request);
-    let refused =
-        |verdict: Verdict| OAuthError::rate_limited(verdict.retry_after(chrono::Utc::now().timestamp().max(0) as u64));
+    let address = tollbooth_http::client_address::rate_limit_address(request);
+    let refused = |verdict: Verdict| OAuthError::rate_limited(verdict.retry_after(unix_now()));
     if let Some(limiter) = &oauth.rate_limiter {
-        let verdict = limiter.check(&format!("ip:{address}"), &named("ip", &limiter.rules().token_per_ip)).await;
+        let verdict = limiter.count(Budget::OAuthAddress(&address)).await;
         if !verdict.allowed {
             return Err(refused(verdict));
         }
     }
-    let client = authenticate_client(oauth, request, params, allow_public).await?;
+    let client = client_auth::authenticate(oauth, request, params, public).await?;
     if let Some(limiter) = &oauth.rate_limiter {
-        let windows = named("client", &limiter.rules().token_per_client);
-        let verdict = limiter.check(&client_budget(&client, &address), &windows).await;
+        let budget = Budget::Client { client_id: &client.id, confidential: client.confidential, address: &address };
+        let verdict = limiter.count(budget).await;
         if !verdict.allowed {
             return Err(refused(verdict));
         }
     }
     Ok(client)
+}
+
+/// The live refresh token with this secret, if it belongs to `tenant_id`.
+async fn live_refresh_token(oauth: &OAuth, token: &str, tenant_id: &str) -> Result<Option<RefreshToken>, StorageError> {
+    let hash = oauth.hasher.hash(token);
+    let row = oauth.db.run(move |conn| refresh_tokens::find(conn, &hash)).await?;
+    let now = tollbooth_storage::now();
+    Ok(row.filter(|r| r.tenant_id == tenant_id && r.is_live(now)))
+}
+
+/// Revokes the family of the refresh token `token` if it belongs to `client` (RFC 7009 §2.1),
+/// with the access tokens issued with it. Returns whether a token was found.
+async fn revoke_family_of(oauth: &OAuth, token: &str, client: &Client) -> Result<bool, StorageError> {
+    let hash = oauth.hasher.hash(token);
+    let client_id = client.id.clone();
+    let revoked = oauth
+        .db
+        .run(move |conn| {
+            in_transaction(conn, |conn| match refresh_tokens::find(conn, &hash)? {
+                Some(row) if row.client_id == client_id => {
+                    refresh_tokens::revoke_family(conn, &row.family_id, tollbooth_storage::now()).map(Some)
+                }
+                _ => Ok(None),
+            })
+        })
+        .await?;
+    let found = revoked.is_some();
+    for jti in revoked.unwrap_or_default() {
+        oauth.revocations.remember_revoked(&jti);
+    }
+    Ok(found)
 }
 
 fn token_of(params: &TokenParams) -> Result<&str, OAuthError> {
@@ -91,13 +125,13 @@ pub async fn introspect(
     oauth: web::Data<OAuth>,
 ) -> Result<HttpResponse, OAuthError> {
     let params = TokenParams::parse(&request, &body)?;
-    let client = limited_client(&oauth, &request, &params, false).await?;
+    let client = limited_client(&oauth, &request, &params, PublicClients::Refused).await?;
     let token = token_of(&params)?;
     let answer = match active_claims(&oauth, token, &client.tenant_id).await? {
         Some(claims) => {
             serde_json::to_value(Introspection { active: true, claims: Some(claims), token_type: Some("Bearer") })
         }
-        None => match crate::refresh::live_refresh_token(&oauth, token, &client.tenant_id).await? {
+        None => match live_refresh_token(&oauth, token, &client.tenant_id).await? {
             Some(refresh) => Ok(serde_json::json!({
                 "active": true,
                 "token_type": "refresh_token",
@@ -105,7 +139,7 @@ pub async fn introspect(
                 "client_id": refresh.client_id,
                 "sub": refresh.user_id,
                 "tid": refresh.tenant_id,
-                "iss": oauth.settings.issuer,
+                "iss": oauth.settings.issuer.as_str(),
                 "iat": refresh.created_at.and_utc().timestamp(),
                 "exp": refresh.expires_at.and_utc().timestamp(),
             })),
@@ -132,7 +166,7 @@ pub async fn revoke(
     oauth: web::Data<OAuth>,
 ) -> Result<HttpResponse, OAuthError> {
     let params = TokenParams::parse(&request, &body)?;
-    let client = limited_client(&oauth, &request, &params, true).await?;
+    let client = limited_client(&oauth, &request, &params, PublicClients::Allowed).await?;
     let token = token_of(&params)?;
     // RFC 7009 §2.1: a client revokes only tokens issued to it. The hint is only a hint: an
     // access token is a JWT, a refresh token is not, and both are tried. Revoking a refresh
@@ -143,14 +177,14 @@ pub async fn revoke(
             Some("access_token")
         }
         Some(_) => None,
-        None => crate::refresh::revoke_family_of(&oauth, token, &client).await?.then_some("refresh_token"),
+        None => revoke_family_of(&oauth, token, &client).await?.then_some("refresh_token"),
     };
     if let Some(token_type) = revoked {
         tracing::info!(client_id = %client.id, token_type, "token revoked");
         // Audited like every revocation, naming the revoked token's client (its own).
         let mut metadata = serde_json::Map::new();
         metadata.insert("token_type".into(), token_type.into());
-        let ip = Some(crate::client_address::client_address(&request));
+        let ip = Some(tollbooth_http::client_address::client_address(&request));
         let (tenant, id) = (Some(client.tenant_id.as_str()), Some(client.id.as_str()));
         let event = tollbooth_storage::audit::AuditEvent::new(tenant, id, "token.revoked", id, ip, metadata);
         oauth.db.run(move |conn| tollbooth_storage::audit::record(conn, &event)).await?;

@@ -163,7 +163,8 @@ impl KeySnapshot {
         self.verifiers.get(kid).map(AsRef::as_ref)
     }
 
-    fn build(keys: &[SigningKey]) -> Result<Self, KeyError> {
+    /// The snapshot of `keys` (private keys opened): the first one not retired signs.
+    pub fn from_keys(keys: &[SigningKey]) -> Result<Self, KeyError> {
         let current = keys.iter().find(|k| k.retired_at.is_none()).ok_or(KeyError::NoCurrentKey)?;
         let mut verifiers = HashMap::new();
         let mut published = Vec::new();
@@ -254,7 +255,7 @@ impl KeyRing {
             tracing::info!(kid = %key.kid, algorithm = algorithm.name(), "generated the first signing key");
             keys = db.run_blocking(|conn| signing_keys::published(conn, now))?;
         }
-        let snapshot = KeySnapshot::build(&opened(&db, keys)?)?;
+        let snapshot = KeySnapshot::from_keys(&opened(&db, keys)?)?;
         Ok(KeyRing {
             db,
             snapshot: RwLock::new(Arc::new(snapshot)),
@@ -271,7 +272,7 @@ impl KeyRing {
         *self.last_reload.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
         let now = tollbooth_storage::now();
         let keys = self.db.run(move |conn| signing_keys::published(conn, now)).await?;
-        let snapshot = KeySnapshot::build(&opened(&self.db, keys)?)?;
+        let snapshot = KeySnapshot::from_keys(&opened(&self.db, keys)?)?;
         *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(snapshot);
         Ok(())
     }
@@ -297,7 +298,7 @@ mod tests {
         let key = generate_signing_key(SigningAlgorithm::ES256, tollbooth_storage::now()).unwrap();
         assert!(!format!("{key:?}").contains("PRIVATE KEY"), "no private key in Debug output");
         let signer = RingEs256Signer::from_pem(key.private_key_pem.as_bytes()).expect("ring reads josekit's PEM");
-        let snapshot = KeySnapshot::build(std::slice::from_ref(&key)).unwrap();
+        let snapshot = KeySnapshot::from_keys(std::slice::from_ref(&key)).unwrap();
         let verifier = snapshot.verifier(&key.kid).unwrap();
         let mut payload = josekit::jwt::JwtPayload::new();
         payload.set_subject("user_1");

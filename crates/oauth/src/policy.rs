@@ -23,6 +23,7 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
 /// A user's role: `member` users get tokens without management scopes; `admin` users get the
 /// management scopes their client asks for, confined to their organization if they have one.
 pub use tollbooth_storage::users::{ROLE_ADMIN, ROLE_MEMBER};
+use tollbooth_storage::values::ScopeSet;
 pub const ROLES: &[&str] = &[ROLE_MEMBER, ROLE_ADMIN];
 
 pub fn is_management(scope: &str) -> bool {
@@ -52,16 +53,24 @@ pub fn first_missing<'a>(held: &[String], object_scopes: impl IntoIterator<Item 
 /// The scopes a user's token may carry out of `granted` (at the code exchange and every
 /// refresh): only those its client still holds, and for a member never a management scope,
 /// whatever the client asked for.
-pub fn user_token_scopes<'a>(
-    role: &str,
-    client_scopes: &[String],
-    granted: impl IntoIterator<Item = &'a str>,
-) -> Vec<&'a str> {
-    granted
-        .into_iter()
-        .filter(|scope| client_scopes.iter().any(|held| held == scope))
-        .filter(|scope| role == ROLE_ADMIN || !is_management(scope))
-        .collect()
+pub fn user_token_scopes(role: &str, client_scopes: &[String], granted: &ScopeSet) -> ScopeSet {
+    ScopeSet::of(
+        granted
+            .iter()
+            .filter(|scope| client_scopes.iter().any(|held| held == scope))
+            .filter(|scope| role == ROLE_ADMIN || !is_management(scope)),
+    )
+}
+
+/// The scope a client gets (authorization request, client credentials): what it asked for if
+/// that is a subset of its scopes, all of them if it asked for none, `None` if it asked for
+/// more.
+pub fn client_scope(client_scopes: &[String], requested: &ScopeSet) -> Option<ScopeSet> {
+    let allowed = ScopeSet::of(client_scopes.iter().map(String::as_str));
+    match requested {
+        requested if requested.is_empty() => Some(allowed),
+        requested => requested.is_subset(&allowed).then(|| requested.clone()),
+    }
 }
 
 /// Organization confinement: a client of an organization signs in only that organization's
@@ -109,16 +118,26 @@ mod tests {
     #[test]
     fn members_tokens_carry_no_management_scope() {
         let client = held(&["openid", "users:read", "orders:read"]);
+        let scopes = |text: &str| ScopeSet::parse(text).unwrap();
         assert_eq!(
-            user_token_scopes(ROLE_MEMBER, &client, ["openid", "users:read", "orders:read"]),
-            ["openid", "orders:read"]
+            user_token_scopes(ROLE_MEMBER, &client, &scopes("openid users:read orders:read")),
+            scopes("openid orders:read")
         );
-        assert_eq!(user_token_scopes(ROLE_ADMIN, &client, ["users:read"]), ["users:read"]);
+        assert_eq!(user_token_scopes(ROLE_ADMIN, &client, &scopes("users:read")), scopes("users:read"));
         assert_eq!(
-            user_token_scopes(ROLE_ADMIN, &held(&["openid"]), ["users:read", "openid"]),
-            ["openid"],
+            user_token_scopes(ROLE_ADMIN, &held(&["openid"]), &scopes("users:read openid")),
+            scopes("openid"),
             "taken from the client"
         );
+    }
+
+    #[test]
+    fn clients_get_what_they_ask_within_their_scopes() {
+        let client = held(&["read", "write"]);
+        let scopes = |text: &str| ScopeSet::parse(text).unwrap();
+        assert_eq!(client_scope(&client, &scopes("")), Some(scopes("read write")), "none asked: all");
+        assert_eq!(client_scope(&client, &scopes("read")), Some(scopes("read")));
+        assert_eq!(client_scope(&client, &scopes("read admin")), None);
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::time::Duration;
 use moka::sync::Cache;
 use tollbooth_storage::{Database, StorageError, revoked_tokens};
 
-use crate::cache_guard::InvalidationGuard;
 use crate::jwt::AccessTokenClaims;
+use tollbooth_http::cache_guard::InvalidationGuard;
 
 const REVOCATION_CACHE_TTL: Duration = Duration::from_secs(1);
 

@@ -20,7 +20,7 @@ impl Actor {
         Actor {
             tenant_id: principal.tenant_id.clone(),
             actor_id: principal.actor_id().to_owned(),
-            ip: Some(tollbooth_oauth::client_address::client_address(request)),
+            ip: Some(tollbooth_http::client_address::client_address(request)),
         }
     }
 

@@ -13,7 +13,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use moka::sync::Cache;
-use tollbooth_oauth::cache_guard::InvalidationGuard;
+use tollbooth_http::cache_guard::InvalidationGuard;
 use tollbooth_oauth::jwt::TokenRejection;
 use tollbooth_storage::api_keys::{self, ApiKey};
 use tollbooth_storage::{Database, Reach, StorageError};

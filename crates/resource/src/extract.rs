@@ -9,7 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
-use tollbooth_oauth::body::read_limited;
+use tollbooth_http::body::read_limited;
 
 use crate::error::{ApiError, FieldError};
 

@@ -22,8 +22,8 @@ mod validate;
 
 use actix_web::{HttpResponse, ResponseError, web};
 use std::sync::Arc;
+use tollbooth_http::endpoint::Endpoint;
 use tollbooth_oauth::OAuth;
-use tollbooth_oauth::endpoint::Endpoint;
 
 use tollbooth_storage::Database;
 use tollbooth_storage::rate_limit::RateLimiter;

@@ -7,12 +7,10 @@ use std::sync::Arc;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use secrecy::{ExposeSecret, SecretString};
-use tollbooth_oauth::clients::ClientDirectory;
-use tollbooth_oauth::endpoint::Endpoint;
+use tollbooth_http::endpoint::Endpoint;
 use tollbooth_oauth::keys::{KeyError, KeyRing};
-use tollbooth_oauth::revocations::Revocations;
 use tollbooth_oauth::session::SessionKeys;
-use tollbooth_oauth::{OAuth, OAuthSettings};
+use tollbooth_oauth::{OAuth, OAuthParts, OAuthSettings};
 use tollbooth_resource::ManagementApi;
 use tollbooth_resource::auth::ApiKeyCache;
 use tollbooth_storage::rate_limit::{CounterStore, MemoryCounters, RateLimiter, RedisCounters};
@@ -204,13 +202,14 @@ impl Application {
                 audience: settings.audience.clone(),
                 pkce_required: settings.pkce_required,
             },
-            db.clone(),
-            keys.clone(),
-            ClientDirectory::new(db.clone()),
-            Revocations::new(db.clone()),
-            (hasher.clone(), session_keys),
-            rate_limiter.clone(),
-        )?);
+            OAuthParts {
+                db: db.clone(),
+                keys: keys.clone(),
+                hasher: hasher.clone(),
+                session_keys,
+                rate_limiter: rate_limiter.clone(),
+            },
+        ));
         let api = web::Data::new(ManagementApi {
             db,
             hasher,

@@ -36,7 +36,7 @@ pub struct MetricsAccess {
 
 impl MetricsAccess {
     fn permits(&self, request: &HttpRequest) -> bool {
-        let address = tollbooth_oauth::client_address::client_address(request);
+        let address = tollbooth_http::client_address::client_address(request);
         if address.parse::<std::net::IpAddr>().is_ok_and(|ip| self.allow.iter().any(|net| net.contains(&ip))) {
             return true;
         }

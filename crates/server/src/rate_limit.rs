@@ -1,4 +1,4 @@
-//! SPEC §5 enforcement for everything but the token endpoint (which limits itself per client
+//! Rate limiting (docs/rate-limits.md) for everything but the token endpoint (which limits itself per client
 //! id): authenticated `/api/v1` requests count against their tenant's plan, everything else
 //! without a tenant against the per-IP last line. Counted responses carry the rate-limit
 //! headers; a refused request is answered 429 before it reaches its handler.
@@ -8,11 +8,11 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
-use tollbooth_oauth::rate_limit_headers::{self, unix_now};
+use tollbooth_http::rate_limit_headers::{self, unix_now};
 use tollbooth_resource::ManagementApi;
 use tollbooth_resource::auth::authenticate;
 use tollbooth_resource::error::ApiError;
-use tollbooth_storage::rate_limit::{Verdict, named};
+use tollbooth_storage::rate_limit::{Budget, Verdict};
 
 /// Paths this middleware does not count: probes, and the endpoints of authenticated clients
 /// (token, introspection, revocation), which count per client themselves: a resource server
@@ -54,11 +54,13 @@ pub async fn enforce(
                 Ok(plan) => plan,
                 Err(err) => return Ok(request.into_response(err.error_response())),
             };
-            limiter.check_tenant(&tenant_id, &plan, is_write(request.method())).await
+            limiter
+                .count(Budget::Tenant { tenant_id: &tenant_id, plan: &plan, write: is_write(request.method()) })
+                .await
         }
         None => {
-            let ip = tollbooth_oauth::client_address::rate_limit_address(request.request());
-            limiter.check(&format!("ip:{ip}"), &named("ip", &limiter.rules().per_ip)).await
+            let address = tollbooth_http::client_address::rate_limit_address(request.request());
+            limiter.count(Budget::Address(&address)).await
         }
     };
     if !verdict.allowed {

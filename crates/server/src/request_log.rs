@@ -11,7 +11,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse, web};
-use tollbooth_oauth::client_address::ClientAddress;
+use tollbooth_http::client_address::ClientAddress;
 use tollbooth_resource::auth::Principal;
 use tracing::Instrument;
 

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use tollbooth_oauth::keys::SigningAlgorithm;
 use tollbooth_storage::DatabaseConfig;
 use tollbooth_storage::rate_limit::{Plan, Rules, Window};
+use tollbooth_storage::values::Issuer;
 
 pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
 const ENV_PREFIX: &str = "TOLLBOOTH_";
@@ -179,7 +180,7 @@ pub enum LogFormat {
 #[derive(Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
-    pub issuer: String,
+    pub issuer: Issuer,
     pub database: DatabaseConfig,
     pub redis_url: Option<String>,
     pub require_https: bool,
@@ -338,11 +339,7 @@ impl RawSettings {
             .parse()
             .map_err(|_| bad("listen", format!("`{}` is not an address and port like 127.0.0.1:8080", self.listen)))?;
         let issuer = if self.issuer.is_empty() { format!("http://{listen}") } else { self.issuer.clone() };
-        let issuer = issuer.trim_end_matches('/').to_owned();
-        let parsed = url::Url::parse(&issuer).map_err(|_| bad("issuer", format!("`{issuer}` is not a URL")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
-            return Err(bad("issuer", "it must be an http(s) URL without query or fragment (RFC 8414 §2)"));
-        }
+        let issuer = Issuer::parse(&issuer).map_err(|rule| bad("issuer", format!("`{issuer}` {rule}")))?;
         let database = DatabaseConfig {
             url: self.database_url.clone(),
             max_connections: self.database.max_connections,
@@ -510,7 +507,7 @@ mod tests {
     fn defaults_run_on_sqlite_with_derived_issuer_and_audience() {
         let settings = load(&[]).unwrap();
         assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(settings.issuer, "http://127.0.0.1:8080");
+        assert_eq!(settings.issuer.as_str(), "http://127.0.0.1:8080");
         assert_eq!(settings.audience, "http://127.0.0.1:8080/api");
         assert_eq!(settings.database.url, "sqlite://data/tollbooth.db");
         assert!(settings.redis_url.is_none());

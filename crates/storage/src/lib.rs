@@ -27,6 +27,7 @@ pub mod server_secrets;
 pub mod signing_keys;
 pub mod tenants;
 pub mod users;
+pub mod values;
 
 pub use db::{Backend, Database, DatabaseConfig, DbConnection};
 pub use error::StorageError;

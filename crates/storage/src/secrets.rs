@@ -67,6 +67,12 @@ pub fn generate_refresh_token() -> SecretString {
     SecretString::from(format!("rt_{}", random_base62()))
 }
 
+/// A new authorization code: random, unprefixed (it only ever travels in a redirect back to the
+/// client, and lives a minute); only its keyed hash is stored.
+pub fn generate_authorization_code() -> SecretString {
+    SecretString::from(random_base62())
+}
+
 /// A random 256-bit value, hex-encoded: for peppers and other server secrets.
 pub fn generate_server_secret() -> String {
     let bytes: [u8; 32] = rand::rng().random();

@@ -1,4 +1,5 @@
-//! Rate-limit counters (SPEC §5): fixed windows aligned to the Unix epoch. A check counts one
+//! Rate limiting in one home (docs/rate-limits.md): `policy` decides what each request counts
+//! against; the counters are fixed windows aligned to the Unix epoch. A check counts one
 //! request in every window of a subject, or, if any window is full, in none (a refused request
 //! costs nothing). Two stores behind one trait: memory (one instance) and Redis (shared,
 //! exact across instances, one round trip per check, local fallback when Redis is away).
@@ -12,7 +13,7 @@ use std::fmt;
 use futures_util::future::BoxFuture;
 
 pub use memory::MemoryCounters;
-pub use policy::{NamedWindow, Plan, RateLimiter, Rules, Verdict, WindowClass, WindowUsage, named};
+pub use policy::{Budget, Plan, RateLimiter, Rules, Verdict, WindowClass, WindowUsage};
 pub use redis_store::RedisCounters;
 
 /// A fixed window: at most `limit` requests per `seconds`, aligned to the epoch.

@@ -1,4 +1,7 @@
-//! Plans and rules (SPEC §5) applied to subjects: a tenant, a client id, an IP address.
+//! Rate-limit policy (docs/rate-limits.md): plans and rules, and the budgets they give each
+//! counted place. Every counted place names its [`Budget`] and calls [`RateLimiter::count`];
+//! which subject and windows that means is decided here and nowhere else. The counter stores
+//! (`memory`, `redis_store`) know nothing of it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -59,7 +62,7 @@ pub struct NamedWindow {
 }
 
 /// `windows` named `<prefix>-<label>`, all counted.
-pub fn named(prefix: &str, windows: &[Window]) -> Vec<NamedWindow> {
+fn named(prefix: &str, windows: &[Window]) -> Vec<NamedWindow> {
     windows
         .iter()
         .map(|w| NamedWindow {
@@ -114,10 +117,36 @@ impl Verdict {
         self.counted().min_by_key(|w| (w.remaining(), std::cmp::Reverse(w.reset_at)))
     }
 
+    /// Whether any window is full (a read-only check refuses nothing itself).
+    pub fn any_full(&self) -> bool {
+        self.windows.iter().any(|w| w.used >= w.window.limit)
+    }
+
     /// Seconds until a refused request can succeed: every full window must have reset.
     pub fn retry_after(&self, now: u64) -> u64 {
         self.counted().filter(|w| w.remaining() == 0).map(|w| w.reset_at.saturating_sub(now)).max().unwrap_or(0).max(1)
     }
+}
+
+/// What one request counts against.
+#[derive(Debug, Clone, Copy)]
+pub enum Budget<'a> {
+    /// A tenant's plan: every authenticated `/api/v1` request; a write also counts in the
+    /// plan's write windows, which a read only reads.
+    Tenant { tenant_id: &'a str, plan: &'a str, write: bool },
+    /// Token, introspection and revocation requests from one address (IPv6 by its /64).
+    OAuthAddress(&'a str),
+    /// Requests that authenticated as a client: a confidential client's own budget; a public
+    /// client, which anyone may name, has one per address.
+    Client { client_id: &'a str, confidential: bool, address: &'a str },
+    /// Sign-in attempts from one address, whatever the email.
+    SignInAddress(&'a str),
+    /// Sign-in attempts for one email (lower-cased) from one address.
+    SignInEmail { email: &'a str, address: &'a str },
+    /// Failed sign-ins of one account (tenant and lower-cased email), from every address.
+    SignInAccount { tenant_id: &'a str, email: &'a str },
+    /// Every other request without a tenant, per address: the last line.
+    Address(&'a str),
 }
 
 /// Plans, rules and the counter store, shared by every endpoint that counts.
@@ -167,8 +196,49 @@ impl RateLimiter {
         all.chain(writes).collect()
     }
 
+    /// The subject and windows of `budget`.
+    fn subject_and_windows(&self, budget: Budget<'_>) -> (String, Vec<NamedWindow>) {
+        let rules = &self.rules;
+        match budget {
+            Budget::Tenant { tenant_id, plan, write } => {
+                (format!("tenant:{tenant_id}"), self.tenant_windows(plan, write))
+            }
+            Budget::OAuthAddress(address) => (format!("ip:{address}"), named("ip", &rules.token_per_ip)),
+            Budget::Client { client_id, confidential: true, .. } => {
+                (format!("client:{client_id}"), named("client", &rules.token_per_client))
+            }
+            Budget::Client { client_id, confidential: false, address } => {
+                (format!("client:{client_id}|{address}"), named("client", &rules.token_per_client))
+            }
+            Budget::SignInAddress(address) => {
+                (format!("sign_in_ip:{address}"), named("sign-in-ip", &rules.sign_in_per_ip))
+            }
+            Budget::SignInEmail { email, address } => {
+                (format!("sign_in:{email}|{address}"), named("sign-in", &rules.sign_in))
+            }
+            Budget::SignInAccount { tenant_id, email } => {
+                (format!("sign_in_account:{tenant_id}|{email}"), named("sign-in-account", &rules.sign_in_per_account))
+            }
+            Budget::Address(address) => (format!("ip:{address}"), named("ip", &rules.per_ip)),
+        }
+    }
+
+    /// Counts one request against `budget`, in every window or (when one is full) in none, in
+    /// one store round trip.
+    pub async fn count(&self, budget: Budget<'_>) -> Verdict {
+        let (subject, windows) = self.subject_and_windows(budget);
+        self.check(&subject, &windows).await
+    }
+
+    /// `budget`'s windows as they stand, counting nothing.
+    pub async fn read(&self, budget: Budget<'_>) -> Verdict {
+        let (subject, mut windows) = self.subject_and_windows(budget);
+        windows.iter_mut().for_each(|w| w.counted = false);
+        self.check(&subject, &windows).await
+    }
+
     /// Counts one request of `subject` in `windows`, all or nothing, in one store round trip.
-    pub async fn check(&self, subject: &str, windows: &[NamedWindow]) -> Verdict {
+    async fn check(&self, subject: &str, windows: &[NamedWindow]) -> Verdict {
         let now = now();
         let counters: Vec<Counter> =
             windows.iter().map(|w| Counter::new(subject, &w.name, w.window, now, w.counted)).collect();
@@ -190,12 +260,6 @@ impl RateLimiter {
             })
             .collect();
         Verdict { allowed: outcome.allowed, windows }
-    }
-
-    /// Counts a request of tenant `tenant_id` on `plan` (and in its write windows if `write`);
-    /// the verdict shows every window of the plan.
-    pub async fn check_tenant(&self, tenant_id: &str, plan: &str, write: bool) -> Verdict {
-        self.check(&format!("tenant:{tenant_id}"), &self.tenant_windows(plan, write)).await
     }
 }
 
@@ -219,12 +283,15 @@ mod tests {
     #[tokio::test]
     async fn writes_count_against_both_budgets_and_reads_only_read_write_windows() {
         let limiter = limiter();
-        let write = limiter.check_tenant("t", "p", true).await;
+        let write = limiter.count(Budget::Tenant { tenant_id: "t", plan: "p", write: true }).await;
         assert!(write.allowed);
         let tightest = write.tightest().unwrap();
         assert_eq!((tightest.name.as_str(), tightest.remaining()), ("writes-1h", 0));
-        assert!(!limiter.check_tenant("t", "p", true).await.allowed, "the write window is full");
-        let read = limiter.check_tenant("t", "p", false).await;
+        assert!(
+            !limiter.count(Budget::Tenant { tenant_id: "t", plan: "p", write: true }).await.allowed,
+            "the write window is full"
+        );
+        let read = limiter.count(Budget::Tenant { tenant_id: "t", plan: "p", write: false }).await;
         assert!(read.allowed, "reads have budget left");
         let used: Vec<(&str, u64, bool)> = read.windows.iter().map(|w| (w.name.as_str(), w.used, w.counted)).collect();
         assert_eq!(

@@ -45,7 +45,7 @@ mod tests {
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
-    use tollbooth_storage::rate_limit::{MemoryCounters, Plan, RateLimiter, Rules, Window};
+    use tollbooth_storage::rate_limit::{Budget, MemoryCounters, Plan, RateLimiter, Rules, Window};
 
     #[tokio::test]
     async fn headers_name_the_tightest_counted_window() {
@@ -58,14 +58,14 @@ mod tests {
             BTreeMap::from([("p".to_owned(), plan)]),
             Rules::default(),
         );
-        limiter.check_tenant("t", "p", true).await;
-        let read = limiter.check_tenant("t", "p", false).await;
+        limiter.count(Budget::Tenant { tenant_id: "t", plan: "p", write: true }).await;
+        let read = limiter.count(Budget::Tenant { tenant_id: "t", plan: "p", write: false }).await;
         let headers: BTreeMap<_, _> = super::of(&read, 0).into_iter().collect();
         assert_eq!(headers["x-ratelimit-limit"], "3", "a read's tightest window is a counted one");
         assert_eq!(headers["x-ratelimit-remaining"], "1");
         assert_eq!(headers["ratelimit-policy"], "\"1h\";q=3;w=3600, \"1d\";q=100;w=86400");
         assert!(headers["ratelimit"].starts_with("\"1h\";r=1;t="));
-        let write = limiter.check_tenant("t", "p", true).await;
+        let write = limiter.count(Budget::Tenant { tenant_id: "t", plan: "p", write: true }).await;
         let headers: BTreeMap<_, _> = super::of(&write, 0).into_iter().collect();
         assert_eq!(headers["x-ratelimit-remaining"], "0", "a refusal has nothing left");
     }

@@ -1,0 +1,156 @@
+//! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6). In one transaction, from
+//! redeeming the code to recording what it issued: a second use of the code waits for the
+//! first (row lock, or SQLite's write lock) and then finds all it must revoke. oxide-auth checks
+//! the request against the redeemed code (`crate::oxide`).
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use tollbooth_storage::authorization_codes::{self, AuthorizationCode, Redemption};
+use tollbooth_storage::clients::Client;
+use tollbooth_storage::values::ScopeSet;
+use tollbooth_storage::{DbConnection, Reach, StorageError, in_transaction, refresh_tokens, revoked_tokens, users};
+
+use super::GrantType;
+use crate::error::{OAuthError, OAuthErrorKind};
+use crate::issue::{Holder, TokenIssuer, TokenResponse};
+use crate::oxide::{self, CodeExchange, RedeemedCode};
+use crate::policy;
+use crate::revocations::Revocations;
+
+/// The request's values besides the client.
+pub struct CodeRequest<'a> {
+    pub code: Option<&'a str>,
+    pub redirect_uri: Option<&'a str>,
+    pub code_verifier: Option<&'a str>,
+}
+
+/// RFC 7636 §4.1: 43 to 128 unreserved characters.
+fn valid_verifier(verifier: &str) -> bool {
+    (43..=128).contains(&verifier.len())
+        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// RFC 7636 §4.6: BASE64URL(SHA256(verifier)) equals the challenge.
+fn verifier_matches(verifier: &str, challenge: &str) -> bool {
+    valid_verifier(verifier)
+        && base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge
+}
+
+fn refused(description: &str) -> OAuthError {
+    OAuthError::new(OAuthErrorKind::InvalidGrant, description)
+}
+
+/// Exchanges the code for an access token (and a refresh token, for clients that may refresh).
+/// Access tokens a reused code revoked are also remembered in `revocations`, this instance's
+/// cache.
+pub fn grant(
+    issuer: &TokenIssuer,
+    revocations: &Revocations,
+    conn: &mut DbConnection,
+    client: &Client,
+    request: &CodeRequest<'_>,
+) -> Result<TokenResponse, OAuthError> {
+    // Checked before the code is used up: a malformed request does not spend it.
+    let (Some(code), Some(_)) = (request.code, request.redirect_uri) else {
+        return Err(OAuthError::invalid_request("The request needs code and redirect_uri."));
+    };
+    // A refusal is an answer, not a failure: the transaction commits what a reuse revoked.
+    let (answer, revoked) = in_transaction(conn, |conn| {
+        let mut revoked = Vec::new();
+        let answer = exchange(issuer, conn, client, code, request, &mut revoked)?;
+        Ok::<_, OAuthError>((answer, revoked))
+    })?;
+    for jti in revoked {
+        revocations.remember_revoked(&jti);
+    }
+    answer
+}
+
+/// `Err` for a failure that rolls the transaction back; `Ok(Err(..))` for a refusal.
+fn exchange(
+    issuer: &TokenIssuer,
+    conn: &mut DbConnection,
+    client: &Client,
+    code: &str,
+    request: &CodeRequest<'_>,
+    revoked: &mut Vec<String>,
+) -> Result<Result<TokenResponse, OAuthError>, OAuthError> {
+    let code_hash = issuer.hasher.hash(code);
+    let now = tollbooth_storage::now();
+    let stored = match authorization_codes::redeem(conn, &code_hash, now)? {
+        Redemption::Redeemed(stored) => stored,
+        Redemption::Reused(stored) => {
+            revoked.extend(revoke_first_use(conn, &stored, now)?);
+            tracing::warn!(client_id = %stored.client_id, "authorization code reused: its tokens are revoked");
+            return Ok(Err(refused("The authorization code was already used; the tokens issued from it are revoked.")));
+        }
+        Redemption::Invalid => return Ok(Err(refused("The authorization code is invalid or expired."))),
+    };
+    if stored.client_id != client.id {
+        return Ok(Err(refused("The authorization code was issued to another client.")));
+    }
+    match (&stored.code_challenge, request.code_verifier) {
+        (Some(challenge), Some(verifier)) if verifier_matches(verifier, challenge) => {}
+        (Some(_), _) => return Ok(Err(refused("PKCE verification failed: code_verifier does not match."))),
+        (None, Some(_)) => return Ok(Err(refused("No code_challenge was sent for this code; omit code_verifier."))),
+        (None, None) => {}
+    }
+    let reach = Reach { tenant_id: stored.tenant_id.clone(), organization_id: None };
+    let user = match users::get(conn, &reach, &stored.user_id) {
+        Ok(user) => user,
+        Err(StorageError::NotFound) => return Ok(Err(refused("The user of this code no longer exists."))),
+        Err(err) => return Err(err.into()),
+    };
+    // docs/security.md: organization confinement and roles hold again at the exchange.
+    let client_organization = client.organization_id.as_deref();
+    if !policy::client_may_sign_in(client_organization, user.organization_id.as_deref()) {
+        return Ok(Err(refused("The user is not a member of this client's organization.")));
+    }
+    let granted = ScopeSet::parse(&stored.scope).map_err(|_| OAuthError::server_error("stored scope is malformed"))?;
+    let redeemed = RedeemedCode {
+        client_id: &stored.client_id,
+        user_id: &stored.user_id,
+        redirect_uri: &stored.redirect_uri,
+        scope: &granted,
+        expires_at: stored.expires_at.and_utc(),
+    };
+    let exchange =
+        CodeExchange { grant_type: GrantType::AuthorizationCode.name(), code, redirect_uri: request.redirect_uri };
+    if let Err(error) = oxide::confirm_code_exchange(client, &exchange, &redeemed) {
+        return Ok(Err(error));
+    }
+
+    let scope = policy::user_token_scopes(&user.role, &client.scopes, &granted);
+    let organization_id = policy::token_organization(client_organization, user.organization_id.as_deref());
+    let holder = Holder { client, subject: stored.user_id.clone(), scope: &scope, organization_id };
+    let (claims, mut body) = issuer.access_token(holder)?;
+    authorization_codes::record_issued(
+        conn,
+        &code_hash,
+        &claims.jti,
+        tollbooth_storage::from_unix_seconds(claims.exp),
+    )?;
+    // docs/oauth.md: the code grant answers with a refresh token, for clients that may refresh.
+    if client.allows_grant(GrantType::RefreshToken.name()) {
+        body.refresh_token = Some(issuer.store_refresh_token(conn, &claims)?);
+    }
+    Ok(Ok(body))
+}
+
+/// RFC 6749 §4.1.2: a second use revokes the tokens issued from the first: its access token and
+/// the whole refresh-token family that began with it. The first use ran in one transaction, so
+/// whatever it issued is recorded by now. Returns the revoked access tokens' `jti`s.
+fn revoke_first_use(
+    conn: &mut DbConnection,
+    stored: &AuthorizationCode,
+    now: chrono::NaiveDateTime,
+) -> Result<Vec<String>, StorageError> {
+    let (Some(jti), Some(expires_at)) = (&stored.issued_jti, stored.issued_expires_at) else {
+        return Ok(Vec::new());
+    };
+    // The family first, as a refresh-token reuse locks it, so that the two never wait on each
+    // other (PostgreSQL would abort one: a deadlock).
+    let family = refresh_tokens::revoke_family_issued_with(conn, jti, now)?;
+    revoked_tokens::revoke(conn, jti, &stored.tenant_id, expires_at)?;
+    Ok(std::iter::once(jti.clone()).chain(family).collect())
+}

@@ -1,0 +1,147 @@
+//! `grant_type=refresh_token` (RFC 6749 §6, RFC 9700 §4.14): refresh tokens are opaque, stored
+//! as keyed hashes, and replaced on every use by a new token of the same family. Presenting a
+//! used token is taken as theft: the whole family and the access tokens issued with it are
+//! revoked. Written directly, not through oxide-auth: see `crate::oxide` for why.
+
+use tollbooth_storage::clients::Client;
+use tollbooth_storage::refresh_tokens::{self, Successor};
+use tollbooth_storage::values::ScopeSet;
+use tollbooth_storage::{DbConnection, from_unix_seconds, in_transaction};
+
+use super::GrantType;
+use crate::error::{OAuthError, OAuthErrorKind};
+use crate::issue::{AccessTokenIdentity, Holder, REFRESH_TOKEN_LIFETIME_DAYS, TokenIssuer, TokenResponse};
+use crate::policy;
+use crate::revocations::Revocations;
+
+/// The request's values besides the client.
+pub struct RefreshRequest<'a> {
+    pub refresh_token: Option<&'a str>,
+    pub scope: Option<&'a str>,
+}
+
+/// Uses up the refresh token and issues its successor with a new access token. Access tokens
+/// a reuse revoked are also remembered in `revocations`, this instance's cache.
+pub fn grant(
+    issuer: &TokenIssuer,
+    revocations: &Revocations,
+    conn: &mut DbConnection,
+    client: &Client,
+    request: &RefreshRequest<'_>,
+) -> Result<TokenResponse, OAuthError> {
+    if !client.allows_grant(GrantType::RefreshToken.name()) {
+        return Err(OAuthError::new(OAuthErrorKind::UnauthorizedClient, "This client may not use refresh tokens."));
+    }
+    let token = request
+        .refresh_token
+        .ok_or_else(|| OAuthError::invalid_request("The parameter `refresh_token` is required."))?;
+    let requested = ScopeSet::parse(request.scope.unwrap_or_default())
+        .map_err(|_| OAuthError::new(OAuthErrorKind::InvalidScope, "The scope is malformed."))?;
+    let hash = issuer.hasher.hash(token);
+    match rotate(issuer, conn, client, &hash, requested)? {
+        Ok(body) => Ok(body),
+        Err((error, revoked)) => {
+            for jti in revoked {
+                revocations.remember_revoked(&jti);
+            }
+            Err(error)
+        }
+    }
+}
+
+/// A refusal, with any access tokens a reuse revoked.
+type Refusal = (OAuthError, Vec<String>);
+
+fn refused(description: &str) -> Result<Result<TokenResponse, Refusal>, OAuthError> {
+    Ok(Err((OAuthError::new(OAuthErrorKind::InvalidGrant, description), Vec::new())))
+}
+
+/// Uses up the refresh token with hash `hash` and issues its successor. When all is well that
+/// is one round trip on PostgreSQL; why a token was refused is looked up only after the atomic
+/// use-and-replace found it not live.
+fn rotate(
+    issuer: &TokenIssuer,
+    conn: &mut DbConnection,
+    client: &Client,
+    hash: &str,
+    requested: ScopeSet,
+) -> Result<Result<TokenResponse, Refusal>, OAuthError> {
+    let now = tollbooth_storage::now();
+    let access = AccessTokenIdentity::new(client);
+    let (token, token_hash) = issuer.refresh_token_secret();
+    let successor = Successor {
+        token_hash,
+        access_jti: access.jti.clone(),
+        access_expires_at: from_unix_seconds(access.expires_at),
+        expires_at: now + chrono::Duration::days(REFRESH_TOKEN_LIFETIME_DAYS),
+    };
+    let used = if requested.is_empty() {
+        refresh_tokens::use_and_replace(conn, hash, &client.id, &successor, now)?
+    } else {
+        // RFC 6749 §6: a narrower scope is allowed, a wider one is not. A refused request must
+        // not use the token up, so the refusal rolls this transaction back.
+        in_transaction(conn, |conn| {
+            let used = refresh_tokens::use_and_replace(conn, hash, &client.id, &successor, now)?;
+            if let Some(used) = &used
+                && !requested.is_subset(&stored_scope(&used.scope)?)
+            {
+                return Err(OAuthError::new(
+                    OAuthErrorKind::InvalidScope,
+                    "The requested scope exceeds the original grant.",
+                ));
+            }
+            Ok(used)
+        })?
+    };
+    let Some(used) = used else {
+        return explain_refusal(conn, client, hash, now);
+    };
+    // docs/security.md: every refresh applies organization confinement and the user's role as
+    // they are now. (The used token's successor exists, but nobody ever saw its secret.)
+    let (client_organization, holder_organization) =
+        (client.organization_id.as_deref(), used.holder_organization_id.as_deref());
+    if !policy::client_may_sign_in(client_organization, holder_organization) {
+        return refused("The user is not a member of this client's organization.");
+    }
+    let granted = if requested.is_empty() { stored_scope(&used.scope)? } else { requested };
+    let scope = policy::user_token_scopes(&used.holder_role, &client.scopes, &granted);
+    let organization_id = policy::token_organization(client_organization, holder_organization);
+    let claims = issuer.claims(access, Holder { client, subject: used.user_id, scope: &scope, organization_id });
+    let mut body = issuer.sign(&claims)?;
+    // The new refresh token keeps the original grant's scope (RFC 6749 §6).
+    body.refresh_token = Some(token);
+    Ok(Ok(body))
+}
+
+fn stored_scope(scope: &str) -> Result<ScopeSet, OAuthError> {
+    ScopeSet::parse(scope).map_err(|_| OAuthError::server_error("stored scope is malformed"))
+}
+
+/// Why the token with hash `hash` could not be used; a used one revokes its family.
+fn explain_refusal(
+    conn: &mut DbConnection,
+    client: &Client,
+    hash: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<Result<TokenResponse, Refusal>, OAuthError> {
+    let Some(row) = refresh_tokens::find(conn, hash)? else {
+        return refused("The refresh token is invalid.");
+    };
+    if row.client_id != client.id {
+        return refused("The refresh token was issued to another client.");
+    }
+    if row.revoked_at.is_some() || row.expires_at <= now {
+        return refused("The refresh token is revoked or expired.");
+    }
+    if row.used_at.is_some() {
+        // RFC 9700 §4.14.2: a used token presented again revokes its whole family.
+        let revoked = in_transaction(conn, |conn| refresh_tokens::revoke_family(conn, &row.family_id, now))?;
+        tracing::warn!(client_id = %client.id, "refresh token reused: its family is revoked");
+        let error =
+            OAuthError::new(OAuthErrorKind::InvalidGrant, "The refresh token was already used; its family is revoked.");
+        return Ok(Err((error, revoked)));
+    }
+    // Live now, though the use-and-replace just found it not live: another request changed it
+    // in between. Refused all the same.
+    refused("The refresh token is invalid.")
+}

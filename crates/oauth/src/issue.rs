@@ -1,0 +1,174 @@
+//! Issuing tokens: RFC 9068 JWT access tokens signed with the current key, opaque refresh
+//! tokens stored as keyed hashes, and the RFC 6749 §5.1 body that carries them. Grants decide
+//! what to issue; this module is the only one that makes a token.
+
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use tollbooth_storage::clients::Client;
+use tollbooth_storage::refresh_tokens::{self, RefreshToken};
+use tollbooth_storage::secrets::{self, SecretHasher};
+use tollbooth_storage::values::ScopeSet;
+use tollbooth_storage::{DbConnection, StorageError, from_unix_seconds};
+
+use crate::error::OAuthError;
+use crate::jwt::{self, AccessTokenClaims};
+use crate::keys::KeySnapshot;
+
+/// How long a refresh token can be used (each use starts a new one).
+pub const REFRESH_TOKEN_LIFETIME_DAYS: i64 = 30;
+
+/// What every token of this server is issued with: who issues it, for whom, signed with what.
+/// Plain values, so grants can be run (and tested) without a server.
+pub struct TokenIssuer<'a> {
+    /// `iss`.
+    pub issuer: &'a str,
+    /// `aud` of access tokens.
+    pub audience: &'a str,
+    pub keys: &'a KeySnapshot,
+    /// The keyed hash refresh tokens are stored as.
+    pub hasher: &'a SecretHasher,
+}
+
+/// The RFC 6749 §5.1 success body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[schema(value_type = String, example = "Bearer")]
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    /// For the authorization-code and refresh grants (when the client may refresh).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// The tokens themselves are left out: they are bearer credentials.
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `jti` and times of an access token, chosen before the token itself when they must be
+/// stored first (the refresh grant records the `jti` together with the new refresh token).
+pub struct AccessTokenIdentity {
+    pub jti: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+impl AccessTokenIdentity {
+    /// A new token of `client`, living its `access_token_ttl` from now.
+    pub fn new(client: &Client) -> Self {
+        let issued_at = chrono::Utc::now().timestamp();
+        AccessTokenIdentity {
+            jti: ulid::Ulid::new().to_string(),
+            issued_at,
+            expires_at: issued_at + i64::from(client.access_token_ttl),
+        }
+    }
+}
+
+/// Who an access token is for: a user (authorization code, refresh) or the client itself.
+pub struct Holder<'a> {
+    pub client: &'a Client,
+    /// `sub`: the user id, or the client id for client credentials.
+    pub subject: String,
+    pub scope: &'a ScopeSet,
+    /// `org_id`: see `policy::token_organization`.
+    pub organization_id: Option<String>,
+}
+
+impl TokenIssuer<'_> {
+    /// The claims of a new access token for `holder`.
+    pub fn claims(&self, identity: AccessTokenIdentity, holder: Holder<'_>) -> AccessTokenClaims {
+        AccessTokenClaims {
+            iss: self.issuer.to_owned(),
+            sub: holder.subject,
+            aud: self.audience.to_owned(),
+            exp: identity.expires_at,
+            iat: identity.issued_at,
+            jti: identity.jti,
+            client_id: holder.client.id.clone(),
+            scope: holder.scope.to_string(),
+            tid: holder.client.tenant_id.clone(),
+            org_id: holder.organization_id,
+        }
+    }
+
+    /// The RFC 6749 §5.1 body carrying `claims`, signed.
+    pub fn sign(&self, claims: &AccessTokenClaims) -> Result<TokenResponse, OAuthError> {
+        let access_token = jwt::sign(self.keys, claims).map_err(OAuthError::server_error)?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: claims.exp - claims.iat,
+            scope: claims.scope.clone(),
+            refresh_token: None,
+        })
+    }
+
+    /// A new access token for `holder`: its claims and its body.
+    pub fn access_token(&self, holder: Holder<'_>) -> Result<(AccessTokenClaims, TokenResponse), OAuthError> {
+        let claims = self.claims(AccessTokenIdentity::new(holder.client), holder);
+        let body = self.sign(&claims)?;
+        Ok((claims, body))
+    }
+
+    /// A new refresh-token secret and its keyed hash, which is all that is stored.
+    pub fn refresh_token_secret(&self) -> (String, String) {
+        let token = secrets::generate_refresh_token();
+        let hash = self.hasher.hash(token.expose_secret());
+        (token.expose_secret().to_owned(), hash)
+    }
+
+    /// Stores a new refresh token, starting a new family, issued with `access`, and returns
+    /// it; it exists only in this answer.
+    pub fn store_refresh_token(
+        &self,
+        conn: &mut DbConnection,
+        access: &AccessTokenClaims,
+    ) -> Result<String, StorageError> {
+        let (token, token_hash) = self.refresh_token_secret();
+        let now = tollbooth_storage::now();
+        let row = RefreshToken {
+            token_hash,
+            family_id: ulid::Ulid::new().to_string(),
+            tenant_id: access.tid.clone(),
+            client_id: access.client_id.clone(),
+            user_id: access.sub.clone(),
+            scope: access.scope.clone(),
+            access_jti: access.jti.clone(),
+            access_expires_at: from_unix_seconds(access.exp),
+            expires_at: now + chrono::Duration::days(REFRESH_TOKEN_LIFETIME_DAYS),
+            used_at: None,
+            revoked_at: None,
+            created_at: now,
+        };
+        refresh_tokens::insert(conn, &row)?;
+        Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Secrets never reach a log line through `{:?}`.
+    #[test]
+    fn debug_output_holds_no_token() {
+        let response = TokenResponse {
+            access_token: "eyJ.the-token".into(),
+            token_type: "Bearer",
+            expires_in: 60,
+            scope: "profile".into(),
+            refresh_token: Some("rt_the-refresh".into()),
+        };
+        let printed = format!("{response:?}");
+        assert!(!printed.contains("the-token") && !printed.contains("the-refresh") && printed.contains("profile"));
+    }
+}
