@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 use tollbooth_storage::clients::{self, Client};
-use tollbooth_storage::{Database, StorageError, ids};
+use tollbooth_storage::ids::{self, Id};
+use tollbooth_storage::{Database, StorageError};
 
 use tollbooth_http::cache_guard::InvalidationGuard;
 
@@ -32,16 +33,16 @@ impl ClientDirectory {
     pub async fn find(&self, client_id: &str) -> Result<Option<Arc<Client>>, StorageError> {
         // Every client id is one this server made; anything else is unknown without a query
         // (PostgreSQL would fail on a U+0000) and without a cache entry.
-        if !ids::is_valid(ids::CLIENT, client_id) {
+        let Some(client_id) = Id::<ids::Client>::parse(client_id) else {
             return Ok(None);
-        }
-        if let Some(hit) = self.cache.get(client_id) {
+        };
+        if let Some(hit) = self.cache.get(client_id.as_str()) {
             return Ok(hit);
         }
-        let id = client_id.to_owned();
+        let id = client_id.clone();
         let began = self.guard.begin_read();
         let found = self.db.run(move |conn| clients::find(conn, &id)).await?.map(Arc::new);
-        self.guard.store_unless_invalidated(began, || self.cache.insert(client_id.to_owned(), found.clone()));
+        self.guard.store_unless_invalidated(began, || self.cache.insert(client_id.into_string(), found.clone()));
         Ok(found)
     }
 

@@ -1,10 +1,11 @@
-//! `/api/v1/api_keys` (SPEC §4): keys of the caller's tenant. The secret is shown only by
+//! `/api/v1/api_keys` (docs/api.md): keys of the caller's tenant. The secret is shown only by
 //! create and rotate; an operator key may create keys for any tenant with `tenant_id`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tollbooth_storage::api_keys::{self, ApiKey, NewApiKey};
+use tollbooth_storage::ids::Id;
 use tollbooth_storage::{StorageError, ids, in_transaction, secrets, tenants};
 use utoipa::ToSchema;
 
@@ -130,7 +131,7 @@ pub async fn create(
                 "Operator keys must name the tenant.",
             )]));
         };
-        if !ids::is_valid(ids::TENANT, &tenant_id) {
+        if Id::<ids::Tenant>::parse(&tenant_id).is_none() {
             errors.push(unknown_tenant());
         }
         (tenant_id, input.organization_id.clone())

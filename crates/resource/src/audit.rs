@@ -1,4 +1,4 @@
-//! Audit events for every change made through the API (SPEC §4), written in the same
+//! Audit events for every change made through the API (docs/api.md), written in the same
 //! transaction as the change so neither exists without the other.
 
 use actix_web::HttpRequest;

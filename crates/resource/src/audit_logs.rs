@@ -1,4 +1,4 @@
-//! `GET /api/v1/audit_logs` (SPEC §4): the tenant's audit events, newest first by default.
+//! `GET /api/v1/audit_logs` (docs/api.md): the tenant's audit events, newest first by default.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
@@ -79,7 +79,7 @@ pub async fn list(
     api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ApiError> {
     let reach = principal.tenant_reach_with(scopes::AUDIT_LOGS_READ)?;
-    let page = page_request(&request, ids::AUDIT_EVENT)?;
+    let page = page_request::<ids::AuditEvent>(&request)?;
     let page = api.db.run(move |conn| audit::list(conn, &reach.tenant_id, &page)).await.map_err(ApiError::from)?;
     List::respond(page.map(AuditEventView::from))
 }

@@ -1,4 +1,4 @@
-//! Who is calling: an API key or one of our access tokens becomes a [`Principal`] (SPEC §4
+//! Who is calling: an API key or one of our access tokens becomes a [`Principal`] (docs/api.md
 //! "Authentication"). API keys are looked up by their keyed hash and cached for a second, so
 //! a busy key costs no database round trip; a key in steady use is read again ahead of its
 //! expiry, off the request path, so it never misses at all.

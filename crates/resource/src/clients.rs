@@ -1,4 +1,4 @@
-//! `/api/v1/clients`: OAuth clients of the caller's tenant (SPEC §4).
+//! `/api/v1/clients`: OAuth clients of the caller's tenant (docs/api.md).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::{ExposeSecret, SecretString};

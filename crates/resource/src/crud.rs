@@ -5,30 +5,32 @@
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::Serialize;
+use tollbooth_storage::ids::Id;
 use tollbooth_storage::pagination::{Page, PageRequest};
 use tollbooth_storage::{
     DbConnection, Reach, StorageError, api_keys, clients, ids, in_transaction, organizations, revoked_tokens, tenants,
     users,
 };
 
-use crate::ManagementApi;
 use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::authorization::Guarded;
 use crate::error::{ApiError, ApiErrorKind};
 use crate::pagination::{List, page_request};
+use crate::state::ManagementApi;
 
 /// An object stored per tenant and reached through a [`Reach`].
 pub trait Stored: Versioned + Clone + Send + 'static {
     /// Its name in audit actions (`client.updated`) and messages.
     const KIND: &'static str;
-    const ID_PREFIX: &'static str;
+    /// The kind of its ids: only a parsed [`Id`] of it reaches storage.
+    type IdKind: ids::Kind;
     /// Whether its id can appear in an access token (`client_id`, `sub`, `org_id`): deleting it
     /// then revokes those tokens (docs/security.md, "Token lifecycle").
     const IN_TOKENS: bool;
-    fn get(conn: &mut DbConnection, reach: &Reach, id: &str) -> Result<Self, StorageError>;
+    fn get(conn: &mut DbConnection, reach: &Reach, id: &Id<Self::IdKind>) -> Result<Self, StorageError>;
     fn update(conn: &mut DbConnection, object: &Self, read_at: NaiveDateTime) -> Result<bool, StorageError>;
-    fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError>;
+    fn delete(conn: &mut DbConnection, id: &Id<Self::IdKind>) -> Result<(), StorageError>;
     fn list(conn: &mut DbConnection, reach: &Reach, page: &PageRequest) -> Result<Page<Self>, StorageError>;
     /// What deleting it deletes with it holds: the caller must hold that too.
     fn cascade(_conn: &mut DbConnection, _object: &Self) -> Result<Held, StorageError> {
@@ -71,35 +73,35 @@ macro_rules! versioned {
 }
 
 macro_rules! stored {
-    ($type:ty, $module:ident, $kind:literal, $prefix:expr, in_tokens: $in_tokens:literal, cascade) => {
+    ($type:ty, $module:ident, $kind:literal, $prefix:ty, in_tokens: $in_tokens:literal, cascade) => {
         stored!(@impl $type, $module, $kind, $prefix, $in_tokens,
             fn cascade(conn: &mut DbConnection, object: &Self) -> Result<Held, StorageError> {
                 $module::scopes_held_within(conn, &object.id).map(Held)
             }
         );
     };
-    ($type:ty, $module:ident, $kind:literal, $prefix:expr, in_tokens: $in_tokens:literal, revokes_tokens) => {
+    ($type:ty, $module:ident, $kind:literal, $prefix:ty, in_tokens: $in_tokens:literal, revokes_tokens) => {
         stored!(@impl $type, $module, $kind, $prefix, $in_tokens,
             fn revokes_tokens(before: &Self, after: &Self) -> bool {
                 $module::lowers_role(before, after)
             }
         );
     };
-    ($type:ty, $module:ident, $kind:literal, $prefix:expr, in_tokens: $in_tokens:literal) => {
+    ($type:ty, $module:ident, $kind:literal, $prefix:ty, in_tokens: $in_tokens:literal) => {
         stored!(@impl $type, $module, $kind, $prefix, $in_tokens,);
     };
-    (@impl $type:ty, $module:ident, $kind:literal, $prefix:expr, $in_tokens:literal, $($extra:item)*) => {
+    (@impl $type:ty, $module:ident, $kind:literal, $prefix:ty, $in_tokens:literal, $($extra:item)*) => {
         impl Stored for $type {
             const KIND: &'static str = $kind;
-            const ID_PREFIX: &'static str = $prefix;
+            type IdKind = $prefix;
             const IN_TOKENS: bool = $in_tokens;
-            fn get(conn: &mut DbConnection, reach: &Reach, id: &str) -> Result<Self, StorageError> {
+            fn get(conn: &mut DbConnection, reach: &Reach, id: &Id<$prefix>) -> Result<Self, StorageError> {
                 $module::get(conn, reach, id)
             }
             fn update(conn: &mut DbConnection, object: &Self, read_at: NaiveDateTime) -> Result<bool, StorageError> {
                 $module::update(conn, object, read_at)
             }
-            fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError> {
+            fn delete(conn: &mut DbConnection, id: &Id<$prefix>) -> Result<(), StorageError> {
                 $module::delete(conn, id)
             }
             fn list(conn: &mut DbConnection, reach: &Reach, page: &PageRequest) -> Result<Page<Self>, StorageError> {
@@ -110,15 +112,15 @@ macro_rules! stored {
     };
 }
 
-stored!(clients::Client, clients, "client", ids::CLIENT, in_tokens: true);
-stored!(api_keys::ApiKey, api_keys, "api_key", ids::API_KEY, in_tokens: false);
-stored!(organizations::Organization, organizations, "organization", ids::ORGANIZATION, in_tokens: true, cascade);
-stored!(users::User, users, "user", ids::USER, in_tokens: true, revokes_tokens);
+stored!(clients::Client, clients, "client", ids::Client, in_tokens: true);
+stored!(api_keys::ApiKey, api_keys, "api_key", ids::ApiKey, in_tokens: false);
+stored!(organizations::Organization, organizations, "organization", ids::Organization, in_tokens: true, cascade);
+stored!(users::User, users, "user", ids::User, in_tokens: true, revokes_tokens);
 versioned!(clients::Client, api_keys::ApiKey, organizations::Organization, users::User, tenants::Tenant);
 
 /// A path id of type `T`; a malformed one cannot exist, so it is answered like an unknown one.
-pub fn path_id<T: Stored>(raw: &str) -> Result<String, ApiError> {
-    if ids::is_valid(T::ID_PREFIX, raw) { Ok(raw.to_owned()) } else { Err(not_found::<T>()) }
+pub fn path_id<T: Stored>(raw: &str) -> Result<Id<T::IdKind>, ApiError> {
+    Id::parse(raw).ok_or_else(not_found::<T>)
 }
 
 pub fn not_found<T: Stored>() -> ApiError {
@@ -157,7 +159,7 @@ pub async fn list_view<T: Stored, V: From<T> + Serialize>(
     scope: &str,
 ) -> Result<HttpResponse, ApiError> {
     let reach = principal.reach_with(scope)?;
-    let page = page_request(request, T::ID_PREFIX)?;
+    let page = page_request::<T::IdKind>(request)?;
     let page = api.db.run(move |conn| T::list(conn, &reach, &page)).await.map_err(ApiError::from)?;
     List::respond(page.map(V::from))
 }
@@ -315,7 +317,7 @@ macro_rules! read_handlers {
                     responses((status = 200, description = $item_description, body = $view)))]
         pub async fn get(
             principal: $crate::auth::Principal,
-            api: ::actix_web::web::Data<$crate::ManagementApi>,
+            api: ::actix_web::web::Data<$crate::state::ManagementApi>,
             id: ::actix_web::web::Path<String>,
         ) -> Result<::actix_web::HttpResponse, $crate::error::ApiError> {
             $crate::crud::get_view::<$model, $view>(&principal, &api, &id, $scope).await
@@ -326,7 +328,7 @@ macro_rules! read_handlers {
         pub async fn list(
             request: ::actix_web::HttpRequest,
             principal: $crate::auth::Principal,
-            api: ::actix_web::web::Data<$crate::ManagementApi>,
+            api: ::actix_web::web::Data<$crate::state::ManagementApi>,
         ) -> Result<::actix_web::HttpResponse, $crate::error::ApiError> {
             $crate::crud::list_view::<$model, $view>(&request, &principal, &api, $scope).await
         }

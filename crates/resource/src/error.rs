@@ -1,5 +1,5 @@
 //! The management API's one error type. Status, `error` code, `WWW-Authenticate` and
-//! `Retry-After` are decided in `ResponseError` below and nowhere else (SPEC §4 table).
+//! `Retry-After` are decided in `ResponseError` below and nowhere else (docs/api.md table).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -101,7 +101,7 @@ impl ApiError {
         Self::new(ApiErrorKind::NotFound, format!("No such {what}."))
     }
 
-    /// 429 (SPEC §5): the message says when to come back; `Retry-After` says it too.
+    /// 429 (docs/rate-limits.md): the message says when to come back; `Retry-After` says it too.
     pub fn rate_limited(retry_after_seconds: u64) -> Self {
         Self::new(
             ApiErrorKind::RateLimitExceeded { retry_after_seconds },
@@ -136,7 +136,7 @@ impl From<StorageError> for ApiError {
     }
 }
 
-/// Every non-2xx answer of `/api/v1` (SPEC §4).
+/// Every non-2xx answer of `/api/v1` (docs/api.md).
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody<'a> {
     #[schema(example = "not_found")]

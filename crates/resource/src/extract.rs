@@ -1,4 +1,4 @@
-//! Request-body and query extractors that fail in the SPEC §4 format: malformed JSON or a
+//! Request-body and query extractors that fail in the docs/api.md format: malformed JSON or a
 //! wrong content type is 400 `invalid_request`; a well-formed body with a wrong field is 422
 //! naming the field.
 

@@ -57,7 +57,7 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// Adds the SPEC §4 error answers every `/api/v1` operation can give, from the shape of its
+/// Adds the docs/api.md error answers every `/api/v1` operation can give, from the shape of its
 /// route, so each handler lists only its success and the document cannot forget one.
 struct StandardErrors;
 

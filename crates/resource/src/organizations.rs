@@ -1,9 +1,10 @@
-//! `/api/v1/organizations`: the tenant's customers (SPEC §4). An organization key sees only
+//! `/api/v1/organizations`: the tenant's customers (docs/api.md). An organization key sees only
 //! its own organization and cannot create, change or delete organizations.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use tollbooth_storage::ids::Id;
 use tollbooth_storage::organizations::{self, Organization};
 use tollbooth_storage::{DbConnection, Reach, ids, in_transaction};
 use utoipa::ToSchema;
@@ -102,8 +103,8 @@ pub fn check_organization_exists(
 ) -> Result<(), ApiError> {
     match organization_id {
         Some(org)
-            if !ids::is_valid(ids::ORGANIZATION, org)
-                || !organizations::exists_in_tenant_for_insert(conn, tenant_id, org)? =>
+            if !Id::<ids::Organization>::parse(org)
+                .map_or(Ok(false), |org| organizations::exists_in_tenant_for_insert(conn, tenant_id, &org))? =>
         {
             Err(ApiError::validation(vec![FieldError::new("organization_id", "not_found", "No such organization.")]))
         }

@@ -1,11 +1,11 @@
 //! The list query (`limit`, `order`, `after`, `before`) and answer (`data`, `list_metadata`)
-//! shared by every list of SPEC §4.
+//! shared by every list of docs/api.md.
 
 use actix_web::HttpRequest;
 use actix_web::HttpResponse;
 use actix_web::http::header::ContentType;
 use serde::Serialize;
-use tollbooth_storage::ids;
+use tollbooth_storage::ids::{Id, Kind};
 use tollbooth_storage::pagination::{Cursor, Order, Page, PageRequest};
 
 use crate::error::{ApiError, FieldError};
@@ -13,8 +13,9 @@ use crate::extract::query_pairs;
 
 pub const MAX_LIMIT: u32 = 100;
 
-/// Parses the list query of a request for objects whose ids carry `id_prefix`.
-pub fn page_request(request: &HttpRequest, id_prefix: &str) -> Result<PageRequest, ApiError> {
+/// Parses the list query of a request for objects whose ids are of kind `K`.
+pub fn page_request<K: Kind>(request: &HttpRequest) -> Result<PageRequest, ApiError> {
+    let id_prefix = K::PREFIX;
     let mut page = PageRequest::default();
     let mut errors = Vec::new();
     let (mut after, mut before) = (None, None);
@@ -34,7 +35,7 @@ pub fn page_request(request: &HttpRequest, id_prefix: &str) -> Result<PageReques
                 _ => return Err(ApiError::invalid_request("order must be `asc` or `desc`.")),
             },
             "after" | "before" => {
-                if !ids::is_valid(id_prefix, &value) {
+                if Id::<K>::parse(&value).is_none() {
                     errors.push(FieldError::new(
                         &name,
                         "invalid",
@@ -63,7 +64,7 @@ pub fn page_request(request: &HttpRequest, id_prefix: &str) -> Result<PageReques
     if errors.is_empty() { Ok(page) } else { Err(ApiError::validation(errors)) }
 }
 
-/// The list query every list accepts (SPEC §4), for the OpenAPI document.
+/// The list query every list accepts (docs/api.md), for the OpenAPI document.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]

@@ -1,4 +1,4 @@
-//! `GET /api/v1/rate_limits` (SPEC §4, §5): the caller's tenant's usage in each window of its
+//! `GET /api/v1/rate_limits` (docs/rate-limits.md): the caller's tenant's usage in each window of its
 //! plan. The rate-limit middleware's check of this very request read every window (counting
 //! it in the plan's windows), so the answer costs no further round trip to the counter store.
 
@@ -7,9 +7,9 @@ use serde::Serialize;
 use tollbooth_storage::rate_limit::Verdict;
 use utoipa::ToSchema;
 
-use crate::ManagementApi;
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::state::ManagementApi;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WindowUsageView {

@@ -1,4 +1,4 @@
-//! Timestamps in answers: RFC 3339 UTC strings with milliseconds (SPEC §1).
+//! Timestamps in answers: RFC 3339 UTC strings with milliseconds (docs/api.md).
 
 use chrono::{Datelike, NaiveDateTime, SecondsFormat, Timelike};
 use serde::Serializer;

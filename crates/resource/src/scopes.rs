@@ -1,4 +1,4 @@
-//! Management API scopes (SPEC §4): `admin` holds every tenant scope, and a `:write` scope
+//! Management API scopes (docs/api.md): `admin` holds every tenant scope, and a `:write` scope
 //! includes the matching `:read` (as with Stripe's restricted keys).
 
 pub use tollbooth_oauth::policy::{ADMIN, MANAGEMENT_SCOPES, OPERATOR, grants};

@@ -1,9 +1,10 @@
-//! `/api/v1/tenants` (SPEC §4): operator keys only. Creating a tenant also creates its first
+//! `/api/v1/tenants` (docs/api.md): operator keys only. Creating a tenant also creates its first
 //! `admin` key, returned once in `api_key`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tollbooth_storage::api_keys::{self, NewApiKey};
+use tollbooth_storage::ids::Id;
 use tollbooth_storage::tenants::{self, Tenant};
 use tollbooth_storage::{StorageError, ids, in_transaction};
 use utoipa::ToSchema;
@@ -79,8 +80,9 @@ fn check_plan(api: &ManagementApi, plan: &str, errors: &mut Vec<FieldError>) {
     }
 }
 
-fn tenant_id(raw: &str) -> Result<String, ApiError> {
-    if ids::is_valid(ids::TENANT, raw) { Ok(raw.to_owned()) } else { Err(ApiError::not_found("tenant")) }
+/// A path's tenant id; a malformed one cannot exist, so it is answered like an unknown one.
+fn tenant_id(raw: &str) -> Result<Id<ids::Tenant>, ApiError> {
+    Id::parse(raw).ok_or_else(|| ApiError::not_found("tenant"))
 }
 
 fn tenant_not_found(err: StorageError) -> ApiError {
@@ -159,7 +161,7 @@ pub async fn list(
     api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(scopes::OPERATOR)?;
-    let page = page_request(&request, ids::TENANT)?;
+    let page = page_request::<ids::Tenant>(&request)?;
     let page = api.db.run(move |conn| tenants::list(conn, &page)).await.map_err(ApiError::from)?;
     List::respond(page.map(TenantView::from))
 }
@@ -235,7 +237,7 @@ pub async fn delete(
         .await?;
     api.api_keys.invalidate_where(move |key| key.tenant_id.as_deref() == Some(deleted.as_str()));
     api.oauth.clients.invalidate_all();
-    api.tenant_plans.invalidate(&id_for_cache);
+    api.tenant_plans.invalidate(id_for_cache.as_str());
     api.oauth.revocations.forget_cached_answers();
     Ok(HttpResponse::NoContent().finish())
 }

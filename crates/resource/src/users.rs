@@ -1,9 +1,10 @@
-//! `/api/v1/users` (SPEC §4): users of the tenant, optionally in one organization; emails are
+//! `/api/v1/users` (docs/api.md): users of the tenant, optionally in one organization; emails are
 //! unique per tenant (409), passwords stored as Argon2id.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tollbooth_oauth::policy;
+use tollbooth_storage::ids::Id;
 use tollbooth_storage::users::{self, User};
 use tollbooth_storage::{Reach, StorageError, ids, in_transaction, passwords};
 use utoipa::ToSchema;
@@ -185,12 +186,11 @@ pub async fn me(principal: Principal, api: web::Data<ManagementApi>) -> Result<H
     let Credential::AccessToken { subject, .. } = &principal.credential else {
         return Err(no_user());
     };
-    let (Some(tenant_id), true) = (principal.tenant_id.clone(), ids::is_valid(ids::USER, subject)) else {
+    let (Some(tenant_id), Some(id)) = (principal.tenant_id.clone(), Id::<ids::User>::parse(subject)) else {
         return Err(no_user());
     };
     // The token's tenant bounds the lookup; its organization claim does not narrow a user's view of themself.
     let reach = Reach { tenant_id, organization_id: None };
-    let id = subject.clone();
     let user = api.db.run(move |conn| users::get(conn, &reach, &id)).await.map_err(|err| match err {
         StorageError::NotFound => no_user(),
         other => other.into(),

@@ -1,5 +1,11 @@
 //! Object ids: a type prefix and a ULID (`org_01JD6…`), so ids sort by creation time.
+//!
+//! An id from outside (a path, a query, a JSON body, a token request) is parsed once into an
+//! [`Id`] of its kind where it enters; a malformed one is answered there and never reaches a
+//! query or a cache. Code that loads objects by an outside id takes an `Id`, not a string.
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::sync::{Mutex, OnceLock};
 
 use ulid::Generator;
@@ -31,9 +37,99 @@ pub fn is_valid(prefix: &str, id: &str) -> bool {
         .is_some_and(|ulid| ulid.len() == 26 && ulid::Ulid::from_string(ulid).is_ok_and(|u| u.to_string() == ulid))
 }
 
+/// A kind of object with ids of its own prefix.
+pub trait Kind {
+    const PREFIX: &'static str;
+}
+
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $name:ident => $prefix:ident;)+) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {}
+        impl Kind for $name {
+            const PREFIX: &'static str = $prefix;
+        }
+    )+};
+}
+
+kinds! {
+    /// `ten_…`
+    Tenant => TENANT;
+    /// `org_…`
+    Organization => ORGANIZATION;
+    /// `user_…`
+    User => USER;
+    /// `client_…`
+    Client => CLIENT;
+    /// `key_…`
+    ApiKey => API_KEY;
+    /// `evt_…`
+    AuditEvent => AUDIT_EVENT;
+}
+
+/// A well-formed id of kind `K`: it can only be made by parsing (or generating) one.
+pub struct Id<K: Kind>(String, PhantomData<fn() -> K>);
+
+impl<K: Kind> Id<K> {
+    /// `None` unless `raw` is `K`'s prefix, `_` and a well-formed ULID.
+    pub fn parse(raw: &str) -> Option<Self> {
+        is_valid(K::PREFIX, raw).then(|| Id(raw.to_owned(), PhantomData))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl<K: Kind> Clone for Id<K> {
+    fn clone(&self) -> Self {
+        Id(self.0.clone(), PhantomData)
+    }
+}
+
+impl<K: Kind> PartialEq for Id<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<K: Kind> Eq for Id<K> {}
+
+impl<K: Kind> fmt::Debug for Id<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl<K: Kind> fmt::Display for Id<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<K: Kind> std::ops::Deref for Id<K> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_ids_parse_only_their_kind() {
+        let raw = new_id(CLIENT);
+        assert_eq!(Id::<Client>::parse(&raw).map(Id::into_string), Some(raw.clone()));
+        assert!(Id::<Organization>::parse(&raw).is_none());
+        assert!(Id::<Client>::parse("client_x' OR 1=1 --").is_none());
+    }
 
     #[test]
     fn ids_increase_and_validate() {

@@ -1,0 +1,50 @@
+//! The management API's shared state, handed to handlers as `web::Data<ManagementApi>`.
+
+use std::sync::Arc;
+
+use actix_web::web;
+use tollbooth_oauth::OAuth;
+use tollbooth_storage::Database;
+use tollbooth_storage::rate_limit::RateLimiter;
+use tollbooth_storage::secrets::SecretHasher;
+
+use crate::auth::ApiKeyCache;
+use crate::error::ApiError;
+
+/// The management API's shared state, handed to handlers as `web::Data<ManagementApi>`.
+pub struct ManagementApi {
+    pub db: Database,
+    pub hasher: SecretHasher,
+    pub api_keys: ApiKeyCache,
+    pub oauth: web::Data<OAuth>,
+    /// The longest `access_token_ttl` a client may have.
+    pub max_access_token_ttl: i64,
+    /// The rate-limit plans a tenant may have, and the plan of new tenants.
+    pub plans: Vec<String>,
+    pub plan_default: String,
+    /// `None` when rate limiting is switched off.
+    pub rate_limiter: Option<Arc<RateLimiter>>,
+    /// Tenant id → plan, briefly: every counted request needs it.
+    pub tenant_plans: moka::sync::Cache<String, String>,
+}
+
+/// How long a tenant's plan is trusted without asking the database (a plan changed through
+/// this instance takes effect at once).
+pub const TENANT_PLAN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl ManagementApi {
+    /// The plan of `tenant_id`; the default plan if the tenant is gone.
+    pub async fn tenant_plan(&self, tenant_id: &str) -> Result<String, ApiError> {
+        if let Some(plan) = self.tenant_plans.get(tenant_id) {
+            return Ok(plan);
+        }
+        let id = tenant_id.to_owned();
+        let plan = match self.db.run(move |conn| tollbooth_storage::tenants::get(conn, &id)).await {
+            Ok(tenant) => tenant.plan,
+            Err(tollbooth_storage::StorageError::NotFound) => self.plan_default.clone(),
+            Err(other) => return Err(other.into()),
+        };
+        self.tenant_plans.insert(tenant_id.to_owned(), plan.clone());
+        Ok(plan)
+    }
+}
