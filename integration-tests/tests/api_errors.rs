@@ -1,4 +1,4 @@
-//! SPEC §4 authentication and error format on the management API.
+//! docs/api.md authentication and error format on the management API.
 
 use reqwest::header::WWW_AUTHENTICATE;
 use serde_json::{Value, json};
@@ -195,7 +195,7 @@ async fn a_wrong_method_on_a_known_path_is_405_with_allow(app: TestApp) {
             Some((field, code)) => {
                 let body: Value = serde_json::from_str(&text).unwrap();
                 assert_eq!(body[field], code, "PUT {path}: {body}");
-                // The layer's whole error format: SPEC §4 `message`, RFC 6749 `error_description`.
+                // The layer's whole error format: docs/api.md `message`, RFC 6749 `error_description`.
                 let sentence = if path.starts_with("/api/v1") { "message" } else { "error_description" };
                 assert!(body[sentence].as_str().is_some_and(|s| s.contains(allow)), "PUT {path}: {body}");
             }

@@ -1,4 +1,4 @@
-//! SPEC §4 audit events: every create, update, delete and rotate is recorded with its actor,
+//! docs/api.md audit events: every create, update, delete and rotate is recorded with its actor,
 //! target, IP and time, and listed like every list.
 
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! SPEC §3 authorization code flow with PKCE: sign-in and consent pages over real HTTP, the
+//! docs/oauth.md authorization code flow with PKCE: sign-in and consent pages over real HTTP, the
 //! code exchange, and every error branch.
 
 use base64::Engine;
@@ -143,7 +143,7 @@ pub async fn exchange(app: &TestApp, client: &Value, form: &[(&str, &str)]) -> (
         request = request.basic_auth(client["id"].as_str().unwrap(), Some(secret));
     }
     let response = request.send().await.unwrap();
-    // SPEC §3: every token-endpoint answer, success or error, is `Cache-Control: no-store`,
+    // docs/oauth.md: every token-endpoint answer, success or error, is `Cache-Control: no-store`,
     // and an error says what went wrong in `error_description` (RFC 6749 §5.2).
     assert_eq!(response.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"));
     let status = response.status().as_u16();

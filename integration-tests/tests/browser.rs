@@ -1,4 +1,4 @@
-//! SPEC §3 in a real browser: headless Chromium, driven through WebDriver (chromedriver), opens
+//! docs/oauth.md in a real browser: headless Chromium, driven through WebDriver (chromedriver), opens
 //! the authorize URL, signs in, approves, and lands on the redirect URI with a code that the
 //! test exchanges for tokens. Skipped with a message when Chromium is missing, except under
 //! `CI=true`, where it must run (`.ci/run` installs Debian's `chromium` and `chromium-driver`).

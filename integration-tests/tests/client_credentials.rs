@@ -1,4 +1,4 @@
-//! SPEC §3 token endpoint, client-credentials grant: every way in, every RFC 6749 §5.2 error.
+//! docs/oauth.md token endpoint, client-credentials grant: every way in, every RFC 6749 §5.2 error.
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};

@@ -1,4 +1,4 @@
-//! SPEC §6 settings: a bad value stops start-up with one sentence naming the setting.
+//! docs/configuration.md settings: a bad value stops start-up with one sentence naming the setting.
 
 use std::io::Write;
 

@@ -19,7 +19,7 @@ async fn connections_the_database_drops_are_replaced() {
         let answer = app.call("GET", "/api/v1/organizations", &app.tenant_key, Value::Null).await;
         if answer.status != 200 {
             assert_eq!(answer.status, 500, "{}", answer.body);
-            assert_eq!(answer.error(), "internal_error", "a SPEC error body: {}", answer.body);
+            assert_eq!(answer.error(), "internal_error", "an error body of docs/api.md: {}", answer.body);
         }
         statuses.push(answer.status);
     }

@@ -1,4 +1,4 @@
-//! SPEC §6 at the edge: `require_https`, and forwarding headers believed only from trusted
+//! docs/configuration.md at the edge: `require_https`, and forwarding headers believed only from trusted
 //! proxies (client address, `X-Forwarded-Proto`, `X-Request-Id`).
 
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! SPEC §3 introspection (RFC 7662) and revocation (RFC 7009).
+//! docs/oauth.md introspection (RFC 7662) and revocation (RFC 7009).
 
 use serde_json::{Value, json};
 use tollbooth_storage::revoked_tokens;

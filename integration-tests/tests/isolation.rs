@@ -1,4 +1,4 @@
-//! SPEC §4: objects outside the caller's tenant or organization answer 404, never 403, for
+//! docs/api.md: objects outside the caller's tenant or organization answer 404, never 403, for
 //! every resource and every method; lists never show them.
 
 use serde_json::{Value, json};

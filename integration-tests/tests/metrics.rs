@@ -1,4 +1,4 @@
-//! SPEC §6 `/metrics`: Prometheus text with requests by route template and status, latency
+//! docs/configuration.md `/metrics`: Prometheus text with requests by route template and status, latency
 //! histograms, tokens issued by grant, rate-limit refusals, counter-store state and pool usage.
 
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! SPEC §4 OpenAPI: the served document is valid OpenAPI 3.1 in the rules checked here, and
+//! docs/api.md OpenAPI: the served document is valid OpenAPI 3.1 in the rules checked here, and
 //! describes every `/api/v1` route; the explorer is served from the binary.
 
 use std::collections::BTreeSet;

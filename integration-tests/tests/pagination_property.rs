@@ -1,4 +1,4 @@
-//! SPEC §4 pagination, as a property: for lists of random size walked with random limits in
+//! docs/api.md pagination, as a property: for lists of random size walked with random limits in
 //! both orders while other objects are created concurrently, every object that existed before
 //! the walk is seen exactly once.
 

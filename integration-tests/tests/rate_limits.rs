@@ -1,4 +1,4 @@
-//! SPEC §5 rate limits, against real counter stores: exact counts per window under heavy
+//! docs/rate-limits.md rate limits, against real counter stores: exact counts per window under heavy
 //! concurrency (memory with one instance, Redis with two), epoch-aligned rollover, refusals
 //! that cost nothing, shared tenant budgets, headers, the token endpoint's own limits, and a
 //! Redis that goes away and comes back.

@@ -1,4 +1,4 @@
-//! SPEC §3 refresh tokens: opaque, rotated on every use, narrowing allowed and widening
+//! docs/oauth.md refresh tokens: opaque, rotated on every use, narrowing allowed and widening
 //! refused, and a reused one revokes its whole family (RFC 9700 §4.14).
 
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! SPEC §2: no secret, token or Authorization header ever reaches a log line. The server's
+//! docs/security.md: no secret, token or Authorization header ever reaches a log line. The server's
 //! logs (at debug level) are captured for the whole test process and scanned for every secret
 //! this test saw.
 

@@ -1,4 +1,4 @@
-//! SPEC §6 graceful shutdown, on the real binary: after SIGTERM a request already in flight
+//! docs/configuration.md graceful shutdown, on the real binary: after SIGTERM a request already in flight
 //! (its body still arriving) is answered, new connections are refused, and the process exits 0.
 
 use std::io::{Read, Write};

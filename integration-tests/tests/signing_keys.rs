@@ -1,4 +1,4 @@
-//! SPEC §2 signing keys: `keys rotate` adds a current key; old tokens keep verifying.
+//! docs/security.md signing keys: `keys rotate` adds a current key; old tokens keep verifying.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! SPEC §6: several instances on one database and one Redis behave as one deployment. Runs on
+//! docs/configuration.md: several instances on one database and one Redis behave as one deployment. Runs on
 //! PostgreSQL and the shared Redis (skipped with a message outside CI when either is not set).
 
 use std::time::{Duration, Instant};

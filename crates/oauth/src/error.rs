@@ -16,7 +16,7 @@ pub enum OAuthErrorKind {
     UnsupportedGrantType,
     InvalidScope,
     ServerError,
-    /// SPEC §5: answered with the SPEC's 429 body, not an RFC 6749 one (RFC 6749 has none).
+    /// docs/rate-limits.md: answered with the management API's 429 body, not an RFC 6749 one (RFC 6749 has none).
     RateLimitExceeded,
     /// A method the endpoint does not serve: 405, named `invalid_request` (RFC 6749 has no
     /// code of its own for it).

@@ -7,7 +7,7 @@ use crate::keys::KeySnapshot;
 /// RFC 9068 §2.1: the `typ` header of a JWT access token.
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
-/// The claims of a Tollbooth access token (SPEC §3 "Access tokens").
+/// The claims of a Tollbooth access token (docs/oauth.md "Access tokens").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessTokenClaims {
     pub iss: String,

@@ -1,4 +1,4 @@
-//! Signing keys (SPEC §2): generated on first start, stored in the database, published in the
+//! Signing keys (docs/security.md): generated on first start, stored in the database, published in the
 //! JWKS, rotated by `tollbooth keys rotate`. A retired key stays published until every token
 //! it signed has expired. Each instance keeps the published set in memory and reloads it
 //! periodically and whenever a token names a key it does not know.
@@ -17,7 +17,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tollbooth_storage::{Database, StorageError, signing_keys, signing_keys::SigningKey};
 
-/// The JWS algorithms Tollbooth signs with (SPEC §3: ES256 by default).
+/// The JWS algorithms Tollbooth signs with (docs/oauth.md: ES256 by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum SigningAlgorithm {
     #[default]

@@ -140,7 +140,7 @@ fn empty_refusal(_allow: &str) -> HttpResponse {
     HttpResponse::MethodNotAllowed().finish()
 }
 
-/// The limiter of SPEC §5 over Redis when `redis_url` is set, else over memory; `None` when
+/// The limiter of docs/rate-limits.md over Redis when `redis_url` is set, else over memory; `None` when
 /// rate limiting is switched off. Must run inside the actix system (Redis connects on it).
 fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartError> {
     if !settings.rate_limit_enabled {

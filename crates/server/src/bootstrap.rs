@@ -1,5 +1,5 @@
 //! `tollbooth bootstrap`: the operator key, a first tenant and its admin key, in one
-//! transaction, printed once (SPEC §6).
+//! transaction, printed once (docs/configuration.md).
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;

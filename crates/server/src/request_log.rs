@@ -89,7 +89,7 @@ pub async fn request_context(
         || from_trusted_proxy && header(&request, "x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
     let probe = matches!(request.path(), "/healthz" | "/readyz");
     let mut response = if policy.require_https && !https && !probe {
-        // SPEC §6: plain HTTP is refused when HTTPS is required.
+        // docs/configuration.md: plain HTTP is refused when HTTPS is required.
         let refusal = HttpResponse::Forbidden()
             .json(serde_json::json!({ "error": "https_required", "message": "This server requires HTTPS." }));
         request.into_response(refusal)

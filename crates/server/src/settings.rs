@@ -1,4 +1,4 @@
-//! Settings (SPEC §6): the embedded `config/default.toml`, then a `--config` file, then
+//! Settings (docs/configuration.md): the embedded `config/default.toml`, then a `--config` file, then
 //! `TOLLBOOTH_*` variables. Loaded once and validated; every bad value stops start-up with one
 //! sentence naming the setting.
 

@@ -5,7 +5,7 @@ use crate::pagination::{Page, PageRequest};
 use crate::schema::audit_events;
 use crate::{DbConnection, Json, StorageError};
 
-/// Who did what to which object, when, from where (SPEC §1).
+/// Who did what to which object, when, from where (docs/api.md).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events)]
 pub struct AuditEvent {

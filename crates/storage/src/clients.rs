@@ -5,7 +5,7 @@ use crate::schema::clients;
 use crate::secrets::SecretHasher;
 use crate::{DbConnection, Json, StorageError};
 
-/// An OAuth client (SPEC §4 client fields). Its id is the OAuth `client_id`.
+/// An OAuth client (docs/api.md client fields). Its id is the OAuth `client_id`.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = clients, treat_none_as_null = true)]
 pub struct Client {

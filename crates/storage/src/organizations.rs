@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use crate::schema::{organizations, tenants};
 use crate::{DbConnection, StorageError};
 
-/// A customer of a tenant (SPEC §1).
+/// A customer of a tenant (docs/api.md).
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = organizations)]
 pub struct Organization {

@@ -1,4 +1,4 @@
-//! Cursor pagination (SPEC §4) by keyset on the ULID primary key: no OFFSET, so a page
+//! Cursor pagination (docs/api.md) by keyset on the ULID primary key: no OFFSET, so a page
 //! deep in a list costs what the first page costs, and objects created during a walk never
 //! make one repeat or skip.
 

@@ -1,4 +1,4 @@
-//! User passwords (SPEC §2): Argon2id with the crate's OWASP defaults. Hashing is slow on
+//! User passwords (docs/security.md): Argon2id with the crate's OWASP defaults. Hashing is slow on
 //! purpose and holds 19 MiB while it runs: requests reach it only through [`bounded`], which
 //! runs at most one sign-in hash per core, and one management hash, at a time
 //! (docs/security.md, "Bounds").

@@ -1,4 +1,4 @@
-//! Secrets (SPEC §2): generated with 256 bits of randomness, shown once, stored only as an
+//! Secrets (docs/security.md): generated with 256 bits of randomness, shown once, stored only as an
 //! HMAC-SHA-256 keyed with a server-side pepper, so a lookup is one indexed query and a leaked
 //! table is useless without the pepper.
 

@@ -5,7 +5,7 @@ use crate::pagination::{Page, PageRequest};
 use crate::schema::tenants;
 use crate::{DbConnection, StorageError};
 
-/// An isolated account (SPEC §1): its `plan` is its rate-limit policy, its `environment`
+/// An isolated account (docs/api.md): its `plan` is its rate-limit policy, its `environment`
 /// (`live` or `test`) the prefix of its keys.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = tenants)]

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use crate::schema::users;
 use crate::{DbConnection, StorageError};
 
-/// A user of a tenant (SPEC §1). `email` is stored lower-case and is unique per tenant.
+/// A user of a tenant (docs/api.md). `email` is stored lower-case and is unique per tenant.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = users, treat_none_as_null = true)]
 pub struct User {

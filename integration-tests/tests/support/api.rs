@@ -40,7 +40,7 @@ impl TestApp {
         let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap_or_default().to_owned());
         let text = response.text().await.unwrap();
         if !text.is_empty() {
-            // SPEC §4: every answer with a body, success or error, is JSON.
+            // docs/api.md: every answer with a body, success or error, is JSON.
             assert_eq!(content_type.as_deref(), Some("application/json"), "{method_name} {path}: {text}");
         }
         let body =
