@@ -11,7 +11,7 @@ on_both_databases!(changes_are_audited, events_past_their_retention_are_deleted)
 /// docs/security.md: audit events are kept `audit.retention_days` (default 400), then deleted.
 async fn events_past_their_retention_are_deleted(app: TestApp) {
     use tollbooth_storage::audit;
-    assert_eq!(app.settings.audit_retention, Some(chrono::Duration::days(400)));
+    assert_eq!(app.settings.audit.retention, Some(chrono::Duration::days(400)));
     app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "kept"})).await.expect(201);
     let tenant_id = app.tenant_id.clone();
     let old = audit::AuditEvent {

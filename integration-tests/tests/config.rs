@@ -15,11 +15,11 @@ fn config_file_overrides_defaults_and_env_overrides_the_file() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(file, "listen = \"127.0.0.1:9999\"\n[token]\naudience = \"https://api.example.com\"").unwrap();
     let settings = Settings::load(Some(file.path()), Vec::new()).unwrap();
-    assert_eq!(settings.listen.port(), 9999);
-    assert_eq!(settings.audience, "https://api.example.com");
+    assert_eq!(settings.server.listen.port(), 9999);
+    assert_eq!(settings.oauth.audience, "https://api.example.com");
     let settings =
         Settings::load(Some(file.path()), vec![("TOLLBOOTH_LISTEN".into(), "127.0.0.1:7777".into())]).unwrap();
-    assert_eq!(settings.listen.port(), 7777);
+    assert_eq!(settings.server.listen.port(), 7777);
 }
 
 #[test]
@@ -70,8 +70,8 @@ fn bad_rate_limit_rules_stop_start_up() {
         "[rate_limit]\nplan_default = \"gold\"\n[rate_limit.plans.gold]\nwindows = [{ window = \"1d\", limit = 5 }]",
     )
     .unwrap();
-    assert_eq!(custom.plans["gold"].windows[0].seconds, 86_400);
-    assert_eq!(custom.plans.len(), 5, "the default plans stay");
+    assert_eq!(custom.rate_limit.plans["gold"].windows[0].seconds, 86_400);
+    assert_eq!(custom.rate_limit.plans.len(), 5, "the default plans stay");
 }
 
 #[test]
@@ -96,7 +96,7 @@ fn the_production_example_is_valid() {
     // Its secrets come from the environment, as the file says.
     let env = vec![("TOLLBOOTH_SECRETS_ENCRYPTION_KEYS".into(), crate::support::TEST_ENCRYPTION_KEY.into())];
     let settings = Settings::load(Some(&example), env).expect("config/production.example.toml loads");
-    assert_eq!(settings.issuer.as_str(), "https://auth.example.com");
-    assert!(settings.redis_url.is_some());
-    assert_eq!(settings.log_format, tollbooth::settings::LogFormat::Json);
+    assert_eq!(settings.oauth.issuer.as_str(), "https://auth.example.com");
+    assert!(settings.rate_limit.redis_url.is_some());
+    assert_eq!(settings.log.format, tollbooth::settings::LogFormat::Json);
 }

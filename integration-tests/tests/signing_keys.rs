@@ -17,7 +17,7 @@ async fn rotation_keeps_old_tokens_valid(app: TestApp) {
 
     // What `tollbooth keys rotate` runs, against the same database, as another process would.
     let db = app.db.clone();
-    let algorithm = app.settings.signing_algorithm;
+    let algorithm = app.settings.token.signing_algorithm;
     let (new_kid, retired) = tokio::task::spawn_blocking(move || {
         tollbooth_oauth::keys::rotate(&db, algorithm, chrono::Duration::seconds(86_400)).unwrap()
     })

@@ -64,7 +64,7 @@ async fn operator_manages_tenants(app: TestApp) {
 
     let test_tenant =
         app.call("POST", "/api/v1/tenants", &op, json!({"name": "Sandbox", "environment": "test"})).await.expect(201);
-    assert_eq!(test_tenant.body["plan"], app.settings.plan_default.as_str(), "rate_limit.plan_default");
+    assert_eq!(test_tenant.body["plan"], app.settings.rate_limit.plan_default.as_str(), "rate_limit.plan_default");
     assert!(test_tenant.body["api_key"]["key"].as_str().unwrap().starts_with("sk_test_"));
 
     let fetched = app.call("GET", &format!("/api/v1/tenants/{id}"), &op, Value::Null).await.expect(200);

@@ -73,7 +73,7 @@ async fn two_instances_share_tokens_keys_signing_keys_and_limits() {
 
     // A signing-key rotation is honoured by both: new tokens, signed with the new key, verify on B.
     let db = a.db.clone();
-    let algorithm = a.settings.signing_algorithm;
+    let algorithm = a.settings.token.signing_algorithm;
     let (new_kid, _) = tokio::task::spawn_blocking(move || {
         tollbooth_oauth::keys::rotate(&db, algorithm, chrono::Duration::hours(24)).unwrap()
     })

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tollbooth_http::endpoint::Endpoint;
 use tollbooth_oauth::keys::{KeyError, KeyRing};
 use tollbooth_oauth::session::SessionKeys;
-use tollbooth_oauth::{OAuth, OAuthParts, OAuthSettings};
+use tollbooth_oauth::{OAuth, OAuthParts};
 use tollbooth_resource::ManagementApi;
 use tollbooth_resource::auth::ApiKeyCache;
 use tollbooth_storage::rate_limit::{CounterStore, MemoryCounters, RateLimiter, RedisCounters};
@@ -59,8 +59,8 @@ pub fn open_database(settings: &Settings) -> Result<Database, StorageError> {
 /// first start (owner-only). PostgreSQL serves several instances, which must share the key, so
 /// it must be configured (docs/security.md, "Secrets at rest").
 fn sealer(settings: &Settings) -> Result<Sealer, StorageError> {
-    if !settings.encryption_keys.is_empty() {
-        return Ok(Sealer::new(&settings.encryption_keys));
+    if !settings.secrets.encryption_keys.is_empty() {
+        return Ok(Sealer::new(&settings.secrets.encryption_keys));
     }
     let unavailable = |message: String| StorageError::Unavailable(message);
     let (backend, target) = settings.database.target().map_err(unavailable)?;
@@ -103,7 +103,7 @@ fn create_key_file(path: &std::path::Path) -> std::io::Result<()> {
 
 /// The pepper: configured, or generated once and stored sealed.
 fn pepper(settings: &Settings, db: &Database) -> Result<SecretString, StorageError> {
-    if let Some(pepper) = &settings.pepper {
+    if let Some(pepper) = &settings.secrets.pepper {
         return Ok(pepper.clone());
     }
     let context = server_secrets::seal_context("pepper");
@@ -143,14 +143,15 @@ fn empty_refusal(_allow: &str) -> HttpResponse {
 /// The limiter of docs/rate-limits.md over Redis when `redis_url` is set, else over memory; `None` when
 /// rate limiting is switched off. Must run inside the actix system (Redis connects on it).
 fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartError> {
-    if !settings.rate_limit_enabled {
+    if !settings.rate_limit.enabled {
         tracing::warn!("rate limiting is switched off (rate_limit.enabled = false)");
         return Ok(None);
     }
-    let store: Arc<dyn CounterStore> = match &settings.redis_url {
+    let store: Arc<dyn CounterStore> = match &settings.rate_limit.redis_url {
         Some(url) => {
             let redis = Arc::new(
-                RedisCounters::new(url, settings.redis_timeout).map_err(|e| StartError::Redis(e.to_string()))?,
+                RedisCounters::new(url, settings.rate_limit.redis_timeout)
+                    .map_err(|e| StartError::Redis(e.to_string()))?,
             );
             let warming = redis.clone();
             actix_web::rt::spawn(async move { warming.warm_up().await });
@@ -158,7 +159,7 @@ fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartEr
         }
         None => Arc::new(MemoryCounters::default()),
     };
-    Ok(Some(Arc::new(RateLimiter::new(store, settings.plans.clone(), settings.rules.clone()))))
+    Ok(Some(Arc::new(RateLimiter::new(store, settings.rate_limit.plans.clone(), settings.rate_limit.rules.clone()))))
 }
 
 /// The rustls configuration of the HTTPS listener (ring provider, TLS 1.2 and 1.3).
@@ -191,17 +192,13 @@ impl Application {
         crate::metrics::register();
         let db = open_database(settings)?;
         let (hasher, session_keys) = server_keys(settings, &db)?;
-        if settings.pepper.is_none() {
+        if settings.secrets.pepper.is_none() {
             tracing::warn!("no secrets.pepper configured: using the one stored in the database");
         }
-        let keys = Arc::new(KeyRing::load_or_create(db.clone(), settings.signing_algorithm)?);
+        let keys = Arc::new(KeyRing::load_or_create(db.clone(), settings.token.signing_algorithm)?);
         let rate_limiter = rate_limiter(settings)?;
         let oauth = web::Data::new(OAuth::new(
-            OAuthSettings {
-                issuer: settings.issuer.clone(),
-                audience: settings.audience.clone(),
-                pkce_required: settings.pkce_required,
-            },
+            settings.oauth.clone(),
             OAuthParts {
                 db: db.clone(),
                 keys: keys.clone(),
@@ -215,9 +212,9 @@ impl Application {
             hasher,
             api_keys: ApiKeyCache::default(),
             oauth: oauth.clone(),
-            max_access_token_ttl: settings.max_access_token_ttl,
-            plans: settings.plans.keys().cloned().collect(),
-            plan_default: settings.plan_default.clone(),
+            max_access_token_ttl: settings.token.max_access_token_ttl,
+            plans: settings.rate_limit.plans.keys().cloned().collect(),
+            plan_default: settings.rate_limit.plan_default.clone(),
             rate_limiter,
             tenant_plans: moka::sync::Cache::builder()
                 .max_capacity(100_000)
@@ -225,22 +222,19 @@ impl Application {
                 .build(),
         });
         let request_policy = web::Data::new(request_log::RequestPolicy {
-            trusted_proxies: settings.trusted_proxies.clone(),
-            require_https: settings.require_https,
+            trusted_proxies: settings.server.trusted_proxies.clone(),
+            require_https: settings.server.require_https,
         });
-        let metrics_access = web::Data::new(health::MetricsAccess {
-            allow: settings.metrics_allow.clone(),
-            bearer_token: settings.metrics_token.clone(),
-        });
+        let metrics_access = web::Data::new(settings.metrics.clone());
         let expired_state_owner = oauth.clone();
-        let audit_retention = settings.audit_retention;
-        let longest_token_lifetime = chrono::Duration::seconds(settings.max_access_token_ttl);
+        let audit_retention = settings.audit.retention;
+        let longest_token_lifetime = chrono::Duration::seconds(settings.token.max_access_token_ttl);
 
-        let listener = TcpListener::bind(settings.listen)
-            .map_err(|source| StartError::Listen { address: settings.listen.to_string(), source })?;
+        let listener = TcpListener::bind(settings.server.listen)
+            .map_err(|source| StartError::Listen { address: settings.server.listen.to_string(), source })?;
         let port = listener
             .local_addr()
-            .map_err(|source| StartError::Listen { address: settings.listen.to_string(), source })?
+            .map_err(|source| StartError::Listen { address: settings.server.listen.to_string(), source })?
             .port();
         let mut server = HttpServer::new(move || {
             App::new()
@@ -257,19 +251,19 @@ impl Application {
                 .configure(tollbooth_resource::routes)
         });
         // actix handles SIGTERM/SIGINT: stop accepting, finish requests in flight, then exit.
-        server = server.shutdown_timeout(settings.shutdown_timeout.as_secs());
-        if settings.workers > 0 {
-            server = server.workers(settings.workers);
+        server = server.shutdown_timeout(settings.server.shutdown_timeout.as_secs());
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
         }
-        let server = match &settings.tls {
+        let server = match &settings.server.tls {
             Some(paths) => server.listen_rustls_0_23(listener, tls_config(paths)?),
             None => server.listen(listener),
         }
-        .map_err(|source| StartError::Listen { address: settings.listen.to_string(), source })?
+        .map_err(|source| StartError::Listen { address: settings.server.listen.to_string(), source })?
         .run();
 
         // Another instance or `tollbooth keys rotate` may rotate keys: re-read them now and then.
-        let interval = settings.key_reload_interval;
+        let interval = settings.token.key_reload_interval;
         actix_web::rt::spawn(async move {
             loop {
                 actix_web::rt::time::sleep(interval).await;

@@ -4,10 +4,12 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use prometheus::{Encoder, TextEncoder};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use tollbooth_resource::ManagementApi;
 use tollbooth_storage::rate_limit::StoreStatus;
+
+use crate::settings::MetricsSettings;
 
 /// `GET /healthz`: the process is up and serving.
 pub async fn healthz() -> HttpResponse {
@@ -29,12 +31,7 @@ pub async fn readyz(api: web::Data<ManagementApi>) -> HttpResponse {
 }
 
 /// Who may read `/metrics` (docs/security.md): it tells how busy each route and tenant plan is.
-pub struct MetricsAccess {
-    pub allow: Vec<ipnet::IpNet>,
-    pub bearer_token: Option<SecretString>,
-}
-
-impl MetricsAccess {
+impl MetricsSettings {
     fn permits(&self, request: &HttpRequest) -> bool {
         let address = tollbooth_http::client_address::client_address(request);
         if address.parse::<std::net::IpAddr>().is_ok_and(|ip| self.allow.iter().any(|net| net.contains(&ip))) {
@@ -61,7 +58,7 @@ impl MetricsAccess {
 pub async fn metrics(
     request: HttpRequest,
     api: web::Data<ManagementApi>,
-    access: web::Data<MetricsAccess>,
+    access: web::Data<MetricsSettings>,
 ) -> HttpResponse {
     if !access.permits(&request) {
         return HttpResponse::Forbidden().content_type("text/plain").body("Metrics are not open to this address.\n");

@@ -100,7 +100,7 @@ fn run(command: Command, settings: &Settings) -> Result<(), String> {
             }
             actix_web::rt::System::new().block_on(async {
                 let application = Application::build(settings).map_err(|e| e.to_string())?;
-                tracing::info!(listen = %settings.listen, issuer = %settings.issuer, "tollbooth is serving");
+                tracing::info!(listen = %settings.server.listen, issuer = %settings.oauth.issuer, "tollbooth is serving");
                 application.run_until_stopped().await.map_err(|e| e.to_string())
             })
         }
@@ -126,12 +126,12 @@ fn run(command: Command, settings: &Settings) -> Result<(), String> {
         }
         Command::Keys { command: KeysCommand::Rotate } => {
             let db = app::open_database(settings).map_err(|e| e.to_string())?;
-            let lifetime = chrono::Duration::seconds(settings.max_access_token_ttl);
-            let (kid, retired) =
-                tollbooth_oauth::keys::rotate(&db, settings.signing_algorithm, lifetime).map_err(|e| e.to_string())?;
+            let lifetime = chrono::Duration::seconds(settings.token.max_access_token_ttl);
+            let (kid, retired) = tollbooth_oauth::keys::rotate(&db, settings.token.signing_algorithm, lifetime)
+                .map_err(|e| e.to_string())?;
             println!(
                 "New signing key {kid} is current; {retired} retired key(s) stay in the JWKS for {} s.",
-                settings.max_access_token_ttl
+                settings.token.max_access_token_ttl
             );
             Ok(())
         }
@@ -142,7 +142,7 @@ fn run(command: Command, settings: &Settings) -> Result<(), String> {
 fn run_bootstrap(settings: &Settings, json: bool, tenant_name: &str, if_empty: bool) -> Result<(), String> {
     let db = app::open_database(settings).map_err(|e| e.to_string())?;
     let hasher = app::secret_hasher(settings, &db).map_err(|e| e.to_string())?;
-    match bootstrap(&db, &hasher, tenant_name, &settings.plan_default).map_err(|e| e.to_string())? {
+    match bootstrap(&db, &hasher, tenant_name, &settings.rate_limit.plan_default).map_err(|e| e.to_string())? {
         Some(keys) if json => println!("{}", keys.to_json()),
         Some(keys) => println!("{}", keys.to_text()),
         None if if_empty => {}

@@ -11,6 +11,7 @@ use figment::providers::{Format, Serialized, Toml};
 use figment::value::{Dict, Tag, Value};
 use figment::{Figment, Provider};
 use serde::Deserialize;
+use tollbooth_oauth::OAuthSettings;
 use tollbooth_oauth::keys::SigningAlgorithm;
 use tollbooth_storage::DatabaseConfig;
 use tollbooth_storage::rate_limit::{Plan, Rules, Window};
@@ -179,52 +180,94 @@ pub enum LogFormat {
 /// Validated settings.
 #[derive(Clone)]
 pub struct Settings {
-    pub listen: SocketAddr,
-    pub issuer: Issuer,
+    pub server: ServerSettings,
+    /// What the authorization server is told: issuer, audience, PKCE.
+    pub oauth: OAuthSettings,
+    pub token: TokenSettings,
     pub database: DatabaseConfig,
-    pub redis_url: Option<String>,
+    pub secrets: SecretSettings,
+    pub rate_limit: RateLimitSettings,
+    pub metrics: MetricsSettings,
+    pub audit: AuditSettings,
+    pub log: LogSettings,
+}
+
+/// The listener and what it believes about the network.
+#[derive(Clone)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
     pub require_https: bool,
     /// `Some` to serve HTTPS.
     pub tls: Option<TlsPaths>,
     /// Proxies whose forwarding headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// Client addresses that may read `/metrics`.
-    pub metrics_allow: Vec<ipnet::IpNet>,
-    /// A bearer token that may read `/metrics` from anywhere.
-    pub metrics_token: Option<secrecy::SecretString>,
-    /// How long audit events are kept; `None`: for ever.
-    pub audit_retention: Option<chrono::Duration>,
     pub workers: usize,
     /// How long requests in flight get to finish after SIGTERM.
     pub shutdown_timeout: Duration,
-    pub audience: String,
+}
+
+/// Signing keys and token lifetimes.
+#[derive(Clone)]
+pub struct TokenSettings {
     pub signing_algorithm: SigningAlgorithm,
+    /// The longest `access_token_ttl` a client may have (and so the longest any token lives).
     pub max_access_token_ttl: i64,
-    /// Whether every client must use PKCE at the authorization endpoint, not only public ones.
-    pub pkce_required: bool,
+    /// How often every instance reloads the signing keys (another may have rotated them).
     pub key_reload_interval: Duration,
+}
+
+/// Secrets the server holds.
+#[derive(Clone)]
+pub struct SecretSettings {
     /// `None`: use the pepper stored in the database.
     pub pepper: Option<secrecy::SecretString>,
     /// Key-encryption keys for the secrets stored readable (signing keys, a generated pepper):
     /// the first seals, all open. Empty: a key file beside a SQLite database.
     pub encryption_keys: Vec<secrecy::SecretString>,
-    pub plan_default: String,
+}
+
+/// Rate limiting (docs/rate-limits.md).
+#[derive(Clone)]
+pub struct RateLimitSettings {
     /// `false` switches rate limiting off (for measuring its cost).
-    pub rate_limit_enabled: bool,
+    pub enabled: bool,
+    /// `None`: count in memory (one instance).
+    pub redis_url: Option<String>,
     pub redis_timeout: Duration,
+    /// The plan of new tenants.
+    pub plan_default: String,
     pub plans: BTreeMap<String, Plan>,
     pub rules: Rules,
-    pub log_level: String,
-    pub log_format: LogFormat,
+}
+
+/// Who may read `/metrics`.
+#[derive(Clone)]
+pub struct MetricsSettings {
+    /// Client addresses that may read it.
+    pub allow: Vec<ipnet::IpNet>,
+    /// A bearer token that may read it from anywhere.
+    pub bearer_token: Option<secrecy::SecretString>,
+}
+
+#[derive(Clone)]
+pub struct AuditSettings {
+    /// How long audit events are kept; `None`: for ever.
+    pub retention: Option<chrono::Duration>,
+}
+
+#[derive(Clone)]
+pub struct LogSettings {
+    pub level: String,
+    pub format: LogFormat,
 }
 
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
-            .field("listen", &self.listen)
-            .field("issuer", &self.issuer)
+            .field("listen", &self.server.listen)
+            .field("issuer", &self.oauth.issuer)
             .field("backend", &self.database.target().map(|(b, _)| b))
-            .field("redis", &self.redis_url.is_some())
+            .field("redis", &self.rate_limit.redis_url.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -464,33 +507,36 @@ impl RawSettings {
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| bad("log.level", format!("`{}` is not a log filter: {e}", self.log.level)))?;
         Ok(Settings {
-            listen,
-            issuer,
+            server: ServerSettings {
+                listen,
+                require_https: self.require_https,
+                tls,
+                trusted_proxies,
+                workers: self.workers,
+                shutdown_timeout: Duration::from_secs(self.shutdown_timeout_seconds),
+            },
+            oauth: OAuthSettings { issuer, audience, pkce_required: self.token.pkce_required },
+            token: TokenSettings {
+                signing_algorithm,
+                max_access_token_ttl: self.token.max_access_token_ttl,
+                key_reload_interval: Duration::from_secs(self.token.key_reload_seconds),
+            },
             database,
-            redis_url,
-            require_https: self.require_https,
-            tls,
-            trusted_proxies,
-            metrics_allow,
-            metrics_token,
-            audit_retention: (self.audit.retention_days > 0)
-                .then(|| chrono::Duration::days(i64::from(self.audit.retention_days))),
-            workers: self.workers,
-            shutdown_timeout: Duration::from_secs(self.shutdown_timeout_seconds),
-            audience,
-            signing_algorithm,
-            max_access_token_ttl: self.token.max_access_token_ttl,
-            pkce_required: self.token.pkce_required,
-            key_reload_interval: Duration::from_secs(self.token.key_reload_seconds),
-            pepper,
-            encryption_keys,
-            plan_default: self.rate_limit.plan_default,
-            rate_limit_enabled: self.rate_limit.enabled,
-            redis_timeout: Duration::from_millis(self.rate_limit.redis_timeout_ms),
-            plans,
-            rules,
-            log_level: self.log.level,
-            log_format,
+            secrets: SecretSettings { pepper, encryption_keys },
+            rate_limit: RateLimitSettings {
+                enabled: self.rate_limit.enabled,
+                redis_url,
+                redis_timeout: Duration::from_millis(self.rate_limit.redis_timeout_ms),
+                plan_default: self.rate_limit.plan_default,
+                plans,
+                rules,
+            },
+            metrics: MetricsSettings { allow: metrics_allow, bearer_token: metrics_token },
+            audit: AuditSettings {
+                retention: (self.audit.retention_days > 0)
+                    .then(|| chrono::Duration::days(i64::from(self.audit.retention_days))),
+            },
+            log: LogSettings { level: self.log.level, format: log_format },
         })
     }
 }
@@ -506,11 +552,11 @@ mod tests {
     #[test]
     fn defaults_run_on_sqlite_with_derived_issuer_and_audience() {
         let settings = load(&[]).unwrap();
-        assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(settings.issuer.as_str(), "http://127.0.0.1:8080");
-        assert_eq!(settings.audience, "http://127.0.0.1:8080/api");
+        assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.oauth.issuer.as_str(), "http://127.0.0.1:8080");
+        assert_eq!(settings.oauth.audience, "http://127.0.0.1:8080/api");
         assert_eq!(settings.database.url, "sqlite://data/tollbooth.db");
-        assert!(settings.redis_url.is_none());
+        assert!(settings.rate_limit.redis_url.is_none());
     }
 
     #[test]
@@ -523,10 +569,10 @@ mod tests {
             ("TOLLBOOTH_TEST_DATABASE_URL", "ignored"),
         ])
         .unwrap();
-        assert_eq!(settings.listen.port(), 9000);
-        assert_eq!(settings.plan_default, "pro");
-        assert!(settings.require_https);
-        assert_eq!(settings.audience, "https://api.example.com");
+        assert_eq!(settings.server.listen.port(), 9000);
+        assert_eq!(settings.rate_limit.plan_default, "pro");
+        assert!(settings.server.require_https);
+        assert_eq!(settings.oauth.audience, "https://api.example.com");
     }
 
     #[test]

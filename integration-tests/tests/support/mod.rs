@@ -94,7 +94,7 @@ impl TestApp {
             move || {
                 let db = app::open_database(&settings).expect("database opens");
                 let hasher = app::secret_hasher(&settings, &db).expect("pepper");
-                let keys = bootstrap(&db, &hasher, "Test tenant", &settings.plan_default)
+                let keys = bootstrap(&db, &hasher, "Test tenant", &settings.rate_limit.plan_default)
                     .expect("bootstrap")
                     .expect("empty database");
                 (db, keys)
@@ -232,7 +232,7 @@ impl TestApp {
     /// This server's settings with other key-encryption keys (comma-separated; empty for none).
     pub fn settings_with_keys(&self, keys: &str) -> Settings {
         let mut settings = self.settings.clone();
-        settings.encryption_keys =
+        settings.secrets.encryption_keys =
             keys.split(',').filter(|k| !k.is_empty()).map(|k| secrecy::SecretString::from(k.to_owned())).collect();
         settings
     }
