@@ -362,6 +362,14 @@ async fn codes_are_single_use_and_bound_to_verifier_and_redirect(app: TestApp) {
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
     let page = browser.get(&path).await;
     let code = page.redirect_params()["code"].clone();
+    // A malformed request is refused without spending the code.
+    for redirect in [None, Some("/callback")] {
+        let mut malformed =
+            vec![("grant_type", "authorization_code"), ("code", code.as_str()), ("code_verifier", VERIFIER)];
+        malformed.extend(redirect.map(|uri| ("redirect_uri", uri)));
+        let (status, body) = exchange(&app, &client, &malformed).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{redirect:?}: {body}");
+    }
     let good = vec![
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),

@@ -38,6 +38,12 @@ async fn introspection_describes_active_tokens_only(app: TestApp) {
     assert_eq!(cache.as_deref(), Some("no-store"));
     assert_eq!(body["active"], true);
     assert_eq!(body["scope"], "read");
+    // Counted like the token endpoint (docs/rate-limits.md), and so answered with the headers.
+    for path in ["/oauth/introspect", "/oauth/revoke"] {
+        let response = app.http.post(app.url(path)).basic_auth(&id, Some(&secret)).form(&[("token", "x")]).send();
+        let response = response.await.unwrap();
+        assert!(response.headers().contains_key("x-ratelimit-limit"), "{path}: {:?}", response.headers());
+    }
     assert_eq!(body["client_id"], id.as_str());
     assert_eq!(body["sub"], id.as_str());
     assert_eq!((body["iss"].as_str(), body["aud"].as_str()), (Some(ISSUER), Some(AUDIENCE)));

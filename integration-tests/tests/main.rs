@@ -17,6 +17,7 @@ mod database_connections;
 mod edge;
 mod introspection;
 mod isolation;
+mod layout;
 mod list_plans;
 mod metrics;
 mod oauth2_client;

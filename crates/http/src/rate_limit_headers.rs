@@ -1,7 +1,7 @@
 //! The rate-limit response headers, written here and nowhere else (the counters know nothing of
 //! HTTP): `X-RateLimit-Limit`, `-Remaining` and `-Reset` for the tightest window, and the IETF
 //! httpapi draft's structured `RateLimit-Policy` (every counted window) and `RateLimit` (the
-//! tightest). See the README, "Rate limits".
+//! tightest). docs/rate-limits.md describes them.
 
 use actix_web::HttpResponse;
 use actix_web::body::MessageBody;

@@ -13,14 +13,15 @@ use base64::Engine;
 use secrecy::ExposeSecret;
 use tollbooth_storage::authorization_codes::{self, AuthorizationCode};
 use tollbooth_storage::clients::Client;
+use tollbooth_storage::ids::{self, Id};
 use tollbooth_storage::rate_limit::{Budget, Verdict, WindowUsage};
 use tollbooth_storage::users::User;
-use tollbooth_storage::values::ScopeSet;
+use tollbooth_storage::values::{Email, ScopeSet};
 use tollbooth_storage::{audit, passwords, secrets, users};
 
 use crate::error::OAuthError;
 use crate::grants::GrantType;
-use crate::oxide;
+use crate::oxide::{self, AuthorizationRefusal};
 use crate::pages;
 use crate::policy;
 use crate::request::FormBody;
@@ -135,19 +136,18 @@ enum SignInOutcome<'a> {
 enum PasswordCheck {
     Matches(User),
     WrongPassword(User),
-    UnknownEmail(String),
+    UnknownEmail,
 }
 
-/// Checks an email and password against the tenant's users. An unknown email costs the same
-/// Argon2 work as a wrong password (docs/security.md, "Bounds").
+/// Checks an email (normalized, `Email::normalize`) and password against the tenant's users.
+/// An unknown email costs the same Argon2 work as a wrong password (docs/security.md, "Bounds").
 async fn check_password(
     oauth: &OAuth,
     tenant_id: &str,
     email: &str,
     password: &str,
 ) -> Result<PasswordCheck, HttpResponse> {
-    let (tenant, email) = (tenant_id.to_owned(), email.trim().to_lowercase());
-    let lookup = email.clone();
+    let (tenant, lookup) = (tenant_id.to_owned(), email.to_owned());
     let user = oauth
         .db
         .run(move |conn| users::find_by_email(conn, &tenant, &lookup))
@@ -169,7 +169,7 @@ async fn check_password(
     Ok(match user {
         Some(user) if matches => PasswordCheck::Matches(user),
         Some(user) => PasswordCheck::WrongPassword(user),
-        None => PasswordCheck::UnknownEmail(email),
+        None => PasswordCheck::UnknownEmail,
     })
 }
 
@@ -184,15 +184,15 @@ async fn sign_in_allowed(
     email: &str,
 ) -> Result<(), HttpResponse> {
     let Some(limiter) = &oauth.rate_limiter else { return Ok(()) };
-    let (email, address) = (email.trim().to_lowercase(), tollbooth_http::client_address::rate_limit_address(request));
-    for budget in [Budget::SignInAddress(&address), Budget::SignInEmail { email: &email, address: &address }] {
+    let address = tollbooth_http::client_address::rate_limit_address(request);
+    for budget in [Budget::SignInAddress(&address), Budget::SignInEmail { email, address: &address }] {
         let verdict = limiter.count(budget).await;
         if !verdict.allowed {
             return Err(too_many_attempts(&verdict));
         }
     }
     // The account's failures are only read here; a failure counts after the password check.
-    let verdict = limiter.read(Budget::SignInAccount { tenant_id, email: &email }).await;
+    let verdict = limiter.read(Budget::SignInAccount { tenant_id, email }).await;
     if verdict.any_full() {
         let full = Verdict {
             allowed: false,
@@ -206,12 +206,12 @@ async fn sign_in_allowed(
 /// Counts a failed sign-in against its account, from whatever address.
 async fn count_failure(oauth: &OAuth, tenant_id: &str, email: &str) {
     if let Some(limiter) = &oauth.rate_limiter {
-        limiter.count(Budget::SignInAccount { tenant_id, email: &email.trim().to_lowercase() }).await;
+        limiter.count(Budget::SignInAccount { tenant_id, email }).await;
     }
 }
 
 fn too_many_attempts(verdict: &Verdict) -> HttpResponse {
-    let wait = verdict.retry_after(chrono::Utc::now().timestamp().max(0) as u64);
+    let wait = verdict.retry_after(tollbooth_http::rate_limit_headers::unix_now());
     let mut page = pages::error(&format!("Too many sign-in attempts. Try again in {wait} seconds."));
     *page.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
     page.headers_mut().insert(header::RETRY_AFTER, wait.into());
@@ -301,12 +301,9 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         .ok_or_else(|| pages::error("A parameter of the authorization request is repeated."))?;
     let client_id =
         params.get("client_id").ok_or_else(|| pages::error("The authorization request names no client."))?;
-    let client = oauth
-        .clients
-        .find(client_id)
-        .await
-        .map_err(|err| server_error(&err))?
-        .ok_or_else(|| pages::error("This application is not known to the authorization server."))?;
+    let unknown = || pages::error("This application is not known to the authorization server.");
+    let client_id = Id::<ids::Client>::parse(client_id).ok_or_else(unknown)?;
+    let client = oauth.clients.find(&client_id).await.map_err(|err| server_error(&err))?.ok_or_else(unknown)?;
     let redirect_uri = match params.get("redirect_uri") {
         Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => uri.clone(),
         Some(_) => return Err(pages::error("The redirect URI is not registered for this application.")),
@@ -340,8 +337,10 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         (None, None) => None,
     };
 
-    let pending = oxide::start_authorization(&client, &params, &redirect_uri)
-        .map_err(|refused| refuse(refused.error, refused.description))?;
+    let pending = oxide::start_authorization(&client, &params, &redirect_uri).map_err(|refused| match refused {
+        AuthorizationRefusal::Redirect { error, description } => refuse(error, description),
+        AuthorizationRefusal::Page(text) => pages::error(text),
+    })?;
 
     let secure = oauth.settings.issuer.is_https();
     let action = format!("/oauth/authorize?{}", request.query_string());
@@ -359,7 +358,9 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         if !Csrf::verify(request, &oauth.session_keys, secure, form.get("csrf").map(String::as_str)) {
             return Err(with_cookies(pages::error("This form has expired. Go back and try again."), &cookies));
         }
-        if let (Some(email), Some(password)) = (form.get("email"), form.get("password")) {
+        if let (Some(typed), Some(password)) = (form.get("email"), form.get("password")) {
+            // Compared, counted and looked up as one form; shown again as typed.
+            let email = &Email::normalize(typed);
             sign_in_allowed(oauth, request, &client.tenant_id, email).await?;
             let (tenant_id, client_organization) = (&client.tenant_id, client.organization_id.as_deref());
             match check_password(oauth, tenant_id, email, password).await? {
@@ -389,13 +390,13 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
                 PasswordCheck::WrongPassword(user) => {
                     audit_sign_in(oauth, request, tenant_id, SignInOutcome::WrongPassword(&user.id)).await;
                     count_failure(oauth, tenant_id, email).await;
-                    let page = pages::sign_in(&action, &client.name, &token, email, true);
+                    let page = pages::sign_in(&action, &client.name, &token, typed, true);
                     return Ok(with_cookies(page, &cookies));
                 }
-                PasswordCheck::UnknownEmail(lowered) => {
-                    audit_sign_in(oauth, request, tenant_id, SignInOutcome::UnknownEmail(&lowered)).await;
+                PasswordCheck::UnknownEmail => {
+                    audit_sign_in(oauth, request, tenant_id, SignInOutcome::UnknownEmail(email)).await;
                     count_failure(oauth, tenant_id, email).await;
-                    let page = pages::sign_in(&action, &client.name, &token, email, true);
+                    let page = pages::sign_in(&action, &client.name, &token, typed, true);
                     return Ok(with_cookies(page, &cookies));
                 }
             }

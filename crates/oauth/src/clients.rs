@@ -30,19 +30,15 @@ impl ClientDirectory {
         ClientDirectory { db, cache, guard: InvalidationGuard::default() }
     }
 
-    pub async fn find(&self, client_id: &str) -> Result<Option<Arc<Client>>, StorageError> {
-        // Every client id is one this server made; anything else is unknown without a query
-        // (PostgreSQL would fail on a U+0000) and without a cache entry.
-        let Some(client_id) = Id::<ids::Client>::parse(client_id) else {
-            return Ok(None);
-        };
+    /// The client with this id, from the cache or the database.
+    pub async fn find(&self, client_id: &Id<ids::Client>) -> Result<Option<Arc<Client>>, StorageError> {
         if let Some(hit) = self.cache.get(client_id.as_str()) {
             return Ok(hit);
         }
         let id = client_id.clone();
         let began = self.guard.begin_read();
         let found = self.db.run(move |conn| clients::find(conn, &id)).await?.map(Arc::new);
-        self.guard.store_unless_invalidated(began, || self.cache.insert(client_id.into_string(), found.clone()));
+        self.guard.store_unless_invalidated(began, || self.cache.insert(client_id.to_string(), found.clone()));
         Ok(found)
     }
 

@@ -6,15 +6,14 @@ use serde::Serialize;
 
 use std::sync::Arc;
 
-use tollbooth_http::rate_limit_headers::unix_now;
 use tollbooth_storage::clients::Client;
-use tollbooth_storage::rate_limit::{Budget, Verdict};
 use tollbooth_storage::refresh_tokens::{self, RefreshToken};
 use tollbooth_storage::{StorageError, in_transaction};
 
 use crate::client_auth::{self, PublicClients};
 use crate::error::{OAuthError, no_store};
 use crate::jwt::{AccessTokenClaims, TokenRejection};
+use crate::limits::Limits;
 use crate::request::{FormBody, TokenParams};
 use crate::state::OAuth;
 
@@ -48,34 +47,6 @@ async fn active_claims(oauth: &OAuth, token: &str, tenant_id: &str) -> Result<Op
     }
 }
 
-/// The client of an introspection or revocation request, counted like the token endpoint
-/// counts (docs/security.md, "Bounds"): every request per address, failed authentications
-/// included; then the client's budget once it authenticated.
-async fn limited_client(
-    oauth: &OAuth,
-    request: &HttpRequest,
-    params: &TokenParams,
-    public: PublicClients,
-) -> Result<Arc<Client>, OAuthError> {
-    let address = tollbooth_http::client_address::rate_limit_address(request);
-    let refused = |verdict: Verdict| OAuthError::rate_limited(verdict.retry_after(unix_now()));
-    if let Some(limiter) = &oauth.rate_limiter {
-        let verdict = limiter.count(Budget::OAuthAddress(&address)).await;
-        if !verdict.allowed {
-            return Err(refused(verdict));
-        }
-    }
-    let client = client_auth::authenticate(oauth, request, params, public).await?;
-    if let Some(limiter) = &oauth.rate_limiter {
-        let budget = Budget::Client { client_id: &client.id, confidential: client.confidential, address: &address };
-        let verdict = limiter.count(budget).await;
-        if !verdict.allowed {
-            return Err(refused(verdict));
-        }
-    }
-    Ok(client)
-}
-
 /// The live refresh token with this secret, if it belongs to `tenant_id`.
 async fn live_refresh_token(oauth: &OAuth, token: &str, tenant_id: &str) -> Result<Option<RefreshToken>, StorageError> {
     let hash = oauth.hasher.hash(token);
@@ -107,6 +78,21 @@ async fn revoke_family_of(oauth: &OAuth, token: &str, client: &Client) -> Result
     Ok(found)
 }
 
+/// The request's parameters and its client, counted as `crate::limits` describes.
+async fn authenticated_client(
+    request: &HttpRequest,
+    body: &[u8],
+    oauth: &OAuth,
+    limits: &mut Limits,
+    public: PublicClients,
+) -> Result<(TokenParams, Arc<Client>), OAuthError> {
+    limits.count_address(oauth, request).await?;
+    let params = TokenParams::parse(request, body)?;
+    let client = client_auth::authenticate(oauth, request, &params, public).await?;
+    limits.count_client(oauth, request, &client).await?;
+    Ok((params, client))
+}
+
 fn token_of(params: &TokenParams) -> Result<&str, OAuthError> {
     params.get("token").ok_or_else(|| OAuthError::invalid_request("The parameter `token` is required."))
 }
@@ -119,19 +105,25 @@ fn token_of(params: &TokenParams) -> Result<&str, OAuthError> {
         (status = 400, description = "invalid_request", body = crate::error::OAuthErrorBody),
         (status = 401, description = "invalid_client", body = crate::error::OAuthErrorBody),
     ))]
-pub async fn introspect(
-    request: HttpRequest,
-    FormBody(body): FormBody,
-    oauth: web::Data<OAuth>,
+pub async fn introspect(request: HttpRequest, FormBody(body): FormBody, oauth: web::Data<OAuth>) -> HttpResponse {
+    let mut limits = Limits::default();
+    let result = introspected(&request, &body, &oauth, &mut limits).await;
+    limits.answer(result)
+}
+
+async fn introspected(
+    request: &HttpRequest,
+    body: &[u8],
+    oauth: &OAuth,
+    limits: &mut Limits,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = TokenParams::parse(&request, &body)?;
-    let client = limited_client(&oauth, &request, &params, PublicClients::Refused).await?;
+    let (params, client) = authenticated_client(request, body, oauth, limits, PublicClients::Refused).await?;
     let token = token_of(&params)?;
-    let answer = match active_claims(&oauth, token, &client.tenant_id).await? {
+    let answer = match active_claims(oauth, token, &client.tenant_id).await? {
         Some(claims) => {
             serde_json::to_value(Introspection { active: true, claims: Some(claims), token_type: Some("Bearer") })
         }
-        None => match live_refresh_token(&oauth, token, &client.tenant_id).await? {
+        None => match live_refresh_token(oauth, token, &client.tenant_id).await? {
             Some(refresh) => Ok(serde_json::json!({
                 "active": true,
                 "token_type": "refresh_token",
@@ -160,31 +152,37 @@ pub async fn introspect(
         (status = 400, description = "invalid_request", body = crate::error::OAuthErrorBody),
         (status = 401, description = "invalid_client", body = crate::error::OAuthErrorBody),
     ))]
-pub async fn revoke(
-    request: HttpRequest,
-    FormBody(body): FormBody,
-    oauth: web::Data<OAuth>,
+pub async fn revoke(request: HttpRequest, FormBody(body): FormBody, oauth: web::Data<OAuth>) -> HttpResponse {
+    let mut limits = Limits::default();
+    let result = revoked(&request, &body, &oauth, &mut limits).await;
+    limits.answer(result)
+}
+
+async fn revoked(
+    request: &HttpRequest,
+    body: &[u8],
+    oauth: &OAuth,
+    limits: &mut Limits,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = TokenParams::parse(&request, &body)?;
-    let client = limited_client(&oauth, &request, &params, PublicClients::Allowed).await?;
+    let (params, client) = authenticated_client(request, body, oauth, limits, PublicClients::Allowed).await?;
     let token = token_of(&params)?;
     // RFC 7009 §2.1: a client revokes only tokens issued to it. The hint is only a hint: an
     // access token is a JWT, a refresh token is not, and both are tried. Revoking a refresh
     // token revokes its family and the access tokens issued with it.
-    let revoked = match active_claims(&oauth, token, &client.tenant_id).await? {
+    let revoked = match active_claims(oauth, token, &client.tenant_id).await? {
         Some(claims) if claims.client_id == client.id => {
             oauth.revocations.revoke(&claims.jti, &claims.tid, claims.exp).await?;
             Some("access_token")
         }
         Some(_) => None,
-        None => revoke_family_of(&oauth, token, &client).await?.then_some("refresh_token"),
+        None => revoke_family_of(oauth, token, &client).await?.then_some("refresh_token"),
     };
     if let Some(token_type) = revoked {
         tracing::info!(client_id = %client.id, token_type, "token revoked");
         // Audited like every revocation, naming the revoked token's client (its own).
         let mut metadata = serde_json::Map::new();
         metadata.insert("token_type".into(), token_type.into());
-        let ip = Some(tollbooth_http::client_address::client_address(&request));
+        let ip = Some(tollbooth_http::client_address::client_address(request));
         let (tenant, id) = (Some(client.tenant_id.as_str()), Some(client.id.as_str()));
         let event = tollbooth_storage::audit::AuditEvent::new(tenant, id, "token.revoked", id, ip, metadata);
         oauth.db.run(move |conn| tollbooth_storage::audit::record(conn, &event)).await?;

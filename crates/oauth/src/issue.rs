@@ -5,7 +5,7 @@
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use tollbooth_storage::clients::Client;
-use tollbooth_storage::refresh_tokens::{self, RefreshToken};
+use tollbooth_storage::refresh_tokens::{self, RefreshToken, Successor};
 use tollbooth_storage::secrets::{self, SecretHasher};
 use tollbooth_storage::values::ScopeSet;
 use tollbooth_storage::{DbConnection, StorageError, from_unix_seconds};
@@ -15,7 +15,7 @@ use crate::jwt::{self, AccessTokenClaims};
 use crate::keys::KeySnapshot;
 
 /// How long a refresh token can be used (each use starts a new one).
-pub const REFRESH_TOKEN_LIFETIME_DAYS: i64 = 30;
+const REFRESH_TOKEN_LIFETIME_DAYS: i64 = 30;
 
 /// What every token of this server is issued with: who issues it, for whom, signed with what.
 /// Plain values, so grants can be run (and tested) without a server.
@@ -120,10 +120,23 @@ impl TokenIssuer<'_> {
     }
 
     /// A new refresh-token secret and its keyed hash, which is all that is stored.
-    pub fn refresh_token_secret(&self) -> (String, String) {
+    fn refresh_token_secret(&self) -> (String, String) {
         let token = secrets::generate_refresh_token();
         let hash = self.hasher.hash(token.expose_secret());
         (token.expose_secret().to_owned(), hash)
+    }
+
+    /// The successor of a refresh token being used, issued with the access token `access`: its
+    /// secret (only in the answer) and what is stored of it.
+    pub fn refresh_token_successor(&self, access: &AccessTokenIdentity) -> (String, Successor) {
+        let (token, token_hash) = self.refresh_token_secret();
+        let successor = Successor {
+            token_hash,
+            access_jti: access.jti.clone(),
+            access_expires_at: from_unix_seconds(access.expires_at),
+            expires_at: tollbooth_storage::now() + chrono::Duration::days(REFRESH_TOKEN_LIFETIME_DAYS),
+        };
+        (token, successor)
     }
 
     /// Stores a new refresh token, starting a new family, issued with `access`, and returns

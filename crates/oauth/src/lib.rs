@@ -3,8 +3,8 @@
 //!
 //! A token request reads straight down (docs/architecture.md): `token` (the endpoint: limit,
 //! parse, authenticate once, dispatch) → `client_auth` → one of `grants` → `issue` → the
-//! response. `request`, `issue`, `jwt`, `keys` and `policy` are leaves; `oxide` is the one
-//! adapter to oxide-auth.
+//! response. Below the endpoints and grants sit `request`, `limits`, `issue`, `jwt`, `keys`,
+//! `policy`, `revocations` and `clients`; `oxide` is the one adapter to oxide-auth.
 
 pub mod authorize;
 pub mod client_auth;
@@ -16,6 +16,7 @@ pub mod introspection;
 pub mod issue;
 pub mod jwt;
 pub mod keys;
+pub mod limits;
 pub mod metadata;
 pub mod metrics;
 mod oxide;

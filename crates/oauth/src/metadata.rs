@@ -1,4 +1,5 @@
-//! The RFC 8414 authorization server metadata document: a leaf, built once from the issuer.
+//! The RFC 8414 authorization server metadata document, built once from the issuer: what it
+//! advertises comes from `grants` (the grant types) and `policy` (the scopes).
 
 use crate::grants;
 use crate::policy::MANAGEMENT_SCOPES;

@@ -51,12 +51,13 @@ fn from_scope(scope: &Scope) -> ScopeSet {
     ScopeSet::of(scope.iter())
 }
 
-/// An authorization request oxide-auth refused, to be sent back to the client's redirect URI
-/// (RFC 6749 §4.1.2.1).
+/// An authorization request oxide-auth refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AuthorizationRefusal {
-    pub error: &'static str,
-    pub description: &'static str,
+pub enum AuthorizationRefusal {
+    /// Sent back to the client's redirect URI (RFC 6749 §4.1.2.1).
+    Redirect { error: &'static str, description: &'static str },
+    /// Shown to the person on an error page: oxide-auth would not redirect.
+    Page(&'static str),
 }
 
 /// An authorization request the client's registration allows, waiting for the user's consent.
@@ -78,7 +79,7 @@ pub fn start_authorization<'a>(
     match authorization_flow::authorization_code(&mut endpoint, &request) {
         Ok(pending) => Ok(PendingAuthorization { pending, client }),
         Err(authorization_flow::Error::Redirect(mut url)) => Err(refusal(url.description().kind())),
-        Err(_) => Err(refusal(AuthorizationErrorType::InvalidRequest)),
+        Err(_) => Err(AuthorizationRefusal::Page("The authorization request is not valid.")),
     }
 }
 
@@ -99,7 +100,7 @@ fn refusal(kind: AuthorizationErrorType) -> AuthorizationRefusal {
         }
         AuthorizationErrorType::InvalidRequest => ("invalid_request", "The authorization request is not valid."),
     };
-    AuthorizationRefusal { error, description }
+    AuthorizationRefusal::Redirect { error, description }
 }
 
 impl PendingAuthorization<'_> {
@@ -228,8 +229,12 @@ pub struct RedeemedCode<'a> {
     pub user_id: &'a str,
     pub redirect_uri: &'a str,
     pub scope: &'a ScopeSet,
-    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
+
+/// How long oxide-auth is told a redeemed grant lives: redeeming it checked the code's own
+/// expiry already, and a code that expires during the exchange must not be reported as a
+/// `redirect_uri` mismatch.
+const REDEEMED_GRANT_LIFETIME: chrono::Duration = chrono::Duration::seconds(60);
 
 /// Checks the exchange of `code`, already redeemed as `redeemed`, by the authenticated
 /// `client` against RFC 6749 §4.1.3 with oxide-auth's access-token flow.
@@ -244,7 +249,7 @@ pub fn confirm_code_exchange(
         scope: to_scope(redeemed.scope).map_err(|()| OAuthError::server_error("stored scope is malformed"))?,
         redirect_uri: url::Url::parse(redeemed.redirect_uri)
             .map_err(|_| OAuthError::server_error("stored redirect URI is malformed"))?,
-        until: redeemed.expires_at,
+        until: chrono::Utc::now() + REDEEMED_GRANT_LIFETIME,
         extensions: Extensions::new(),
     };
     let mut endpoint = ExchangeEndpoint {

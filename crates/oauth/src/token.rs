@@ -1,20 +1,22 @@
 //! `POST /oauth/token` (RFC 6749 §3.2, §5): the endpoint and nothing else. It limits the
 //! caller's address, parses the request, authenticates the client once, limits the client,
-//! and hands both to the grant; each grant lives in `crate::grants`.
+//! and hands both to the grant; each grant lives in `crate::grants`, the limits in
+//! `crate::limits`.
 
 use std::sync::Arc;
 
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use tollbooth_http::client_address::rate_limit_address;
-use tollbooth_http::rate_limit_headers;
+use actix_web::{HttpRequest, HttpResponse, web};
+use tollbooth_storage::DbConnection;
 use tollbooth_storage::clients::Client;
-use tollbooth_storage::rate_limit::{Budget, Verdict};
 
 use crate::client_auth::{self, PublicClients};
 use crate::error::{OAuthError, OAuthErrorKind, no_store};
 use crate::grants::{self, GrantType, authorization_code, client_credentials, refresh_token};
-use crate::issue::TokenResponse;
+use crate::issue::{TokenIssuer, TokenResponse};
+use crate::keys::KeySnapshot;
+use crate::limits::Limits;
 use crate::request::{FormBody, TokenParams};
+use crate::revocations::Revocations;
 use crate::state::OAuth;
 
 /// The token request (RFC 6749 §4.1.3, §4.4.2, §6), as a form or JSON body, for the OpenAPI
@@ -52,34 +54,23 @@ pub struct TokenRequest {
         (status = 500, description = "server_error", body = crate::error::OAuthErrorBody),
     ))]
 pub async fn token(request: HttpRequest, FormBody(body): FormBody, oauth: web::Data<OAuth>) -> HttpResponse {
-    let mut verdict = Verdict { allowed: true, windows: Vec::new() };
-    let mut response = match limited_token(&request, &body, &oauth, &mut verdict).await {
-        Ok(issued) => {
-            let mut response = HttpResponse::Ok().json(issued);
-            no_store(&mut response);
-            response
-        }
-        Err(error) => error.error_response(),
-    };
-    rate_limit_headers::insert(&mut response, rate_limit_headers::of(&verdict, rate_limit_headers::unix_now()));
-    response
+    let mut limits = Limits::default();
+    let result = issue_token(&request, &body, &oauth, &mut limits).await.map(|issued| {
+        let mut response = HttpResponse::Ok().json(issued);
+        no_store(&mut response);
+        response
+    });
+    limits.answer(result)
 }
 
-/// The token endpoint is limited per IP address (IPv6 by /64), every request; then per client,
-/// only requests that authenticated as that client (docs/security.md, "Bounds"): a stranger
-/// who knows a client id cannot spend its budget, and made-up ids create no counters. A
-/// refusal leaves `verdict` describing the window that refused.
-async fn limited_token(
+/// Limit, parse, authenticate once, limit, dispatch (crate::limits says how requests count).
+async fn issue_token(
     request: &HttpRequest,
     body: &[u8],
     oauth: &web::Data<OAuth>,
-    verdict: &mut Verdict,
+    limits: &mut Limits,
 ) -> Result<TokenResponse, OAuthError> {
-    let address = rate_limit_address(request);
-    if let Some(limiter) = &oauth.rate_limiter {
-        *verdict = limiter.count(Budget::OAuthAddress(&address)).await;
-        refuse_when_full(verdict)?;
-    }
+    limits.count_address(oauth, request).await?;
     let params = TokenParams::parse(request, body)?;
     let grant_type = match params.get("grant_type") {
         None => return Err(OAuthError::invalid_request("The parameter `grant_type` is required.")),
@@ -91,23 +82,10 @@ async fn limited_token(
         })?,
     };
     let client = client_auth::authenticate(oauth, request, &params, PublicClients::Allowed).await?;
-    if let Some(limiter) = &oauth.rate_limiter {
-        let budget = Budget::Client { client_id: &client.id, confidential: client.confidential, address: &address };
-        let by_client = limiter.count(budget).await;
-        *verdict = std::mem::replace(verdict, Verdict { allowed: true, windows: Vec::new() }).and(by_client);
-        refuse_when_full(verdict)?;
-    }
+    limits.count_client(oauth, request, &client).await?;
     let issued = grant(oauth, grant_type, client, params).await?;
     crate::metrics::token_issued(grant_type.name());
     Ok(issued)
-}
-
-fn refuse_when_full(verdict: &Verdict) -> Result<(), OAuthError> {
-    if verdict.allowed {
-        Ok(())
-    } else {
-        Err(OAuthError::rate_limited(verdict.retry_after(rate_limit_headers::unix_now())))
-    }
 }
 
 /// Runs the grant; those that use the database run on its blocking threads.
@@ -123,33 +101,35 @@ async fn grant(
             client_credentials::grant(&oauth.token_issuer(&keys), &client, params.get("scope"))
         }
         GrantType::AuthorizationCode => {
-            let oauth = web::Data::clone(oauth);
-            oauth
-                .db
-                .clone()
-                .run(move |conn| {
-                    let request = authorization_code::CodeRequest {
-                        code: params.get("code"),
-                        redirect_uri: params.get("redirect_uri"),
-                        code_verifier: params.get("code_verifier"),
-                    };
-                    authorization_code::grant(&oauth.token_issuer(&keys), &oauth.revocations, conn, &client, &request)
-                })
-                .await
+            in_database(oauth, keys, move |issuer, revocations, conn| {
+                let request = authorization_code::CodeRequest {
+                    code: params.get("code"),
+                    redirect_uri: params.get("redirect_uri"),
+                    code_verifier: params.get("code_verifier"),
+                };
+                authorization_code::grant(issuer, revocations, conn, &client, &request)
+            })
+            .await
         }
         GrantType::RefreshToken => {
-            let oauth = web::Data::clone(oauth);
-            oauth
-                .db
-                .clone()
-                .run(move |conn| {
-                    let request = refresh_token::RefreshRequest {
-                        refresh_token: params.get("refresh_token"),
-                        scope: params.get("scope"),
-                    };
-                    refresh_token::grant(&oauth.token_issuer(&keys), &oauth.revocations, conn, &client, &request)
-                })
-                .await
+            in_database(oauth, keys, move |issuer, revocations, conn| {
+                let request = refresh_token::RefreshRequest {
+                    refresh_token: params.get("refresh_token"),
+                    scope: params.get("scope"),
+                };
+                refresh_token::grant(issuer, revocations, conn, &client, &request)
+            })
+            .await
         }
     }
+}
+
+/// Runs a grant that needs the database on one of its connections.
+async fn in_database(
+    oauth: &web::Data<OAuth>,
+    keys: Arc<KeySnapshot>,
+    grant: impl FnOnce(&TokenIssuer, &Revocations, &mut DbConnection) -> Result<TokenResponse, OAuthError> + Send + 'static,
+) -> Result<TokenResponse, OAuthError> {
+    let oauth = web::Data::clone(oauth);
+    oauth.db.clone().run(move |conn| grant(&oauth.token_issuer(&keys), &oauth.revocations, conn)).await
 }

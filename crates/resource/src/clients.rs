@@ -7,6 +7,8 @@ use tollbooth_storage::clients::{self, Client};
 use tollbooth_storage::{Json, ids, in_transaction, secrets};
 use utoipa::ToSchema;
 
+use tollbooth_oauth::grants::{self, GrantType};
+
 use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::crud;
@@ -15,10 +17,9 @@ use crate::extract::{ApiJson, ApiJsonOrDefault};
 use crate::organizations::{check_organization_exists, owning_organization};
 use crate::{ManagementApi, rfc3339, scopes, validate};
 
-const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
-const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
-const GRANT_REFRESH_TOKEN: &str = "refresh_token";
-const GRANT_TYPES: &[&str] = &[GRANT_CLIENT_CREDENTIALS, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN];
+const GRANT_CLIENT_CREDENTIALS: &str = GrantType::ClientCredentials.name();
+const GRANT_AUTHORIZATION_CODE: &str = GrantType::AuthorizationCode.name();
+const GRANT_REFRESH_TOKEN: &str = GrantType::RefreshToken.name();
 
 pub const DEFAULT_ACCESS_TOKEN_TTL: i64 = 3600;
 pub const MIN_ACCESS_TOKEN_TTL: i64 = 60;
@@ -141,8 +142,8 @@ fn check_client(client: &Client, max_ttl: i64, errors: &mut Vec<FieldError>) {
     }
     for (i, grant) in grant_types.iter().enumerate() {
         let field = format!("grant_types[{i}]");
-        if !GRANT_TYPES.contains(&grant.as_str()) {
-            let message = format!("Unknown grant type; use one of {}.", GRANT_TYPES.join(", "));
+        if GrantType::parse(grant).is_none() {
+            let message = format!("Unknown grant type; use one of {}.", grants::supported().join(", "));
             errors.push(FieldError::new(field, "invalid", message));
         } else if grant == GRANT_CLIENT_CREDENTIALS && !client.confidential {
             errors.push(FieldError::new(field, "invalid", "Public clients cannot use client_credentials."));

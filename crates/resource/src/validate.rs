@@ -53,7 +53,7 @@ pub fn email(value: Option<&str>, errors: &mut Vec<FieldError>) -> String {
         None if text.trim().is_empty() => errors.push(FieldError::new("email", "required", "email is required.")),
         None => errors.push(FieldError::new("email", "invalid", "email is not an email address.")),
     }
-    text.trim().to_lowercase()
+    Email::normalize(text)
 }
 
 pub fn password(value: &str, errors: &mut Vec<FieldError>) {

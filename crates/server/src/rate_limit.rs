@@ -1,6 +1,7 @@
-//! Rate limiting (docs/rate-limits.md) for everything but the token endpoint (which limits itself per client
-//! id): authenticated `/api/v1` requests count against their tenant's plan, everything else
-//! without a tenant against the per-IP last line. Counted responses carry the rate-limit
+//! Rate limiting (docs/rate-limits.md) for everything but the endpoints clients authenticate to
+//! (token, introspection, revocation: `tollbooth_oauth::limits` counts those per address and
+//! per client): authenticated `/api/v1` requests count against their tenant's plan, everything
+//! else without a tenant against the per-IP last line. Counted responses carry the rate-limit
 //! headers; a refused request is answered 429 before it reaches its handler.
 
 use actix_web::body::{BoxBody, MessageBody};

@@ -2,7 +2,8 @@
 //!
 //! An id from outside (a path, a query, a JSON body, a token request) is parsed once into an
 //! [`Id`] of its kind where it enters; a malformed one is answered there and never reaches a
-//! query or a cache. Code that loads objects by an outside id takes an `Id`, not a string.
+//! query or a cache. What loads objects by an outside id takes an `Id` (the management API's
+//! `Stored` trait, the OAuth client directory); the queries below them take its text.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -31,7 +32,7 @@ pub fn new_id(prefix: &str) -> String {
 }
 
 /// True when `id` is `<prefix>_` followed by a well-formed ULID.
-pub fn is_valid(prefix: &str, id: &str) -> bool {
+fn is_valid(prefix: &str, id: &str) -> bool {
     id.strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('_'))
         .is_some_and(|ulid| ulid.len() == 26 && ulid::Ulid::from_string(ulid).is_ok_and(|u| u.to_string() == ulid))

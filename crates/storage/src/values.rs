@@ -78,9 +78,15 @@ impl fmt::Display for ScopeSet {
 pub struct Email(String);
 
 impl Email {
+    /// `text` as email addresses are compared and counted (sign-in limits, lookups): trimmed
+    /// and lower-cased, whether or not it is an address.
+    pub fn normalize(text: &str) -> String {
+        text.trim().to_lowercase()
+    }
+
     /// `None` when `text` is not an email address.
     pub fn parse(text: &str) -> Option<Self> {
-        let email = text.trim().to_lowercase();
+        let email = Self::normalize(text);
         let valid = email.len() <= 254
             && email.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty() && !domain.contains('@') && domain_name(domain).is_ok() && domain.contains('.')
@@ -158,7 +164,10 @@ impl RedirectUri {
 /// The public base URL of the server: `iss` of every token (RFC 8414 §2), an absolute http(s)
 /// URL without query or fragment, kept without a trailing slash.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issuer(String);
+pub struct Issuer {
+    text: String,
+    https: bool,
+}
 
 impl Issuer {
     pub fn parse(text: &str) -> Result<Self, &'static str> {
@@ -170,22 +179,22 @@ impl Issuer {
         if url.query().is_some() || url.fragment().is_some() || text.contains(['?', '#']) {
             return Err("must not have a query or fragment (RFC 8414 §2)");
         }
-        Ok(Issuer(trimmed.to_owned()))
+        Ok(Issuer { text: trimmed.to_owned(), https: url.scheme() == "https" })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     /// Whether cookies must be `Secure` (and may be `__Host-`): the server is reached over https.
     pub fn is_https(&self) -> bool {
-        self.0.starts_with("https://")
+        self.https
     }
 }
 
 impl fmt::Display for Issuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
@@ -229,6 +238,8 @@ mod tests {
     fn issuers_are_base_urls() {
         assert_eq!(Issuer::parse("https://auth.example.com/").unwrap().as_str(), "https://auth.example.com");
         assert!(Issuer::parse("https://auth.example.com").unwrap().is_https());
+        assert!(Issuer::parse("HTTPS://auth.example.com").unwrap().is_https(), "schemes are case-insensitive");
+        assert!(!Issuer::parse("http://auth.example.com").unwrap().is_https());
         for bad in ["auth.example.com", "ftp://x.example", "https://a.example/?x=1", "https://a.example/#f"] {
             assert!(Issuer::parse(bad).is_err(), "{bad}");
         }

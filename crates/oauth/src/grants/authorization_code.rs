@@ -51,9 +51,12 @@ pub fn grant(
     request: &CodeRequest<'_>,
 ) -> Result<TokenResponse, OAuthError> {
     // Checked before the code is used up: a malformed request does not spend it.
-    let (Some(code), Some(_)) = (request.code, request.redirect_uri) else {
+    let (Some(code), Some(redirect_uri)) = (request.code, request.redirect_uri) else {
         return Err(OAuthError::invalid_request("The request needs code and redirect_uri."));
     };
+    if url::Url::parse(redirect_uri).is_err() {
+        return Err(OAuthError::invalid_request("The redirect_uri is not an absolute URI."));
+    }
     // A refusal is an answer, not a failure: the transaction commits what a reuse revoked.
     let (answer, revoked) = in_transaction(conn, |conn| {
         let mut revoked = Vec::new();
@@ -112,7 +115,6 @@ fn exchange(
         user_id: &stored.user_id,
         redirect_uri: &stored.redirect_uri,
         scope: &granted,
-        expires_at: stored.expires_at.and_utc(),
     };
     let exchange =
         CodeExchange { grant_type: GrantType::AuthorizationCode.name(), code, redirect_uri: request.redirect_uri };

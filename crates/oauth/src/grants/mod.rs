@@ -20,7 +20,7 @@ impl GrantType {
         [GrantType::AuthorizationCode, GrantType::ClientCredentials, GrantType::RefreshToken];
 
     /// The `grant_type` value (and a client's `grant_types` entry).
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             GrantType::AuthorizationCode => "authorization_code",
             GrantType::ClientCredentials => "client_credentials",

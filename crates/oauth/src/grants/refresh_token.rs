@@ -4,13 +4,13 @@
 //! revoked. Written directly, not through oxide-auth: see `crate::oxide` for why.
 
 use tollbooth_storage::clients::Client;
-use tollbooth_storage::refresh_tokens::{self, Successor};
+use tollbooth_storage::refresh_tokens;
 use tollbooth_storage::values::ScopeSet;
-use tollbooth_storage::{DbConnection, from_unix_seconds, in_transaction};
+use tollbooth_storage::{DbConnection, in_transaction};
 
 use super::GrantType;
 use crate::error::{OAuthError, OAuthErrorKind};
-use crate::issue::{AccessTokenIdentity, Holder, REFRESH_TOKEN_LIFETIME_DAYS, TokenIssuer, TokenResponse};
+use crate::issue::{AccessTokenIdentity, Holder, TokenIssuer, TokenResponse};
 use crate::policy;
 use crate::revocations::Revocations;
 
@@ -68,13 +68,7 @@ fn rotate(
 ) -> Result<Result<TokenResponse, Refusal>, OAuthError> {
     let now = tollbooth_storage::now();
     let access = AccessTokenIdentity::new(client);
-    let (token, token_hash) = issuer.refresh_token_secret();
-    let successor = Successor {
-        token_hash,
-        access_jti: access.jti.clone(),
-        access_expires_at: from_unix_seconds(access.expires_at),
-        expires_at: now + chrono::Duration::days(REFRESH_TOKEN_LIFETIME_DAYS),
-    };
+    let (token, successor) = issuer.refresh_token_successor(&access);
     let used = if requested.is_empty() {
         refresh_tokens::use_and_replace(conn, hash, &client.id, &successor, now)?
     } else {

@@ -99,6 +99,13 @@ pub struct Verdict {
     pub windows: Vec<WindowUsage>,
 }
 
+/// Nothing counted yet: allowed, in no window.
+impl Default for Verdict {
+    fn default() -> Self {
+        Verdict { allowed: true, windows: Vec::new() }
+    }
+}
+
 impl Verdict {
     /// Both verdicts at once: allowed if both are, with the windows of both.
     pub fn and(mut self, other: Verdict) -> Verdict {
@@ -163,10 +170,6 @@ fn now() -> u64 {
 impl RateLimiter {
     pub fn new(store: Arc<dyn CounterStore>, plans: BTreeMap<String, Plan>, rules: Rules) -> Self {
         RateLimiter { store, plans, rules }
-    }
-
-    pub fn rules(&self) -> &Rules {
-        &self.rules
     }
 
     pub fn store_status(&self) -> StoreStatus {
