@@ -1,8 +1,13 @@
-//! Values for the unit tests of grants and the issuer, built without a server or a database.
+//! Values for the unit tests of grants and the issuer, built without a server: keys, clients,
+//! and a migrated in-memory SQLite database.
 
-use tollbooth_storage::Json;
-use tollbooth_storage::clients::Client;
+use std::time::Duration;
+
+use tollbooth_storage::clients::{self, Client};
 use tollbooth_storage::secrets::SecretHasher;
+use tollbooth_storage::tenants::{self, Tenant};
+use tollbooth_storage::users::{self, User};
+use tollbooth_storage::{Database, DatabaseConfig, DbConnection, Json, StorageError, ids};
 
 use crate::keys::{KeySnapshot, SigningAlgorithm, generate_signing_key};
 
@@ -12,13 +17,13 @@ pub fn issuer_for_tests() -> (KeySnapshot, SecretHasher) {
     (KeySnapshot::from_keys(&[key]).expect("a snapshot"), SecretHasher::new(b"pepper of the unit tests"))
 }
 
-/// A client of tenant `ten_test` with these grant types and scopes.
+/// A client of a tenant of its own with these grant types and scopes.
 pub fn client(confidential: bool, grant_types: &[&str], scopes: &[&str]) -> Client {
     let owned = |items: &[&str]| Json(items.iter().map(|s| s.to_string()).collect());
     let now = tollbooth_storage::now();
     Client {
-        id: "client_test".into(),
-        tenant_id: "ten_test".into(),
+        id: ids::new_id(ids::CLIENT),
+        tenant_id: ids::new_id(ids::TENANT),
         organization_id: None,
         name: "Test".into(),
         confidential,
@@ -34,4 +39,46 @@ pub fn client(confidential: bool, grant_types: &[&str], scopes: &[&str]) -> Clie
         created_at: now,
         updated_at: now,
     }
+}
+
+/// A migrated in-memory SQLite database on one connection (so every call sees the same data).
+pub fn database_for_tests() -> Database {
+    let config = DatabaseConfig {
+        url: "sqlite://:memory:".into(),
+        max_connections: 1,
+        connect_timeout: Duration::from_secs(5),
+        min_idle: 1,
+    };
+    let db = Database::connect(&config).expect("in-memory SQLite");
+    db.migrate().expect("migrations");
+    db
+}
+
+/// Stores `client`'s tenant, `client`, and a member user of the tenant; returns the user.
+pub fn store_client_and_user(conn: &mut DbConnection, client: &Client) -> Result<User, StorageError> {
+    let now = tollbooth_storage::now();
+    let tenant = Tenant {
+        id: client.tenant_id.clone(),
+        name: "Test".into(),
+        plan: "free".into(),
+        environment: "test".into(),
+        created_at: now,
+        updated_at: now,
+    };
+    tenants::insert(conn, &tenant)?;
+    clients::insert(conn, client)?;
+    let user = User {
+        id: ids::new_id(ids::USER),
+        tenant_id: client.tenant_id.clone(),
+        organization_id: None,
+        email: "ada@example.com".into(),
+        name: "Ada".into(),
+        password_hash: None,
+        email_verified: true,
+        created_at: now,
+        updated_at: now,
+        role: users::ROLE_MEMBER.into(),
+    };
+    users::insert(conn, &user)?;
+    Ok(user)
 }

@@ -156,3 +156,63 @@ fn revoke_first_use(
     revoked_tokens::revoke(conn, jti, &stored.tenant_id, expires_at)?;
     Ok(std::iter::once(jti.clone()).chain(family).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{client, database_for_tests, issuer_for_tests, store_client_and_user};
+
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const REDIRECT: &str = "https://app.test/cb";
+
+    /// RFC 6749 §4.1.2, on the grant alone (no server): a malformed request spends nothing, the
+    /// code is exchanged once, and its reuse revokes the refresh family the first use began.
+    #[test]
+    fn a_code_is_exchanged_once_and_its_reuse_revokes_what_it_issued() {
+        let db = database_for_tests();
+        let (keys, hasher) = issuer_for_tests();
+        let issuer = TokenIssuer {
+            issuer: "https://auth.test",
+            audience: "https://auth.test/api",
+            keys: &keys,
+            hasher: &hasher,
+        };
+        let revocations = Revocations::new(db.clone());
+        let client = client(false, &["authorization_code", "refresh_token"], &["read", "users:read"]);
+        db.run_blocking(|conn| {
+            let user = store_client_and_user(conn, &client)?;
+            let now = tollbooth_storage::now();
+            let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER));
+            let code = AuthorizationCode {
+                code_hash: hasher.hash("the-code"),
+                tenant_id: client.tenant_id.clone(),
+                client_id: client.id.clone(),
+                user_id: user.id.clone(),
+                redirect_uri: REDIRECT.into(),
+                scope: "read users:read".into(),
+                code_challenge: Some(challenge),
+                expires_at: now + chrono::Duration::seconds(60),
+                used_at: None,
+                issued_jti: None,
+                issued_expires_at: None,
+                created_at: now,
+            };
+            authorization_codes::insert(conn, &code)?;
+            let request =
+                |redirect_uri| CodeRequest { code: Some("the-code"), redirect_uri, code_verifier: Some(VERIFIER) };
+
+            let refused = grant(&issuer, &revocations, conn, &client, &request(Some("/cb"))).unwrap_err();
+            assert_eq!(refused.kind, OAuthErrorKind::InvalidRequest);
+            let issued = grant(&issuer, &revocations, conn, &client, &request(Some(REDIRECT))).unwrap();
+            assert_eq!(issued.scope, "read", "a member's token carries no management scope");
+            let refresh = issued.refresh_token.expect("the client may refresh");
+
+            let reused = grant(&issuer, &revocations, conn, &client, &request(Some(REDIRECT))).unwrap_err();
+            assert_eq!(reused.kind, OAuthErrorKind::InvalidGrant);
+            let family = refresh_tokens::find(conn, &hasher.hash(&refresh))?.expect("stored");
+            assert!(family.revoked_at.is_some(), "the reuse revoked the refresh token the first use issued");
+            Ok(())
+        })
+        .unwrap();
+    }
+}

@@ -139,3 +139,47 @@ fn explain_refusal(
     // in between. Refused all the same.
     refused("The refresh token is invalid.")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{client, database_for_tests, issuer_for_tests, store_client_and_user};
+
+    /// RFC 6749 §6 and RFC 9700 §4.14.2, on the grant alone (no server): a wider scope is refused
+    /// without using the token up, a narrower one is granted, and a used token presented again
+    /// revokes its family.
+    #[test]
+    fn refresh_narrows_never_widens_and_a_reuse_revokes_the_family() {
+        let db = database_for_tests();
+        let (keys, hasher) = issuer_for_tests();
+        let issuer = TokenIssuer {
+            issuer: "https://auth.test",
+            audience: "https://auth.test/api",
+            keys: &keys,
+            hasher: &hasher,
+        };
+        let revocations = Revocations::new(db.clone());
+        let client = client(true, &["authorization_code", "refresh_token"], &["read", "write", "admin"]);
+        db.run_blocking(|conn| {
+            let user = store_client_and_user(conn, &client)?;
+            let scope = ScopeSet::parse("read write").unwrap();
+            let holder = Holder { client: &client, subject: user.id.clone(), scope: &scope, organization_id: None };
+            let (claims, _) = issuer.access_token(holder).unwrap();
+            let first = issuer.store_refresh_token(conn, &claims)?;
+            let request = |token, scope| RefreshRequest { refresh_token: Some(token), scope };
+
+            let wider = grant(&issuer, &revocations, conn, &client, &request(&first, Some("read admin"))).unwrap_err();
+            assert_eq!(wider.kind, OAuthErrorKind::InvalidScope);
+            let narrower = grant(&issuer, &revocations, conn, &client, &request(&first, Some("read"))).unwrap();
+            assert_eq!(narrower.scope, "read");
+            let second = narrower.refresh_token.expect("a successor");
+
+            let reused = grant(&issuer, &revocations, conn, &client, &request(&first, None)).unwrap_err();
+            assert_eq!(reused.kind, OAuthErrorKind::InvalidGrant);
+            let revoked = grant(&issuer, &revocations, conn, &client, &request(&second, None)).unwrap_err();
+            assert_eq!(revoked.kind, OAuthErrorKind::InvalidGrant, "the successor went with its family");
+            Ok(())
+        })
+        .unwrap();
+    }
+}
