@@ -70,6 +70,17 @@ async fn cases(app: &TestApp) -> Vec<Case> {
     let org_to_delete =
         app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "Doomed"})).await.expect(201).id();
     let key_to_rotate = key_with(app, &["admin"]).await.0;
+    let resource = |identifier: &str, scope: &str| json!({"name": "API", "identifier": identifier, "scopes": [scope]});
+    let (r1, r2) = (
+        app.call("POST", "/api/v1/resources", &app.tenant_key, resource("https://one.example", "one:read"))
+            .await
+            .expect(201)
+            .id(),
+        app.call("POST", "/api/v1/resources", &app.tenant_key, resource("https://two.example", "two:read"))
+            .await
+            .expect(201)
+            .id(),
+    );
     let email = format!("{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
     let case = |method, template, narrow: &[&'static str], missing, path: String, body, success| Case {
         method,
@@ -216,6 +227,33 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             format!("/api/v1/api_keys/{key_to_rotate}/rotate"),
             json!({"grace_period_seconds": 0}),
             200,
+        ),
+        case(
+            "POST",
+            "/api/v1/resources",
+            &["resources:read"],
+            "resources:write",
+            "/api/v1/resources".into(),
+            resource("https://three.example", "three:read"),
+            201,
+        ),
+        case(
+            "PATCH",
+            "/api/v1/resources/{id}",
+            &["resources:read"],
+            "resources:write",
+            format!("/api/v1/resources/{r1}"),
+            json!({"name": "renamed"}),
+            200,
+        ),
+        case(
+            "DELETE",
+            "/api/v1/resources/{id}",
+            &["resources:read"],
+            "resources:write",
+            format!("/api/v1/resources/{r2}"),
+            Value::Null,
+            204,
         ),
         // A name change still acts on a client holding more than the caller.
         case(

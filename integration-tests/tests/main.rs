@@ -26,6 +26,7 @@ mod organizations_api;
 mod pagination_property;
 mod rate_limits;
 mod refresh_tokens;
+mod resources_api;
 mod schema;
 mod secrets_at_rest;
 mod secrets_in_logs;

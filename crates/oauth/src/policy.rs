@@ -18,7 +18,12 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
     "api_keys:read",
     "api_keys:write",
     "audit_logs:read",
+    "resources:read",
+    "resources:write",
 ];
+
+/// The OpenID Connect scopes: they belong to no resource (docs/api.md, "Resources").
+pub const OPENID_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
 /// A user's role: `member` users get tokens without management scopes; `admin` users get the
 /// management scopes their client asks for, confined to their organization if they have one.

@@ -10,6 +10,7 @@ use tollbooth_oauth::policy;
 use tollbooth_storage::api_keys::ApiKey;
 use tollbooth_storage::clients::Client;
 use tollbooth_storage::organizations::Organization;
+use tollbooth_storage::resources::Resource;
 use tollbooth_storage::tenants::Tenant;
 use tollbooth_storage::users::User;
 
@@ -73,6 +74,7 @@ impl Guarded for User {
 
 impl Guarded for Organization {}
 impl Guarded for Tenant {}
+impl Guarded for Resource {}
 
 impl Principal {
     /// The rule: `needed` (the action's scope), then every management scope `before` (the

@@ -36,6 +36,11 @@ pub trait Stored: Versioned + Clone + Send + 'static {
     fn cascade(_conn: &mut DbConnection, _object: &Self) -> Result<Held, StorageError> {
         Ok(Held(Vec::new()))
     }
+    /// Rules that need the database, checked in the transaction that stores a change, just
+    /// before it is written (a resource's scopes and identifier must be free).
+    fn before_write(_conn: &mut DbConnection, _object: &Self) -> Result<(), ApiError> {
+        Ok(())
+    }
     /// Whether changing `before` into `after` must stop the tokens issued for it until now (a
     /// user lowered from admin to member: docs/security.md, "User roles and tokens").
     fn revokes_tokens(_before: &Self, _after: &Self) -> bool {
@@ -44,7 +49,7 @@ pub trait Stored: Versioned + Clone + Send + 'static {
 }
 
 /// Scopes held by objects a deletion takes with it.
-pub struct Held(Vec<String>);
+pub struct Held(pub Vec<String>);
 
 impl Guarded for Held {
     fn held_scopes(&self) -> Vec<&str> {
@@ -61,50 +66,58 @@ pub trait Versioned {
 /// [`Versioned`] for a row type with an `updated_at` field.
 macro_rules! versioned {
     ($($type:ty),+) => {$(
-        impl Versioned for $type {
-            fn updated_at(&self) -> NaiveDateTime {
+        impl $crate::crud::Versioned for $type {
+            fn updated_at(&self) -> ::chrono::NaiveDateTime {
                 self.updated_at
             }
-            fn set_updated_at(&mut self, at: NaiveDateTime) {
+            fn set_updated_at(&mut self, at: ::chrono::NaiveDateTime) {
                 self.updated_at = at;
             }
         }
     )+};
 }
 
+/// [`Stored`] for a row type whose storage module has the reach repository's functions.
 macro_rules! stored {
     ($type:ty, $module:ident, $kind:literal, $prefix:ty, in_tokens: $in_tokens:literal, cascade) => {
-        stored!(@impl $type, $module, $kind, $prefix, $in_tokens,
-            fn cascade(conn: &mut DbConnection, object: &Self) -> Result<Held, StorageError> {
-                $module::scopes_held_within(conn, &object.id).map(Held)
+        $crate::crud::stored!(@impl $type, $module, $kind, $prefix, $in_tokens,
+            fn cascade(conn: &mut ::tollbooth_storage::DbConnection, object: &Self) -> Result<$crate::crud::Held, ::tollbooth_storage::StorageError> {
+                $module::scopes_held_within(conn, &object.id).map($crate::crud::Held)
             }
         );
     };
     ($type:ty, $module:ident, $kind:literal, $prefix:ty, in_tokens: $in_tokens:literal, revokes_tokens) => {
-        stored!(@impl $type, $module, $kind, $prefix, $in_tokens,
+        $crate::crud::stored!(@impl $type, $module, $kind, $prefix, $in_tokens,
             fn revokes_tokens(before: &Self, after: &Self) -> bool {
                 $module::lowers_role(before, after)
             }
         );
     };
+    ($type:ty, $module:ident, $kind:literal, $prefix:ty, in_tokens: $in_tokens:literal, before_write: $check:path) => {
+        $crate::crud::stored!(@impl $type, $module, $kind, $prefix, $in_tokens,
+            fn before_write(conn: &mut ::tollbooth_storage::DbConnection, object: &Self) -> Result<(), $crate::error::ApiError> {
+                $check(conn, object)
+            }
+        );
+    };
     ($type:ty, $module:ident, $kind:literal, $prefix:ty, in_tokens: $in_tokens:literal) => {
-        stored!(@impl $type, $module, $kind, $prefix, $in_tokens,);
+        $crate::crud::stored!(@impl $type, $module, $kind, $prefix, $in_tokens,);
     };
     (@impl $type:ty, $module:ident, $kind:literal, $prefix:ty, $in_tokens:literal, $($extra:item)*) => {
-        impl Stored for $type {
+        impl $crate::crud::Stored for $type {
             const KIND: &'static str = $kind;
             type IdKind = $prefix;
             const IN_TOKENS: bool = $in_tokens;
-            fn get(conn: &mut DbConnection, reach: &Reach, id: &Id<$prefix>) -> Result<Self, StorageError> {
+            fn get(conn: &mut ::tollbooth_storage::DbConnection, reach: &::tollbooth_storage::Reach, id: &::tollbooth_storage::ids::Id<$prefix>) -> Result<Self, ::tollbooth_storage::StorageError> {
                 $module::get(conn, reach, id)
             }
-            fn update(conn: &mut DbConnection, object: &Self, read_at: NaiveDateTime) -> Result<bool, StorageError> {
+            fn update(conn: &mut ::tollbooth_storage::DbConnection, object: &Self, read_at: ::chrono::NaiveDateTime) -> Result<bool, ::tollbooth_storage::StorageError> {
                 $module::update(conn, object, read_at)
             }
-            fn delete(conn: &mut DbConnection, id: &Id<$prefix>) -> Result<(), StorageError> {
+            fn delete(conn: &mut ::tollbooth_storage::DbConnection, id: &::tollbooth_storage::ids::Id<$prefix>) -> Result<(), ::tollbooth_storage::StorageError> {
                 $module::delete(conn, id)
             }
-            fn list(conn: &mut DbConnection, reach: &Reach, page: &PageRequest) -> Result<Page<Self>, StorageError> {
+            fn list(conn: &mut ::tollbooth_storage::DbConnection, reach: &::tollbooth_storage::Reach, page: &::tollbooth_storage::pagination::PageRequest) -> Result<::tollbooth_storage::pagination::Page<Self>, ::tollbooth_storage::StorageError> {
                 $module::list(conn, reach, page)
             }
             $($extra)*
@@ -253,7 +266,10 @@ where
                     revokes.set(T::revokes_tokens(&before, object));
                     Ok(())
                 },
-                |conn, object, read_at| T::update(conn, object, read_at),
+                |conn, object, read_at| {
+                    T::before_write(conn, object)?;
+                    Ok(T::update(conn, object, read_at)?)
+                },
                 |conn| {
                     if revokes.get() {
                         let issued_until = tollbooth_storage::now() + CLOCK_MARGIN;
@@ -279,7 +295,7 @@ pub fn read_modify_write<T: Versioned>(
     conn: &mut DbConnection,
     read: impl Fn(&mut DbConnection) -> Result<T, ApiError>,
     change: impl Fn(&mut T) -> Result<(), ApiError>,
-    write: impl Fn(&mut DbConnection, &T, NaiveDateTime) -> Result<bool, StorageError>,
+    write: impl Fn(&mut DbConnection, &T, NaiveDateTime) -> Result<bool, ApiError>,
     record: impl Fn(&mut DbConnection) -> Result<(), StorageError>,
 ) -> Result<T, ApiError> {
     for _ in 0..UPDATE_ATTEMPTS {
@@ -334,4 +350,4 @@ macro_rules! read_handlers {
         }
     };
 }
-pub(crate) use read_handlers;
+pub(crate) use {read_handlers, stored, versioned};

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod organizations;
 pub mod pagination;
 pub mod rate_limits;
+pub mod resources;
 mod rfc3339;
 mod routes;
 pub mod scopes;

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api_keys, audit_logs, clients, organizations, rate_limits, tenants, users};
+use crate::{api_keys, audit_logs, clients, organizations, rate_limits, resources, tenants, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +21,7 @@ use crate::{api_keys, audit_logs, clients, organizations, rate_limits, tenants, 
         users::create, users::list, users::me, users::get, users::update, users::delete,
         clients::create, clients::list, clients::get, clients::update, clients::delete, clients::rotate_secret,
         api_keys::create, api_keys::list, api_keys::get, api_keys::delete, api_keys::rotate,
+        resources::create, resources::list, resources::get, resources::update, resources::delete,
         audit_logs::list,
         rate_limits::usage,
         tollbooth_oauth::authorize::authorize,
@@ -37,6 +38,7 @@ use crate::{api_keys, audit_logs, clients, organizations, rate_limits, tenants, 
     tags(
         (name = "tenants", description = "Operator keys only"),
         (name = "organizations"), (name = "users"), (name = "clients"), (name = "api_keys"),
+        (name = "resources", description = "The tenant's APIs: identifiers and scopes"),
         (name = "audit_logs"), (name = "rate_limits"),
         (name = "oauth", description = "RFC 6749 token endpoint, RFC 8414 metadata, RFC 7517 keys"),
     )

@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{ApiError, ApiErrorKind};
-use crate::{api_keys, audit_logs, clients, openapi, organizations, rate_limits, tenants, users};
+use crate::{api_keys, audit_logs, clients, openapi, organizations, rate_limits, resources, tenants, users};
 
 /// Registers `/api/v1`, the OpenAPI document and the explorer; the app must provide
 /// `web::Data<ManagementApi>` and `web::Data<OAuth>`.
@@ -29,6 +29,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         Endpoint::new("/api_keys").post(api_keys::create).get(api_keys::list),
         Endpoint::new("/api_keys/{id}").get(api_keys::get).delete(api_keys::delete),
         Endpoint::new("/api_keys/{id}/rotate").post(api_keys::rotate),
+        Endpoint::new("/resources").post(resources::create).get(resources::list),
+        Endpoint::new("/resources/{id}").get(resources::get).patch(resources::update).delete(resources::delete),
         Endpoint::new("/audit_logs").get(audit_logs::list),
         Endpoint::new("/rate_limits").get(rate_limits::usage),
     ];

@@ -12,3 +12,5 @@ pub const CLIENTS_WRITE: &str = "clients:write";
 pub const API_KEYS_READ: &str = "api_keys:read";
 pub const API_KEYS_WRITE: &str = "api_keys:write";
 pub const AUDIT_LOGS_READ: &str = "audit_logs:read";
+pub const RESOURCES_READ: &str = "resources:read";
+pub const RESOURCES_WRITE: &str = "resources:write";

@@ -200,7 +200,7 @@ pub async fn update(
                     }
                     Ok(())
                 },
-                tenants::update,
+                |conn, tenant, read_at| Ok(tenants::update(conn, tenant, read_at)?),
                 |conn| actor.record(conn, "tenant.updated", &id),
             )
         })

@@ -17,6 +17,7 @@ pub const USER: &str = "user";
 pub const CLIENT: &str = "client";
 pub const API_KEY: &str = "key";
 pub const AUDIT_EVENT: &str = "evt";
+pub const RESOURCE: &str = "res";
 
 /// A new id with the given prefix. Ids made by one process are strictly increasing, even
 /// within one millisecond, which keyset pagination relies on.
@@ -67,6 +68,8 @@ kinds! {
     ApiKey => API_KEY;
     /// `evt_…`
     AuditEvent => AUDIT_EVENT;
+    /// `res_…`
+    Resource => RESOURCE;
 }
 
 /// A well-formed id of kind `K`: it can only be made by parsing (or generating) one.

@@ -19,6 +19,7 @@ pub mod passwords;
 pub mod rate_limit;
 mod reach;
 pub mod refresh_tokens;
+pub mod resources;
 pub mod revoked_tokens;
 pub mod schema;
 pub mod sealing;

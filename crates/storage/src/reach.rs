@@ -5,6 +5,18 @@
 /// caller, to rows whose `$org_column` is that organization.
 #[macro_export]
 macro_rules! within_reach {
+    // A table of tenant-level objects: an organization-confined caller reaches none of them.
+    ($table:ident, tenant_level, $reach:expr) => {{
+        use diesel::prelude::*;
+        let reach: &$crate::Reach = $reach;
+        let mut query = $crate::schema::$table::table
+            .filter($crate::schema::$table::tenant_id.eq(reach.tenant_id.clone()))
+            .into_boxed();
+        if reach.organization_id.is_some() {
+            query = query.filter($crate::schema::$table::id.is_null());
+        }
+        query
+    }};
     ($table:ident, $org_column:expr, $reach:expr) => {{
         use diesel::prelude::*;
         let reach: &$crate::Reach = $reach;
@@ -19,9 +31,16 @@ macro_rules! within_reach {
 }
 
 /// `insert`, `update` (compare-and-set on `updated_at`), `delete`, `get` and `list` for a
-/// tenant-owned table whose rows are `$type` and whose organization column is `$org_column`.
+/// tenant-owned table whose rows are `$type` and whose organization column is `$org_column`
+/// (or `tenant_level` for objects that belong to no organization).
 macro_rules! reach_repository {
+    ($table:ident, $type:ty, tenant_level) => {
+        $crate::reach::reach_repository!(@impl $table, $type, tenant_level);
+    };
     ($table:ident, $type:ty, $org_column:expr) => {
+        $crate::reach::reach_repository!(@impl $table, $type, $org_column);
+    };
+    (@impl $table:ident, $type:ty, $($org_column:tt)+) => {
         /// Fails with `Conflict` when a unique value is taken.
         pub fn insert(conn: &mut $crate::DbConnection, object: &$type) -> Result<(), $crate::StorageError> {
             diesel::insert_into($crate::schema::$table::table)
@@ -58,7 +77,7 @@ macro_rules! reach_repository {
             reach: &$crate::Reach,
             id: &str,
         ) -> Result<$type, $crate::StorageError> {
-            $crate::within_reach!($table, $org_column, reach)
+            $crate::within_reach!($table, $($org_column)+, reach)
                 .filter($crate::schema::$table::id.eq(id.to_owned()))
                 .select(<$type>::as_select())
                 .first(conn)
@@ -74,7 +93,7 @@ macro_rules! reach_repository {
         ) -> Result<$crate::pagination::Page<$type>, $crate::StorageError> {
             $crate::keyset_page!(
                 conn,
-                $crate::within_reach!($table, $org_column, reach).select(<$type>::as_select()),
+                $crate::within_reach!($table, $($org_column)+, reach).select(<$type>::as_select()),
                 $crate::schema::$table::id,
                 page,
                 $type

@@ -110,7 +110,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    resources (id) {
+        id -> Text,
+        tenant_id -> Text,
+        name -> Text,
+        identifier -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(organizations -> tenants (tenant_id));
+diesel::joinable!(resources -> tenants (tenant_id));
 diesel::joinable!(clients -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -125,6 +138,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_tokens,
     authorization_codes,
     refresh_tokens,
+    resources,
 );
 
 diesel::table! {

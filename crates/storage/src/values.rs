@@ -142,15 +142,9 @@ impl RedirectUri {
         if parsed.fragment().is_some() || uri.contains('#') {
             return Err("A redirect URI must not have a fragment.");
         }
-        let loopback = match parsed.host() {
-            Some(url::Host::Domain("localhost")) => true,
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            _ => false,
-        };
         match parsed.scheme() {
             "https" if parsed.host().is_some() => Ok(RedirectUri(uri.to_owned())),
-            "http" if loopback => Ok(RedirectUri(uri.to_owned())),
+            "http" if is_loopback(&parsed) => Ok(RedirectUri(uri.to_owned())),
             "http" => Err("http is allowed only for loopback hosts; use https."),
             _ => Err("A redirect URI must use https (or http on a loopback host)."),
         }
@@ -158,6 +152,41 @@ impl RedirectUri {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A resource's identifier (RFC 8707 §2): an absolute URI without a fragment, https, or http on
+/// a loopback host (an API on the developer's machine). The `aud` of the tokens for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceIdentifier(String);
+
+impl ResourceIdentifier {
+    pub fn parse(uri: &str) -> Result<Self, &'static str> {
+        if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err("An identifier must not contain spaces or control characters.");
+        }
+        let parsed = url::Url::parse(uri).map_err(|_| "An identifier is an absolute URI.")?;
+        if parsed.fragment().is_some() || uri.contains('#') {
+            return Err("An identifier must not have a fragment (RFC 8707 §2).");
+        }
+        match parsed.scheme() {
+            "https" if parsed.host().is_some() => Ok(ResourceIdentifier(uri.to_owned())),
+            "http" if is_loopback(&parsed) => Ok(ResourceIdentifier(uri.to_owned())),
+            _ => Err("An identifier must use https (or http on a loopback host)."),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain("localhost")) => true,
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
     }
 }
 
@@ -231,6 +260,16 @@ mod tests {
         for bad in ["http://app.example.com/cb", "https://app.example.com/cb#x", "ftp://app.example.com/", "/relative"]
         {
             assert!(RedirectUri::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn resource_identifiers_are_absolute_web_uris() {
+        for good in ["https://api.example.com", "https://api.example.com/orders", "http://localhost:9000/"] {
+            assert!(ResourceIdentifier::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["api.example.com", "http://api.example.com", "https://api.example.com/#x", "urn:x"] {
+            assert!(ResourceIdentifier::parse(bad).is_err(), "{bad}");
         }
     }
 
