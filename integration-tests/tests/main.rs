@@ -5,6 +5,7 @@ mod support;
 
 mod api_errors;
 mod api_keys_api;
+mod audiences;
 mod audit_logs;
 mod authorization;
 mod authorization_code;

@@ -15,6 +15,8 @@ pub enum OAuthErrorKind {
     UnauthorizedClient,
     UnsupportedGrantType,
     InvalidScope,
+    /// RFC 8707 §2: the `resource` names no API the client may ask tokens for.
+    InvalidTarget,
     ServerError,
     /// docs/rate-limits.md: answered with the management API's 429 body, not an RFC 6749 one (RFC 6749 has none).
     RateLimitExceeded,
@@ -22,6 +24,23 @@ pub enum OAuthErrorKind {
     /// code of its own for it).
     #[serde(rename = "invalid_request")]
     MethodNotAllowed,
+}
+
+impl OAuthErrorKind {
+    /// The `error` value, for answers that are not JSON (an authorization redirect).
+    pub fn code(self) -> &'static str {
+        match self {
+            OAuthErrorKind::InvalidRequest | OAuthErrorKind::MethodNotAllowed => "invalid_request",
+            OAuthErrorKind::InvalidClient => "invalid_client",
+            OAuthErrorKind::InvalidGrant => "invalid_grant",
+            OAuthErrorKind::UnauthorizedClient => "unauthorized_client",
+            OAuthErrorKind::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthErrorKind::InvalidScope => "invalid_scope",
+            OAuthErrorKind::InvalidTarget => "invalid_target",
+            OAuthErrorKind::ServerError => "server_error",
+            OAuthErrorKind::RateLimitExceeded => "rate_limit_exceeded",
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -6,10 +6,12 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use tollbooth_storage::clients::Client;
 use tollbooth_storage::refresh_tokens::{self, RefreshToken, Successor};
+use tollbooth_storage::resources::Resource;
 use tollbooth_storage::secrets::{self, SecretHasher};
 use tollbooth_storage::values::ScopeSet;
 use tollbooth_storage::{DbConnection, StorageError, from_unix_seconds};
 
+use crate::audience::Audiences;
 use crate::error::OAuthError;
 use crate::jwt::{self, AccessTokenClaims};
 use crate::keys::KeySnapshot;
@@ -22,11 +24,13 @@ const REFRESH_TOKEN_LIFETIME_DAYS: i64 = 30;
 pub struct TokenIssuer<'a> {
     /// `iss`.
     pub issuer: &'a str,
-    /// `aud` of access tokens.
+    /// The management API's identifier (`token.audience`): the built-in resource.
     pub audience: &'a str,
     pub keys: &'a KeySnapshot,
     /// The keyed hash refresh tokens are stored as.
     pub hasher: &'a SecretHasher,
+    /// The resources of the requesting client's tenant: the APIs its tokens may be for.
+    pub resources: &'a [Resource],
 }
 
 /// The RFC 6749 §5.1 success body.
@@ -81,15 +85,22 @@ pub struct Holder<'a> {
     pub scope: &'a ScopeSet,
     /// `org_id`: see `policy::token_organization`.
     pub organization_id: Option<String>,
+    /// `aud`: the identifier of the one API the token is for (`crate::audience`).
+    pub audience: String,
 }
 
 impl TokenIssuer<'_> {
+    /// The APIs a token of this request may be for.
+    pub fn audiences(&self) -> Audiences<'_> {
+        Audiences { management: self.audience, issuer: self.issuer, resources: self.resources }
+    }
+
     /// The claims of a new access token for `holder`.
     pub fn claims(&self, identity: AccessTokenIdentity, holder: Holder<'_>) -> AccessTokenClaims {
         AccessTokenClaims {
             iss: self.issuer.to_owned(),
             sub: holder.subject,
-            aud: self.audience.to_owned(),
+            aud: holder.audience,
             exp: identity.expires_at,
             iat: identity.issued_at,
             jti: identity.jti,

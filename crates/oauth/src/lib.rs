@@ -6,6 +6,7 @@
 //! response. Below the endpoints and grants sit `request`, `limits`, `issue`, `jwt`, `keys`,
 //! `policy`, `revocations` and `clients`; `oxide` is the one adapter to oxide-auth.
 
+pub mod audience;
 pub mod authorize;
 pub mod client_auth;
 pub mod clients;
@@ -23,6 +24,7 @@ mod oxide;
 pub mod pages;
 pub mod policy;
 pub mod request;
+pub mod resources;
 pub mod revocations;
 mod routes;
 pub mod session;

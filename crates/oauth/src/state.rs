@@ -10,8 +10,10 @@ use crate::clients::ClientDirectory;
 use crate::issue::TokenIssuer;
 use crate::jwt::{self, AccessTokenClaims, TokenExpectations, TokenRejection};
 use crate::keys::{KeyRing, KeySnapshot};
+use crate::resources::ResourceDirectory;
 use crate::revocations::Revocations;
 use crate::session;
+use tollbooth_storage::resources::Resource;
 
 /// How long a verified token's claims are remembered.
 const VERIFIED_TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
@@ -33,6 +35,7 @@ pub struct OAuth {
     pub db: tollbooth_storage::Database,
     pub keys: Arc<KeyRing>,
     pub clients: ClientDirectory,
+    pub resources: ResourceDirectory,
     pub revocations: Revocations,
     pub hasher: SecretHasher,
     /// Keys of sign-in sessions and CSRF tokens (not the pepper itself).
@@ -61,12 +64,12 @@ pub struct OAuthParts {
 impl OAuth {
     pub fn new(settings: OAuthSettings, parts: OAuthParts) -> Self {
         let OAuthParts { db, keys, hasher, session_keys, rate_limiter } = parts;
-        let expectations =
-            TokenExpectations { issuer: settings.issuer.to_string(), audience: settings.audience.clone() };
+        let expectations = TokenExpectations { issuer: settings.issuer.to_string() };
         let metadata_json = crate::metadata::metadata(settings.issuer.as_str()).to_string();
         OAuth {
             settings,
             clients: ClientDirectory::new(db.clone()),
+            resources: ResourceDirectory::new(db.clone()),
             revocations: Revocations::new(db.clone()),
             db,
             keys,
@@ -99,13 +102,15 @@ impl OAuth {
         Ok(revocations + state)
     }
 
-    /// What tokens are issued with, signing with `keys` (one snapshot per request).
-    pub fn token_issuer<'a>(&'a self, keys: &'a KeySnapshot) -> TokenIssuer<'a> {
+    /// What tokens are issued with, signing with `keys` (one snapshot per request), for a
+    /// client of the tenant whose `resources` these are.
+    pub fn token_issuer<'a>(&'a self, keys: &'a KeySnapshot, resources: &'a [Resource]) -> TokenIssuer<'a> {
         TokenIssuer {
             issuer: self.settings.issuer.as_str(),
             audience: &self.settings.audience,
             keys,
             hasher: &self.hasher,
+            resources,
         }
     }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, HttpResponse, web};
 use tollbooth_storage::DbConnection;
 use tollbooth_storage::clients::Client;
+use tollbooth_storage::resources::Resource;
 
 use crate::client_auth::{self, PublicClients};
 use crate::error::{OAuthError, OAuthErrorKind, no_store};
@@ -39,6 +40,8 @@ pub struct TokenRequest {
     code_verifier: Option<String>,
     /// `refresh_token`.
     refresh_token: Option<String>,
+    /// RFC 8707: the identifier of the API the token is for (docs/oauth.md, "Audiences").
+    resource: Option<String>,
 }
 
 /// `POST /oauth/token`.
@@ -96,26 +99,33 @@ async fn grant(
     params: TokenParams,
 ) -> Result<TokenResponse, OAuthError> {
     let keys = oauth.keys.snapshot();
+    let resources = oauth.resources.of_tenant(&client.tenant_id).await?;
     match grant_type {
         GrantType::ClientCredentials => {
-            client_credentials::grant(&oauth.token_issuer(&keys), &client, params.get("scope"))
+            let request = client_credentials::ClientCredentialsRequest {
+                scope: params.get("scope"),
+                resource: params.get("resource"),
+            };
+            client_credentials::grant(&oauth.token_issuer(&keys, &resources), &client, &request)
         }
         GrantType::AuthorizationCode => {
-            in_database(oauth, keys, move |issuer, revocations, conn| {
+            in_database(oauth, keys, resources, move |issuer, revocations, conn| {
                 let request = authorization_code::CodeRequest {
                     code: params.get("code"),
                     redirect_uri: params.get("redirect_uri"),
                     code_verifier: params.get("code_verifier"),
+                    resource: params.get("resource"),
                 };
                 authorization_code::grant(issuer, revocations, conn, &client, &request)
             })
             .await
         }
         GrantType::RefreshToken => {
-            in_database(oauth, keys, move |issuer, revocations, conn| {
+            in_database(oauth, keys, resources, move |issuer, revocations, conn| {
                 let request = refresh_token::RefreshRequest {
                     refresh_token: params.get("refresh_token"),
                     scope: params.get("scope"),
+                    resource: params.get("resource"),
                 };
                 refresh_token::grant(issuer, revocations, conn, &client, &request)
             })
@@ -128,8 +138,9 @@ async fn grant(
 async fn in_database(
     oauth: &web::Data<OAuth>,
     keys: Arc<KeySnapshot>,
+    resources: Arc<Vec<Resource>>,
     grant: impl FnOnce(&TokenIssuer, &Revocations, &mut DbConnection) -> Result<TokenResponse, OAuthError> + Send + 'static,
 ) -> Result<TokenResponse, OAuthError> {
     let oauth = web::Data::clone(oauth);
-    oauth.db.clone().run(move |conn| grant(&oauth.token_issuer(&keys), &oauth.revocations, conn)).await
+    oauth.db.clone().run(move |conn| grant(&oauth.token_issuer(&keys, &resources), &oauth.revocations, conn)).await
 }

@@ -250,6 +250,11 @@ async fn by_access_token(api: &ManagementApi, token: &str) -> Result<Principal, 
         TokenRejection::Invalid | TokenRejection::UnknownKey => ApiError::invalid_token(),
         TokenRejection::Unavailable => ApiError::internal("revoked tokens could not be checked"),
     })?;
+    // docs/oauth.md, "Audiences": a token for another API is no credential here, whatever its
+    // scopes say.
+    if claims.aud != api.oauth.settings.audience {
+        return Err(ApiError::invalid_token());
+    }
     Ok(Principal {
         scopes: claims.scopes().map(str::to_owned).collect(),
         tenant_id: Some(claims.tid),

@@ -167,6 +167,7 @@ pub async fn create(
             })
         })
         .await?;
+    api.oauth.resources.invalidate(&resource.tenant_id);
     Ok(HttpResponse::Created().json(ResourceView::from(resource)))
 }
 
@@ -221,6 +222,7 @@ pub async fn update(
         },
     )
     .await?;
+    api.oauth.resources.invalidate(&resource.tenant_id);
     Ok(HttpResponse::Ok().json(ResourceView::from(resource)))
 }
 
@@ -235,6 +237,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     principal.tenant_reach_with(scopes::RESOURCES_WRITE)?;
     let actor = Actor::of(&principal, &request);
-    let _: Resource = crud::delete(&api, &principal, scopes::RESOURCES_WRITE, &id, actor).await?;
+    let deleted: Resource = crud::delete(&api, &principal, scopes::RESOURCES_WRITE, &id, actor).await?;
+    api.oauth.resources.invalidate(&deleted.tenant_id);
     Ok(HttpResponse::NoContent().finish())
 }

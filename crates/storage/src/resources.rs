@@ -25,6 +25,11 @@ pub struct Resource {
 
 crate::reach::reach_repository!(resources, Resource, tenant_level);
 
+/// Every resource of `tenant_id`.
+pub fn all_of_tenant(conn: &mut DbConnection, tenant_id: &str) -> Result<Vec<Resource>, StorageError> {
+    Ok(resources::table.filter(resources::tenant_id.eq(tenant_id)).select(Resource::as_select()).load(conn)?)
+}
+
 /// Whether a resource other than `except_id` has `identifier`, in any tenant.
 pub fn identifier_in_use(conn: &mut DbConnection, identifier: &str, except_id: &str) -> Result<bool, StorageError> {
     let count: i64 = resources::table

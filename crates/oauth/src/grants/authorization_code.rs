@@ -11,6 +11,7 @@ use tollbooth_storage::values::ScopeSet;
 use tollbooth_storage::{DbConnection, Reach, StorageError, in_transaction, refresh_tokens, revoked_tokens, users};
 
 use super::GrantType;
+use crate::audience;
 use crate::error::{OAuthError, OAuthErrorKind};
 use crate::issue::{Holder, TokenIssuer, TokenResponse};
 use crate::oxide::{self, CodeExchange, RedeemedCode};
@@ -22,6 +23,8 @@ pub struct CodeRequest<'a> {
     pub code: Option<&'a str>,
     pub redirect_uri: Option<&'a str>,
     pub code_verifier: Option<&'a str>,
+    /// RFC 8707: the API the token is for; it must be the one the granted scopes are for.
+    pub resource: Option<&'a str>,
 }
 
 /// RFC 7636 §4.1: 43 to 128 unreserved characters.
@@ -57,6 +60,7 @@ pub fn grant(
     if url::Url::parse(redirect_uri).is_err() {
         return Err(OAuthError::invalid_request("The redirect_uri is not an absolute URI."));
     }
+    audience::check_named(&issuer.audiences(), request.resource)?;
     // A refusal is an answer, not a failure: the transaction commits what a reuse revoked.
     let (answer, revoked) = in_transaction(conn, |conn| {
         let mut revoked = Vec::new();
@@ -124,7 +128,11 @@ fn exchange(
 
     let scope = policy::user_token_scopes(&user.role, &client.scopes, &granted);
     let organization_id = policy::token_organization(client_organization, user.organization_id.as_deref());
-    let holder = Holder { client, subject: stored.user_id.clone(), scope: &scope, organization_id };
+    let audience = match audience::choose(&issuer.audiences(), &scope, request.resource) {
+        Ok(audience) => audience,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let holder = Holder { client, subject: stored.user_id.clone(), scope: &scope, organization_id, audience };
     let (claims, mut body) = issuer.access_token(holder)?;
     authorization_codes::record_issued(
         conn,
@@ -176,6 +184,7 @@ mod tests {
             audience: "https://auth.test/api",
             keys: &keys,
             hasher: &hasher,
+            resources: &[],
         };
         let revocations = Revocations::new(db.clone());
         let client = client(false, &["authorization_code", "refresh_token"], &["read", "users:read"]);
@@ -198,8 +207,12 @@ mod tests {
                 created_at: now,
             };
             authorization_codes::insert(conn, &code)?;
-            let request =
-                |redirect_uri| CodeRequest { code: Some("the-code"), redirect_uri, code_verifier: Some(VERIFIER) };
+            let request = |redirect_uri| CodeRequest {
+                code: Some("the-code"),
+                redirect_uri,
+                code_verifier: Some(VERIFIER),
+                resource: None,
+            };
 
             let refused = grant(&issuer, &revocations, conn, &client, &request(Some("/cb"))).unwrap_err();
             assert_eq!(refused.kind, OAuthErrorKind::InvalidRequest);

@@ -5,20 +5,32 @@ use tollbooth_storage::clients::Client;
 use tollbooth_storage::values::ScopeSet;
 
 use super::GrantType;
+use crate::audience;
 use crate::error::{OAuthError, OAuthErrorKind};
 use crate::issue::{Holder, TokenIssuer, TokenResponse};
 use crate::policy;
 
-/// A token for `client` itself (`sub` is its id) with the `requested` scope, or all of its
-/// scopes when none is asked for.
-pub fn grant(issuer: &TokenIssuer, client: &Client, requested: Option<&str>) -> Result<TokenResponse, OAuthError> {
+/// The request's values besides the client.
+pub struct ClientCredentialsRequest<'a> {
+    pub scope: Option<&'a str>,
+    /// RFC 8707: the API the token is for.
+    pub resource: Option<&'a str>,
+}
+
+/// A token for `client` itself (`sub` is its id) for one API (`crate::audience`): with the
+/// requested scope, or, asking for none, with the client's scopes of that API.
+pub fn grant(
+    issuer: &TokenIssuer,
+    client: &Client,
+    request: &ClientCredentialsRequest<'_>,
+) -> Result<TokenResponse, OAuthError> {
     if !client.confidential {
         return Err(OAuthError::new(
             OAuthErrorKind::UnauthorizedClient,
             "Public clients cannot use the client_credentials grant.",
         ));
     }
-    let requested = ScopeSet::parse(requested.unwrap_or_default())
+    let requested = ScopeSet::parse(request.scope.unwrap_or_default())
         .map_err(|_| OAuthError::new(OAuthErrorKind::InvalidScope, "The scope is malformed."))?;
     if !client.allows_grant(GrantType::ClientCredentials.name()) {
         return Err(OAuthError::new(
@@ -26,11 +38,26 @@ pub fn grant(issuer: &TokenIssuer, client: &Client, requested: Option<&str>) -> 
             "This client is not allowed the client_credentials grant.",
         ));
     }
-    let scope = policy::client_scope(&client.scopes, &requested).ok_or_else(|| {
-        OAuthError::new(OAuthErrorKind::InvalidScope, "The requested scope exceeds the scopes allowed for this client.")
-    })?;
-    let holder =
-        Holder { client, subject: client.id.clone(), scope: &scope, organization_id: client.organization_id.clone() };
+    let audiences = issuer.audiences();
+    audience::check_named(&audiences, request.resource)?;
+    let scope = if requested.is_empty() {
+        audience::default_scope(&audiences, &client.scopes, request.resource)?
+    } else {
+        policy::client_scope(&client.scopes, &requested).ok_or_else(|| {
+            OAuthError::new(
+                OAuthErrorKind::InvalidScope,
+                "The requested scope exceeds the scopes allowed for this client.",
+            )
+        })?
+    };
+    let audience = audience::choose(&audiences, &scope, request.resource)?;
+    let holder = Holder {
+        client,
+        subject: client.id.clone(),
+        scope: &scope,
+        organization_id: client.organization_id.clone(),
+        audience,
+    };
     Ok(issuer.access_token(holder)?.1)
 }
 
@@ -47,6 +74,10 @@ mod tests {
             audience: "https://auth.test/api",
             keys: &keys,
             hasher: &hasher,
+            resources: &[],
+        };
+        let grant = |issuer: &TokenIssuer, client: &Client, scope: Option<&str>| {
+            grant(issuer, client, &ClientCredentialsRequest { scope, resource: None })
         };
         let client = client(true, &["client_credentials"], &["read", "write"]);
         assert_eq!(grant(&issuer, &client, None).unwrap().scope, "read write");

@@ -9,6 +9,7 @@ use tollbooth_storage::values::ScopeSet;
 use tollbooth_storage::{DbConnection, in_transaction};
 
 use super::GrantType;
+use crate::audience;
 use crate::error::{OAuthError, OAuthErrorKind};
 use crate::issue::{AccessTokenIdentity, Holder, TokenIssuer, TokenResponse};
 use crate::policy;
@@ -18,6 +19,8 @@ use crate::revocations::Revocations;
 pub struct RefreshRequest<'a> {
     pub refresh_token: Option<&'a str>,
     pub scope: Option<&'a str>,
+    /// RFC 8707: the API the new token is for, one the original grant's scopes are for.
+    pub resource: Option<&'a str>,
 }
 
 /// Uses up the refresh token and issues its successor with a new access token. Access tokens
@@ -37,8 +40,9 @@ pub fn grant(
         .ok_or_else(|| OAuthError::invalid_request("The parameter `refresh_token` is required."))?;
     let requested = ScopeSet::parse(request.scope.unwrap_or_default())
         .map_err(|_| OAuthError::new(OAuthErrorKind::InvalidScope, "The scope is malformed."))?;
+    audience::check_named(&issuer.audiences(), request.resource)?;
     let hash = issuer.hasher.hash(token);
-    match rotate(issuer, conn, client, &hash, requested)? {
+    match rotate(issuer, conn, client, &hash, requested, request.resource)? {
         Ok(body) => Ok(body),
         Err((error, revoked)) => {
             for jti in revoked {
@@ -65,24 +69,29 @@ fn rotate(
     client: &Client,
     hash: &str,
     requested: ScopeSet,
+    resource: Option<&str>,
 ) -> Result<Result<TokenResponse, Refusal>, OAuthError> {
     let now = tollbooth_storage::now();
     let access = AccessTokenIdentity::new(client);
     let (token, successor) = issuer.refresh_token_successor(&access);
-    let used = if requested.is_empty() {
+    let used = if requested.is_empty() && resource.is_none() {
         refresh_tokens::use_and_replace(conn, hash, &client.id, &successor, now)?
     } else {
-        // RFC 6749 §6: a narrower scope is allowed, a wider one is not. A refused request must
-        // not use the token up, so the refusal rolls this transaction back.
+        // RFC 6749 §6: a narrower scope is allowed, a wider one is not; RFC 8707: a resource the
+        // grant covers is. A refused request must not use the token up, so the refusal rolls
+        // this transaction back.
         in_transaction(conn, |conn| {
             let used = refresh_tokens::use_and_replace(conn, hash, &client.id, &successor, now)?;
-            if let Some(used) = &used
-                && !requested.is_subset(&stored_scope(&used.scope)?)
-            {
-                return Err(OAuthError::new(
-                    OAuthErrorKind::InvalidScope,
-                    "The requested scope exceeds the original grant.",
-                ));
+            if let Some(used) = &used {
+                let stored = stored_scope(&used.scope)?;
+                if !requested.is_subset(&stored) {
+                    return Err(OAuthError::new(
+                        OAuthErrorKind::InvalidScope,
+                        "The requested scope exceeds the original grant.",
+                    ));
+                }
+                let granted = if requested.is_empty() { &stored } else { &requested };
+                audience::choose(&issuer.audiences(), granted, resource)?;
             }
             Ok(used)
         })?
@@ -100,7 +109,12 @@ fn rotate(
     let granted = if requested.is_empty() { stored_scope(&used.scope)? } else { requested };
     let scope = policy::user_token_scopes(&used.holder_role, &client.scopes, &granted);
     let organization_id = policy::token_organization(client_organization, holder_organization);
-    let claims = issuer.claims(access, Holder { client, subject: used.user_id, scope: &scope, organization_id });
+    let audience = match audience::choose(&issuer.audiences(), &scope, resource) {
+        Ok(audience) => audience,
+        Err(refusal) => return Ok(Err((refusal, Vec::new()))),
+    };
+    let holder = Holder { client, subject: used.user_id, scope: &scope, organization_id, audience };
+    let claims = issuer.claims(access, holder);
     let mut body = issuer.sign(&claims)?;
     // The new refresh token keeps the original grant's scope (RFC 6749 §6).
     body.refresh_token = Some(token);
@@ -157,16 +171,19 @@ mod tests {
             audience: "https://auth.test/api",
             keys: &keys,
             hasher: &hasher,
+            resources: &[],
         };
         let revocations = Revocations::new(db.clone());
         let client = client(true, &["authorization_code", "refresh_token"], &["read", "write", "admin"]);
         db.run_blocking(|conn| {
             let user = store_client_and_user(conn, &client)?;
             let scope = ScopeSet::parse("read write").unwrap();
-            let holder = Holder { client: &client, subject: user.id.clone(), scope: &scope, organization_id: None };
+            let audience = "https://auth.test/api".to_owned();
+            let holder =
+                Holder { client: &client, subject: user.id.clone(), scope: &scope, organization_id: None, audience };
             let (claims, _) = issuer.access_token(holder).unwrap();
             let first = issuer.store_refresh_token(conn, &claims)?;
-            let request = |token, scope| RefreshRequest { refresh_token: Some(token), scope };
+            let request = |token, scope| RefreshRequest { refresh_token: Some(token), scope, resource: None };
 
             let wider = grant(&issuer, &revocations, conn, &client, &request(&first, Some("read admin"))).unwrap_err();
             assert_eq!(wider.kind, OAuthErrorKind::InvalidScope);
