@@ -1,5 +1,6 @@
 -- wrk script: POST /oauth/token with client_secret_basic, form body.
--- CLIENT_ID and CLIENT_SECRET come from the environment (bench/token.sh sets them).
+-- CLIENT_ID and CLIENT_SECRET come from the environment (bench/token.sh sets them); TOKEN_EXTRA
+-- is appended to the body (e.g. `&resource=…`).
 local mime = function(s)
   local b = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
   return ((s:gsub('.', function(x)
@@ -15,7 +16,7 @@ local mime = function(s)
 end
 
 wrk.method = "POST"
-wrk.body = "grant_type=client_credentials"
+wrk.body = "grant_type=client_credentials" .. (os.getenv("TOKEN_EXTRA") or "")
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Authorization"] = "Basic " .. mime(os.getenv("CLIENT_ID") .. ":" .. os.getenv("CLIENT_SECRET"))
 

@@ -8,6 +8,7 @@ use crate::organizations_api::organization_key;
 use crate::support::{ISSUER, TestApp};
 
 on_both_databases!(
+    the_server_refuses_to_start_when_a_resource_has_its_identifier,
     resources_lifecycle,
     identifiers_and_scopes_are_checked,
     identifiers_are_unique_across_tenants_and_scopes_within_one,
@@ -60,6 +61,8 @@ async fn identifiers_and_scopes_are_checked(app: TestApp) {
         ("http://orders.example.com", "invalid"),
         ("https://orders.example.com/#part", "invalid"),
         ("orders", "invalid"),
+        ("https://ORDERS.example.com", "invalid"),
+        ("https://orders.example.com:443/v1", "invalid"),
         (&*format!("{ISSUER}/api"), "reserved"),
     ] {
         let answer = refused(resource(identifier, &["orders:read"])).await;
@@ -122,6 +125,16 @@ async fn identifiers_are_unique_across_tenants_and_scopes_within_one(app: TestAp
     let same_identifier = resource("https://orders.example.com", &["x:read"]);
     let refused = app.call("POST", "/api/v1/resources", &other_tenant_key, same_identifier).await.expect(422);
     assert_eq!(refused.body["errors"][0]["code"], "taken", "{}", refused.body);
+    // An identifier stays its tenant's after the resource goes: tokens for it may be alive.
+    let (status, _) = {
+        let answer = app.call("DELETE", &other_path, key, Value::Null).await;
+        (answer.status, ())
+    };
+    assert_eq!(status, 204);
+    let freed = resource("https://billing.example.com", &["y:read"]);
+    let refused = app.call("POST", "/api/v1/resources", &other_tenant_key, freed.clone()).await.expect(422);
+    assert_eq!(refused.body["errors"][0]["code"], "taken", "{}", refused.body);
+    app.call("POST", "/api/v1/resources", key, freed).await.expect(201);
     // And cannot see this tenant's resources.
     let listed = app.call("GET", "/api/v1/resources", &other_tenant_key, Value::Null).await.expect(200);
     assert_eq!(listed.body["data"].as_array().unwrap().len(), 1);
@@ -144,4 +157,23 @@ async fn organization_keys_reach_no_resource(app: TestApp) {
     app.call("GET", &path, &org_key, Value::Null).await.expect(404);
     let listed = app.call("GET", "/api/v1/resources", &org_key, Value::Null).await.expect(200);
     assert_eq!(listed.body["data"], json!([]));
+}
+
+/// A resource registered before `token.audience` was set to its identifier would make its
+/// tokens the management API's: the server refuses to start (docs/api.md, "Resources").
+async fn the_server_refuses_to_start_when_a_resource_has_its_identifier(app: TestApp) {
+    let identifier = "https://management.example.com";
+    let body = resource(identifier, &["z:read"]);
+    app.call("POST", "/api/v1/resources", &app.tenant_key, body).await.expect(201);
+    let mut settings = app.settings.clone();
+    settings.oauth.audience = identifier.to_owned();
+    settings.server.listen = "127.0.0.1:0".parse().unwrap();
+    let refused = tokio::task::spawn_blocking(move || {
+        actix_web::rt::System::new()
+            .block_on(async move { tollbooth::app::Application::build(&settings).err().map(|e| e.to_string()) })
+    })
+    .await
+    .unwrap();
+    let refused = refused.expect("the server refuses to start");
+    assert!(refused.contains(identifier), "{refused}");
 }

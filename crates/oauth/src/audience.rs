@@ -47,6 +47,8 @@ pub fn choose(audiences: &Audiences<'_>, granted: &ScopeSet, resource: Option<&s
         ([], None) => Ok(audiences.management.to_owned()),
         ([only], None) => Ok((*only).to_owned()),
         ([only], Some(named)) if *only == named => Ok(named.to_owned()),
+        // No scope of any API (OpenID scopes only): for the management API, named or not.
+        ([], Some(named)) if named == audiences.management => Ok(named.to_owned()),
         ([], Some(_)) | ([_], Some(_)) => Err(invalid_target("The requested scope is not a scope of this resource.")),
         (_, _) => Err(OAuthError::new(
             OAuthErrorKind::InvalidScope,

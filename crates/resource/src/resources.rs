@@ -19,6 +19,9 @@ use crate::extract::ApiJson;
 use crate::state::ManagementApi;
 use crate::{rfc3339, scopes, validate};
 
+/// Every token request of a tenant reads its resources (cached): they stay few.
+pub const MAX_RESOURCES_PER_TENANT: usize = 100;
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResourceView {
     #[schema(example = "resource")]
@@ -111,11 +114,17 @@ fn check_scopes(scopes: &[String], errors: &mut Vec<FieldError>) {
 /// locked against other writers (the unique index on identifiers backs the first rule).
 pub fn check_free(conn: &mut DbConnection, resource: &Resource) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    if resources::identifier_in_use(conn, &resource.identifier, &resource.id)? {
+    if resources::identifier_in_use(conn, &resource.identifier, &resource.id)?
+        || !resources::claim_identifier(conn, &resource.identifier, &resource.tenant_id)?
+    {
         let message = "Another resource has this identifier; identifiers are unique across the deployment.";
         errors.push(FieldError::new("identifier", "taken", message));
     }
     let others = resources::all_of_tenant_for_write(conn, &resource.tenant_id)?;
+    if others.iter().filter(|other| other.id != resource.id).count() >= MAX_RESOURCES_PER_TENANT {
+        let message = format!("A tenant has at most {MAX_RESOURCES_PER_TENANT} resources.");
+        errors.push(FieldError::new("", "too_many", message));
+    }
     for (i, scope) in resource.scopes.iter().enumerate() {
         if let Some(owner) = others.iter().find(|other| other.id != resource.id && other.scopes.contains(scope)) {
             let message = format!("Resource {} already defines this scope.", owner.id);

@@ -35,6 +35,22 @@ pub enum StartError {
     Tls(String),
     #[error("the issuer is not a URL: {0}")]
     Issuer(#[from] url::ParseError),
+    #[error(
+        "a tenant's resource has the identifier {0}, which token.audience or issuer now names: its tokens would be the management API's (docs/api.md, \"Resources\")"
+    )]
+    ReservedIdentifierTaken(String),
+}
+
+/// A tenant's resource may not have the management API's identifier or the issuer: checked
+/// when a resource is written, and here, in case the settings changed since.
+fn refuse_reserved_identifiers_taken(settings: &Settings, db: &Database) -> Result<(), StartError> {
+    for reserved in [settings.oauth.audience.clone(), settings.oauth.issuer.to_string()] {
+        let probe = reserved.clone();
+        if db.run_blocking(|conn| tollbooth_storage::resources::identifier_in_use(conn, &probe, ""))? {
+            return Err(StartError::ReservedIdentifierTaken(reserved));
+        }
+    }
+    Ok(())
 }
 
 /// How often state that can no longer matter (expired codes, refresh tokens, revocations) is deleted.
@@ -195,6 +211,7 @@ impl Application {
         if settings.secrets.pepper.is_none() {
             tracing::warn!("no secrets.pepper configured: using the one stored in the database");
         }
+        refuse_reserved_identifiers_taken(settings, &db)?;
         let keys = Arc::new(KeyRing::load_or_create(db.clone(), settings.token.signing_algorithm)?);
         let rate_limiter = rate_limiter(settings)?;
         let oauth = web::Data::new(OAuth::new(

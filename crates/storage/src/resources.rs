@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::schema::{resources, tenants};
+use crate::schema::{resource_identifiers, resources, tenants};
 use crate::{DbConnection, Json, StorageError};
 
 /// An API of a tenant.
@@ -24,6 +24,32 @@ pub struct Resource {
 }
 
 crate::reach::reach_repository!(resources, Resource, tenant_level);
+
+/// Claims `identifier` for `tenant_id` for good (docs/api.md, "Resources"): `false` when another
+/// tenant claimed it first, even if its resource is gone, as tokens for it may still be alive.
+pub fn claim_identifier(conn: &mut DbConnection, identifier: &str, tenant_id: &str) -> Result<bool, StorageError> {
+    let owner: Option<String> =
+        resource_identifiers::table.find(identifier).select(resource_identifiers::tenant_id).first(conn).optional()?;
+    match owner {
+        Some(owner) => Ok(owner == tenant_id),
+        None => {
+            let claimed = diesel::insert_into(resource_identifiers::table)
+                .values((
+                    resource_identifiers::identifier.eq(identifier),
+                    resource_identifiers::tenant_id.eq(tenant_id),
+                    resource_identifiers::created_at.eq(crate::now()),
+                ))
+                .execute(conn)
+                .map_err(StorageError::from_insert);
+            match claimed {
+                Ok(_) => Ok(true),
+                // Another tenant claimed it at the same moment.
+                Err(StorageError::Conflict(_)) => Ok(false),
+                Err(other) => Err(other),
+            }
+        }
+    }
+}
 
 /// Every resource of `tenant_id`.
 pub fn all_of_tenant(conn: &mut DbConnection, tenant_id: &str) -> Result<Vec<Resource>, StorageError> {

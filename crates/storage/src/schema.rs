@@ -122,6 +122,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    resource_identifiers (identifier) {
+        identifier -> Text,
+        tenant_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(organizations -> tenants (tenant_id));
 diesel::joinable!(resources -> tenants (tenant_id));
 diesel::joinable!(clients -> tenants (tenant_id));
@@ -139,6 +147,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authorization_codes,
     refresh_tokens,
     resources,
+    resource_identifiers,
 );
 
 diesel::table! {

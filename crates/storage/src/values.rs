@@ -169,6 +169,23 @@ impl ResourceIdentifier {
         if parsed.fragment().is_some() || uri.contains('#') {
             return Err("An identifier must not have a fragment (RFC 8707 §2).");
         }
+        if parsed.query().is_some() || !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err("An identifier has no query and no user information.");
+        }
+        // Resource servers compare `aud` as a string: only one spelling of a URI is accepted
+        // (lower-case scheme and host, no default port, no needless percent-encoding), so that
+        // no look-alike of another tenant's identifier can be registered.
+        let canonical = parsed.as_str();
+        let needless_escape = uri.as_bytes().windows(3).any(|w| {
+            w[0] == b'%'
+                && std::str::from_utf8(&w[1..])
+                    .ok()
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        });
+        if needless_escape || (canonical != uri && canonical.strip_suffix('/') != Some(uri)) {
+            return Err("An identifier must be written in its canonical form (lower-case host, no default port).");
+        }
         match parsed.scheme() {
             "https" if parsed.host().is_some() => Ok(ResourceIdentifier(uri.to_owned())),
             "http" if is_loopback(&parsed) => Ok(ResourceIdentifier(uri.to_owned())),
@@ -268,7 +285,19 @@ mod tests {
         for good in ["https://api.example.com", "https://api.example.com/orders", "http://localhost:9000/"] {
             assert!(ResourceIdentifier::parse(good).is_ok(), "{good}");
         }
-        for bad in ["api.example.com", "http://api.example.com", "https://api.example.com/#x", "urn:x"] {
+        for bad in [
+            "api.example.com",
+            "http://api.example.com",
+            "https://api.example.com/#x",
+            "urn:x",
+            "https://API.example.com",
+            "HTTPS://api.example.com",
+            "https://api.example.com:443/orders",
+            "https://api.example.com/%6Frders",
+            "https://api.example.com/a/../orders",
+            "https://api.example.com@evil.example",
+            "https://api.example.com/?x=1",
+        ] {
             assert!(ResourceIdentifier::parse(bad).is_err(), "{bad}");
         }
     }

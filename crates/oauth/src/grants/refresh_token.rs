@@ -91,7 +91,9 @@ fn rotate(
                     ));
                 }
                 let granted = if requested.is_empty() { &stored } else { &requested };
-                audience::choose(&issuer.audiences(), granted, resource)?;
+                // The scope the token will carry, as the exchange below computes it.
+                let carried = policy::user_token_scopes(&used.holder_role, &client.scopes, granted);
+                audience::choose(&issuer.audiences(), &carried, resource)?;
             }
             Ok(used)
         })?
