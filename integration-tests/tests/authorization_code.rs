@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::on_both_databases;
-use crate::support::TestApp;
+use crate::support::{ISSUER, TestApp};
 
 on_both_databases!(
     sign_in_consent_and_code_exchange_with_pkce,
@@ -206,6 +206,11 @@ async fn sign_in_consent_and_code_exchange_with_pkce(app: TestApp) {
     assert_eq!(approved.status, 302);
     let params = approved.redirect_params();
     assert_eq!(params["state"], "xyz-123");
+    // RFC 9207: the response names the issuer, and discovery says it does.
+    assert_eq!(params["iss"], ISSUER);
+    let metadata: Value =
+        app.http.get(app.url("/.well-known/oauth-authorization-server")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(metadata["authorization_response_iss_parameter_supported"], true);
     let code = params["code"].clone();
 
     let (status, tokens) = exchange(
@@ -283,6 +288,8 @@ async fn other_errors_redirect_with_state(app: TestApp) {
         let params = page.redirect_params();
         assert_eq!((params["error"].as_str(), params["state"].as_str()), (error, "xyz-123"), "{extra:?}");
         assert!(params.contains_key("error_description"), "{:?}", page.location);
+        // RFC 9207: errors name the issuer too.
+        assert_eq!(params["iss"], ISSUER, "{:?}", page.location);
     }
     let wrong_type = authorize_path(public_id, &[("code_challenge", &s256), ("code_challenge_method", "S256")])
         .replace("response_type=code", "response_type=token");
@@ -297,6 +304,7 @@ async fn other_errors_redirect_with_state(app: TestApp) {
     let denied = browser.post(&path, &[("csrf", &consent.csrf()), ("decision", "deny")]).await;
     let params = denied.redirect_params();
     assert_eq!((params["error"].as_str(), params["state"].as_str()), ("access_denied", "xyz-123"));
+    assert_eq!(params["iss"], ISSUER);
 
     // A client without the grant.
     let machine = app.create_client(json!({"name": "machine", "redirect_uris": [REDIRECT]})).await;

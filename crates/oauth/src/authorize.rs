@@ -51,8 +51,13 @@ fn redirect(location: &str) -> HttpResponse {
         .finish()
 }
 
-/// `redirect_uri` with an RFC 6749 §4.1.2.1 error.
-fn redirect_error(redirect_uri: &str, state: Option<&str>, error: &str, description: &str) -> HttpResponse {
+/// `redirect_uri` with an RFC 6749 §4.1.2.1 error, and `iss` (RFC 9207).
+fn redirect_error(
+    redirect_uri: &str,
+    (state, issuer): (Option<&str>, &str),
+    error: &str,
+    description: &str,
+) -> HttpResponse {
     let mut url = match url::Url::parse(redirect_uri) {
         Ok(url) => url,
         Err(_) => return pages::error("The client's redirect URI is not a URL."),
@@ -61,6 +66,7 @@ fn redirect_error(redirect_uri: &str, state: Option<&str>, error: &str, descript
     if let Some(state) = state {
         url.query_pairs_mut().append_pair("state", state);
     }
+    url.query_pairs_mut().append_pair("iss", issuer);
     redirect(url.as_str())
 }
 
@@ -313,7 +319,8 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     };
     // From here on, errors go back to the client (RFC 6749 §4.1.2.1).
     let state = params.get("state").map(String::as_str);
-    let refuse = |error: &str, description: &str| redirect_error(&redirect_uri, state, error, description);
+    let issuer = oauth.settings.issuer.as_str();
+    let refuse = |error: &str, description: &str| redirect_error(&redirect_uri, (state, issuer), error, description);
     if params.get("response_type").map(String::as_str) != Some("code") {
         return Err(refuse("unsupported_response_type", "Only response_type=code is supported."));
     }
@@ -345,7 +352,6 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     // docs/oauth.md, "Audiences": the code's scope must be for one API, and a `resource` one
     // of the tenant's. Refused here rather than at the exchange, after the user consented.
     let resources = oauth.resources.of_tenant(&client.tenant_id).await.map_err(|err| server_error(&err))?;
-    let issuer = oauth.settings.issuer.as_str();
     let audiences = Audiences { management: &oauth.settings.audience, issuer, resources: &resources };
     let resource = params.get("resource").map(String::as_str);
     if let Err(refusal) = audience::check_named(&audiences, resource)
@@ -436,7 +442,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         return Ok(with_cookies(refuse("access_denied", "The user denied the request."), &cookies));
     }
     let mut made = None;
-    let location = pending
+    let mut location = pending
         .approve(&session.user_id, |scope| {
             let (code, row) = new_code(oauth, &client, &redirect_uri, code_challenge, (&session.user_id, scope));
             made = Some(row);
@@ -445,5 +451,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         .map_err(|err| server_error(&err))?;
     let code = made.ok_or_else(|| server_error(&"no code was made"))?;
     oauth.db.run(move |conn| authorization_codes::insert(conn, &code)).await.map_err(|err| server_error(&err))?;
+    // RFC 9207: the client checks it came from the server it sent the user to (mix-up attacks).
+    location.query_pairs_mut().append_pair("iss", issuer);
     Ok(with_cookies(redirect(location.as_str()), &cookies))
 }

@@ -18,6 +18,7 @@ pub fn metadata(issuer: &str) -> serde_json::Value {
         "grant_types_supported": grants::supported(),
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "scopes_supported": MANAGEMENT_SCOPES,
     })
