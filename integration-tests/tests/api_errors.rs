@@ -66,7 +66,9 @@ async fn expired_token_is_token_expired(app: TestApp) {
 }
 
 async fn scopes_are_enforced_with_403_naming_the_scope(app: TestApp) {
-    let (id, secret) = app.confidential_client(&["read:things"]).await;
+    // A management scope, but not the one needed (a token for another API would be refused
+    // with 401 before its scopes are read: docs/oauth.md, "Audiences").
+    let (id, secret) = app.confidential_client(&["organizations:read"]).await;
     let token = app.access_token(&id, &secret, None).await;
     let (status, challenge, body) =
         call(app.http.get(app.url(&format!("/api/v1/clients/{id}"))).bearer_auth(&token)).await;

@@ -39,23 +39,23 @@ async fn create_resource(app: &TestApp, key: &str, identifier: &str, scopes: &[&
 }
 
 async fn tokens_are_for_one_resource(app: TestApp) {
-    create_resource(&app, &app.tenant_key, ORDERS, &["orders:read", "orders:write"]).await;
-    let client = app.confidential_client(&["orders:read", "users:read"]).await;
+    create_resource(&app, &app.tenant_key, ORDERS, &["shop:read", "shop:write"]).await;
+    let client = app.confidential_client(&["shop:read", "users:read"]).await;
 
     // Scopes of two APIs: the client must name one.
     let (status, body) = token(&app, &client, &[]).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_target")), "{body}");
-    let (status, body) = token(&app, &client, &[("scope", "orders:read users:read")]).await;
+    let (status, body) = token(&app, &client, &[("scope", "shop:read users:read")]).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")), "{body}");
 
     // Named: a token for the orders API, with the client's scopes of it.
     let (status, body) = token(&app, &client, &[("resource", ORDERS)]).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["scope"], "orders:read");
+    assert_eq!(body["scope"], "shop:read");
     let orders_token = body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(claims(&orders_token)["aud"], ORDERS);
     // Chosen by its scope alone, too.
-    let (_, body) = token(&app, &client, &[("scope", "orders:read")]).await;
+    let (_, body) = token(&app, &client, &[("scope", "shop:read")]).await;
     assert_eq!(claims(body["access_token"].as_str().unwrap())["aud"], ORDERS);
 
     // A management scope: a token for the management API, which accepts it.
@@ -88,8 +88,8 @@ async fn tokens_are_for_one_resource(app: TestApp) {
 }
 
 async fn a_token_for_one_api_is_refused_by_every_other(app: TestApp) {
-    create_resource(&app, &app.tenant_key, ORDERS, &["orders:read"]).await;
-    let client = app.confidential_client(&["orders:read"]).await;
+    create_resource(&app, &app.tenant_key, ORDERS, &["shop:read"]).await;
+    let client = app.confidential_client(&["shop:read"]).await;
     let (status, body) = token(&app, &client, &[]).await;
     assert_eq!(status, 200, "{body}");
     let orders_token = body["access_token"].as_str().unwrap().to_owned();
@@ -102,10 +102,10 @@ async fn a_token_for_one_api_is_refused_by_every_other(app: TestApp) {
     // Another tenant's API has its own identifier: the token's `aud` is not it, and the other
     // tenant cannot name this tenant's API in a request of its own.
     let (_, other_key) = app.create_tenant("Other").await;
-    create_resource(&app, &other_key, "https://orders.other.example.com", &["orders:read"]).await;
+    create_resource(&app, &other_key, "https://orders.other.example.com", &["shop:read"]).await;
     assert_ne!(claims(&orders_token)["aud"], "https://orders.other.example.com");
     let other_client = app
-        .call("POST", "/api/v1/clients", &other_key, json!({"name": "other", "scopes": ["orders:read"]}))
+        .call("POST", "/api/v1/clients", &other_key, json!({"name": "other", "scopes": ["shop:read"]}))
         .await
         .expect(201);
     let other_client = (other_client.id(), other_client.body["client_secret"].as_str().unwrap().to_owned());

@@ -6,7 +6,7 @@ use reqwest::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
 
 use crate::on_both_databases;
-use crate::support::{AUDIENCE, ISSUER, TestApp};
+use crate::support::{ISSUER, TEST_API, TestApp};
 
 on_both_databases!(
     tokens_by_basic_and_post_with_form_and_json_verify_against_the_jwks,
@@ -17,8 +17,9 @@ on_both_databases!(
     grant_errors_follow_rfc_6749,
 );
 
-/// Verifies `token` with an independent JWT library against the served JWKS.
-pub async fn verify_with_jwks(app: &TestApp, token: &str) -> Value {
+/// Verifies `token` with an independent JWT library against the served JWKS, as the API whose
+/// identifier is `audience` would.
+pub async fn verify_with_jwks(app: &TestApp, token: &str, audience: &str) -> Value {
     let jwks: JwkSet = app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(header.typ.as_deref(), Some("at+jwt"), "RFC 9068 §2.1 typ");
@@ -27,7 +28,7 @@ pub async fn verify_with_jwks(app: &TestApp, token: &str) -> Value {
     let jwk = jwks.find(&kid).expect("the signing key is published");
     assert_eq!(jwk.common.key_id.as_deref(), Some(kid.as_str()));
     let mut validation = Validation::new(Algorithm::ES256);
-    validation.set_audience(&[AUDIENCE]);
+    validation.set_audience(&[audience]);
     validation.set_issuer(&[ISSUER]);
     validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
     jsonwebtoken::decode::<Value>(token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
@@ -90,9 +91,10 @@ async fn tokens_by_basic_and_post_with_form_and_json_verify_against_the_jwks(app
         let (status, headers, body) = token_request(&app, request).await;
         assert_success(status, &headers, &body);
         assert_eq!(body["scope"], "read:things write:things", "{how}: none requested means all allowed");
-        let claims = verify_with_jwks(&app, body["access_token"].as_str().unwrap()).await;
+        // Scopes of the test tenant's API: a token for it.
+        let claims = verify_with_jwks(&app, body["access_token"].as_str().unwrap(), TEST_API).await;
         assert_eq!(claims["iss"], ISSUER, "{how}");
-        assert_eq!(claims["aud"], AUDIENCE, "{how}");
+        assert_eq!(claims["aud"], TEST_API, "{how}");
         assert_eq!(claims["sub"], id.as_str(), "{how}: sub is the client id for client credentials");
         assert_eq!(claims["client_id"], id.as_str(), "{how}");
         assert_eq!(claims["tid"], app.tenant_id.as_str(), "{how}");

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use tollbooth_storage::revoked_tokens;
 
 use crate::on_both_databases;
-use crate::support::{AUDIENCE, ISSUER, TestApp};
+use crate::support::{ISSUER, TEST_API, TestApp};
 
 on_both_databases!(
     introspection_describes_active_tokens_only,
@@ -46,7 +46,8 @@ async fn introspection_describes_active_tokens_only(app: TestApp) {
     }
     assert_eq!(body["client_id"], id.as_str());
     assert_eq!(body["sub"], id.as_str());
-    assert_eq!((body["iss"].as_str(), body["aud"].as_str()), (Some(ISSUER), Some(AUDIENCE)));
+    // `read` is a scope of the test tenant's API: the token is for it.
+    assert_eq!((body["iss"].as_str(), body["aud"].as_str()), (Some(ISSUER), Some(TEST_API)));
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["tid"], app.tenant_id.as_str());
     assert!(body["exp"].as_i64().unwrap() > body["iat"].as_i64().unwrap() && body["jti"].is_string());

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::authorization_code::{Browser, PASSWORD, REDIRECT};
 use crate::on_both_databases;
-use crate::support::TestApp;
+use crate::support::{TEST_API, TestApp};
 
 on_both_databases!(the_oauth2_crate_completes_the_flow_and_refreshes);
 
@@ -70,7 +70,11 @@ async fn the_oauth2_crate_completes_the_flow_and_refreshes(app: TestApp) {
     assert_eq!(tokens.token_type().as_ref(), "bearer");
     let scopes: Vec<&str> = tokens.scopes().unwrap().iter().map(|s| s.as_str()).collect();
     assert_eq!(scopes, ["orders:read", "profile"]);
-    let me = app.call("GET", "/api/v1/users/me", tokens.access_token().secret(), Value::Null).await.expect(200);
+    // For the test tenant's API (its scope orders:read), held by the user who signed in.
+    let described = app.introspect(tokens.access_token().secret()).await;
+    assert_eq!((described["active"].as_bool(), described["aud"].as_str()), (Some(true), Some(TEST_API)));
+    let user_path = format!("/api/v1/users/{}", described["sub"].as_str().unwrap());
+    let me = app.call("GET", &user_path, &app.tenant_key, Value::Null).await.expect(200);
     assert_eq!(me.body["email"], "lib@example.com");
 
     let refreshed = client

@@ -5,9 +5,10 @@ use serde_json::{Value, json};
 
 use crate::on_both_databases;
 use crate::organizations_api::organization_key;
-use crate::support::{ISSUER, TestApp};
+use crate::support::{ISSUER, TEST_API, TestApp};
 
 on_both_databases!(
+    clients_and_keys_hold_only_scopes_an_api_defines,
     the_server_refuses_to_start_when_a_resource_has_its_identifier,
     resources_lifecycle,
     identifiers_and_scopes_are_checked,
@@ -22,23 +23,25 @@ fn resource(identifier: &str, scopes: &[&str]) -> Value {
 async fn resources_lifecycle(app: TestApp) {
     let key = &app.tenant_key;
     let created =
-        app.call("POST", "/api/v1/resources", key, resource("https://orders.example.com", &["orders:read"])).await;
+        app.call("POST", "/api/v1/resources", key, resource("https://orders.example.com", &["shop:read"])).await;
     let created = created.expect(201);
     assert_eq!(created.body["object"], "resource");
     assert!(created.id().starts_with("res_"), "{}", created.body);
     let path = format!("/api/v1/resources/{}", created.id());
     let fetched = app.call("GET", &path, key, Value::Null).await.expect(200);
     assert_eq!(fetched.body["identifier"], "https://orders.example.com");
-    assert_eq!(fetched.body["scopes"], json!(["orders:read"]));
+    assert_eq!(fetched.body["scopes"], json!(["shop:read"]));
 
-    let changed = json!({"name": "Orders", "scopes": ["orders:read", "orders:write"]});
+    let changed = json!({"name": "Orders", "scopes": ["shop:read", "shop:write"]});
     let changed = app.call("PATCH", &path, key, changed).await.expect(200);
     assert_eq!(
         (changed.body["name"].as_str(), changed.body["scopes"].as_array().map(Vec::len)),
         (Some("Orders"), Some(2))
     );
     let listed = app.call("GET", "/api/v1/resources?limit=10", key, Value::Null).await.expect(200);
-    assert_eq!(listed.body["data"].as_array().unwrap().len(), 1);
+    let identifiers: Vec<&str> =
+        listed.body["data"].as_array().unwrap().iter().filter_map(|r| r["identifier"].as_str()).collect();
+    assert_eq!(identifiers, ["https://orders.example.com", TEST_API], "newest first, with the test tenant's API");
 
     app.call("DELETE", &path, key, Value::Null).await.expect(204);
     app.call("GET", &path, key, Value::Null).await.expect(404);
@@ -65,7 +68,7 @@ async fn identifiers_and_scopes_are_checked(app: TestApp) {
         ("https://orders.example.com:443/v1", "invalid"),
         (&*format!("{ISSUER}/api"), "reserved"),
     ] {
-        let answer = refused(resource(identifier, &["orders:read"])).await;
+        let answer = refused(resource(identifier, &["shop:read"])).await;
         assert_eq!(answer.body["errors"][0]["field"], "identifier", "{identifier}: {}", answer.body);
         assert_eq!(answer.body["errors"][0]["code"], code, "{identifier}: {}", answer.body);
     }
@@ -73,7 +76,7 @@ async fn identifiers_and_scopes_are_checked(app: TestApp) {
         (vec!["admin"], "reserved"),
         (vec!["users:read"], "reserved"),
         (vec!["openid"], "reserved"),
-        (vec!["orders:read", "orders:read"], "duplicate"),
+        (vec!["shop:read", "shop:read"], "duplicate"),
         (vec!["two words"], "invalid"),
     ] {
         let answer = refused(resource("https://orders.example.com", &scopes)).await;
@@ -88,21 +91,21 @@ async fn identifiers_and_scopes_are_checked(app: TestApp) {
 
 async fn identifiers_are_unique_across_tenants_and_scopes_within_one(app: TestApp) {
     let key = &app.tenant_key;
-    app.call("POST", "/api/v1/resources", key, resource("https://orders.example.com", &["orders:read"]))
+    app.call("POST", "/api/v1/resources", key, resource("https://orders.example.com", &["shop:read"]))
         .await
         .expect(201);
     let other = app.call("POST", "/api/v1/resources", key, resource("https://billing.example.com", &["billing:read"]));
     let other = other.await.expect(201).id();
 
     // The same scope in the same tenant: taken, whether created or patched in.
-    let taken = app.call("POST", "/api/v1/resources", key, resource("https://stock.example.com", &["orders:read"]));
+    let taken = app.call("POST", "/api/v1/resources", key, resource("https://stock.example.com", &["shop:read"]));
     let taken = taken.await.expect(422);
     assert_eq!(
         (taken.body["errors"][0]["field"].as_str(), taken.body["errors"][0]["code"].as_str()),
         (Some("scopes[0]"), Some("taken"))
     );
     let other_path = format!("/api/v1/resources/{other}");
-    let patched = app.call("PATCH", &other_path, key, json!({"scopes": ["orders:read"]})).await.expect(422);
+    let patched = app.call("PATCH", &other_path, key, json!({"scopes": ["shop:read"]})).await.expect(422);
     assert_eq!(patched.body["errors"][0]["code"], "taken");
     let moved = json!({"identifier": "https://orders.example.com"});
     let moved = app.call("PATCH", &other_path, key, moved).await.expect(422);
@@ -120,7 +123,7 @@ async fn identifiers_are_unique_across_tenants_and_scopes_within_one(app: TestAp
 
     // Another tenant may define the same scope, but not take the identifier.
     let (_, other_tenant_key) = app.create_tenant("Other").await;
-    let same_scope = resource("https://other.example.com", &["orders:read"]);
+    let same_scope = resource("https://other.example.com", &["shop:read"]);
     app.call("POST", "/api/v1/resources", &other_tenant_key, same_scope).await.expect(201);
     let same_identifier = resource("https://orders.example.com", &["x:read"]);
     let refused = app.call("POST", "/api/v1/resources", &other_tenant_key, same_identifier).await.expect(422);
@@ -142,12 +145,8 @@ async fn identifiers_are_unique_across_tenants_and_scopes_within_one(app: TestAp
 }
 
 async fn organization_keys_reach_no_resource(app: TestApp) {
-    let created = app.call(
-        "POST",
-        "/api/v1/resources",
-        &app.tenant_key,
-        resource("https://orders.example.com", &["orders:read"]),
-    );
+    let created =
+        app.call("POST", "/api/v1/resources", &app.tenant_key, resource("https://orders.example.com", &["shop:read"]));
     let path = format!("/api/v1/resources/{}", created.await.expect(201).id());
     let (_, org_key) = organization_key(&app, "Initech").await;
     let body = resource("https://initech.example.com", &["initech:read"]);
@@ -176,4 +175,36 @@ async fn the_server_refuses_to_start_when_a_resource_has_its_identifier(app: Tes
     .unwrap();
     let refused = refused.expect("the server refuses to start");
     assert!(refused.contains(identifier), "{refused}");
+}
+
+/// docs/api.md, "Resources": a client or key holds management scopes, OpenID scopes and scopes
+/// of its tenant's APIs; anything else is 422. A scope it holds stays after its API goes.
+async fn clients_and_keys_hold_only_scopes_an_api_defines(app: TestApp) {
+    let key = &app.tenant_key;
+    let created = app.call("POST", "/api/v1/resources", key, resource("https://shop.example.com", &["shop:read"]));
+    let shop = format!("/api/v1/resources/{}", created.await.expect(201).id());
+    for path in ["/api/v1/clients", "/api/v1/api_keys"] {
+        let body = json!({"name": "n", "scopes": ["users:read", "nonsense:read"]});
+        let refused = app.call("POST", path, key, body).await.expect(422);
+        let error = &refused.body["errors"][0];
+        assert_eq!((error["field"].as_str(), error["code"].as_str()), (Some("scopes[1]"), Some("unknown")), "{path}");
+    }
+    // Another tenant's API scope is not this tenant's.
+    let (_, other_key) = app.create_tenant("Other").await;
+    let refused = app.call("POST", "/api/v1/clients", &other_key, json!({"name": "n", "scopes": ["shop:read"]}));
+    assert_eq!(refused.await.expect(422).body["errors"][0]["code"], "unknown");
+
+    let body = json!({"name": "shop client", "scopes": ["shop:read", "openid", "users:read"]});
+    let client = app.call("POST", "/api/v1/clients", key, body).await.expect(201).id();
+    let body = json!({"name": "shop key", "scopes": ["shop:read"]});
+    app.call("POST", "/api/v1/api_keys", key, body).await.expect(201);
+    // The API goes; the client keeps what it held and can still be changed, but gains nothing new.
+    app.call("DELETE", &shop, key, Value::Null).await.expect(204);
+    let client_path = format!("/api/v1/clients/{client}");
+    app.call("PATCH", &client_path, key, json!({"name": "renamed", "scopes": ["shop:read", "openid"]}))
+        .await
+        .expect(200);
+    let refused =
+        app.call("PATCH", &client_path, key, json!({"scopes": ["shop:read", "shop:write"]})).await.expect(422);
+    assert_eq!(refused.body["errors"][0]["field"], "scopes[1]", "{}", refused.body);
 }

@@ -47,7 +47,7 @@ async fn rotation_keeps_old_tokens_valid(app: TestApp) {
     }
 
     for token in [&old_token, &new_token] {
-        verify_with_jwks(&app, token).await;
+        verify_with_jwks(&app, token, crate::support::AUDIENCE).await;
         let response = app.http.get(app.url(&format!("/api/v1/clients/{id}"))).bearer_auth(token).send().await.unwrap();
         assert_eq!(response.status(), 200, "both the old and the new token are accepted");
     }

@@ -27,8 +27,8 @@ fn owner<'a>(audiences: &Audiences<'a>, scope: &str) -> Option<&'a str> {
         return None;
     }
     let resource = audiences.resources.iter().find(|r| r.scopes.iter().any(|s| s == scope));
-    // A scope no resource defines counts as the management API's, as every scope did before
-    // resources existed.
+    // A scope no resource defines (one a client kept after its API was deleted, or held from
+    // before resources existed) counts as the management API's.
     Some(resource.map_or(audiences.management, |r| r.identifier.as_str()))
 }
 

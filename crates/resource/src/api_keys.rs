@@ -149,6 +149,10 @@ pub async fn create(
         errors.push(FieldError::new("scopes", "required", "Give the key at least one scope."));
     }
     validate::scope_list(&key_scopes, &mut errors);
+    if Id::<ids::Tenant>::parse(&tenant_id).is_some() {
+        let resources = api.oauth.resources.of_tenant(&tenant_id).await?;
+        validate::defined_scopes(&key_scopes, &[], &resources, &mut errors);
+    }
     let expires_at = expiry(input.expires_at.as_deref(), &mut errors);
     validate::finish(errors)?;
 

@@ -195,6 +195,8 @@ pub async fn create(
         if confidential { &[GRANT_CLIENT_CREDENTIALS] } else { &[GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN] };
     let scopes = input.scopes.unwrap_or_default();
     validate::scope_list(&scopes, &mut errors);
+    let resources = api.oauth.resources.of_tenant(&reach.tenant_id).await?;
+    validate::defined_scopes(&scopes, &[], &resources, &mut errors);
     let organization_id = owning_organization(&reach, input.organization_id, &mut errors);
     let secret = confidential.then(secrets::generate_client_secret);
     let now = tollbooth_storage::now();
@@ -253,6 +255,10 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let max_ttl = api.max_access_token_ttl;
     let actor = Actor::of(&principal, &request);
+    let resources = match (&input.scopes, &principal.tenant_id) {
+        (Some(_), Some(tenant_id)) => api.oauth.resources.of_tenant(tenant_id).await?,
+        _ => Default::default(),
+    };
     let update = crud::modify(
         &api,
         &principal,
@@ -264,6 +270,7 @@ pub async fn update(
             let mut errors = Vec::new();
             if let Some(scopes) = &input.scopes {
                 validate::scope_list(scopes, &mut errors);
+                validate::defined_scopes(scopes, &client.scopes, &resources, &mut errors);
                 client.scopes = Json(scopes.clone());
             }
             if let Some(name) = &input.name {

@@ -1,5 +1,7 @@
 //! Field rules shared by the resources.
 
+use tollbooth_oauth::policy;
+use tollbooth_storage::resources::Resource;
 use tollbooth_storage::values::{Email, RedirectUri};
 pub use tollbooth_storage::values::{domain_name, scope_token};
 
@@ -97,6 +99,22 @@ pub fn scope_list(scopes: &[String], errors: &mut Vec<FieldError>) {
             errors.push(FieldError::new(field, "forbidden", "`operator` belongs to operator keys alone."));
         } else if scopes[..i].contains(scope) {
             errors.push(FieldError::new(field, "duplicate", "This scope is listed twice."));
+        }
+    }
+}
+
+/// docs/api.md, "Resources": a client or key holds management scopes, OpenID scopes and scopes
+/// its tenant's `resources` define; anything else is 422 `unknown`. A scope it already `held`
+/// stays allowed (its resource may have gone since: changing something else must still work).
+pub fn defined_scopes(scopes: &[String], held: &[String], resources: &[Resource], errors: &mut Vec<FieldError>) {
+    for (i, scope) in scopes.iter().enumerate() {
+        let defined = policy::is_management(scope)
+            || policy::OPENID_SCOPES.contains(&scope.as_str())
+            || held.contains(scope)
+            || resources.iter().any(|resource| resource.scopes.contains(scope));
+        if !defined && scope_token(scope).is_ok() {
+            let message = "No API of this tenant defines this scope: create a resource that does.";
+            errors.push(FieldError::new(format!("scopes[{i}]"), "unknown", message));
         }
     }
 }

@@ -14,6 +14,10 @@ use tollbooth::{Application, Settings, app};
 use tollbooth_storage::Database;
 
 pub const ISSUER: &str = "http://tollbooth.test";
+/// The test tenant's API, and the scopes it defines.
+pub const TEST_API: &str = "https://api.tollbooth.test";
+pub const TEST_API_SCOPES: &[&str] =
+    &["read", "write", "read:things", "write:things", "a", "b", "c", "orders:read", "orders:write"];
 pub const TEST_ENCRYPTION_KEY: &str = "test-key-encryption-key-of-32-characters";
 pub const AUDIENCE: &str = "http://tollbooth.test/api";
 const POSTGRES_URL_VAR: &str = "TOLLBOOTH_TEST_DATABASE_URL";
@@ -97,13 +101,14 @@ impl TestApp {
                 let keys = bootstrap(&db, &hasher, "Test tenant", &settings.rate_limit.plan_default)
                     .expect("bootstrap")
                     .expect("empty database");
+                store_test_api(&db, &keys.tenant_id);
                 (db, keys)
             }
         })
         .await
         .expect("join");
         let (base_url, handle) = start_server(settings.clone());
-        Some(TestApp {
+        let app = TestApp {
             base_url,
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             operator_key: keys.operator_key.expose_secret().to_owned(),
@@ -114,7 +119,8 @@ impl TestApp {
             handle,
             _dir: dir,
             postgres_schema,
-        })
+        };
+        Some(app)
     }
 
     /// Ends, from the database's side, every PostgreSQL connection of this test's server (as a
@@ -188,6 +194,15 @@ impl TestApp {
         (client["id"].as_str().unwrap().to_owned(), client["client_secret"].as_str().unwrap().to_owned())
     }
 
+    /// What introspection (RFC 7662) says of `token`, asked by a new client of the test tenant:
+    /// how the tests check a token for the test tenant's API, which `/api/v1` refuses.
+    pub async fn introspect(&self, token: &str) -> Value {
+        let (id, secret) = self.confidential_client(&[]).await;
+        let response =
+            self.http.post(self.url("/oauth/introspect")).basic_auth(id, Some(secret)).form(&[("token", token)]);
+        response.send().await.unwrap().json().await.unwrap()
+    }
+
     /// A client-credentials access token for the client, by Basic.
     pub async fn access_token(&self, client_id: &str, secret: &str, scope: Option<&str>) -> String {
         let mut form = vec![("grant_type", "client_credentials")];
@@ -244,6 +259,28 @@ impl TestApp {
 }
 
 /// Starts a server on its own thread and actix system; its URL and handle once it listens.
+/// Clients and keys hold only scopes an API defines (docs/api.md, "Resources"): the test
+/// tenant has one API with the scopes the tests give their clients, stored before the server
+/// starts (so that it counts against no rate limit and leaves no audit event).
+fn store_test_api(db: &tollbooth_storage::Database, tenant_id: &str) {
+    use tollbooth_storage::resources::{self, Resource};
+    let now = tollbooth_storage::now();
+    let api = Resource {
+        id: tollbooth_storage::ids::new_id(tollbooth_storage::ids::RESOURCE),
+        tenant_id: tenant_id.to_owned(),
+        name: "Test API".into(),
+        identifier: TEST_API.into(),
+        scopes: tollbooth_storage::Json(TEST_API_SCOPES.iter().map(|s| s.to_string()).collect()),
+        created_at: now,
+        updated_at: now,
+    };
+    db.run_blocking(|conn| {
+        assert!(resources::claim_identifier(conn, TEST_API, tenant_id)?);
+        resources::insert(conn, &api)
+    })
+    .expect("the test API is stored");
+}
+
 fn start_server(settings: Settings) -> (String, ServerHandle) {
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
