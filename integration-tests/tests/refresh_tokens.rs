@@ -97,6 +97,7 @@ async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family(app: TestApp) {
     let latest_access = full["access_token"].as_str().unwrap().to_owned();
 
     // Presenting a used token revokes the whole family and its access tokens.
+    assert_eq!(app.introspect(&latest_access).await["active"], true, "live until the reuse");
     let (status, reused) = refresh(&app, &client, &first, None).await;
     assert_eq!((status, reused["error"].as_str()), (400, Some("invalid_grant")), "{reused}");
     let (status, _) = refresh(&app, &client, &latest_refresh, None).await;
@@ -169,7 +170,7 @@ async fn concurrent_uses_of_one_token_issue_once_and_revoke_the_family(app: Test
     let (status, _) = refresh(&app, &client, winners[0]["refresh_token"].as_str().unwrap(), None).await;
     assert_eq!(status, 400, "the winner's refresh token is revoked with its family");
     let access = winners[0]["access_token"].as_str().unwrap();
-    assert_eq!(app.introspect(access).await, json!({"active": false}));
+    assert_eq!(app.introspect(access).await, json!({"active": false}), "revoked with its family");
 }
 
 /// Whose stored refresh tokens to count.

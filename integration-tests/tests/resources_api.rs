@@ -207,4 +207,7 @@ async fn clients_and_keys_hold_only_scopes_an_api_defines(app: TestApp) {
     let refused =
         app.call("PATCH", &client_path, key, json!({"scopes": ["shop:read", "shop:write"]})).await.expect(422);
     assert_eq!(refused.body["errors"][0]["field"], "scopes[1]", "{}", refused.body);
+    // The deleted API's scope itself is no longer for anyone new.
+    let late = app.call("POST", "/api/v1/clients", key, json!({"name": "late", "scopes": ["shop:read"]}));
+    assert_eq!(late.await.expect(422).body["errors"][0]["code"], "unknown");
 }

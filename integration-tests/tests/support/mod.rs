@@ -258,7 +258,6 @@ impl TestApp {
     }
 }
 
-/// Starts a server on its own thread and actix system; its URL and handle once it listens.
 /// Clients and keys hold only scopes an API defines (docs/api.md, "Resources"): the test
 /// tenant has one API with the scopes the tests give their clients, stored before the server
 /// starts (so that it counts against no rate limit and leaves no audit event).
@@ -281,6 +280,7 @@ fn store_test_api(db: &tollbooth_storage::Database, tenant_id: &str) {
     .expect("the test API is stored");
 }
 
+/// Starts a server on its own thread and actix system; its URL and handle once it listens.
 fn start_server(settings: Settings) -> (String, ServerHandle) {
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
