@@ -19,7 +19,7 @@ use tollbooth_storage::users::User;
 use tollbooth_storage::values::{Email, ScopeSet};
 use tollbooth_storage::{audit, passwords, secrets, users};
 
-use crate::audience::{self, Audiences};
+use crate::audience;
 use crate::error::OAuthError;
 use crate::grants::GrantType;
 use crate::oxide::{self, AuthorizationRefusal};
@@ -352,7 +352,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     // docs/oauth.md, "Audiences": the code's scope must be for one API, and a `resource` one
     // of the tenant's. Refused here rather than at the exchange, after the user consented.
     let resources = oauth.resources.of_tenant(&client.tenant_id).await.map_err(|err| server_error(&err))?;
-    let audiences = Audiences { management: &oauth.settings.audience, issuer, resources: &resources };
+    let audiences = oauth.audiences(&resources);
     let resource = params.get("resource").map(String::as_str);
     if let Err(refusal) = audience::check_named(&audiences, resource)
         .and_then(|()| audience::choose(&audiences, &pending.scope(), resource))

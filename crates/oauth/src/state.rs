@@ -6,6 +6,7 @@ use tollbooth_storage::rate_limit::RateLimiter;
 use tollbooth_storage::secrets::SecretHasher;
 use tollbooth_storage::values::Issuer;
 
+use crate::audience::Audiences;
 use crate::clients::ClientDirectory;
 use crate::issue::TokenIssuer;
 use crate::jwt::{self, AccessTokenClaims, TokenExpectations, TokenRejection};
@@ -112,6 +113,11 @@ impl OAuth {
             hasher: &self.hasher,
             resources,
         }
+    }
+
+    /// The APIs a token for a client of the tenant whose `resources` these are may be for.
+    pub fn audiences<'a>(&'a self, resources: &'a [Resource]) -> Audiences<'a> {
+        Audiences { management: &self.settings.audience, issuer: self.settings.issuer.as_str(), resources }
     }
 
     /// Verifies one of our access tokens, reloading the keys once if it names an unknown one

@@ -9,12 +9,18 @@ use tollbooth_storage::tenants::{self, Tenant};
 use tollbooth_storage::users::{self, User};
 use tollbooth_storage::{Database, DatabaseConfig, DbConnection, Json, StorageError, ids};
 
+use crate::issue::TokenIssuer;
 use crate::keys::{KeySnapshot, SigningAlgorithm, generate_signing_key};
 
 /// A signing key of its own and a hasher.
 pub fn issuer_for_tests() -> (KeySnapshot, SecretHasher) {
     let key = generate_signing_key(SigningAlgorithm::ES256, tollbooth_storage::now()).expect("a new key");
     (KeySnapshot::from_keys(&[key]).expect("a snapshot"), SecretHasher::new(b"pepper of the unit tests"))
+}
+
+/// What the grants' tests issue tokens with: a tenant without resources of its own.
+pub fn test_issuer<'a>(keys: &'a KeySnapshot, hasher: &'a SecretHasher) -> TokenIssuer<'a> {
+    TokenIssuer { issuer: "https://auth.test", audience: "https://auth.test/api", keys, hasher, resources: &[] }
 }
 
 /// A client of a tenant of its own with these grant types and scopes.

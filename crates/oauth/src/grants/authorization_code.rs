@@ -168,7 +168,7 @@ fn revoke_first_use(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{client, database_for_tests, issuer_for_tests, store_client_and_user};
+    use crate::test_support::{client, database_for_tests, issuer_for_tests, store_client_and_user, test_issuer};
 
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     const REDIRECT: &str = "https://app.test/cb";
@@ -179,13 +179,7 @@ mod tests {
     fn a_code_is_exchanged_once_and_its_reuse_revokes_what_it_issued() {
         let db = database_for_tests();
         let (keys, hasher) = issuer_for_tests();
-        let issuer = TokenIssuer {
-            issuer: "https://auth.test",
-            audience: "https://auth.test/api",
-            keys: &keys,
-            hasher: &hasher,
-            resources: &[],
-        };
+        let issuer = test_issuer(&keys, &hasher);
         let revocations = Revocations::new(db.clone());
         let client = client(false, &["authorization_code", "refresh_token"], &["read", "users:read"]);
         db.run_blocking(|conn| {

@@ -64,18 +64,12 @@ pub fn grant(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{client, issuer_for_tests};
+    use crate::test_support::{client, issuer_for_tests, test_issuer};
 
     #[test]
     fn a_client_gets_what_it_asks_within_its_scopes() {
         let (keys, hasher) = issuer_for_tests();
-        let issuer = TokenIssuer {
-            issuer: "https://auth.test",
-            audience: "https://auth.test/api",
-            keys: &keys,
-            hasher: &hasher,
-            resources: &[],
-        };
+        let issuer = test_issuer(&keys, &hasher);
         let grant = |issuer: &TokenIssuer, client: &Client, scope: Option<&str>| {
             grant(issuer, client, &ClientCredentialsRequest { scope, resource: None })
         };

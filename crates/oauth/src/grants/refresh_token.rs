@@ -159,7 +159,7 @@ fn explain_refusal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{client, database_for_tests, issuer_for_tests, store_client_and_user};
+    use crate::test_support::{client, database_for_tests, issuer_for_tests, store_client_and_user, test_issuer};
 
     /// RFC 6749 §6 and RFC 9700 §4.14.2, on the grant alone (no server): a wider scope is refused
     /// without using the token up, a narrower one is granted, and a used token presented again
@@ -168,13 +168,7 @@ mod tests {
     fn refresh_narrows_never_widens_and_a_reuse_revokes_the_family() {
         let db = database_for_tests();
         let (keys, hasher) = issuer_for_tests();
-        let issuer = TokenIssuer {
-            issuer: "https://auth.test",
-            audience: "https://auth.test/api",
-            keys: &keys,
-            hasher: &hasher,
-            resources: &[],
-        };
+        let issuer = test_issuer(&keys, &hasher);
         let revocations = Revocations::new(db.clone());
         let client = client(true, &["authorization_code", "refresh_token"], &["read", "write", "admin"]);
         db.run_blocking(|conn| {
