@@ -47,7 +47,8 @@ async fn missing_and_invalid_credentials_are_401_with_challenges(app: TestApp) {
 async fn expired_token_is_token_expired(app: TestApp) {
     // A token this server signed, with its current key, an hour past its exp.
     let now = tollbooth_storage::now();
-    let key = app.db.run(move |conn| signing_keys::published(conn, now)).await.unwrap().remove(0);
+    let keys = app.db.run(move |conn| signing_keys::published(conn, now)).await.unwrap();
+    let key = keys.into_iter().find(|k| k.algorithm == "ES256").expect("the access-token key");
     let issued_at = chrono::Utc::now().timestamp() - 7200;
     let claims = json!({
         "iss": ISSUER, "sub": "client_x", "aud": AUDIENCE, "iat": issued_at, "exp": issued_at + 3600,

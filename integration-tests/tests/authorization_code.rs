@@ -159,7 +159,12 @@ async fn sign_in_consent_and_code_exchange_with_pkce(app: TestApp) {
     let client_id = client["id"].as_str().unwrap();
     let path = authorize_path(
         client_id,
-        &[("scope", "profile"), ("code_challenge", &challenge(VERIFIER)), ("code_challenge_method", "S256")],
+        &[
+            ("scope", "profile"),
+            ("code_challenge", &challenge(VERIFIER)),
+            ("code_challenge_method", "S256"),
+            ("resource", AUDIENCE),
+        ],
     );
     let mut browser = Browser::new(&app);
 
@@ -228,7 +233,8 @@ async fn sign_in_consent_and_code_exchange_with_pkce(app: TestApp) {
     assert_eq!(status, 200, "{tokens}");
     assert_eq!((tokens["token_type"].as_str(), tokens["scope"].as_str()), (Some("Bearer"), Some("profile")));
     let access_token = tokens["access_token"].as_str().unwrap();
-    // OpenID scopes only: a token for the management API, whose /users/me serves it.
+    // OpenID scopes only, for the management API the authorization request named (RFC 8707,
+    // kept by the code): its /users/me serves it.
     let claims = crate::client_credentials::verify_with_jwks(&app, access_token, AUDIENCE).await;
     assert_eq!(claims["sub"], user_id.as_str(), "sub is the user");
     assert_eq!(claims["client_id"], client_id);

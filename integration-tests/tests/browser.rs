@@ -59,7 +59,9 @@ async fn a_person_signs_in_and_approves_in_a_real_browser() {
         .append_pair("scope", "profile")
         .append_pair("state", "browser-state")
         .append_pair("code_challenge", &challenge(VERIFIER))
-        .append_pair("code_challenge_method", "S256");
+        .append_pair("code_challenge_method", "S256")
+        // OpenID scopes only: named for the management API, whose /users/me the test calls.
+        .append_pair("resource", crate::support::AUDIENCE);
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let _driver = Driver(

@@ -181,6 +181,10 @@ async fn expired_revocations_are_deleted(app: TestApp) {
                         issued_jti: None,
                         issued_expires_at: None,
                         created_at: now,
+                        nonce: None,
+                        auth_time: None,
+                        session_id: None,
+                        resource: None,
                     },
                 )?;
             }
@@ -200,6 +204,9 @@ async fn expired_revocations_are_deleted(app: TestApp) {
                         used_at: None,
                         revoked_at: None,
                         created_at: now,
+                        auth_time: None,
+                        session_id: None,
+                        audience: None,
                     },
                 )?;
             }

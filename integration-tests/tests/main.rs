@@ -22,6 +22,7 @@ mod layout;
 mod list_plans;
 mod metrics;
 mod oauth2_client;
+mod oidc;
 mod openapi_document;
 mod organizations_api;
 mod pagination_property;

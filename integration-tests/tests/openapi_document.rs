@@ -48,6 +48,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/oauth/token"),
     ("post", "/oauth/introspect"),
     ("post", "/oauth/revoke"),
+    ("get", "/oauth/userinfo"),
+    ("post", "/oauth/userinfo"),
+    ("get", "/oauth/logout"),
+    ("post", "/oauth/logout"),
+    ("get", "/.well-known/openid-configuration"),
     ("get", "/.well-known/oauth-authorization-server"),
     ("get", "/.well-known/jwks.json"),
 ];

@@ -74,11 +74,12 @@ async fn two_instances_share_tokens_keys_signing_keys_and_limits() {
     // A signing-key rotation is honoured by both: new tokens, signed with the new key, verify on B.
     let db = a.db.clone();
     let algorithm = a.settings.token.signing_algorithm;
-    let (new_kid, _) = tokio::task::spawn_blocking(move || {
+    let (new_kids, _) = tokio::task::spawn_blocking(move || {
         tollbooth_oauth::keys::rotate(&db, algorithm, chrono::Duration::hours(24)).unwrap()
     })
     .await
     .unwrap();
+    let new_kid = new_kids[0].clone();
     let (reader_id, reader_secret) = a.confidential_client(&["clients:read"]).await;
     eventually(Duration::from_secs(5), || async {
         let fresh = a.access_token(&reader_id, &reader_secret, None).await;

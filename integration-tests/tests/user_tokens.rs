@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::authorization_code::{Browser, PASSWORD, REDIRECT, VERIFIER, authorize_path, exchange, pkce};
 use crate::on_both_databases;
-use crate::support::TestApp;
+use crate::support::{AUDIENCE, TestApp};
 
 on_both_databases!(
     a_members_token_carries_no_management_scope,
@@ -47,9 +47,11 @@ async fn organization(app: &TestApp, name: &str) -> String {
     app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": name})).await.expect(201).id()
 }
 
-/// Signs `email` in to `client` in `browser`: the code, or the page shown instead.
+/// Signs `email` in to `client` in `browser`, for a token for the management API (RFC 8707
+/// `resource`): the code, or the page shown instead.
 async fn sign_in(browser: &mut Browser<'_>, client: &Value, email: &str) -> Result<String, (u16, String)> {
-    let path = authorize_path(client["id"].as_str().unwrap(), &pkce());
+    let params = [pkce()[0], pkce()[1], ("resource", AUDIENCE)];
+    let path = authorize_path(client["id"].as_str().unwrap(), &params);
     let page = browser.get(&path).await;
     let page = if page.status == 200 && page.html.contains("name=\"password\"") {
         browser.post(&path, &[("csrf", &page.csrf()), ("email", email), ("password", PASSWORD)]).await

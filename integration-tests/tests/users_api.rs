@@ -67,7 +67,8 @@ async fn emails_are_unique_per_tenant(app: TestApp) {
 /// A token this server signs for `sub`, as the authorization-code flow will issue for users.
 pub async fn user_token(app: &TestApp, subject: &str) -> String {
     let now = tollbooth_storage::now();
-    let key = app.db.run(move |conn| signing_keys::published(conn, now)).await.unwrap().remove(0);
+    let keys = app.db.run(move |conn| signing_keys::published(conn, now)).await.unwrap();
+    let key = keys.into_iter().find(|k| k.algorithm == "ES256").expect("the access-token key");
     let issued_at = chrono::Utc::now().timestamp();
     let claims = json!({
         "iss": ISSUER, "sub": subject, "aud": AUDIENCE, "iat": issued_at, "exp": issued_at + 600,

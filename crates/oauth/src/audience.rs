@@ -13,8 +13,7 @@ use crate::policy;
 pub struct Audiences<'a> {
     /// The management API's identifier (`token.audience`).
     pub management: &'a str,
-    /// The issuer. (A token with only OpenID scopes is for the management API until userinfo
-    /// exists: `/api/v1/users/me` is where such a token is used today.)
+    /// The issuer: the audience of a token with only OpenID scopes, which only userinfo takes.
     pub issuer: &'a str,
     /// The client's tenant's resources.
     pub resources: &'a [Resource],
@@ -37,18 +36,20 @@ fn invalid_target(description: &str) -> OAuthError {
 }
 
 /// The audience of a token granting `granted` (already within what the client holds).
-/// `resource` is the request's RFC 8707 parameter. A token with no scope of any API (OpenID
-/// scopes only, or none) is for the management API, whose `/users/me` serves it.
+/// `resource` is the request's RFC 8707 parameter. A token with OpenID scopes only is for the
+/// issuer's userinfo endpoint, unless it names the management API (whose `/users/me` needs no
+/// scope); one with no scope at all is the management API's.
 pub fn choose(audiences: &Audiences<'_>, granted: &ScopeSet, resource: Option<&str>) -> Result<String, OAuthError> {
     let mut owners: Vec<&str> = granted.iter().filter_map(|scope| owner(audiences, scope)).collect();
     owners.sort_unstable();
     owners.dedup();
     match (owners.as_slice(), resource) {
-        ([], None) => Ok(audiences.management.to_owned()),
+        // No scope at all: the management API's, as before resources existed.
+        ([], None) if granted.is_empty() => Ok(audiences.management.to_owned()),
+        ([], None) => Ok(audiences.issuer.to_owned()),
         ([only], None) => Ok((*only).to_owned()),
         ([only], Some(named)) if *only == named => Ok(named.to_owned()),
-        // No scope of any API (OpenID scopes only): for the management API, named or not.
-        ([], Some(named)) if named == audiences.management => Ok(named.to_owned()),
+        ([], Some(named)) if named == audiences.management || named == audiences.issuer => Ok(named.to_owned()),
         ([], Some(_)) | ([_], Some(_)) => Err(invalid_target("The requested scope is not a scope of this resource.")),
         (_, _) => Err(OAuthError::new(
             OAuthErrorKind::InvalidScope,
@@ -91,11 +92,15 @@ fn of_owner(audiences: &Audiences<'_>, held: &ScopeSet, identifier: &str) -> Sco
     ScopeSet::of(held.iter().filter(|scope| owner(audiences, scope) == Some(identifier)))
 }
 
-/// Refuses a `resource` parameter that names no API of the tenant (RFC 8707 §2: an absolute
-/// URI; an unknown one is `invalid_target`).
+/// Refuses a `resource` parameter that names no API of the tenant, the management API or the
+/// issuer (RFC 8707 §2: an absolute URI; an unknown one is `invalid_target`).
 pub fn check_named(audiences: &Audiences<'_>, resource: Option<&str>) -> Result<(), OAuthError> {
     match resource {
-        Some(named) if named != audiences.management && !audiences.resources.iter().any(|r| r.identifier == named) => {
+        Some(named)
+            if named != audiences.management
+                && named != audiences.issuer
+                && !audiences.resources.iter().any(|r| r.identifier == named) =>
+        {
             Err(invalid_target("The resource is not an API of this client's tenant."))
         }
         _ => Ok(()),
@@ -127,7 +132,9 @@ mod tests {
         let scopes = |text: &str| ScopeSet::parse(text).unwrap();
         assert_eq!(choose(&audiences, &scopes("orders:read"), None).unwrap(), "https://orders");
         assert_eq!(choose(&audiences, &scopes("users:read"), None).unwrap(), "https://as/api");
-        assert_eq!(choose(&audiences, &scopes("openid email"), None).unwrap(), "https://as/api");
+        assert_eq!(choose(&audiences, &scopes("openid email"), None).unwrap(), "https://as");
+        assert_eq!(choose(&audiences, &scopes("openid"), Some("https://as/api")).unwrap(), "https://as/api");
+        assert_eq!(choose(&audiences, &scopes(""), None).unwrap(), "https://as/api");
         assert_eq!(
             choose(&audiences, &scopes("openid orders:read"), Some("https://orders")).unwrap(),
             "https://orders"

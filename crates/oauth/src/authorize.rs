@@ -25,23 +25,12 @@ use crate::grants::GrantType;
 use crate::oxide::{self, AuthorizationRefusal};
 use crate::pages;
 use crate::policy;
-use crate::request::FormBody;
+use crate::request::{FormBody, unique_parameters as parameters};
 use crate::session::{Csrf, Session};
 use crate::state::OAuth;
 
 /// docs/oauth.md: codes live 60 seconds.
 pub const CODE_LIFETIME_SECONDS: i64 = 60;
-
-/// Query or form parameters; a repeated name is refused (RFC 6749 §3.1).
-fn parameters(encoded: &[u8]) -> Option<HashMap<String, String>> {
-    let mut params = HashMap::new();
-    for (name, value) in url::form_urlencoded::parse(encoded) {
-        if params.insert(name.into_owned(), value.into_owned()).is_some() {
-            return None;
-        }
-    }
-    Some(params)
-}
 
 /// `302 Found` to `location`.
 fn redirect(location: &str) -> HttpResponse {
@@ -76,14 +65,83 @@ fn valid_challenge(challenge: &str) -> bool {
         && base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(challenge).is_ok_and(|b| b.len() == 32)
 }
 
+/// What an authorization request asks of the sign-in (OpenID Connect Core §3.1.2.1).
+#[derive(Debug, Default)]
+struct Authentication {
+    /// `prompt=none`: answer without any page, or with `login_required`/`consent_required`.
+    no_pages: bool,
+    /// `prompt=login`: the user signs in again, whatever session they have.
+    sign_in_again: bool,
+    /// `prompt=consent`: ask for consent even of a client that may skip it.
+    ask_consent: bool,
+    /// `max_age`: a sign-in older than this many seconds does not count.
+    max_age: Option<i64>,
+    nonce: Option<String>,
+}
+
+/// A `nonce` or `login_hint` longer than this is refused: they are stored, and echoed.
+const MAX_OPENID_PARAMETER_LENGTH: usize = 512;
+
+impl Authentication {
+    fn of(params: &HashMap<String, String>) -> Result<Self, &'static str> {
+        let prompt: Vec<&str> = params.get("prompt").map(|p| p.split(' ').collect()).unwrap_or_default();
+        if prompt.contains(&"none") && prompt.len() > 1 {
+            return Err("prompt=none cannot be combined with other values.");
+        }
+        let max_age = match params.get("max_age") {
+            Some(text) => Some(text.parse::<u32>().map_err(|_| "max_age must be a number of seconds.")?),
+            None => None,
+        };
+        let nonce = params.get("nonce").cloned();
+        let too_long = |value: Option<&String>| value.is_some_and(|v| v.len() > MAX_OPENID_PARAMETER_LENGTH);
+        if too_long(nonce.as_ref()) || too_long(params.get("login_hint")) {
+            return Err("nonce and login_hint are limited to 512 characters.");
+        }
+        Ok(Authentication {
+            no_pages: prompt.contains(&"none"),
+            sign_in_again: prompt.contains(&"login"),
+            ask_consent: prompt.contains(&"consent"),
+            max_age: max_age.map(i64::from),
+            nonce,
+        })
+    }
+
+    /// Whether a sign-in made at `auth_time` still counts for this request.
+    fn accepts(&self, session: &Session, now: i64) -> bool {
+        !self.sign_in_again && self.max_age.is_none_or(|max_age| now - session.auth_time <= max_age)
+    }
+}
+
+/// The query of a request once the user has signed in again in answer to it: without
+/// `prompt=login` and `max_age`, which that sign-in satisfied, so the consent form it shows
+/// does not ask for yet another sign-in.
+fn signed_in_query(query: &str) -> String {
+    let mut kept = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        match name.as_ref() {
+            "max_age" => {}
+            "prompt" => {
+                let rest: Vec<&str> = value.split(' ').filter(|p| *p != "login").collect();
+                if !rest.is_empty() {
+                    kept.append_pair("prompt", &rest.join(" "));
+                }
+            }
+            _ => {
+                kept.append_pair(&name, &value);
+            }
+        }
+    }
+    kept.finish()
+}
+
 /// A new authorization code for `user_id` with `scope`, and its row (stored once the redirect is
 /// built): the code exists only in the redirect.
 fn new_code(
     oauth: &OAuth,
     client: &Client,
-    redirect_uri: &str,
-    code_challenge: Option<String>,
-    (user_id, scope): (&str, &ScopeSet),
+    (redirect_uri, code_challenge, resource, nonce): (&str, Option<String>, Option<&str>, Option<String>),
+    session: &Session,
+    scope: &ScopeSet,
 ) -> (String, AuthorizationCode) {
     let code = secrets::generate_authorization_code();
     let code = code.expose_secret().to_owned();
@@ -92,7 +150,7 @@ fn new_code(
         code_hash: oauth.hasher.hash(&code),
         tenant_id: client.tenant_id.clone(),
         client_id: client.id.clone(),
-        user_id: user_id.to_owned(),
+        user_id: session.user_id.clone(),
         redirect_uri: redirect_uri.to_owned(),
         scope: scope.to_string(),
         code_challenge,
@@ -101,6 +159,10 @@ fn new_code(
         issued_jti: None,
         issued_expires_at: None,
         created_at: now,
+        nonce,
+        auth_time: Some(tollbooth_storage::from_unix_seconds(session.auth_time)),
+        session_id: Some(session.session_id.clone()),
+        resource: resource.map(str::to_owned),
     };
     (code, row)
 }
@@ -257,6 +319,16 @@ pub struct AuthorizationQuery {
     code_challenge: Option<String>,
     /// `S256` (`plain` is refused)
     code_challenge_method: Option<String>,
+    /// RFC 8707: the API the tokens are for
+    resource: Option<String>,
+    /// OpenID Connect: echoed in the ID token (at most 512 characters)
+    nonce: Option<String>,
+    /// OpenID Connect: `none`, `login`, `consent` (space-separated)
+    prompt: Option<String>,
+    /// OpenID Connect: seconds since the last sign-in after which the user signs in again
+    max_age: Option<u32>,
+    /// OpenID Connect: the email the sign-in form starts with
+    login_hint: Option<String>,
 }
 
 /// `POST /oauth/authorize`: the sign-in and consent forms post back to the same URL.
@@ -345,6 +417,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         (None, None) => None,
     };
 
+    let authentication = Authentication::of(&params).map_err(|description| refuse("invalid_request", description))?;
     let pending = oxide::start_authorization(&client, &params, &redirect_uri).map_err(|refused| match refused {
         AuthorizationRefusal::Redirect { error, description } => refuse(error, description),
         AuthorizationRefusal::Page(text) => pages::error(text),
@@ -361,14 +434,17 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     }
 
     let secure = oauth.settings.issuer.is_https();
-    let action = format!("/oauth/authorize?{}", request.query_string());
+    let mut action = format!("/oauth/authorize?{}", request.query_string());
+    let login_hint = params.get("login_hint").map(String::as_str).unwrap_or_default();
     let csrf = Csrf::for_form(request, secure);
     let mut cookies = vec![csrf.cookie()];
     let mut token = csrf.token(&oauth.session_keys, request, None);
     // A sign-in counts only for clients of the tenant and organization it was made for: it does
     // not carry one organization's sign-in silently into another's client.
-    let mut session = Session::of(request, &oauth.session_keys, secure)
-        .filter(|s| s.tenant_id == client.tenant_id && s.organization_id == client.organization_id);
+    let now = chrono::Utc::now().timestamp();
+    let mut session = Session::of(request, &oauth.session_keys, secure).filter(|s| {
+        s.tenant_id == client.tenant_id && s.organization_id == client.organization_id && authentication.accepts(s, now)
+    });
     let mut decision = None;
 
     if request.method() == actix_web::http::Method::POST {
@@ -394,12 +470,9 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
                 }
                 PasswordCheck::Matches(user) => {
                     audit_sign_in(oauth, request, tenant_id, SignInOutcome::SignedIn(&user.id)).await;
-                    let signed_in = Session {
-                        user_id: user.id,
-                        tenant_id: tenant_id.clone(),
-                        organization_id: client.organization_id.clone(),
-                    };
+                    let signed_in = Session::new(user.id, tenant_id.clone(), client.organization_id.clone());
                     let cookie = signed_in.cookie(&oauth.session_keys, secure);
+                    action = format!("/oauth/authorize?{}", signed_in_query(request.query_string()));
                     // The consent form of this answer is posted with the new session.
                     token = csrf.token(&oauth.session_keys, request, Some(&cookie));
                     cookies.push(cookie);
@@ -424,14 +497,20 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     }
 
     let Some(session) = session else {
-        return Ok(with_cookies(pages::sign_in(&action, &client.name, &token, "", false), &cookies));
+        if authentication.no_pages {
+            return Err(refuse("login_required", "The user is not signed in."));
+        }
+        return Ok(with_cookies(pages::sign_in(&action, &client.name, &token, login_hint, false), &cookies));
     };
     let approved = match decision.as_deref() {
         Some("approve") => true,
         Some("deny") => false,
         Some(_) => return Err(pages::error("Choose Allow or Deny.")),
         // A public client stored with skip_consent before the rule: consent is asked all the same.
-        None if client.skip_consent && client.confidential => true,
+        None if client.skip_consent && client.confidential && !authentication.ask_consent => true,
+        None if authentication.no_pages => {
+            return Err(refuse("consent_required", "The user has not consented to this client."));
+        }
         None => {
             let scope = pending.scope();
             let scopes: Vec<&str> = scope.iter().collect();
@@ -442,9 +521,10 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         return Ok(with_cookies(refuse("access_denied", "The user denied the request."), &cookies));
     }
     let mut made = None;
+    let authorized = (redirect_uri.as_str(), code_challenge, resource, authentication.nonce);
     let mut location = pending
         .approve(&session.user_id, |scope| {
-            let (code, row) = new_code(oauth, &client, &redirect_uri, code_challenge, (&session.user_id, scope));
+            let (code, row) = new_code(oauth, &client, authorized, &session, scope);
             made = Some(row);
             code
         })

@@ -1,4 +1,6 @@
-//! `GET /.well-known/oauth-authorization-server` (RFC 8414) and `GET /.well-known/jwks.json` (RFC 7517).
+//! `GET /.well-known/oauth-authorization-server` (RFC 8414), `GET
+//! /.well-known/openid-configuration` (OpenID Connect Discovery 1.0) and `GET
+//! /.well-known/jwks.json` (RFC 7517).
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -12,6 +14,15 @@ pub async fn authorization_server_metadata(oauth: web::Data<OAuth>) -> HttpRespo
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .content_type("application/json")
         .body(oauth.metadata_json.clone())
+}
+
+#[utoipa::path(get, path = "/.well-known/openid-configuration", operation_id = "getOpenIdConfiguration", tag = "oauth", security(()),
+    responses((status = 200, description = "OpenID Connect Discovery 1.0 provider metadata", content_type = "application/json", body = Object)))]
+pub async fn openid_configuration(oauth: web::Data<OAuth>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .content_type("application/json")
+        .body(oauth.openid_configuration_json.clone())
 }
 
 #[utoipa::path(get, path = "/.well-known/jwks.json", operation_id = "getJsonWebKeySet", tag = "oauth", security(()),

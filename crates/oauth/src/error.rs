@@ -18,6 +18,10 @@ pub enum OAuthErrorKind {
     /// RFC 8707 §2: the `resource` names no API the client may ask tokens for.
     InvalidTarget,
     ServerError,
+    /// RFC 6750 §3.1: a bearer token that is missing, expired, revoked or not ours (401).
+    InvalidToken,
+    /// RFC 6750 §3.1: the token lacks a scope the request needs (403).
+    InsufficientScope,
     /// docs/rate-limits.md: answered with the management API's 429 body, not an RFC 6749 one (RFC 6749 has none).
     RateLimitExceeded,
     /// A method the endpoint does not serve: 405, named `invalid_request` (RFC 6749 has no
@@ -38,6 +42,8 @@ impl OAuthErrorKind {
             OAuthErrorKind::InvalidScope => "invalid_scope",
             OAuthErrorKind::InvalidTarget => "invalid_target",
             OAuthErrorKind::ServerError => "server_error",
+            OAuthErrorKind::InvalidToken => "invalid_token",
+            OAuthErrorKind::InsufficientScope => "insufficient_scope",
             OAuthErrorKind::RateLimitExceeded => "rate_limit_exceeded",
         }
     }
@@ -52,11 +58,41 @@ pub struct OAuthError {
     pub basic_challenge: bool,
     /// Seconds for `Retry-After`, on 429.
     pub retry_after: Option<u64>,
+    /// RFC 6750 §3: a protected resource's refusal carries a Bearer challenge.
+    pub bearer_challenge: Option<BearerChallenge>,
+}
+
+/// What a Bearer challenge says (RFC 6750 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerChallenge {
+    /// The request carried no token: the challenge names no error (§3.1).
+    NoToken,
+    /// The challenge names the error and its description.
+    Error,
 }
 
 impl OAuthError {
     pub fn new(kind: OAuthErrorKind, description: impl Into<String>) -> Self {
-        OAuthError { kind, description: description.into(), basic_challenge: false, retry_after: None }
+        OAuthError {
+            kind,
+            description: description.into(),
+            basic_challenge: false,
+            retry_after: None,
+            bearer_challenge: None,
+        }
+    }
+
+    /// A protected resource's refusal (RFC 6750 §3.1), with its Bearer challenge.
+    pub fn bearer(kind: OAuthErrorKind, description: impl Into<String>) -> Self {
+        OAuthError { bearer_challenge: Some(BearerChallenge::Error), ..Self::new(kind, description) }
+    }
+
+    /// A protected resource's answer to a request without a token (RFC 6750 §3.1).
+    pub fn no_bearer_token() -> Self {
+        OAuthError {
+            bearer_challenge: Some(BearerChallenge::NoToken),
+            ..Self::new(OAuthErrorKind::InvalidToken, "The request needs a bearer access token.")
+        }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
@@ -109,7 +145,8 @@ pub fn no_store(response: &mut HttpResponse) {
 impl ResponseError for OAuthError {
     fn status_code(&self) -> StatusCode {
         match self.kind {
-            OAuthErrorKind::InvalidClient => StatusCode::UNAUTHORIZED,
+            OAuthErrorKind::InvalidClient | OAuthErrorKind::InvalidToken => StatusCode::UNAUTHORIZED,
+            OAuthErrorKind::InsufficientScope => StatusCode::FORBIDDEN,
             OAuthErrorKind::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             OAuthErrorKind::RateLimitExceeded => StatusCode::TOO_MANY_REQUESTS,
             OAuthErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -130,6 +167,19 @@ impl ResponseError for OAuthError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tollbooth\""));
+        }
+        let challenge = match self.bearer_challenge {
+            None => None,
+            Some(BearerChallenge::NoToken) => Some("Bearer realm=\"tollbooth\"".to_owned()),
+            // Descriptions are our own text: no quote or backslash to escape (RFC 6750 §3).
+            Some(BearerChallenge::Error) => Some(format!(
+                "Bearer realm=\"tollbooth\", error=\"{}\", error_description=\"{}\"",
+                self.kind.code(),
+                self.description.replace(['"', '\\'], "'")
+            )),
+        };
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }

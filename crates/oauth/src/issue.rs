@@ -1,6 +1,6 @@
-//! Issuing tokens: RFC 9068 JWT access tokens signed with the current key, opaque refresh
-//! tokens stored as keyed hashes, and the RFC 6749 §5.1 body that carries them. Grants decide
-//! what to issue; this module is the only one that makes a token.
+//! Issuing tokens: RFC 9068 JWT access tokens signed with the current key, OpenID Connect ID
+//! tokens, opaque refresh tokens stored as keyed hashes, and the RFC 6749 §5.1 body that
+//! carries them. Grants decide what to issue; this module is the only one that makes a token.
 
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -8,6 +8,7 @@ use tollbooth_storage::clients::Client;
 use tollbooth_storage::refresh_tokens::{self, RefreshToken, Successor};
 use tollbooth_storage::resources::Resource;
 use tollbooth_storage::secrets::{self, SecretHasher};
+use tollbooth_storage::users::User;
 use tollbooth_storage::values::ScopeSet;
 use tollbooth_storage::{DbConnection, StorageError, from_unix_seconds};
 
@@ -15,6 +16,7 @@ use crate::audience::Audiences;
 use crate::error::OAuthError;
 use crate::jwt::{self, AccessTokenClaims};
 use crate::keys::KeySnapshot;
+use crate::oidc::{self, IdTokenClaims, SignIn, UserClaims};
 
 /// How long a refresh token can be used (each use starts a new one).
 const REFRESH_TOKEN_LIFETIME_DAYS: i64 = 30;
@@ -44,6 +46,9 @@ pub struct TokenResponse {
     /// For the authorization-code and refresh grants (when the client may refresh).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// OpenID Connect: for a user's token with scope `openid` (docs/oidc.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// The tokens themselves are left out: they are bearer credentials.
@@ -120,7 +125,43 @@ impl TokenIssuer<'_> {
             expires_in: claims.exp - claims.iat,
             scope: claims.scope.clone(),
             refresh_token: None,
+            id_token: None,
         })
+    }
+
+    /// Adds an ID token to `body` when its access token `access` (a user's) holds `openid`:
+    /// signed with the key the client registered for (`oidc::id_token_algorithm`), living as
+    /// long as the access token, naming the client as its audience.
+    pub fn add_id_token(
+        &self,
+        body: &mut TokenResponse,
+        access: &AccessTokenClaims,
+        client: &Client,
+        (user, sign_in): (&User, &SignIn),
+    ) -> Result<(), OAuthError> {
+        let scope =
+            ScopeSet::parse(&access.scope).map_err(|_| OAuthError::server_error("issued scope is malformed"))?;
+        if !scope.contains(oidc::OPENID) {
+            return Ok(());
+        }
+        let claims = IdTokenClaims {
+            iss: self.issuer.to_owned(),
+            aud: client.id.clone(),
+            exp: access.exp,
+            iat: access.iat,
+            auth_time: sign_in.auth_time,
+            nonce: sign_in.nonce.clone(),
+            at_hash: oidc::at_hash(&body.access_token),
+            sid: sign_in.session_id.clone(),
+            user: UserClaims::of(user, &scope),
+            tid: access.tid.clone(),
+            org_id: access.org_id.clone(),
+        };
+        let algorithm = oidc::id_token_algorithm(client);
+        let (kid, signer) =
+            self.keys.signer(algorithm).ok_or_else(|| OAuthError::server_error("no current ID-token key"))?;
+        body.id_token = Some(jwt::sign_claims(&claims, None, kid, signer).map_err(OAuthError::server_error)?);
+        Ok(())
     }
 
     /// A new access token for `holder`: its claims and its body.
@@ -150,12 +191,13 @@ impl TokenIssuer<'_> {
         (token, successor)
     }
 
-    /// Stores a new refresh token, starting a new family, issued with `access`, and returns
-    /// it; it exists only in this answer.
+    /// Stores a new refresh token, starting a new family, issued with `access` after the
+    /// sign-in `sign_in`, and returns it; it exists only in this answer.
     pub fn store_refresh_token(
         &self,
         conn: &mut DbConnection,
         access: &AccessTokenClaims,
+        sign_in: &SignIn,
     ) -> Result<String, StorageError> {
         let (token, token_hash) = self.refresh_token_secret();
         let now = tollbooth_storage::now();
@@ -172,6 +214,9 @@ impl TokenIssuer<'_> {
             used_at: None,
             revoked_at: None,
             created_at: now,
+            auth_time: sign_in.auth_time.map(from_unix_seconds),
+            session_id: sign_in.session_id.clone(),
+            audience: Some(access.aud.clone()),
         };
         refresh_tokens::insert(conn, &row)?;
         Ok(token)
@@ -191,8 +236,10 @@ mod tests {
             expires_in: 60,
             scope: "profile".into(),
             refresh_token: Some("rt_the-refresh".into()),
+            id_token: Some("eyJ.the-id-token".into()),
         };
         let printed = format!("{response:?}");
         assert!(!printed.contains("the-token") && !printed.contains("the-refresh") && printed.contains("profile"));
+        assert!(!printed.contains("the-id-token"));
     }
 }

@@ -40,16 +40,29 @@ pub enum SignError {
     Claims(#[from] serde_json::Error),
 }
 
-/// Signs `claims` with the snapshot's current key.
+/// Signs `claims` with the snapshot's access-token key.
 pub fn sign(keys: &KeySnapshot, claims: &AccessTokenClaims) -> Result<String, SignError> {
+    let (kid, signer) = keys.access_token_signer();
+    sign_claims(claims, Some(ACCESS_TOKEN_TYPE), kid, signer)
+}
+
+/// Signs any claims as a JWS compact JWT with the key `kid`, `typ` set when given.
+pub fn sign_claims(
+    claims: &impl Serialize,
+    token_type: Option<&str>,
+    kid: &str,
+    signer: &dyn josekit::jws::JwsSigner,
+) -> Result<String, SignError> {
     let serde_json::Value::Object(map) = serde_json::to_value(claims)? else {
         unreachable!("a struct serializes to a JSON object")
     };
     let payload = josekit::jwt::JwtPayload::from_map(map)?;
     let mut header = josekit::jws::JwsHeader::new();
-    header.set_token_type(ACCESS_TOKEN_TYPE);
-    header.set_key_id(keys.current_kid.as_str());
-    Ok(josekit::jwt::encode_with_signer(&payload, &header, keys.signer())?)
+    if let Some(token_type) = token_type {
+        header.set_token_type(token_type);
+    }
+    header.set_key_id(kid);
+    Ok(josekit::jwt::encode_with_signer(&payload, &header, signer)?)
 }
 
 /// Why a presented token was refused.
@@ -72,6 +85,21 @@ pub struct TokenExpectations {
     pub issuer: String,
 }
 
+/// The claims of a JWT signed by one of the published keys, and its `typ` header; nothing
+/// else is checked.
+fn verify_signature<T: serde::de::DeserializeOwned>(
+    keys: &KeySnapshot,
+    token: &str,
+) -> Result<(T, Option<String>), TokenRejection> {
+    let header = josekit::jwt::decode_header(token).map_err(|_| TokenRejection::Invalid)?;
+    let kid = header.claim("kid").and_then(|v| v.as_str()).ok_or(TokenRejection::Invalid)?;
+    let verifier = keys.verifier(kid).ok_or(TokenRejection::UnknownKey)?;
+    let (payload, header) = josekit::jwt::decode_with_verifier(token, verifier).map_err(|_| TokenRejection::Invalid)?;
+    let claims = serde_json::from_value(serde_json::Value::Object(payload.claims_set().clone()))
+        .map_err(|_| TokenRejection::Invalid)?;
+    Ok((claims, header.token_type().map(str::to_owned)))
+}
+
 /// Verifies signature, `typ`, `iss` and `exp` of an access token at `now` (Unix seconds).
 pub fn verify(
     keys: &KeySnapshot,
@@ -79,15 +107,10 @@ pub fn verify(
     token: &str,
     now: i64,
 ) -> Result<AccessTokenClaims, TokenRejection> {
-    let header = josekit::jwt::decode_header(token).map_err(|_| TokenRejection::Invalid)?;
-    let kid = header.claim("kid").and_then(|v| v.as_str()).ok_or(TokenRejection::Invalid)?;
-    let verifier = keys.verifier(kid).ok_or(TokenRejection::UnknownKey)?;
-    let (payload, header) = josekit::jwt::decode_with_verifier(token, verifier).map_err(|_| TokenRejection::Invalid)?;
-    if header.token_type() != Some(ACCESS_TOKEN_TYPE) {
+    let (claims, token_type): (AccessTokenClaims, _) = verify_signature(keys, token)?;
+    if token_type.as_deref() != Some(ACCESS_TOKEN_TYPE) {
         return Err(TokenRejection::Invalid);
     }
-    let claims: AccessTokenClaims = serde_json::from_value(serde_json::Value::Object(payload.claims_set().clone()))
-        .map_err(|_| TokenRejection::Invalid)?;
     if claims.iss != expectations.issuer {
         return Err(TokenRejection::Invalid);
     }
@@ -95,4 +118,32 @@ pub fn verify(
         return Err(TokenRejection::Expired);
     }
     Ok(claims)
+}
+
+/// What an `id_token_hint` says: who it was issued to, and about whom.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct IdTokenHint {
+    pub aud: String,
+    pub sub: String,
+}
+
+/// Verifies an ID token this server issued, presented as `id_token_hint` (RP-Initiated Logout
+/// 1.0 §2): the signature and `iss`, not `exp` (an expired ID token is still a good hint), and
+/// never an access token in its place.
+pub fn verify_id_token_hint(
+    keys: &KeySnapshot,
+    expectations: &TokenExpectations,
+    token: &str,
+) -> Result<IdTokenHint, TokenRejection> {
+    #[derive(Deserialize)]
+    struct Claims {
+        iss: String,
+        aud: String,
+        sub: String,
+    }
+    let (claims, token_type): (Claims, _) = verify_signature(keys, token)?;
+    if token_type.as_deref() == Some(ACCESS_TOKEN_TYPE) || claims.iss != expectations.issuer {
+        return Err(TokenRejection::Invalid);
+    }
+    Ok(IdTokenHint { aud: claims.aud, sub: claims.sub })
 }

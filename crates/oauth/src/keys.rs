@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use tollbooth_storage::{Database, StorageError, signing_keys, signing_keys::SigningKey};
 
 /// The JWS algorithms Tollbooth signs with (docs/oauth.md: ES256 by default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum SigningAlgorithm {
     #[default]
     ES256,
@@ -145,28 +145,55 @@ pub enum KeyError {
     NoCurrentKey,
 }
 
-/// The signing key in use and every published key's verifier, as of the last load.
-pub struct KeySnapshot {
-    pub current_kid: String,
+/// A key that signs: the newest unretired key of its algorithm.
+struct CurrentKey {
+    kid: String,
     signer: Box<dyn JwsSigner>,
+}
+
+/// The signing keys in use and every published key's verifier, as of the last load. Access
+/// tokens are signed with the key of `token.signing_algorithm`; ID tokens with the RS256 key,
+/// or the ES256 key for clients that ask for it (OpenID Connect Core §15.1, docs/oidc.md).
+pub struct KeySnapshot {
+    access_token_algorithm: SigningAlgorithm,
+    current: HashMap<SigningAlgorithm, CurrentKey>,
     verifiers: HashMap<String, Box<dyn JwsVerifier>>,
     /// The RFC 7517 JWK Set document, serialized once per load.
     pub jwks_json: Arc<str>,
 }
 
+/// The algorithms a server with access tokens signed by `access_token_algorithm` keeps a
+/// current key of: that one, and the two ID tokens are signed with.
+pub fn algorithms_in_use(access_token_algorithm: SigningAlgorithm) -> Vec<SigningAlgorithm> {
+    let mut algorithms = vec![access_token_algorithm];
+    for id_token_algorithm in [SigningAlgorithm::RS256, SigningAlgorithm::ES256] {
+        if !algorithms.contains(&id_token_algorithm) {
+            algorithms.push(id_token_algorithm);
+        }
+    }
+    algorithms
+}
+
 impl KeySnapshot {
-    pub fn signer(&self) -> &dyn JwsSigner {
-        self.signer.as_ref()
+    /// The key access tokens are signed with: its `kid` and signer.
+    pub fn access_token_signer(&self) -> (&str, &dyn JwsSigner) {
+        self.signer(self.access_token_algorithm).expect("a snapshot always has a key of its access-token algorithm")
+    }
+
+    /// The current key of `algorithm`, if this server keeps one.
+    pub fn signer(&self, algorithm: SigningAlgorithm) -> Option<(&str, &dyn JwsSigner)> {
+        self.current.get(&algorithm).map(|key| (key.kid.as_str(), key.signer.as_ref()))
     }
 
     pub fn verifier(&self, kid: &str) -> Option<&dyn JwsVerifier> {
         self.verifiers.get(kid).map(AsRef::as_ref)
     }
 
-    /// The snapshot of `keys` (private keys opened): the first one not retired signs.
-    pub fn from_keys(keys: &[SigningKey]) -> Result<Self, KeyError> {
-        let current = keys.iter().find(|k| k.retired_at.is_none()).ok_or(KeyError::NoCurrentKey)?;
+    /// The snapshot of `keys` (private keys opened, newest first): of each algorithm, the first
+    /// one not retired signs. There must be one of `access_token_algorithm`.
+    pub fn from_keys(keys: &[SigningKey], access_token_algorithm: SigningAlgorithm) -> Result<Self, KeyError> {
         let mut verifiers = HashMap::new();
+        let mut current = HashMap::new();
         let mut published = Vec::new();
         for key in keys {
             let unusable = |reason: String| KeyError::Unusable { kid: key.kid.clone(), reason };
@@ -175,11 +202,16 @@ impl KeySnapshot {
             let jwk = Jwk::from_bytes(key.public_jwk.as_bytes()).map_err(|e| unusable(e.to_string()))?;
             verifiers.insert(key.kid.clone(), algorithm.verifier(&jwk)?);
             published.push(serde_json::Value::Object(jwk.into()));
+            if key.retired_at.is_none() && !current.contains_key(&algorithm) {
+                let signer = algorithm.signer(key.private_key_pem.as_bytes())?;
+                current.insert(algorithm, CurrentKey { kid: key.kid.clone(), signer });
+            }
         }
-        let algorithm = SigningAlgorithm::parse(&current.algorithm).ok_or(KeyError::NoCurrentKey)?;
-        let signer = algorithm.signer(current.private_key_pem.as_bytes())?;
+        if !current.contains_key(&access_token_algorithm) {
+            return Err(KeyError::NoCurrentKey);
+        }
         let jwks_json = serde_json::json!({ "keys": published }).to_string();
-        Ok(KeySnapshot { current_kid: current.kid.clone(), signer, verifiers, jwks_json: jwks_json.into() })
+        Ok(KeySnapshot { access_token_algorithm, current, verifiers, jwks_json: jwks_json.into() })
     }
 }
 
@@ -220,22 +252,27 @@ fn opened(db: &Database, keys: Vec<SigningKey>) -> Result<Vec<SigningKey>, KeyEr
         .collect()
 }
 
-/// Stores a new current key and retires the old ones, which stay published for
-/// `longest_token_lifetime` so that every token they signed can still be verified.
+/// Stores a new current key of each algorithm in use and retires the old ones, which stay
+/// published for `longest_token_lifetime` so that every token they signed can still be verified.
+/// Returns the new keys' ids and how many keys were retired.
 pub fn rotate(
     db: &Database,
-    algorithm: SigningAlgorithm,
+    access_token_algorithm: SigningAlgorithm,
     longest_token_lifetime: chrono::Duration,
-) -> Result<(String, usize), KeyError> {
+) -> Result<(Vec<String>, usize), KeyError> {
     let now = tollbooth_storage::now();
-    let key = sealed(db, &generate_signing_key(algorithm, now)?);
-    let retired = db.run_blocking(|conn| signing_keys::rotate(conn, &key, now, now + longest_token_lifetime))?;
-    Ok((key.kid, retired))
+    let keys = algorithms_in_use(access_token_algorithm)
+        .into_iter()
+        .map(|algorithm| Ok(sealed(db, &generate_signing_key(algorithm, now)?)))
+        .collect::<Result<Vec<_>, KeyError>>()?;
+    let retired = db.run_blocking(|conn| signing_keys::rotate(conn, &keys, now, now + longest_token_lifetime))?;
+    Ok((keys.into_iter().map(|key| key.kid).collect(), retired))
 }
 
 /// The in-memory key set of one instance.
 pub struct KeyRing {
     db: Database,
+    access_token_algorithm: SigningAlgorithm,
     snapshot: RwLock<Arc<KeySnapshot>>,
     last_reload: std::sync::Mutex<Instant>,
 }
@@ -244,20 +281,29 @@ pub struct KeyRing {
 const MIN_RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 impl KeyRing {
-    /// Loads the published keys, creating the first key of `algorithm` if there is none.
-    /// Runs at start-up, before the server accepts requests.
-    pub fn load_or_create(db: Database, algorithm: SigningAlgorithm) -> Result<Self, KeyError> {
+    /// Loads the published keys, creating a first key of each algorithm in use that has none
+    /// (a server upgraded from before ID tokens gets its RS256 key here). Runs at start-up,
+    /// before the server accepts requests.
+    pub fn load_or_create(db: Database, access_token_algorithm: SigningAlgorithm) -> Result<Self, KeyError> {
         let now = tollbooth_storage::now();
         let mut keys = db.run_blocking(|conn| signing_keys::published(conn, now))?;
-        if !keys.iter().any(|k| k.retired_at.is_none()) {
+        let mut created = false;
+        for algorithm in algorithms_in_use(access_token_algorithm) {
+            if keys.iter().any(|k| k.retired_at.is_none() && k.algorithm == algorithm.name()) {
+                continue;
+            }
             let key = sealed(&db, &generate_signing_key(algorithm, now)?);
             db.run_blocking(|conn| signing_keys::insert(conn, &key))?;
-            tracing::info!(kid = %key.kid, algorithm = algorithm.name(), "generated the first signing key");
+            tracing::info!(kid = %key.kid, algorithm = algorithm.name(), "generated a first signing key");
+            created = true;
+        }
+        if created {
             keys = db.run_blocking(|conn| signing_keys::published(conn, now))?;
         }
-        let snapshot = KeySnapshot::from_keys(&opened(&db, keys)?)?;
+        let snapshot = KeySnapshot::from_keys(&opened(&db, keys)?, access_token_algorithm)?;
         Ok(KeyRing {
             db,
+            access_token_algorithm,
             snapshot: RwLock::new(Arc::new(snapshot)),
             last_reload: std::sync::Mutex::new(Instant::now()),
         })
@@ -272,7 +318,7 @@ impl KeyRing {
         *self.last_reload.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
         let now = tollbooth_storage::now();
         let keys = self.db.run(move |conn| signing_keys::published(conn, now)).await?;
-        let snapshot = KeySnapshot::from_keys(&opened(&self.db, keys)?)?;
+        let snapshot = KeySnapshot::from_keys(&opened(&self.db, keys)?, self.access_token_algorithm)?;
         *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(snapshot);
         Ok(())
     }
@@ -298,7 +344,7 @@ mod tests {
         let key = generate_signing_key(SigningAlgorithm::ES256, tollbooth_storage::now()).unwrap();
         assert!(!format!("{key:?}").contains("PRIVATE KEY"), "no private key in Debug output");
         let signer = RingEs256Signer::from_pem(key.private_key_pem.as_bytes()).expect("ring reads josekit's PEM");
-        let snapshot = KeySnapshot::from_keys(std::slice::from_ref(&key)).unwrap();
+        let snapshot = KeySnapshot::from_keys(std::slice::from_ref(&key), SigningAlgorithm::ES256).unwrap();
         let verifier = snapshot.verifier(&key.kid).unwrap();
         let mut payload = josekit::jwt::JwtPayload::new();
         payload.set_subject("user_1");

@@ -18,8 +18,10 @@ pub mod issue;
 pub mod jwt;
 pub mod keys;
 pub mod limits;
+pub mod logout;
 pub mod metadata;
 pub mod metrics;
+pub mod oidc;
 mod oxide;
 pub mod pages;
 pub mod policy;
@@ -32,6 +34,7 @@ mod state;
 #[cfg(test)]
 mod test_support;
 pub mod token;
+pub mod userinfo;
 
 pub use routes::routes;
 pub use state::{OAuth, OAuthParts, OAuthSettings};

@@ -107,6 +107,11 @@ pub fn consent(action: &str, client_name: &str, scopes: &[&str], csrf: &str) -> 
     page(StatusCode::OK, "Allow access", &body)
 }
 
+/// RP-initiated logout without a registered place to return to (docs/oidc.md).
+pub fn signed_out() -> HttpResponse {
+    page(StatusCode::OK, "Signed out", "<h1>Signed out</h1><p>You are signed out. You can close this page.</p>")
+}
+
 pub async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")

@@ -31,6 +31,18 @@ impl FromRequest for FormBody {
     }
 }
 
+/// Query or form parameters, for the pages' endpoints; `None` when a name is repeated (RFC 6749
+/// §3.1).
+pub fn unique_parameters(encoded: &[u8]) -> Option<HashMap<String, String>> {
+    let mut params = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(encoded) {
+        if params.insert(name.into_owned(), value.into_owned()).is_some() {
+            return None;
+        }
+    }
+    Some(params)
+}
+
 /// The parameters of a token request, from a form (RFC 6749) or a JSON body (docs/oauth.md).
 #[derive(Default, Clone)]
 pub struct TokenParams(HashMap<String, String>);

@@ -37,6 +37,10 @@ pub struct Session {
     pub user_id: String,
     pub tenant_id: String,
     pub organization_id: Option<String>,
+    /// When the user typed their password (Unix seconds): OpenID Connect's `auth_time`.
+    pub auth_time: i64,
+    /// A random id of this sign-in: OpenID Connect's `sid`.
+    pub session_id: String,
 }
 
 fn sign(hasher: &SecretHasher, purpose: &str, payload: &str) -> String {
@@ -59,14 +63,41 @@ fn session_cookie_value(request: &HttpRequest, secure: bool) -> String {
     request.cookie(&cookie_name(SESSION_NAME, secure)).map(|c| c.value().to_owned()).unwrap_or_default()
 }
 
+/// A cookie that deletes the one called `name`.
+fn removal(name: &str, secure: bool) -> Cookie<'static> {
+    let mut removal = cookie(name, String::new(), secure, 0);
+    removal.make_removal();
+    removal
+}
+
 impl Session {
-    /// The session cookie for this user, valid for an hour.
+    /// A sign-in of `user_id` now, with a new session id.
+    pub fn new(user_id: String, tenant_id: String, organization_id: Option<String>) -> Self {
+        let id: [u8; 16] = rand::rng().random();
+        Session {
+            user_id,
+            tenant_id,
+            organization_id,
+            auth_time: chrono::Utc::now().timestamp(),
+            session_id: URL_SAFE_NO_PAD.encode(id),
+        }
+    }
+
+    /// The session cookie for this user, valid for an hour from the sign-in.
     pub fn cookie(&self, keys: &SessionKeys, secure: bool) -> Cookie<'static> {
-        let expires = chrono::Utc::now().timestamp() + SESSION_SECONDS;
+        let expires = self.auth_time + SESSION_SECONDS;
         let organization = self.organization_id.as_deref().unwrap_or_default();
-        let payload = URL_SAFE_NO_PAD.encode(format!("{}|{}|{organization}|{expires}", self.user_id, self.tenant_id));
+        let payload = URL_SAFE_NO_PAD.encode(format!(
+            "{}|{}|{organization}|{expires}|{}|{}",
+            self.user_id, self.tenant_id, self.auth_time, self.session_id
+        ));
         let value = format!("{payload}.{}", sign(&keys.session, "session", &payload));
         cookie(SESSION_NAME, value, secure, SESSION_SECONDS)
+    }
+
+    /// The cookie that ends the request's sign-in session, whoever it was (RP-initiated logout).
+    pub fn removal_cookie(secure: bool) -> Cookie<'static> {
+        removal(SESSION_NAME, secure)
     }
 
     /// The session of the request, if its cookie is genuine and unexpired.
@@ -80,10 +111,14 @@ impl Session {
         let mut parts = decoded.split('|');
         let (user_id, tenant_id, organization) = (parts.next()?, parts.next()?, parts.next()?);
         let expires = parts.next()?.parse::<i64>().ok()?;
+        let auth_time = parts.next()?.parse::<i64>().ok()?;
+        let session_id = parts.next()?;
         (expires > chrono::Utc::now().timestamp()).then(|| Session {
             user_id: user_id.to_owned(),
             tenant_id: tenant_id.to_owned(),
             organization_id: (!organization.is_empty()).then(|| organization.to_owned()),
+            auth_time,
+            session_id: session_id.to_owned(),
         })
     }
 }

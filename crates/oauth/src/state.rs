@@ -48,6 +48,8 @@ pub struct OAuth {
     /// costs far more than the lookup, and a busy token is presented again and again.
     verified: moka::sync::Cache<String, Arc<AccessTokenClaims>>,
     pub(crate) metadata_json: String,
+    /// The OpenID Connect Discovery document, serialized once.
+    pub(crate) openid_configuration_json: String,
 }
 
 /// What the authorization server shares with the rest of the server, built before it.
@@ -67,6 +69,7 @@ impl OAuth {
         let OAuthParts { db, keys, hasher, session_keys, rate_limiter } = parts;
         let expectations = TokenExpectations { issuer: settings.issuer.to_string() };
         let metadata_json = crate::metadata::metadata(settings.issuer.as_str()).to_string();
+        let openid_configuration_json = crate::metadata::openid_configuration(settings.issuer.as_str()).to_string();
         OAuth {
             settings,
             clients: ClientDirectory::new(db.clone()),
@@ -80,6 +83,7 @@ impl OAuth {
             expectations,
             verified: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(VERIFIED_TOKEN_CACHE_TTL).build(),
             metadata_json,
+            openid_configuration_json,
         }
     }
 
@@ -118,6 +122,17 @@ impl OAuth {
     /// The APIs a token for a client of the tenant whose `resources` these are may be for.
     pub fn audiences<'a>(&'a self, resources: &'a [Resource]) -> Audiences<'a> {
         Audiences { management: &self.settings.audience, issuer: self.settings.issuer.as_str(), resources }
+    }
+
+    /// Verifies an ID token of this server given as a logout hint, reloading the keys once if it
+    /// names an unknown one.
+    pub async fn verify_id_token_hint(&self, token: &str) -> Result<jwt::IdTokenHint, TokenRejection> {
+        match jwt::verify_id_token_hint(&self.keys.snapshot(), &self.expectations, token) {
+            Err(TokenRejection::UnknownKey) if self.keys.reload_if_stale().await => {
+                jwt::verify_id_token_hint(&self.keys.snapshot(), &self.expectations, token)
+            }
+            other => other,
+        }
     }
 
     /// Verifies one of our access tokens, reloading the keys once if it names an unknown one

@@ -12,10 +12,13 @@ use tollbooth_storage::{Database, DatabaseConfig, DbConnection, Json, StorageErr
 use crate::issue::TokenIssuer;
 use crate::keys::{KeySnapshot, SigningAlgorithm, generate_signing_key};
 
-/// A signing key of its own and a hasher.
+/// Signing keys of their own (ES256 for access tokens, RS256 too for ID tokens) and a hasher.
 pub fn issuer_for_tests() -> (KeySnapshot, SecretHasher) {
-    let key = generate_signing_key(SigningAlgorithm::ES256, tollbooth_storage::now()).expect("a new key");
-    (KeySnapshot::from_keys(&[key]).expect("a snapshot"), SecretHasher::new(b"pepper of the unit tests"))
+    let now = tollbooth_storage::now();
+    let keys = [SigningAlgorithm::ES256, SigningAlgorithm::RS256]
+        .map(|algorithm| generate_signing_key(algorithm, now).expect("a new key"));
+    let snapshot = KeySnapshot::from_keys(&keys, SigningAlgorithm::ES256).expect("a snapshot");
+    (snapshot, SecretHasher::new(b"pepper of the unit tests"))
 }
 
 /// What the grants' tests issue tokens with: a tenant without resources of its own.
@@ -44,6 +47,8 @@ pub fn client(confidential: bool, grant_types: &[&str], scopes: &[&str]) -> Clie
         access_token_ttl: 300,
         created_at: now,
         updated_at: now,
+        post_logout_redirect_uris: Json(Vec::new()),
+        id_token_signed_response_alg: "RS256".into(),
     }
 }
 

@@ -8,6 +8,7 @@ use tollbooth_storage::{Json, ids, in_transaction, secrets};
 use utoipa::ToSchema;
 
 use tollbooth_oauth::grants::{self, GrantType};
+use tollbooth_oauth::oidc::ID_TOKEN_ALGORITHMS;
 
 use crate::audit::Actor;
 use crate::auth::Principal;
@@ -42,6 +43,11 @@ pub struct ClientView {
     pub skip_consent: bool,
     /// Lifetime of its access tokens, in seconds.
     pub access_token_ttl: i32,
+    /// Where OpenID Connect logout may send the user back to (docs/oidc.md).
+    pub post_logout_redirect_uris: Vec<String>,
+    /// `RS256` or `ES256`: what its ID tokens are signed with.
+    #[schema(example = "RS256")]
+    pub id_token_signed_response_alg: String,
     /// The secret's prefix and last four characters.
     #[schema(example = "cs_…a1b2")]
     pub redacted: Option<String>,
@@ -72,6 +78,8 @@ impl From<Client> for ClientView {
             scopes: client.scopes.0,
             skip_consent: client.skip_consent,
             access_token_ttl: client.access_token_ttl,
+            post_logout_redirect_uris: client.post_logout_redirect_uris.0,
+            id_token_signed_response_alg: client.id_token_signed_response_alg,
             redacted: client.secret_redacted,
             client_secret: None,
             created_at: client.created_at,
@@ -101,6 +109,11 @@ pub struct CreateClient {
     #[schema(minimum = 60)]
     access_token_ttl: Option<i64>,
     organization_id: Option<String>,
+    /// OpenID Connect logout: https URIs, or http on a loopback host; matched exactly.
+    #[schema(max_items = 100)]
+    post_logout_redirect_uris: Option<Vec<String>>,
+    /// `RS256` (default) or `ES256`.
+    id_token_signed_response_alg: Option<String>,
 }
 
 /// Fields a `PATCH` may change; absent ones stay as they are.
@@ -119,6 +132,10 @@ pub struct UpdateClient {
     /// Seconds, from 60 to `token.max_access_token_ttl`.
     #[schema(minimum = 60)]
     access_token_ttl: Option<i64>,
+    #[schema(max_items = 100)]
+    post_logout_redirect_uris: Option<Vec<String>>,
+    /// `RS256` or `ES256`.
+    id_token_signed_response_alg: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -156,6 +173,16 @@ fn check_client(client: &Client, max_ttl: i64, errors: &mut Vec<FieldError>) {
         if let Err(message) = validate::redirect_uri(uri) {
             errors.push(FieldError::new(format!("redirect_uris[{i}]"), "invalid", message));
         }
+    }
+    validate::list_length("post_logout_redirect_uris", &client.post_logout_redirect_uris, errors);
+    for (i, uri) in client.post_logout_redirect_uris.iter().enumerate() {
+        if let Err(message) = validate::redirect_uri(uri) {
+            errors.push(FieldError::new(format!("post_logout_redirect_uris[{i}]"), "invalid", message));
+        }
+    }
+    if !ID_TOKEN_ALGORITHMS.contains(&client.id_token_signed_response_alg.as_str()) {
+        let message = format!("Use one of {}.", ID_TOKEN_ALGORITHMS.join(", "));
+        errors.push(FieldError::new("id_token_signed_response_alg", "invalid", message));
     }
     if client.allows_grant(GRANT_AUTHORIZATION_CODE) && client.redirect_uris.is_empty() {
         let message = "The authorization_code grant needs at least one redirect URI.";
@@ -217,6 +244,8 @@ pub async fn create(
         access_token_ttl: ttl_field(input.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL), &mut errors),
         created_at: now,
         updated_at: now,
+        post_logout_redirect_uris: Json(input.post_logout_redirect_uris.unwrap_or_default()),
+        id_token_signed_response_alg: input.id_token_signed_response_alg.unwrap_or_else(|| "RS256".to_owned()),
     };
     check_client(&client, api.max_access_token_ttl, &mut errors);
     validate::finish(errors)?;
@@ -287,6 +316,12 @@ pub async fn update(
             }
             if let Some(ttl) = input.access_token_ttl {
                 client.access_token_ttl = ttl_field(ttl, &mut errors);
+            }
+            if let Some(uris) = &input.post_logout_redirect_uris {
+                client.post_logout_redirect_uris = Json(uris.clone());
+            }
+            if let Some(algorithm) = &input.id_token_signed_response_alg {
+                client.id_token_signed_response_alg = algorithm.clone();
             }
             check_client(client, max_ttl, &mut errors);
             validate::finish(errors)

@@ -30,7 +30,12 @@ use crate::{api_keys, audit_logs, clients, organizations, rate_limits, resources
         tollbooth_oauth::introspection::introspect,
         tollbooth_oauth::introspection::revoke,
         tollbooth_oauth::discovery::authorization_server_metadata,
+        tollbooth_oauth::discovery::openid_configuration,
         tollbooth_oauth::discovery::jwks,
+        tollbooth_oauth::userinfo::userinfo,
+        tollbooth_oauth::userinfo::userinfo_form,
+        tollbooth_oauth::logout::logout,
+        tollbooth_oauth::logout::submit_logout,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
     modifiers(&SecuritySchemes, &StandardErrors),
@@ -40,7 +45,7 @@ use crate::{api_keys, audit_logs, clients, organizations, rate_limits, resources
         (name = "organizations"), (name = "users"), (name = "clients"), (name = "api_keys"),
         (name = "resources", description = "The tenant's APIs: identifiers and scopes"),
         (name = "audit_logs"), (name = "rate_limits"),
-        (name = "oauth", description = "RFC 6749 token endpoint, RFC 8414 metadata, RFC 7517 keys"),
+        (name = "oauth", description = "RFC 6749 token endpoint, RFC 8414 metadata, RFC 7517 keys, OpenID Connect"),
     )
 )]
 pub struct ApiDoc;

@@ -127,10 +127,11 @@ fn run(command: Command, settings: &Settings) -> Result<(), String> {
         Command::Keys { command: KeysCommand::Rotate } => {
             let db = app::open_database(settings).map_err(|e| e.to_string())?;
             let lifetime = chrono::Duration::seconds(settings.token.max_access_token_ttl);
-            let (kid, retired) = tollbooth_oauth::keys::rotate(&db, settings.token.signing_algorithm, lifetime)
+            let (kids, retired) = tollbooth_oauth::keys::rotate(&db, settings.token.signing_algorithm, lifetime)
                 .map_err(|e| e.to_string())?;
             println!(
-                "New signing key {kid} is current; {retired} retired key(s) stay in the JWKS for {} s.",
+                "New signing keys {} are current; {retired} retired key(s) stay in the JWKS for {} s.",
+                kids.join(", "),
                 settings.token.max_access_token_ttl
             );
             Ok(())

@@ -23,6 +23,14 @@ pub struct AuthorizationCode {
     pub issued_jti: Option<String>,
     pub issued_expires_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// OpenID Connect: the request's `nonce`, echoed in the ID token.
+    pub nonce: Option<String>,
+    /// When the user signed in (the ID token's `auth_time`).
+    pub auth_time: Option<NaiveDateTime>,
+    /// The sign-in session the code was issued in (the ID token's `sid`).
+    pub session_id: Option<String>,
+    /// RFC 8707: the `resource` of the authorization request, which the token is then for.
+    pub resource: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, code: &AuthorizationCode) -> Result<(), StorageError> {

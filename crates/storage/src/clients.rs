@@ -30,6 +30,11 @@ pub struct Client {
     pub access_token_ttl: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Where RP-initiated logout may send the user back to (docs/oidc.md); matched exactly.
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub post_logout_redirect_uris: Json<Vec<String>>,
+    /// `RS256` (the default) or `ES256`: what this client's ID tokens are signed with.
+    pub id_token_signed_response_alg: String,
 }
 
 impl Client {

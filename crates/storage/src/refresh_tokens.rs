@@ -28,6 +28,12 @@ pub struct RefreshToken {
     pub used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// When the user signed in, for the ID tokens of refreshes (OpenID Connect Core §12.2).
+    pub auth_time: Option<NaiveDateTime>,
+    /// The sign-in session of the original authorization.
+    pub session_id: Option<String>,
+    /// The `aud` of the grant's first access token: a refresh naming no `resource` keeps it.
+    pub audience: Option<String>,
 }
 
 impl RefreshToken {
@@ -75,6 +81,10 @@ pub struct UsedRefreshToken {
     pub holder_organization_id: Option<String>,
     /// That user's role now: a refresh re-applies the rules a sign-in applies.
     pub holder_role: String,
+    /// When the user signed in and in which session, kept from the original authorization.
+    pub auth_time: Option<NaiveDateTime>,
+    pub session_id: Option<String>,
+    pub audience: Option<String>,
 }
 
 /// The new token a refresh stores; the rest of its row comes from the token it replaces.
@@ -119,6 +129,9 @@ pub fn use_and_replace(
                 scope: row.scope,
                 holder_organization_id,
                 holder_role,
+                auth_time: row.auth_time,
+                session_id: row.session_id,
+                audience: row.audience,
             };
             insert(conn, &successor_row(&used, client_id, successor, now))?;
             Ok(Some(used))
@@ -140,6 +153,9 @@ fn successor_row(used: &UsedRefreshToken, client_id: &str, successor: &Successor
         used_at: None,
         revoked_at: None,
         created_at: now,
+        auth_time: used.auth_time,
+        session_id: used.session_id.clone(),
+        audience: used.audience.clone(),
     }
 }
 
@@ -158,7 +174,7 @@ impl QueryId for UseAndReplace<'_> {
 }
 
 impl Query for UseAndReplace<'_> {
-    type SqlType = (Text, Text, Text, Text, Nullable<Text>, Text);
+    type SqlType = (Text, Text, Text, Text, Nullable<Text>, Text, Nullable<Timestamp>, Nullable<Text>, Nullable<Text>);
 }
 
 impl QueryFragment<Pg> for UseAndReplace<'_> {
@@ -178,9 +194,10 @@ impl QueryFragment<Pg> for UseAndReplace<'_> {
         out.push_sql(
             " AND refresh_tokens.used_at IS NULL AND refresh_tokens.revoked_at IS NULL \
              AND users.id = refresh_tokens.user_id RETURNING refresh_tokens.family_id, refresh_tokens.tenant_id, \
-             refresh_tokens.user_id, refresh_tokens.scope, users.organization_id, users.role), \
+             refresh_tokens.user_id, refresh_tokens.scope, users.organization_id, users.role, \
+             refresh_tokens.auth_time, refresh_tokens.session_id, refresh_tokens.audience), \
              successor AS (INSERT INTO refresh_tokens (token_hash, family_id, tenant_id, client_id, user_id, scope, \
-             access_jti, access_expires_at, expires_at, created_at) SELECT ",
+             access_jti, access_expires_at, expires_at, created_at, auth_time, session_id, audience) SELECT ",
         );
         out.push_bind_param::<Text, _>(&self.successor.token_hash)?;
         out.push_sql(", family_id, tenant_id, ");
@@ -193,7 +210,10 @@ impl QueryFragment<Pg> for UseAndReplace<'_> {
         out.push_bind_param::<Timestamp, _>(&self.successor.expires_at)?;
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
-        out.push_sql(" FROM used) SELECT family_id, tenant_id, user_id, scope, organization_id, role FROM used");
+        out.push_sql(
+            ", auth_time, session_id, audience FROM used) SELECT family_id, tenant_id, user_id, scope, \
+             organization_id, role, auth_time, session_id, audience FROM used",
+        );
         Ok(())
     }
 }

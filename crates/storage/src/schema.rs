@@ -56,6 +56,8 @@ diesel::table! {
         access_token_ttl -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        post_logout_redirect_uris -> Text,
+        id_token_signed_response_alg -> Text,
     }
 }
 
@@ -173,6 +175,10 @@ diesel::table! {
         issued_jti -> Nullable<Text>,
         issued_expires_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        nonce -> Nullable<Text>,
+        auth_time -> Nullable<Timestamp>,
+        session_id -> Nullable<Text>,
+        resource -> Nullable<Text>,
     }
 }
 
@@ -190,5 +196,8 @@ diesel::table! {
         used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        auth_time -> Nullable<Timestamp>,
+        session_id -> Nullable<Text>,
+        audience -> Nullable<Text>,
     }
 }

@@ -45,11 +45,11 @@ pub fn insert(conn: &mut DbConnection, key: &SigningKey) -> Result<(), StorageEr
     Ok(())
 }
 
-/// Makes `new_key` the current key and retires the others at `now`, keeping them
+/// Makes `new_keys` the current keys and retires the others at `now`, keeping them
 /// published until `retired_until`. Returns how many keys were retired.
 pub fn rotate(
     conn: &mut DbConnection,
-    new_key: &SigningKey,
+    new_keys: &[SigningKey],
     now: NaiveDateTime,
     retired_until: NaiveDateTime,
 ) -> Result<usize, StorageError> {
@@ -57,7 +57,9 @@ pub fn rotate(
         let retired = diesel::update(signing_keys::table.filter(signing_keys::retired_at.is_null()))
             .set((signing_keys::retired_at.eq(now), signing_keys::expires_at.eq(retired_until)))
             .execute(conn)?;
-        diesel::insert_into(signing_keys::table).values(new_key).execute(conn)?;
+        for key in new_keys {
+            diesel::insert_into(signing_keys::table).values(key).execute(conn)?;
+        }
         Ok::<_, diesel::result::Error>(retired)
     })
     .map_err(StorageError::from)

@@ -14,6 +14,7 @@ use super::GrantType;
 use crate::audience;
 use crate::error::{OAuthError, OAuthErrorKind};
 use crate::issue::{Holder, TokenIssuer, TokenResponse};
+use crate::oidc::SignIn;
 use crate::oxide::{self, CodeExchange, RedeemedCode};
 use crate::policy;
 use crate::revocations::Revocations;
@@ -128,7 +129,15 @@ fn exchange(
 
     let scope = policy::user_token_scopes(&user.role, &client.scopes, &granted);
     let organization_id = policy::token_organization(client_organization, user.organization_id.as_deref());
-    let audience = match audience::choose(&issuer.audiences(), &scope, request.resource) {
+    // RFC 8707 §2.2: a resource named when the code was requested holds for its exchange.
+    let resource = match (stored.resource.as_deref(), request.resource) {
+        (Some(authorized), Some(named)) if authorized != named => {
+            let description = "The resource is not the one the code was issued for.";
+            return Ok(Err(OAuthError::new(OAuthErrorKind::InvalidTarget, description)));
+        }
+        (authorized, named) => authorized.or(named),
+    };
+    let audience = match audience::choose(&issuer.audiences(), &scope, resource) {
         Ok(audience) => audience,
         Err(refusal) => return Ok(Err(refusal)),
     };
@@ -140,9 +149,15 @@ fn exchange(
         &claims.jti,
         tollbooth_storage::from_unix_seconds(claims.exp),
     )?;
+    let sign_in = SignIn {
+        auth_time: stored.auth_time.map(|at| at.and_utc().timestamp()),
+        session_id: stored.session_id.clone(),
+        nonce: stored.nonce.clone(),
+    };
+    issuer.add_id_token(&mut body, &claims, client, (&user, &sign_in))?;
     // docs/oauth.md: the code grant answers with a refresh token, for clients that may refresh.
     if client.allows_grant(GrantType::RefreshToken.name()) {
-        body.refresh_token = Some(issuer.store_refresh_token(conn, &claims)?);
+        body.refresh_token = Some(issuer.store_refresh_token(conn, &claims, &sign_in)?);
     }
     Ok(Ok(body))
 }
@@ -199,6 +214,10 @@ mod tests {
                 issued_jti: None,
                 issued_expires_at: None,
                 created_at: now,
+                nonce: None,
+                auth_time: Some(now),
+                session_id: None,
+                resource: None,
             };
             authorization_codes::insert(conn, &code)?;
             let request = |redirect_uri| CodeRequest {

@@ -6,12 +6,13 @@
 use tollbooth_storage::clients::Client;
 use tollbooth_storage::refresh_tokens;
 use tollbooth_storage::values::ScopeSet;
-use tollbooth_storage::{DbConnection, in_transaction};
+use tollbooth_storage::{DbConnection, Reach, StorageError, in_transaction, users};
 
 use super::GrantType;
 use crate::audience;
 use crate::error::{OAuthError, OAuthErrorKind};
 use crate::issue::{AccessTokenIdentity, Holder, TokenIssuer, TokenResponse};
+use crate::oidc::{self, SignIn};
 use crate::policy;
 use crate::revocations::Revocations;
 
@@ -111,13 +112,37 @@ fn rotate(
     let granted = if requested.is_empty() { stored_scope(&used.scope)? } else { requested };
     let scope = policy::user_token_scopes(&used.holder_role, &client.scopes, &granted);
     let organization_id = policy::token_organization(client_organization, holder_organization);
-    let audience = match audience::choose(&issuer.audiences(), &scope, resource) {
+    let audiences = issuer.audiences();
+    // RFC 8707 §2.2: a refresh naming no resource stays with the grant's API while its scope
+    // still fits it.
+    let kept = match (resource, used.audience.as_deref()) {
+        (None, Some(kept)) => audience::choose(&audiences, &scope, Some(kept)).ok(),
+        _ => None,
+    };
+    let chosen = kept.map_or_else(|| audience::choose(&audiences, &scope, resource), Ok);
+    let audience = match chosen {
         Ok(audience) => audience,
         Err(refusal) => return Ok(Err((refusal, Vec::new()))),
     };
-    let holder = Holder { client, subject: used.user_id, scope: &scope, organization_id, audience };
+    let holder = Holder { client, subject: used.user_id.clone(), scope: &scope, organization_id, audience };
     let claims = issuer.claims(access, holder);
     let mut body = issuer.sign(&claims)?;
+    // OpenID Connect Core §12.2: a refresh of a sign-in answers with a new ID token of the same
+    // sign-in (its `auth_time` and `sid`; no `nonce`). Only then is the user read.
+    if scope.contains(oidc::OPENID) {
+        let reach = Reach { tenant_id: used.tenant_id.clone(), organization_id: None };
+        let user = match users::get(conn, &reach, &used.user_id) {
+            Ok(user) => user,
+            Err(StorageError::NotFound) => return refused("The user of this token no longer exists."),
+            Err(err) => return Err(err.into()),
+        };
+        let sign_in = SignIn {
+            auth_time: used.auth_time.map(|at| at.and_utc().timestamp()),
+            session_id: used.session_id.clone(),
+            nonce: None,
+        };
+        issuer.add_id_token(&mut body, &claims, client, (&user, &sign_in))?;
+    }
     // The new refresh token keeps the original grant's scope (RFC 6749 §6).
     body.refresh_token = Some(token);
     Ok(Ok(body))
@@ -178,7 +203,7 @@ mod tests {
             let holder =
                 Holder { client: &client, subject: user.id.clone(), scope: &scope, organization_id: None, audience };
             let (claims, _) = issuer.access_token(holder).unwrap();
-            let first = issuer.store_refresh_token(conn, &claims)?;
+            let first = issuer.store_refresh_token(conn, &claims, &SignIn::default())?;
             let request = |token, scope| RefreshRequest { refresh_token: Some(token), scope, resource: None };
 
             let wider = grant(&issuer, &revocations, conn, &client, &request(&first, Some("read admin"))).unwrap_err();

@@ -1,0 +1,9 @@
+ALTER TABLE refresh_tokens DROP COLUMN audience;
+ALTER TABLE refresh_tokens DROP COLUMN session_id;
+ALTER TABLE refresh_tokens DROP COLUMN auth_time;
+ALTER TABLE authorization_codes DROP COLUMN resource;
+ALTER TABLE authorization_codes DROP COLUMN session_id;
+ALTER TABLE authorization_codes DROP COLUMN auth_time;
+ALTER TABLE authorization_codes DROP COLUMN nonce;
+ALTER TABLE clients DROP COLUMN id_token_signed_response_alg;
+ALTER TABLE clients DROP COLUMN post_logout_redirect_uris;
