@@ -21,6 +21,95 @@ impl Drop for Driver {
     }
 }
 
+/// Headless Chromium with a profile of its own, driven through chromedriver; both stop when
+/// it is dropped.
+pub struct Chromium {
+    pub browser: fantoccini::Client,
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+impl Chromium {
+    /// Whether the browser is installed; if not, the caller skips (or, under `CI=true`, fails).
+    pub fn available() -> bool {
+        if !installed("chromedriver") || !installed("chromium") {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but chromium or chromedriver is not installed"
+            );
+            eprintln!("skipped: install Debian's chromium and chromium-driver to run the browser test");
+            return false;
+        }
+        true
+    }
+
+    pub async fn start() -> Chromium {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let driver = Driver(
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let profile = tempfile::tempdir().unwrap();
+        let capabilities: serde_json::Map<String, Value> = serde_json::from_value(json!({
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        }))
+        .unwrap();
+        let started = Instant::now();
+        let browser = loop {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(browser) => break browser,
+                Err(err) if started.elapsed() < Duration::from_secs(20) => {
+                    let _ = err;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(err) => panic!("chromedriver did not start a browser: {err}"),
+            }
+        };
+        Chromium { browser, _driver: driver, _profile: profile }
+    }
+
+    /// Waits up to ten seconds for the page's URL to start with `prefix`; the URL it ended on.
+    pub async fn wait_for_url(&self, prefix: &str) -> Result<url::Url, fantoccini::error::CmdError> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let current = self.browser.current_url().await?;
+            if current.as_str().starts_with(prefix) || Instant::now() > deadline {
+                return Ok(current);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        let browser = self.browser.clone();
+        // Closing ends the WebDriver session; the driver process is killed right after.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            if let Ok(runtime) = runtime {
+                let _ = runtime.block_on(browser.close());
+            }
+        })
+        .join();
+    }
+}
+
 fn installed(program: &str) -> bool {
     Command::new(program)
         .arg("--version")
@@ -32,9 +121,7 @@ fn installed(program: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_signs_in_and_approves_in_a_real_browser() {
-    if !installed("chromedriver") || !installed("chromium") {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but chromium or chromedriver is not installed");
-        eprintln!("skipped: install Debian's chromium and chromium-driver to run the browser test");
+    if !Chromium::available() {
         return;
     }
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
@@ -63,42 +150,8 @@ async fn a_person_signs_in_and_approves_in_a_real_browser() {
         // OpenID scopes only: named for the management API, whose /users/me the test calls.
         .append_pair("resource", crate::support::AUDIENCE);
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _driver = Driver(
-        Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let profile = tempfile::tempdir().unwrap();
-    let capabilities: serde_json::Map<String, Value> = serde_json::from_value(json!({
-        "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                format!("--user-data-dir={}", profile.path().display()),
-            ]
-        }
-    }))
-    .unwrap();
-    let started = Instant::now();
-    let browser = loop {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(browser) => break browser,
-            Err(err) if started.elapsed() < Duration::from_secs(20) => {
-                let _ = err;
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(err) => panic!("chromedriver did not start a browser: {err}"),
-        }
-    };
+    let chromium = Chromium::start().await;
+    let browser = &chromium.browser;
 
     let outcome = async {
         browser.goto(authorize.as_str()).await?;
@@ -109,17 +162,9 @@ async fn a_person_signs_in_and_approves_in_a_real_browser() {
         let consent = browser.source().await?;
         assert!(consent.contains("profile"), "the consent page lists the scope");
         approve.click().await?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let current = browser.current_url().await?;
-            if current.as_str().starts_with(&redirect) || Instant::now() > deadline {
-                break Ok::<_, fantoccini::error::CmdError>(current);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        chromium.wait_for_url(&redirect).await
     }
     .await;
-    let _ = browser.close().await;
     let landed = outcome.expect("the browser completes the flow");
     assert!(landed.as_str().starts_with(&redirect), "landed on {landed}");
     let params: std::collections::HashMap<String, String> =

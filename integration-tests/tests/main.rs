@@ -28,6 +28,7 @@ mod organizations_api;
 mod pagination_property;
 mod rate_limits;
 mod refresh_tokens;
+mod relying_parties;
 mod resources_api;
 mod schema;
 mod secrets_at_rest;

@@ -123,6 +123,15 @@ impl TestApp {
         Some(app)
     }
 
+    /// A server whose issuer is its own address (`http://127.0.0.1:<port>`), for relying
+    /// parties that fetch discovery from the issuer and check it names itself.
+    pub async fn spawn_at_own_address(backend: Backend) -> Option<TestApp> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let (listen, issuer) = (format!("127.0.0.1:{port}"), format!("http://127.0.0.1:{port}"));
+        let env = [("TOLLBOOTH_LISTEN", listen.as_str()), ("TOLLBOOTH_ISSUER", issuer.as_str())];
+        Self::spawn_configured(backend, UNMETERED, &env).await
+    }
+
     /// Ends, from the database's side, every PostgreSQL connection of this test's server (as a
     /// database restart would); returns how many. Panics on SQLite.
     pub async fn terminate_database_connections(&self) -> usize {
