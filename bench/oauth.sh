@@ -2,7 +2,8 @@
 # Issue 4 figures, on PostgreSQL: the refresh-token grant (target >= 5,000/s; every request
 # presents a token of its own, seeded beforehand, of one public client and spread over
 # BENCH_REFRESH_USERS users) and introspection of a JWT access token (target >= 20,000/s),
-# 64 connections for 10 s each.
+# 64 connections for 10 s each. Issue 16's: the code exchange with scope `openid` (an RS256 ID
+# token more) beside the same exchange without it, server CPU per request, in the same run.
 # Needs PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test?sslmode=disable:
 # TLS on loopback protects nothing, and libpq's default, sslmode=prefer, would spend a quarter
 # of both sides' CPU on it).
@@ -31,7 +32,7 @@ KEYS=$("$BIN" --config "$BENCH_CONFIG" bootstrap --json 2>/dev/null)
 TENANT_ID=$(json_field "$KEYS" tenant_id); TENANT_KEY=$(json_field "$KEYS" tenant_key)
 start_server "$PORT"
 api() { curl -sf -X POST "http://127.0.0.1:$PORT$1" -H "Authorization: Bearer $TENANT_KEY" -H 'Content-Type: application/json' -d "$2"; }
-PUBLIC=$(api /api/v1/clients '{"name":"bench app","confidential":false,"grant_types":["authorization_code","refresh_token"],"redirect_uris":["https://app.example.com/cb"],"scopes":["profile"]}')
+PUBLIC=$(api /api/v1/clients '{"name":"bench app","confidential":false,"grant_types":["authorization_code","refresh_token"],"redirect_uris":["https://app.example.com/cb"],"scopes":["openid","profile"]}')
 export CLIENT_ID=$(json_field "$PUBLIC" id)
 SERVICE=$(api /api/v1/clients '{"name":"resource server","scopes":["profile"]}')
 SERVICE_ID=$(json_field "$SERVICE" id); SERVICE_SECRET=$(json_field "$SERVICE" client_secret)
@@ -55,7 +56,8 @@ with open(out, "w") as tokens:
         user = f"user_bench{i % int(users) + 1}"
         print(f"{digest}\tfam{i}\t{tenant}\t{client}\t{user}\tprofile\tjti{i}\t{now}\t{later}\t\\N\t\\N\t{now}")
 PY
-"${PSQL[@]}" -c "\\copy refresh_tokens FROM '$WORKDIR/rows.tsv'"
+"${PSQL[@]}" -c "\\copy refresh_tokens (token_hash, family_id, tenant_id, client_id, user_id, scope, access_jti, \
+  access_expires_at, expires_at, used_at, revoked_at, created_at) FROM '$WORKDIR/rows.tsv'"
 "${PSQL[@]}" -c "ANALYZE refresh_tokens" >/dev/null
 test "$(curl -s -o /dev/null -w '%{http_code}' -d "grant_type=refresh_token&client_id=$CLIENT_ID&refresh_token=$(tail -1 "$REFRESH_TOKENS")" "http://127.0.0.1:$PORT/oauth/token")" = 200
 
@@ -64,4 +66,33 @@ WARMUP=0 run_wrk "POST /oauth/token grant_type=refresh_token (rotation), Postgre
   bench/refresh.lua "http://127.0.0.1:$PORT/oauth/token"
 run_wrk "POST /oauth/introspect of a JWT access token (client_secret_basic), PostgreSQL" ">= 20,000/s" \
   bench/introspect.lua "http://127.0.0.1:$PORT/oauth/introspect"
+# Authorization codes, as the authorization endpoint stores them after a sign-in: one file of
+# codes granting `profile`, one granting `openid profile`.
+CODES_SEEDED=${BENCH_CODES:-60000}
+for scope in profile openid; do
+  python3 - "$CODES_SEEDED" "$TENANT_ID" "$CLIENT_ID" "$USERS" "$TOLLBOOTH_SECRETS_PEPPER" "$WORKDIR/codes-$scope.txt" "$scope" \
+    >"$WORKDIR/codes-$scope.tsv" <<'PY'
+import hashlib, hmac, os, sys, time
+count, tenant, client, users, pepper, out, kind = int(sys.argv[1]), *sys.argv[2:8]
+scope = "openid profile" if kind == "openid" else "profile"
+now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+later = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 86400))
+with open(out, "w") as codes:
+    for i in range(count):
+        code = os.urandom(32).hex()
+        codes.write(code + "\n")
+        digest = hmac.new(pepper.encode(), code.encode(), hashlib.sha256).hexdigest()
+        user = f"user_bench{i % int(users) + 1}"
+        print(f"{digest}\t{tenant}\t{client}\t{user}\thttps://app.example.com/cb\t{scope}\t{later}\t{now}\tn-{i}\t{now}\tsid{i}")
+PY
+  "${PSQL[@]}" -c "\\copy authorization_codes (code_hash, tenant_id, client_id, user_id, redirect_uri, scope, \
+    expires_at, created_at, nonce, auth_time, session_id) FROM '$WORKDIR/codes-$scope.tsv'"
+done
+"${PSQL[@]}" -c "ANALYZE authorization_codes" >/dev/null
+for scope in profile openid profile openid; do
+  # Each run takes codes from the top of its file: drop the ones a previous run used.
+  CODES="$WORKDIR/codes-$scope.txt" WARMUP=0 run_wrk "POST /oauth/token grant_type=authorization_code, scope $scope, PostgreSQL" \
+    "ratio openid/profile" bench/code.lua "http://127.0.0.1:$PORT/oauth/token"
+  tail -n +"$((CODES_SEEDED / 2 + 1))" "$WORKDIR/codes-$scope.txt" >"$WORKDIR/rest" && mv "$WORKDIR/rest" "$WORKDIR/codes-$scope.txt"
+done
 peak_rss

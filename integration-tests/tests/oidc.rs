@@ -276,6 +276,11 @@ async fn tokens_without_openid(app: &TestApp, browser: &mut Browser<'_>, email: 
     tokens(app, browser, &client, email, &[("scope", "profile")]).await["access_token"].as_str().unwrap().to_owned()
 }
 
+/// Signs `email` in to `client` again in `browser`: the token response.
+async fn tokens_again(app: &TestApp, browser: &mut Browser<'_>, client: &Value, email: &str) -> Value {
+    tokens(app, browser, client, email, &[("scope", "openid")]).await
+}
+
 fn params(page: &crate::authorization_code::Page) -> HashMap<String, String> {
     page.redirect_params()
 }
@@ -394,6 +399,25 @@ async fn logout_ends_the_session_and_returns_only_to_registered_uris(app: TestAp
         assert_eq!((page.status, page.location.as_deref()), (200, None), "{query:?}");
         assert!(page.html.contains("signed out"), "{}", page.html);
     }
+    // Signed in again, a logout without an ID token of the user asks first (RP-Initiated Logout
+    // §2): a link on any page cannot sign the user out.
+    let _ = tokens_again(&app, &mut browser, &client, &email).await;
+    let page = browser.get(&logout(&[("client_id", client_id), ("post_logout_redirect_uri", SIGNED_OUT)])).await;
+    assert_eq!((page.status, page.location.as_deref()), (200, None));
+    assert!(page.html.contains("Sign out?"), "{}", page.html);
+    assert!(params(&browser.get(&none).await).contains_key("code"), "still signed in");
+    let form = [
+        ("client_id", client_id),
+        ("post_logout_redirect_uri", SIGNED_OUT),
+        ("csrf", &page.csrf()),
+        ("confirm", "yes"),
+    ];
+    let forged = browser.post("/oauth/logout", &[form[0], form[1], ("csrf", "forged"), form[3]]).await;
+    assert!(forged.html.contains("Sign out?"), "a forged confirmation asks again");
+    let page = browser.post("/oauth/logout", &form).await;
+    assert_eq!(page.location.as_deref(), Some(SIGNED_OUT), "confirmed, and back to the registered URI");
+    assert_eq!(params(&browser.get(&none).await)["error"], "login_required");
+
     // client_id alone names the client well enough for a registered URI.
     let page = browser.get(&logout(&[("client_id", client_id), ("post_logout_redirect_uri", SIGNED_OUT)])).await;
     assert_eq!(page.location.as_deref(), Some(SIGNED_OUT));

@@ -99,7 +99,8 @@ impl Authentication {
         }
         Ok(Authentication {
             no_pages: prompt.contains(&"none"),
-            sign_in_again: prompt.contains(&"login"),
+            // Core §3.1.2.1: max_age=0 is prompt=login (a sign-in this second would count).
+            sign_in_again: prompt.contains(&"login") || max_age == Some(0),
             ask_consent: prompt.contains(&"consent"),
             max_age: max_age.map(i64::from),
             nonce,

@@ -1,6 +1,7 @@
 //! `GET`/`POST /oauth/logout` (OpenID Connect RP-Initiated Logout 1.0): ends the browser's
-//! sign-in session, then sends the user back to the client only to a URI the client registered
-//! in `post_logout_redirect_uris`, with `state`. Anything less (no client named, an invalid
+//! sign-in session — at once for a request with an ID token of the signed-in user, after the
+//! user confirms otherwise — then sends the user back to the client only to a URI the client
+//! registered in `post_logout_redirect_uris`, with `state`. Anything less (no client named, an invalid
 //! `id_token_hint`, an unregistered URI) ends with a signed-out page, never a redirect
 //! (docs/oidc.md), so the endpoint cannot be used as an open redirector.
 
@@ -13,7 +14,7 @@ use tollbooth_storage::ids::{self, Id};
 use crate::error::OAuthError;
 use crate::pages;
 use crate::request::{FormBody, unique_parameters as parameters};
-use crate::session::Session;
+use crate::session::{Csrf, Session};
 use crate::state::OAuth;
 
 /// The logout request's parameters (RP-Initiated Logout 1.0 §2), for the OpenAPI document.
@@ -39,7 +40,7 @@ pub struct LogoutQuery {
     ))]
 pub async fn logout(request: HttpRequest, oauth: web::Data<OAuth>) -> HttpResponse {
     let params = parameters(request.query_string().as_bytes());
-    answer(params, &oauth).await
+    answer(&request, params, &oauth).await
 }
 
 /// The same, with the parameters as a form.
@@ -49,42 +50,79 @@ pub async fn logout(request: HttpRequest, oauth: web::Data<OAuth>) -> HttpRespon
         (status = 200, description = "Signed out: an HTML page", content_type = "text/html"),
         (status = 302, description = "Signed out, and back to the registered `post_logout_redirect_uri` with `state`"),
     ))]
-pub async fn submit_logout(body: Result<FormBody, OAuthError>, oauth: web::Data<OAuth>) -> HttpResponse {
+pub async fn submit_logout(
+    request: HttpRequest,
+    body: Result<FormBody, OAuthError>,
+    oauth: web::Data<OAuth>,
+) -> HttpResponse {
     let params = match body {
         Ok(FormBody(body)) => parameters(&body),
         Err(_) => None,
     };
-    answer(params, &oauth).await
+    answer(&request, params, &oauth).await
 }
 
-async fn answer(params: Option<HashMap<String, String>>, oauth: &OAuth) -> HttpResponse {
-    // The session ends whatever else the request says: signing out is always allowed.
-    let removal = Session::removal_cookie(oauth.settings.issuer.is_https());
-    let destination = match params {
-        Some(params) => return_uri(&params, oauth).await,
+async fn answer(request: &HttpRequest, params: Option<HashMap<String, String>>, oauth: &OAuth) -> HttpResponse {
+    let Some(params) = params else {
+        return pages::error("A parameter of the logout request is repeated.");
+    };
+    let secure = oauth.settings.issuer.is_https();
+    let keys = &oauth.session_keys;
+    let session = Session::of(request, keys, secure);
+    let hint = match params.get("id_token_hint") {
+        Some(hint) => Some(oauth.verify_id_token_hint(hint).await.ok()),
         None => None,
     };
-    let mut response = match destination {
+    // RP-Initiated Logout 1.0 §2: without an ID token of the signed-in user, the user is asked,
+    // so that a link on any page cannot sign them out.
+    let confirmed = params.get("confirm").is_some_and(|c| c == "yes")
+        && Csrf::verify(request, keys, secure, params.get("csrf").map(String::as_str));
+    let wanted = match (&session, &hint) {
+        (None, _) => true,
+        (Some(session), Some(Some(hint))) if hint.sub == session.user_id => true,
+        _ => confirmed,
+    };
+    if !wanted {
+        let csrf = Csrf::for_form(request, secure);
+        let kept: Vec<(&str, &str)> = ["post_logout_redirect_uri", "state", "client_id"]
+            .into_iter()
+            .filter_map(|name| params.get(name).map(|value| (name, value.as_str())))
+            .collect();
+        let mut page = pages::confirm_sign_out(&kept, &csrf.token(keys, request, None));
+        if let Err(err) = page.add_cookie(&csrf.cookie()) {
+            tracing::error!(error = %err, "setting the CSRF cookie failed");
+        }
+        return page;
+    }
+    // A hint that was given must verify before it names a client to return to.
+    let hinted_client = match hint {
+        Some(Some(hint)) => Some(hint.aud),
+        Some(None) => return signed_out(pages::signed_out(), secure),
+        None => None,
+    };
+    let response = match return_uri(&params, hinted_client, oauth).await {
         Some(location) => HttpResponse::Found()
             .insert_header((header::LOCATION, location.as_str()))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish(),
         None => pages::signed_out(),
     };
-    if let Err(err) = response.add_cookie(&removal) {
+    signed_out(response, secure)
+}
+
+/// `response` with the sign-in session's cookie deleted.
+fn signed_out(mut response: HttpResponse, secure: bool) -> HttpResponse {
+    if let Err(err) = response.add_cookie(&Session::removal_cookie(secure)) {
         tracing::error!(error = %err, "setting the logout cookie failed");
     }
     response
 }
 
 /// Where to send the user after signing out: the requested `post_logout_redirect_uri` with
-/// `state`, if the client named by the hint (or by `client_id`) registered it exactly.
-async fn return_uri(params: &HashMap<String, String>, oauth: &OAuth) -> Option<url::Url> {
+/// `state`, if the client named by the verified hint (or by `client_id`, which must agree)
+/// registered it exactly.
+async fn return_uri(params: &HashMap<String, String>, hinted: Option<String>, oauth: &OAuth) -> Option<url::Url> {
     let requested = params.get("post_logout_redirect_uri")?;
-    let hinted = match params.get("id_token_hint") {
-        Some(hint) => Some(oauth.verify_id_token_hint(hint).await.ok()?.aud),
-        None => None,
-    };
     let client_id = match (hinted, params.get("client_id")) {
         (Some(hinted), Some(named)) if hinted != *named => return None,
         (Some(hinted), _) => hinted,
@@ -92,7 +130,13 @@ async fn return_uri(params: &HashMap<String, String>, oauth: &OAuth) -> Option<u
         (None, None) => return None,
     };
     let client_id = Id::<ids::Client>::parse(&client_id)?;
-    let client = oauth.clients.find(&client_id).await.ok()??;
+    let client = match oauth.clients.find(&client_id).await {
+        Ok(client) => client?,
+        Err(err) => {
+            tracing::error!(error = %err, "looking up the logout's client failed");
+            return None;
+        }
+    };
     if !client.post_logout_redirect_uris.iter().any(|registered| registered == requested) {
         return None;
     }

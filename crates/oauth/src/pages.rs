@@ -112,6 +112,23 @@ pub fn signed_out() -> HttpResponse {
     page(StatusCode::OK, "Signed out", "<h1>Signed out</h1><p>You are signed out. You can close this page.</p>")
 }
 
+/// RP-initiated logout the server cannot tell the user asked for (no valid `id_token_hint` of
+/// the signed-in user): a form that signs out when posted, carrying `kept` parameters along.
+pub fn confirm_sign_out(kept: &[(&str, &str)], csrf: &str) -> HttpResponse {
+    let hidden: String = kept
+        .iter()
+        .map(|(name, value)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(name), escape(value)))
+        .collect();
+    let body = format!(
+        "<h1>Sign out?</h1><p>An application asks to sign you out.</p>\
+         <form method=\"post\" action=\"/oauth/logout\">{hidden}\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <button type=\"submit\" name=\"confirm\" value=\"yes\">Sign out</button></form>",
+        csrf = escape(csrf),
+    );
+    page(StatusCode::OK, "Sign out", &body)
+}
+
 pub async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")

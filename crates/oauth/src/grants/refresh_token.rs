@@ -115,8 +115,9 @@ fn rotate(
     let audiences = issuer.audiences();
     // RFC 8707 §2.2: a refresh naming no resource stays with the grant's API while its scope
     // still fits it.
-    let kept = match (resource, used.audience.as_deref()) {
-        (None, Some(kept)) => audience::choose(&audiences, &scope, Some(kept)).ok(),
+    // A token stored before audiences were kept was the management API's.
+    let kept = match (resource, used.audience.as_deref().unwrap_or(audiences.management)) {
+        (None, kept) => audience::choose(&audiences, &scope, Some(kept)).ok(),
         _ => None,
     };
     let chosen = kept.map_or_else(|| audience::choose(&audiences, &scope, resource), Ok);
