@@ -10,9 +10,10 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::authorization_code::{Browser, PASSWORD, REDIRECT, VERIFIER, authorize_path, exchange, pkce};
+use crate::authorization_code::{Browser, PASSWORD, REDIRECT, authorize_path, exchange, pkce};
 use crate::on_both_databases;
 use crate::support::{AUDIENCE, ISSUER, TestApp};
+use crate::user_tokens::code_form;
 
 on_both_databases!(
     discovery_describes_the_provider,
@@ -60,16 +61,6 @@ async fn authorize(
         return browser.post(&path, &[("csrf", &page.csrf()), ("email", email), ("password", PASSWORD)]).await;
     }
     page
-}
-
-fn code_form<'a>(client: &'a Value, code: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", REDIRECT),
-        ("client_id", client["id"].as_str().unwrap()),
-        ("code_verifier", VERIFIER),
-    ]
 }
 
 /// Signs in and exchanges the code: the token response.

@@ -64,7 +64,8 @@ async fn sign_in(browser: &mut Browser<'_>, client: &Value, email: &str) -> Resu
     }
 }
 
-fn code_form<'a>(client: &'a Value, code: &'a str) -> Vec<(&'a str, &'a str)> {
+/// The code exchange's form for `client`, with the PKCE verifier of [`pkce`].
+pub fn code_form<'a>(client: &'a Value, code: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("grant_type", "authorization_code"),
         ("code", code),
