@@ -130,7 +130,7 @@ async fn setup(app: &TestApp, confidential: bool, skip_consent: bool) -> (Value,
             "confidential": confidential,
             "grant_types": ["authorization_code"],
             "redirect_uris": [REDIRECT],
-            "scopes": ["profile", "orders:read"],
+            "scopes": ["openid", "profile", "orders:read"],
             "skip_consent": skip_consent,
         }))
         .await;
@@ -159,12 +159,7 @@ async fn sign_in_consent_and_code_exchange_with_pkce(app: TestApp) {
     let client_id = client["id"].as_str().unwrap();
     let path = authorize_path(
         client_id,
-        &[
-            ("scope", "profile"),
-            ("code_challenge", &challenge(VERIFIER)),
-            ("code_challenge_method", "S256"),
-            ("resource", AUDIENCE),
-        ],
+        &[("scope", "openid profile"), ("code_challenge", &challenge(VERIFIER)), ("code_challenge_method", "S256")],
     );
     let mut browser = Browser::new(&app);
 
@@ -231,15 +226,19 @@ async fn sign_in_consent_and_code_exchange_with_pkce(app: TestApp) {
     )
     .await;
     assert_eq!(status, 200, "{tokens}");
-    assert_eq!((tokens["token_type"].as_str(), tokens["scope"].as_str()), (Some("Bearer"), Some("profile")));
+    assert_eq!((tokens["token_type"].as_str(), tokens["scope"].as_str()), (Some("Bearer"), Some("openid profile")));
     let access_token = tokens["access_token"].as_str().unwrap();
-    // OpenID scopes only, for the management API the authorization request named (RFC 8707,
-    // kept by the code): its /users/me serves it.
-    let claims = crate::client_credentials::verify_with_jwks(&app, access_token, AUDIENCE).await;
+    // OpenID scopes only: a token for userinfo, whose audience is the issuer (docs/oidc.md).
+    let claims = crate::client_credentials::verify_with_jwks(&app, access_token, ISSUER).await;
     assert_eq!(claims["sub"], user_id.as_str(), "sub is the user");
     assert_eq!(claims["client_id"], client_id);
-    let me = app.call("GET", "/api/v1/users/me", access_token, Value::Null).await.expect(200);
-    assert_eq!(me.body["email"], "ada@example.com");
+    let userinfo = app.http.get(app.url("/oauth/userinfo")).bearer_auth(access_token).send().await.unwrap();
+    let userinfo: Value = userinfo.json().await.unwrap();
+    assert_eq!(userinfo["sub"], user_id.as_str());
+    // The management API refuses it, and a client holding none of its scopes cannot name it.
+    app.call("GET", "/api/v1/users/me", access_token, Value::Null).await.expect(401);
+    let named = authorize_path(client_id, &[pkce()[0], pkce()[1], ("scope", "openid"), ("resource", AUDIENCE)]);
+    assert_eq!(browser.get(&named).await.redirect_params()["error"], "invalid_target");
 
     // Signed in already: the next authorization goes straight to consent.
     let again = browser.get(&path).await;

@@ -133,7 +133,7 @@ async fn a_person_signs_in_and_approves_in_a_real_browser() {
     let client = app
         .create_client(json!({
             "name": "Browser App", "confidential": false, "grant_types": ["authorization_code"],
-            "redirect_uris": [redirect], "scopes": ["profile"],
+            "redirect_uris": [redirect], "scopes": ["openid", "profile", "email"],
         }))
         .await;
     let client_id = client["id"].as_str().unwrap();
@@ -143,12 +143,10 @@ async fn a_person_signs_in_and_approves_in_a_real_browser() {
         .append_pair("response_type", "code")
         .append_pair("client_id", client_id)
         .append_pair("redirect_uri", &redirect)
-        .append_pair("scope", "profile")
+        .append_pair("scope", "openid profile email")
         .append_pair("state", "browser-state")
         .append_pair("code_challenge", &challenge(VERIFIER))
-        .append_pair("code_challenge_method", "S256")
-        // OpenID scopes only: named for the management API, whose /users/me the test calls.
-        .append_pair("resource", crate::support::AUDIENCE);
+        .append_pair("code_challenge_method", "S256");
 
     let chromium = Chromium::start().await;
     let browser = &chromium.browser;
@@ -186,7 +184,9 @@ async fn a_person_signs_in_and_approves_in_a_real_browser() {
         .unwrap();
     assert_eq!(response.status(), 200);
     let tokens: Value = response.json().await.unwrap();
-    let me =
-        app.call("GET", "/api/v1/users/me", tokens["access_token"].as_str().unwrap(), Value::Null).await.expect(200);
-    assert_eq!(me.body["email"], "browser@example.com");
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let userinfo = app.http.get(app.url("/oauth/userinfo")).bearer_auth(access_token).send().await.unwrap();
+    assert_eq!(userinfo.status(), 200);
+    let userinfo: Value = userinfo.json().await.unwrap();
+    assert_eq!(userinfo["email"], "browser@example.com");
 }

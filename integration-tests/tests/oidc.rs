@@ -190,9 +190,24 @@ async fn id_tokens_come_from_the_code_and_from_refresh(app: TestApp) {
     // A client registered for ES256 gets ES256 ID tokens, verified with the published P-256 key.
     let es256 = oidc_client(&app, &["openid"], json!({"id_token_signed_response_alg": "ES256"})).await;
     assert_eq!(es256["id_token_signed_response_alg"], "ES256");
-    let tokens = tokens(&app, &mut browser, &es256, &email, &[("scope", "openid")]).await;
+    let es256_tokens = tokens(&app, &mut browser, &es256, &email, &[("scope", "openid")]).await;
     let es256_id = es256["id"].as_str().unwrap();
-    verify_id_token(&app, tokens["id_token"].as_str().unwrap(), es256_id, Algorithm::ES256).await;
+    verify_id_token(&app, es256_tokens["id_token"].as_str().unwrap(), es256_id, Algorithm::ES256).await;
+    let form = [("grant_type", "refresh_token"), ("refresh_token", es256_tokens["refresh_token"].as_str().unwrap())];
+    let (status, refreshed) = exchange(&app, &es256, &form).await;
+    assert_eq!(status, 200, "{refreshed}");
+    verify_id_token(&app, refreshed["id_token"].as_str().unwrap(), es256_id, Algorithm::ES256).await;
+
+    // A user of an organization: the ID token names it, as the access token does.
+    let org =
+        app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "Acme"})).await.expect(201).id();
+    let member = format!("m-{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
+    let body = json!({"email": member, "password": PASSWORD, "organization_id": org});
+    app.call("POST", "/api/v1/users", &app.tenant_key, body).await.expect(201);
+    let in_org = tokens(&app, &mut Browser::new(&app), &client, &member, &[("scope", "openid")]).await;
+    let claims = verify_id_token(&app, in_org["id_token"].as_str().unwrap(), client_id, Algorithm::RS256).await;
+    assert_eq!(claims["org_id"], org.as_str());
+    assert_eq!(payload(in_org["access_token"].as_str().unwrap())["org_id"], org.as_str());
     let refused = app
         .call("POST", "/api/v1/clients", &app.tenant_key, json!({"name": "x", "id_token_signed_response_alg": "HS256"}))
         .await

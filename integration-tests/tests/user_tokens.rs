@@ -21,6 +21,8 @@ on_both_databases!(
 const REFRESHING: [&str; 2] = ["authorization_code", "refresh_token"];
 
 /// A confidential client that skips consent and may ask for `scopes`, in `organization` if given.
+/// Its tokens are for the management API (see [`sign_in`]), so it holds one of its scopes:
+/// a member's tokens carry none of them all the same.
 async fn app_client(app: &TestApp, scopes: &[&str], organization: Option<&str>) -> Value {
     let mut body = json!({
         "name": "Portal", "confidential": true, "grant_types": REFRESHING, "redirect_uris": [REDIRECT],
@@ -152,7 +154,7 @@ async fn an_organization_admins_token_is_confined_to_the_organization(app: TestA
 async fn an_organization_client_signs_in_only_its_own_users(app: TestApp) {
     let (a, b) = (organization(&app, "A").await, organization(&app, "B").await);
     let a_client = app_client(&app, &["users:read"], Some(&a)).await;
-    let tenant_client = app_client(&app, &["profile"], None).await;
+    let tenant_client = app_client(&app, &["profile", "users:read"], None).await;
     let b_admin = user(&app, "admin", Some(&b)).await;
 
     let mut browser = Browser::new(&app);
@@ -180,7 +182,7 @@ async fn an_organization_client_signs_in_only_its_own_users(app: TestApp) {
 
 /// Finding: a reused code revoked only the access token; the refresh token kept rotating.
 async fn a_reused_code_revokes_the_refresh_family_of_its_first_use(app: TestApp) {
-    let client = app_client(&app, &["profile"], None).await;
+    let client = app_client(&app, &["profile", "users:read"], None).await;
     let email = user(&app, "member", None).await;
     let code = sign_in(&mut Browser::new(&app), &client, &email).await.unwrap();
     let (status, first) = exchange(&app, &client, &code_form(&client, &code)).await;
@@ -200,7 +202,7 @@ async fn a_reused_code_revokes_the_refresh_family_of_its_first_use(app: TestApp)
 /// Finding: redeeming a code and recording what it issued were not one transaction, so a second
 /// use in between revoked nothing.
 async fn concurrent_uses_of_one_code_leave_nothing_usable(app: TestApp) {
-    let client = app_client(&app, &["profile"], None).await;
+    let client = app_client(&app, &["profile", "users:read"], None).await;
     let email = user(&app, "member", None).await;
     for round in 0..8 {
         let code = sign_in(&mut Browser::new(&app), &client, &email).await.unwrap();
@@ -249,7 +251,7 @@ async fn deleting_a_client_user_organization_or_tenant_stops_its_tokens(app: Tes
     assert!(!token_works(&app, &token, &introspector).await, "the deleted client's token");
 
     // A user's token, then the user is deleted.
-    let client = app_client(&app, &["profile"], None).await;
+    let client = app_client(&app, &["profile", "users:read"], None).await;
     let email = user(&app, "member", None).await;
     let tokens = tokens_for(&app, &client, &email).await;
     let access = tokens["access_token"].as_str().unwrap();

@@ -2,6 +2,7 @@
 //! middleware): none of them knows OAuth or the management API, so each layer may use them
 //! without depending on another. docs/architecture.md draws the arrows.
 
+pub mod bearer;
 pub mod body;
 pub mod cache_guard;
 pub mod client_address;

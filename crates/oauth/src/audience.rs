@@ -93,8 +93,17 @@ fn of_owner(audiences: &Audiences<'_>, held: &ScopeSet, identifier: &str) -> Sco
 }
 
 /// Refuses a `resource` parameter that names no API of the tenant, the management API or the
-/// issuer (RFC 8707 §2: an absolute URI; an unknown one is `invalid_target`).
-pub fn check_named(audiences: &Audiences<'_>, resource: Option<&str>) -> Result<(), OAuthError> {
+/// issuer (RFC 8707 §2: an absolute URI; an unknown one is `invalid_target`), and the management
+/// API for a client that holds none of its scopes: its `/users/me` would show a user's whole
+/// record to a client the user let see only what OpenID scopes release.
+pub fn check_named(
+    audiences: &Audiences<'_>,
+    client_scopes: &[String],
+    resource: Option<&str>,
+) -> Result<(), OAuthError> {
+    if resource == Some(audiences.management) && !client_scopes.iter().any(|s| policy::is_management(s)) {
+        return Err(invalid_target("This client holds no scope of the management API."));
+    }
     match resource {
         Some(named)
             if named != audiences.management
@@ -151,7 +160,10 @@ mod tests {
             default_scope(&audiences, &client[..1], Some("https://as/api")).unwrap_err().kind,
             OAuthErrorKind::InvalidTarget
         );
-        assert!(check_named(&audiences, Some("https://elsewhere")).is_err());
-        assert!(check_named(&audiences, Some("https://as/api")).is_ok());
+        let held = |scopes: &[&str]| scopes.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(check_named(&audiences, &held(&["orders:read"]), Some("https://elsewhere")).is_err());
+        assert!(check_named(&audiences, &held(&["openid", "users:read"]), Some("https://as/api")).is_ok());
+        assert!(check_named(&audiences, &held(&["openid", "orders:read"]), Some("https://as/api")).is_err());
+        assert!(check_named(&audiences, &held(&["openid"]), Some("https://as")).is_ok());
     }
 }

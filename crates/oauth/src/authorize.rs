@@ -428,7 +428,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     let resources = oauth.resources.of_tenant(&client.tenant_id).await.map_err(|err| server_error(&err))?;
     let audiences = oauth.audiences(&resources);
     let resource = params.get("resource").map(String::as_str);
-    if let Err(refusal) = audience::check_named(&audiences, resource)
+    if let Err(refusal) = audience::check_named(&audiences, &client.scopes, resource)
         .and_then(|()| audience::choose(&audiences, &pending.scope(), resource))
     {
         return Err(refuse(refusal.kind.code(), &refusal.description));
@@ -535,4 +535,52 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     // RFC 9207: the client checks it came from the server it sent the user to (mix-up attacks).
     location.query_pairs_mut().append_pair("iss", issuer);
     Ok(with_cookies(redirect(location.as_str()), &cookies))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(query: &str) -> HashMap<String, String> {
+        parameters(query.as_bytes()).unwrap()
+    }
+
+    /// OpenID Connect Core §3.1.2.1: what `prompt` and `max_age` ask of the sign-in.
+    #[test]
+    fn prompt_and_max_age_decide_which_sign_in_counts() {
+        let now = 1_000_000;
+        let session = |age| Session {
+            user_id: "user_1".into(),
+            tenant_id: "ten_1".into(),
+            organization_id: None,
+            auth_time: now - age,
+            session_id: "sid".into(),
+        };
+        let plain = Authentication::of(&params("")).unwrap();
+        assert!(plain.accepts(&session(3000), now));
+        let login = Authentication::of(&params("prompt=login")).unwrap();
+        assert!(!login.accepts(&session(0), now), "prompt=login: no session counts");
+        let recent = Authentication::of(&params("max_age=60")).unwrap();
+        assert!(recent.accepts(&session(60), now) && !recent.accepts(&session(61), now));
+        let zero = Authentication::of(&params("max_age=0")).unwrap();
+        assert!(!zero.accepts(&session(0), now), "max_age=0 is prompt=login");
+        assert!(Authentication::of(&params("prompt=none")).unwrap().no_pages);
+        assert!(Authentication::of(&params("prompt=consent%20login")).unwrap().ask_consent);
+        assert!(Authentication::of(&params("prompt=none%20login")).is_err());
+        assert!(Authentication::of(&params("max_age=-1")).is_err());
+        assert!(Authentication::of(&params(&format!("nonce={}", "n".repeat(513)))).is_err());
+    }
+
+    /// After a sign-in made for `prompt=login` or `max_age`, the consent form posts without
+    /// them, keeping every other parameter as it was.
+    #[test]
+    fn the_signed_in_query_drops_only_what_the_sign_in_satisfied() {
+        let query = "client_id=c&prompt=login%20consent&max_age=0&state=a%26b&scope=openid";
+        let kept = params(&signed_in_query(query));
+        assert_eq!(kept.get("prompt").map(String::as_str), Some("consent"));
+        assert!(!kept.contains_key("max_age"));
+        assert_eq!(kept["state"], "a&b");
+        assert_eq!((kept["client_id"].as_str(), kept["scope"].as_str()), ("c", "openid"));
+        assert!(!params(&signed_in_query("prompt=login")).contains_key("prompt"));
+    }
 }

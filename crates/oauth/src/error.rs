@@ -58,7 +58,8 @@ pub struct OAuthError {
     pub basic_challenge: bool,
     /// Seconds for `Retry-After`, on 429.
     pub retry_after: Option<u64>,
-    /// RFC 6750 §3: a protected resource's refusal carries a Bearer challenge.
+    /// RFC 6750 §3: a protected resource's refusal carries a Bearer challenge (always for
+    /// `invalid_token` and `insufficient_scope`).
     pub bearer_challenge: Option<BearerChallenge>,
 }
 
@@ -68,7 +69,7 @@ pub enum BearerChallenge {
     /// The request carried no token: the challenge names no error (§3.1).
     NoToken,
     /// The challenge names the error and its description.
-    Error,
+    WithError,
 }
 
 impl OAuthError {
@@ -84,7 +85,7 @@ impl OAuthError {
 
     /// A protected resource's refusal (RFC 6750 §3.1), with its Bearer challenge.
     pub fn bearer(kind: OAuthErrorKind, description: impl Into<String>) -> Self {
-        OAuthError { bearer_challenge: Some(BearerChallenge::Error), ..Self::new(kind, description) }
+        OAuthError { bearer_challenge: Some(BearerChallenge::WithError), ..Self::new(kind, description) }
     }
 
     /// A protected resource's answer to a request without a token (RFC 6750 §3.1).
@@ -168,11 +169,12 @@ impl ResponseError for OAuthError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tollbooth\""));
         }
+        let bearer_kind = matches!(self.kind, OAuthErrorKind::InvalidToken | OAuthErrorKind::InsufficientScope);
         let challenge = match self.bearer_challenge {
-            None => None,
+            None if !bearer_kind => None,
             Some(BearerChallenge::NoToken) => Some("Bearer realm=\"tollbooth\"".to_owned()),
-            // Descriptions are our own text: no quote or backslash to escape (RFC 6750 §3).
-            Some(BearerChallenge::Error) => Some(format!(
+            // RFC 6750 §3: a quoted-string; a quote or backslash in a description becomes `'`.
+            None | Some(BearerChallenge::WithError) => Some(format!(
                 "Bearer realm=\"tollbooth\", error=\"{}\", error_description=\"{}\"",
                 self.kind.code(),
                 self.description.replace(['"', '\\'], "'")

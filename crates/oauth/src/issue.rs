@@ -8,7 +8,6 @@ use tollbooth_storage::clients::Client;
 use tollbooth_storage::refresh_tokens::{self, RefreshToken, Successor};
 use tollbooth_storage::resources::Resource;
 use tollbooth_storage::secrets::{self, SecretHasher};
-use tollbooth_storage::users::User;
 use tollbooth_storage::values::ScopeSet;
 use tollbooth_storage::{DbConnection, StorageError, from_unix_seconds};
 
@@ -16,7 +15,7 @@ use crate::audience::Audiences;
 use crate::error::OAuthError;
 use crate::jwt::{self, AccessTokenClaims};
 use crate::keys::KeySnapshot;
-use crate::oidc::{self, IdTokenClaims, SignIn, UserClaims};
+use crate::oidc::{self, IdTokenClaims, Profile, SignIn, UserClaims};
 
 /// How long a refresh token can be used (each use starts a new one).
 const REFRESH_TOKEN_LIFETIME_DAYS: i64 = 30;
@@ -137,7 +136,7 @@ impl TokenIssuer<'_> {
         body: &mut TokenResponse,
         access: &AccessTokenClaims,
         client: &Client,
-        (user, sign_in): (&User, &SignIn),
+        (user, sign_in): (Profile<'_>, &SignIn),
     ) -> Result<(), OAuthError> {
         let scope =
             ScopeSet::parse(&access.scope).map_err(|_| OAuthError::server_error("issued scope is malformed"))?;

@@ -156,6 +156,9 @@ struct CurrentKey {
 /// or the ES256 key for clients that ask for it (OpenID Connect Core §15.1, docs/oidc.md).
 pub struct KeySnapshot {
     access_token_algorithm: SigningAlgorithm,
+    /// The current key of `access_token_algorithm`: a snapshot always has one.
+    access_token_key: CurrentKey,
+    /// The current keys of the other algorithms.
     current: HashMap<SigningAlgorithm, CurrentKey>,
     verifiers: HashMap<String, Box<dyn JwsVerifier>>,
     /// The RFC 7517 JWK Set document, serialized once per load.
@@ -177,11 +180,14 @@ pub fn algorithms_in_use(access_token_algorithm: SigningAlgorithm) -> Vec<Signin
 impl KeySnapshot {
     /// The key access tokens are signed with: its `kid` and signer.
     pub fn access_token_signer(&self) -> (&str, &dyn JwsSigner) {
-        self.signer(self.access_token_algorithm).expect("a snapshot always has a key of its access-token algorithm")
+        (self.access_token_key.kid.as_str(), self.access_token_key.signer.as_ref())
     }
 
     /// The current key of `algorithm`, if this server keeps one.
     pub fn signer(&self, algorithm: SigningAlgorithm) -> Option<(&str, &dyn JwsSigner)> {
+        if algorithm == self.access_token_algorithm {
+            return Some(self.access_token_signer());
+        }
         self.current.get(&algorithm).map(|key| (key.kid.as_str(), key.signer.as_ref()))
     }
 
@@ -207,11 +213,9 @@ impl KeySnapshot {
                 current.insert(algorithm, CurrentKey { kid: key.kid.clone(), signer });
             }
         }
-        if !current.contains_key(&access_token_algorithm) {
-            return Err(KeyError::NoCurrentKey);
-        }
+        let access_token_key = current.remove(&access_token_algorithm).ok_or(KeyError::NoCurrentKey)?;
         let jwks_json = serde_json::json!({ "keys": published }).to_string();
-        Ok(KeySnapshot { access_token_algorithm, current, verifiers, jwks_json: jwks_json.into() })
+        Ok(KeySnapshot { access_token_algorithm, access_token_key, current, verifiers, jwks_json: jwks_json.into() })
     }
 }
 

@@ -12,6 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use tollbooth_storage::ids::{self, Id};
 
 use crate::error::OAuthError;
+use crate::limits::Limits;
 use crate::pages;
 use crate::request::{FormBody, unique_parameters as parameters};
 use crate::session::{Csrf, Session};
@@ -62,7 +63,18 @@ pub async fn submit_logout(
     answer(&request, params, &oauth).await
 }
 
+/// Counts the request against its address, as the token endpoint does: each one may verify a
+/// signature and look a client up.
 async fn answer(request: &HttpRequest, params: Option<HashMap<String, String>>, oauth: &OAuth) -> HttpResponse {
+    let mut limits = Limits::default();
+    let response = match limits.count_address(oauth, request).await {
+        Ok(()) => Ok(sign_out(request, params, oauth).await),
+        Err(refusal) => Err(refusal),
+    };
+    limits.answer(response)
+}
+
+async fn sign_out(request: &HttpRequest, params: Option<HashMap<String, String>>, oauth: &OAuth) -> HttpResponse {
     let Some(params) = params else {
         return pages::error("A parameter of the logout request is repeated.");
     };

@@ -26,6 +26,9 @@ pub fn id_token_algorithm(client: &Client) -> SigningAlgorithm {
 /// The algorithms a client may register for its ID tokens.
 pub const ID_TOKEN_ALGORITHMS: &[&str] = &["RS256", "ES256"];
 
+/// What a client's ID tokens are signed with unless it registers otherwise.
+pub const DEFAULT_ID_TOKEN_ALGORITHM: &str = "RS256";
+
 /// The claims about a user that `scope` releases (Core §5.4): `email` and `email_verified`
 /// with `email`, `name` with `profile`. Always `sub`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,26 +42,52 @@ pub struct UserClaims {
     pub name: Option<String>,
 }
 
+/// What is known of a user that the OpenID scopes may release.
+pub struct Profile<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub email_verified: bool,
+    pub name: &'a str,
+}
+
+impl<'a> From<&'a User> for Profile<'a> {
+    fn from(user: &'a User) -> Self {
+        Profile { id: &user.id, email: &user.email, email_verified: user.email_verified, name: &user.name }
+    }
+}
+
 impl UserClaims {
-    pub fn of(user: &User, scope: &ScopeSet) -> Self {
+    pub fn of(user: Profile<'_>, scope: &ScopeSet) -> Self {
         let email = scope.contains("email");
         UserClaims {
-            sub: user.id.clone(),
-            email: email.then(|| user.email.clone()),
+            sub: user.id.to_owned(),
+            email: email.then(|| user.email.to_owned()),
             email_verified: email.then_some(user.email_verified),
-            name: scope.contains("profile").then(|| user.name.clone()),
+            name: scope.contains("profile").then(|| user.name.to_owned()),
         }
     }
 }
 
 /// When and in which session the user signed in, and the request's `nonce`: what an ID token
-/// says of the authentication. A refresh keeps the first two and has no `nonce`.
+/// says of the authentication. A refresh keeps the first two and has no `nonce`. (Neither
+/// `sid` nor `nonce` is a credential: both are in the ID token.)
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SignIn {
     /// Unix seconds.
     pub auth_time: Option<i64>,
     pub session_id: Option<String>,
     pub nonce: Option<String>,
+}
+
+impl SignIn {
+    /// The sign-in as a code or refresh token stored it.
+    pub fn stored(auth_time: Option<chrono::NaiveDateTime>, session_id: Option<&str>, nonce: Option<&str>) -> Self {
+        SignIn {
+            auth_time: auth_time.map(|at| at.and_utc().timestamp()),
+            session_id: session_id.map(str::to_owned),
+            nonce: nonce.map(str::to_owned),
+        }
+    }
 }
 
 /// An ID token's claims (Core §2), with the tenant and organization as in access tokens.

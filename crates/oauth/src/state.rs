@@ -127,12 +127,21 @@ impl OAuth {
     /// Verifies an ID token of this server given as a logout hint, reloading the keys once if it
     /// names an unknown one.
     pub async fn verify_id_token_hint(&self, token: &str) -> Result<jwt::IdTokenHint, TokenRejection> {
-        match jwt::verify_id_token_hint(&self.keys.snapshot(), &self.expectations, token) {
-            Err(TokenRejection::UnknownKey) if self.keys.reload_if_stale().await => {
-                jwt::verify_id_token_hint(&self.keys.snapshot(), &self.expectations, token)
-            }
+        self.with_current_keys(|keys| jwt::verify_id_token_hint(keys, &self.expectations, token)).await
+    }
+
+    /// `verify` with the keys of this instance, and once more after reloading them if the token
+    /// names a key it does not know (another instance or the CLI may have rotated them); a key
+    /// still unknown then makes the token invalid.
+    async fn with_current_keys<T>(
+        &self,
+        verify: impl Fn(&KeySnapshot) -> Result<T, TokenRejection>,
+    ) -> Result<T, TokenRejection> {
+        let verified = match verify(&self.keys.snapshot()) {
+            Err(TokenRejection::UnknownKey) if self.keys.reload_if_stale().await => verify(&self.keys.snapshot()),
             other => other,
-        }
+        };
+        verified.map_err(|r| if r == TokenRejection::UnknownKey { TokenRejection::Invalid } else { r })
     }
 
     /// Verifies one of our access tokens, reloading the keys once if it names an unknown one
@@ -144,14 +153,7 @@ impl OAuth {
             Some(claims) if claims.exp > now => (*claims).clone(),
             Some(_) => return Err(TokenRejection::Expired),
             None => {
-                let claims = match jwt::verify(&self.keys.snapshot(), &self.expectations, token, now) {
-                    Err(TokenRejection::UnknownKey) if self.keys.reload_if_stale().await => {
-                        jwt::verify(&self.keys.snapshot(), &self.expectations, token, now)
-                            .map_err(|r| if r == TokenRejection::UnknownKey { TokenRejection::Invalid } else { r })
-                    }
-                    Err(TokenRejection::UnknownKey) => Err(TokenRejection::Invalid),
-                    other => other,
-                }?;
+                let claims = self.with_current_keys(|keys| jwt::verify(keys, &self.expectations, token, now)).await?;
                 self.verified.insert(token.to_owned(), Arc::new(claims.clone()));
                 claims
             }

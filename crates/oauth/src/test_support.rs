@@ -48,7 +48,7 @@ pub fn client(confidential: bool, grant_types: &[&str], scopes: &[&str]) -> Clie
         created_at: now,
         updated_at: now,
         post_logout_redirect_uris: Json(Vec::new()),
-        id_token_signed_response_alg: "RS256".into(),
+        id_token_signed_response_alg: crate::oidc::DEFAULT_ID_TOKEN_ALGORITHM.into(),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use tollbooth_http::bearer;
 use tollbooth_storage::ids::{self, Id};
 use tollbooth_storage::values::ScopeSet;
 use tollbooth_storage::{Reach, StorageError, users};
@@ -55,20 +56,13 @@ async fn answer(request: &HttpRequest, body: Option<Result<FormBody, OAuthError>
 /// The request's bearer token: in the `Authorization` header or the form, never both (RFC 6750 §2).
 fn bearer_token(request: &HttpRequest, form: Option<&TokenParams>) -> Result<String, OAuthError> {
     let from_header = match request.headers().get(header::AUTHORIZATION) {
-        Some(value) => {
-            let value = value.to_str().unwrap_or_default();
-            match value.split_once(' ') {
-                Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
-                    Some(token.trim().to_owned())
-                }
-                _ => {
-                    return Err(OAuthError::bearer(
-                        OAuthErrorKind::InvalidRequest,
-                        "The Authorization header is not a Bearer token.",
-                    ));
-                }
+        Some(value) => match value.to_str().ok().and_then(bearer::token_of) {
+            Some(token) => Some(token.to_owned()),
+            None => {
+                let description = "The Authorization header is not a Bearer token.";
+                return Err(OAuthError::bearer(OAuthErrorKind::InvalidRequest, description));
             }
-        }
+        },
         None => None,
     };
     let from_form = form.and_then(|params| params.get("access_token")).map(str::to_owned);
@@ -109,7 +103,7 @@ async fn claims(
     let user_id = Id::<ids::User>::parse(&claims.sub).ok_or_else(not_a_user)?;
     let reach = Reach { tenant_id: claims.tid.clone(), organization_id: None };
     match oauth.db.run(move |conn| users::get(conn, &reach, user_id.as_str())).await {
-        Ok(user) => Ok(UserClaims::of(&user, &scope)),
+        Ok(user) => Ok(UserClaims::of((&user).into(), &scope)),
         Err(StorageError::NotFound) => Err(not_a_user()),
         Err(err) => Err(err.into()),
     }

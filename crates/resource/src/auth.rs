@@ -13,6 +13,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use moka::sync::Cache;
+use tollbooth_http::bearer;
 use tollbooth_http::cache_guard::InvalidationGuard;
 use tollbooth_oauth::jwt::TokenRejection;
 use tollbooth_storage::api_keys::{self, ApiKey};
@@ -183,17 +184,14 @@ impl ApiKeyCache {
 /// The bearer credential of a request: `Authorization: Bearer …` or `API-Authorization: …`.
 fn presented_credential(request: &HttpRequest) -> Option<&str> {
     let headers = request.headers();
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, value)| value.trim());
+    let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer::token_of);
+    // `API-Authorization` takes the key alone or as a Bearer value.
     let api_authorization = || {
-        headers.get("API-Authorization").and_then(|v| v.to_str().ok()).map(|v| {
-            let v = v.trim();
-            v.split_once(' ').filter(|(s, _)| s.eq_ignore_ascii_case("bearer")).map_or(v, |(_, t)| t.trim())
-        })
+        headers
+            .get("API-Authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .map(|v| bearer::token_of(v).unwrap_or(v))
     };
     bearer.or_else(api_authorization).filter(|v| !v.is_empty())
 }

@@ -8,7 +8,7 @@ use tollbooth_storage::{Json, ids, in_transaction, secrets};
 use utoipa::ToSchema;
 
 use tollbooth_oauth::grants::{self, GrantType};
-use tollbooth_oauth::oidc::ID_TOKEN_ALGORITHMS;
+use tollbooth_oauth::oidc::{DEFAULT_ID_TOKEN_ALGORITHM, ID_TOKEN_ALGORITHMS};
 
 use crate::audit::Actor;
 use crate::auth::Principal;
@@ -245,7 +245,9 @@ pub async fn create(
         created_at: now,
         updated_at: now,
         post_logout_redirect_uris: Json(input.post_logout_redirect_uris.unwrap_or_default()),
-        id_token_signed_response_alg: input.id_token_signed_response_alg.unwrap_or_else(|| "RS256".to_owned()),
+        id_token_signed_response_alg: input
+            .id_token_signed_response_alg
+            .unwrap_or_else(|| DEFAULT_ID_TOKEN_ALGORITHM.to_owned()),
     };
     check_client(&client, api.max_access_token_ttl, &mut errors);
     validate::finish(errors)?;

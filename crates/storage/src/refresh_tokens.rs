@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Nullable, Text, Timestamp};
+use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
 
 use crate::schema::{clients, refresh_tokens, users};
 use crate::{DbConnection, StorageError, in_transaction, revoked_tokens};
@@ -50,21 +50,21 @@ pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> Result<(), Stora
 /// The token with this hash, if its client and user still exist. (On PostgreSQL their deletion
 /// deletes their tokens by trigger, not by foreign key; the joins cover a refresh that raced it.)
 pub fn find(conn: &mut DbConnection, token_hash: &str) -> Result<Option<RefreshToken>, StorageError> {
-    Ok(find_with_holder(conn, token_hash)?.map(|(token, _, _)| token))
+    Ok(find_with_holder(conn, token_hash)?.map(|(token, _)| token))
 }
 
-/// The token with this hash, and the organization and role of the user it was issued to: what
-/// a refresh needs, in one round trip. `None` when the token, its client or its user is gone
+/// The token with this hash, and what a refresh needs of the user it was issued to, in one
+/// round trip. `None` when the token, its client or its user is gone
 /// (PostgreSQL keeps no foreign key from tokens to clients or users, so the joins say so).
-fn find_with_holder(
-    conn: &mut DbConnection,
-    token_hash: &str,
-) -> Result<Option<(RefreshToken, Option<String>, String)>, StorageError> {
+fn find_with_holder(conn: &mut DbConnection, token_hash: &str) -> Result<Option<(RefreshToken, Holder)>, StorageError> {
     Ok(refresh_tokens::table
         .inner_join(clients::table.on(clients::id.eq(refresh_tokens::client_id)))
         .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
         .filter(refresh_tokens::token_hash.eq(token_hash))
-        .select((RefreshToken::as_select(), users::organization_id, users::role))
+        .select((
+            RefreshToken::as_select(),
+            (users::organization_id, users::role, users::email, users::name, users::email_verified),
+        ))
         .first(conn)
         .optional()?)
 }
@@ -77,14 +77,24 @@ pub struct UsedRefreshToken {
     pub user_id: String,
     /// The original grant's scope, which the successor keeps.
     pub scope: String,
-    /// The organization of the user the token was issued to.
-    pub holder_organization_id: Option<String>,
-    /// That user's role now: a refresh re-applies the rules a sign-in applies.
-    pub holder_role: String,
+    /// The user the token was issued to, as they are now.
+    pub holder: Holder,
     /// When the user signed in and in which session, kept from the original authorization.
     pub auth_time: Option<NaiveDateTime>,
     pub session_id: Option<String>,
     pub audience: Option<String>,
+}
+
+/// What a refresh reads of the user a token was issued to, as they are now: their organization
+/// and role (a refresh re-applies the rules a sign-in applies) and the claims an ID token
+/// releases.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct Holder {
+    pub organization_id: Option<String>,
+    pub role: String,
+    pub email: String,
+    pub name: String,
+    pub email_verified: bool,
 }
 
 /// The new token a refresh stores; the rest of its row comes from the token it replaces.
@@ -116,7 +126,7 @@ pub fn use_and_replace(
             Ok(statement.get_result::<UsedRefreshToken>(pg).optional()?)
         }
         DbConnection::Sqlite(_) => in_transaction(conn, |conn| {
-            let Some((row, holder_organization_id, holder_role)) = find_with_holder(conn, used_hash)? else {
+            let Some((row, holder)) = find_with_holder(conn, used_hash)? else {
                 return Ok(None);
             };
             if row.client_id != client_id || !row.is_live(now) || !mark_used_if_live(conn, used_hash, now)? {
@@ -127,8 +137,7 @@ pub fn use_and_replace(
                 tenant_id: row.tenant_id,
                 user_id: row.user_id,
                 scope: row.scope,
-                holder_organization_id,
-                holder_role,
+                holder,
                 auth_time: row.auth_time,
                 session_id: row.session_id,
                 audience: row.audience,
@@ -174,7 +183,16 @@ impl QueryId for UseAndReplace<'_> {
 }
 
 impl Query for UseAndReplace<'_> {
-    type SqlType = (Text, Text, Text, Text, Nullable<Text>, Text, Nullable<Timestamp>, Nullable<Text>, Nullable<Text>);
+    type SqlType = (
+        Text,
+        Text,
+        Text,
+        Text,
+        (Nullable<Text>, Text, Text, Text, Bool),
+        Nullable<Timestamp>,
+        Nullable<Text>,
+        Nullable<Text>,
+    );
 }
 
 impl QueryFragment<Pg> for UseAndReplace<'_> {
@@ -194,7 +212,8 @@ impl QueryFragment<Pg> for UseAndReplace<'_> {
         out.push_sql(
             " AND refresh_tokens.used_at IS NULL AND refresh_tokens.revoked_at IS NULL \
              AND users.id = refresh_tokens.user_id RETURNING refresh_tokens.family_id, refresh_tokens.tenant_id, \
-             refresh_tokens.user_id, refresh_tokens.scope, users.organization_id, users.role, \
+             refresh_tokens.user_id, refresh_tokens.scope, users.organization_id, users.role, users.email, \
+             users.name, users.email_verified, \
              refresh_tokens.auth_time, refresh_tokens.session_id, refresh_tokens.audience), \
              successor AS (INSERT INTO refresh_tokens (token_hash, family_id, tenant_id, client_id, user_id, scope, \
              access_jti, access_expires_at, expires_at, created_at, auth_time, session_id, audience) SELECT ",
@@ -212,7 +231,7 @@ impl QueryFragment<Pg> for UseAndReplace<'_> {
         out.push_bind_param::<Timestamp, _>(&self.now)?;
         out.push_sql(
             ", auth_time, session_id, audience FROM used) SELECT family_id, tenant_id, user_id, scope, \
-             organization_id, role, auth_time, session_id, audience FROM used",
+             organization_id, role, email, name, email_verified, auth_time, session_id, audience FROM used",
         );
         Ok(())
     }

@@ -61,7 +61,7 @@ pub fn grant(
     if url::Url::parse(redirect_uri).is_err() {
         return Err(OAuthError::invalid_request("The redirect_uri is not an absolute URI."));
     }
-    audience::check_named(&issuer.audiences(), request.resource)?;
+    audience::check_named(&issuer.audiences(), &client.scopes, request.resource)?;
     // A refusal is an answer, not a failure: the transaction commits what a reuse revoked.
     let (answer, revoked) = in_transaction(conn, |conn| {
         let mut revoked = Vec::new();
@@ -149,12 +149,8 @@ fn exchange(
         &claims.jti,
         tollbooth_storage::from_unix_seconds(claims.exp),
     )?;
-    let sign_in = SignIn {
-        auth_time: stored.auth_time.map(|at| at.and_utc().timestamp()),
-        session_id: stored.session_id.clone(),
-        nonce: stored.nonce.clone(),
-    };
-    issuer.add_id_token(&mut body, &claims, client, (&user, &sign_in))?;
+    let sign_in = SignIn::stored(stored.auth_time, stored.session_id.as_deref(), stored.nonce.as_deref());
+    issuer.add_id_token(&mut body, &claims, client, ((&user).into(), &sign_in))?;
     // docs/oauth.md: the code grant answers with a refresh token, for clients that may refresh.
     if client.allows_grant(GrantType::RefreshToken.name()) {
         body.refresh_token = Some(issuer.store_refresh_token(conn, &claims, &sign_in)?);

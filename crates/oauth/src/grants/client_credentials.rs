@@ -39,7 +39,7 @@ pub fn grant(
         ));
     }
     let audiences = issuer.audiences();
-    audience::check_named(&audiences, request.resource)?;
+    audience::check_named(&audiences, &client.scopes, request.resource)?;
     let scope = if requested.is_empty() {
         audience::default_scope(&audiences, &client.scopes, request.resource)?
     } else {

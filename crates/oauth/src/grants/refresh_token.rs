@@ -6,13 +6,14 @@
 use tollbooth_storage::clients::Client;
 use tollbooth_storage::refresh_tokens;
 use tollbooth_storage::values::ScopeSet;
-use tollbooth_storage::{DbConnection, Reach, StorageError, in_transaction, users};
+use tollbooth_storage::{DbConnection, in_transaction};
 
 use super::GrantType;
 use crate::audience;
+use crate::audience::Audiences;
 use crate::error::{OAuthError, OAuthErrorKind};
 use crate::issue::{AccessTokenIdentity, Holder, TokenIssuer, TokenResponse};
-use crate::oidc::{self, SignIn};
+use crate::oidc::{self, Profile, SignIn};
 use crate::policy;
 use crate::revocations::Revocations;
 
@@ -41,7 +42,7 @@ pub fn grant(
         .ok_or_else(|| OAuthError::invalid_request("The parameter `refresh_token` is required."))?;
     let requested = ScopeSet::parse(request.scope.unwrap_or_default())
         .map_err(|_| OAuthError::new(OAuthErrorKind::InvalidScope, "The scope is malformed."))?;
-    audience::check_named(&issuer.audiences(), request.resource)?;
+    audience::check_named(&issuer.audiences(), &client.scopes, request.resource)?;
     let hash = issuer.hasher.hash(token);
     match rotate(issuer, conn, client, &hash, requested, request.resource)? {
         Ok(body) => Ok(body),
@@ -72,6 +73,12 @@ fn rotate(
     requested: ScopeSet,
     resource: Option<&str>,
 ) -> Result<Result<TokenResponse, Refusal>, OAuthError> {
+    // Whatever can fail after the token is used up is checked before: a client whose refresh
+    // failed on our side would retry with a used token, and that revokes its family.
+    if client.scopes.iter().any(|s| s == oidc::OPENID) && issuer.keys.signer(oidc::id_token_algorithm(client)).is_none()
+    {
+        return Err(OAuthError::server_error("no current key for this client's ID tokens"));
+    }
     let now = tollbooth_storage::now();
     let access = AccessTokenIdentity::new(client);
     let (token, successor) = issuer.refresh_token_successor(&access);
@@ -93,8 +100,8 @@ fn rotate(
                 }
                 let granted = if requested.is_empty() { &stored } else { &requested };
                 // The scope the token will carry, as the exchange below computes it.
-                let carried = policy::user_token_scopes(&used.holder_role, &client.scopes, granted);
-                audience::choose(&issuer.audiences(), &carried, resource)?;
+                let carried = policy::user_token_scopes(&used.holder.role, &client.scopes, granted);
+                refresh_audience(&issuer.audiences(), &carried, resource, used.audience.as_deref())?;
             }
             Ok(used)
         })?
@@ -105,23 +112,14 @@ fn rotate(
     // docs/security.md: every refresh applies organization confinement and the user's role as
     // they are now. (The used token's successor exists, but nobody ever saw its secret.)
     let (client_organization, holder_organization) =
-        (client.organization_id.as_deref(), used.holder_organization_id.as_deref());
+        (client.organization_id.as_deref(), used.holder.organization_id.as_deref());
     if !policy::client_may_sign_in(client_organization, holder_organization) {
         return refused("The user is not a member of this client's organization.");
     }
     let granted = if requested.is_empty() { stored_scope(&used.scope)? } else { requested };
-    let scope = policy::user_token_scopes(&used.holder_role, &client.scopes, &granted);
+    let scope = policy::user_token_scopes(&used.holder.role, &client.scopes, &granted);
     let organization_id = policy::token_organization(client_organization, holder_organization);
-    let audiences = issuer.audiences();
-    // RFC 8707 §2.2: a refresh naming no resource stays with the grant's API while its scope
-    // still fits it.
-    // A token stored before audiences were kept was the management API's.
-    let kept = match (resource, used.audience.as_deref().unwrap_or(audiences.management)) {
-        (None, kept) => audience::choose(&audiences, &scope, Some(kept)).ok(),
-        _ => None,
-    };
-    let chosen = kept.map_or_else(|| audience::choose(&audiences, &scope, resource), Ok);
-    let audience = match chosen {
+    let audience = match refresh_audience(&issuer.audiences(), &scope, resource, used.audience.as_deref()) {
         Ok(audience) => audience,
         Err(refusal) => return Ok(Err((refusal, Vec::new()))),
     };
@@ -129,24 +127,35 @@ fn rotate(
     let claims = issuer.claims(access, holder);
     let mut body = issuer.sign(&claims)?;
     // OpenID Connect Core §12.2: a refresh of a sign-in answers with a new ID token of the same
-    // sign-in (its `auth_time` and `sid`; no `nonce`). Only then is the user read.
-    if scope.contains(oidc::OPENID) {
-        let reach = Reach { tenant_id: used.tenant_id.clone(), organization_id: None };
-        let user = match users::get(conn, &reach, &used.user_id) {
-            Ok(user) => user,
-            Err(StorageError::NotFound) => return refused("The user of this token no longer exists."),
-            Err(err) => return Err(err.into()),
-        };
-        let sign_in = SignIn {
-            auth_time: used.auth_time.map(|at| at.and_utc().timestamp()),
-            session_id: used.session_id.clone(),
-            nonce: None,
-        };
-        issuer.add_id_token(&mut body, &claims, client, (&user, &sign_in))?;
-    }
+    // sign-in (its `auth_time` and `sid`; no `nonce`), with the user as using the token read them.
+    let sign_in = SignIn::stored(used.auth_time, used.session_id.as_deref(), None);
+    let holder = &used.holder;
+    let profile =
+        Profile { id: &used.user_id, email: &holder.email, email_verified: holder.email_verified, name: &holder.name };
+    issuer.add_id_token(&mut body, &claims, client, (profile, &sign_in))?;
     // The new refresh token keeps the original grant's scope (RFC 6749 §6).
     body.refresh_token = Some(token);
     Ok(Ok(body))
+}
+
+/// RFC 8707 §2.2: the API a refreshed token is for. A named `resource` must fit the scope.
+/// Naming none, the token stays with its grant's API (`stored`; the management API's for tokens
+/// stored before audiences were kept); a scope narrowed to OpenID scopes may move to the issuer,
+/// and nothing else moves.
+fn refresh_audience(
+    audiences: &Audiences<'_>,
+    scope: &ScopeSet,
+    resource: Option<&str>,
+    stored: Option<&str>,
+) -> Result<String, OAuthError> {
+    if resource.is_some() {
+        return audience::choose(audiences, scope, resource);
+    }
+    let kept = stored.unwrap_or(audiences.management);
+    audience::choose(audiences, scope, Some(kept)).or_else(|refusal| match audience::choose(audiences, scope, None) {
+        Ok(chosen) if chosen == audiences.issuer => Ok(chosen),
+        _ => Err(refusal),
+    })
 }
 
 fn stored_scope(scope: &str) -> Result<ScopeSet, OAuthError> {
@@ -185,6 +194,38 @@ fn explain_refusal(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 8707 §2.2: a refresh naming no resource stays with its grant's API; narrowed to OpenID
+    /// scopes it may move to the issuer, and to no other API (the API of a deleted resource's
+    /// scope is not the management API's to take over).
+    #[test]
+    fn a_refresh_stays_with_its_grants_api() {
+        let now = tollbooth_storage::now();
+        let orders = tollbooth_storage::resources::Resource {
+            id: "res_x".into(),
+            tenant_id: "ten_x".into(),
+            name: "Orders".into(),
+            identifier: "https://orders".into(),
+            scopes: tollbooth_storage::Json(vec!["orders:read".into()]),
+            created_at: now,
+            updated_at: now,
+        };
+        let resources = [orders];
+        let audiences = Audiences { management: "https://as/api", issuer: "https://as", resources: &resources };
+        let scope = |text: &str| ScopeSet::parse(text).unwrap();
+        let kept = |text, stored| refresh_audience(&audiences, &scope(text), None, stored);
+        assert_eq!(kept("openid orders:read", Some("https://orders")).unwrap(), "https://orders");
+        assert_eq!(kept("openid", Some("https://orders")).unwrap(), "https://as", "OpenID scopes only: the issuer");
+        assert_eq!(kept("openid", Some("https://as/api")).unwrap(), "https://as/api", "a /users/me token stays one");
+        assert_eq!(kept("openid", None).unwrap(), "https://as/api", "stored before audiences were kept");
+        assert_eq!(
+            kept("stock:read", Some("https://stock")).unwrap_err().kind,
+            OAuthErrorKind::InvalidTarget,
+            "its API is gone: no moving to the management API"
+        );
+        let named = refresh_audience(&audiences, &scope("openid"), Some("https://as"), Some("https://orders"));
+        assert_eq!(named.unwrap(), "https://as");
+    }
     use crate::test_support::{client, database_for_tests, issuer_for_tests, store_client_and_user, test_issuer};
 
     /// RFC 6749 §6 and RFC 9700 §4.14.2, on the grant alone (no server): a wider scope is refused
