@@ -2,8 +2,9 @@
 # Issue 4 figures, on PostgreSQL: the refresh-token grant (target >= 5,000/s; every request
 # presents a token of its own, seeded beforehand, of one public client and spread over
 # BENCH_REFRESH_USERS users) and introspection of a JWT access token (target >= 20,000/s),
-# 64 connections for 10 s each. Issue 16's: the code exchange with scope `openid` (an RS256 ID
-# token more) beside the same exchange without it, server CPU per request, in the same run.
+# 64 connections for 10 s each. Issue 16's: the code exchange with scope `openid` (an ID token
+# more: RS256, and ES256 for a client that registered it) beside the same exchange without it,
+# server CPU per request, in alternating runs.
 # Needs PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test?sslmode=disable:
 # TLS on loopback protects nothing, and libpq's default, sslmode=prefer, would spend a quarter
 # of both sides' CPU on it).
@@ -34,6 +35,9 @@ start_server "$PORT"
 api() { curl -sf -X POST "http://127.0.0.1:$PORT$1" -H "Authorization: Bearer $TENANT_KEY" -H 'Content-Type: application/json' -d "$2"; }
 PUBLIC=$(api /api/v1/clients '{"name":"bench app","confidential":false,"grant_types":["authorization_code","refresh_token"],"redirect_uris":["https://app.example.com/cb"],"scopes":["openid","profile"]}')
 export CLIENT_ID=$(json_field "$PUBLIC" id)
+ES256=$(api /api/v1/clients '{"name":"bench es256 app","confidential":false,"grant_types":["authorization_code"],"redirect_uris":["https://app.example.com/cb"],"scopes":["openid","profile"],"id_token_signed_response_alg":"ES256"}')
+ES256_CLIENT_ID=$(json_field "$ES256" id)
+client_of() { if [ "$1" = es256 ]; then echo "$ES256_CLIENT_ID"; else echo "$CLIENT_ID"; fi; }
 SERVICE=$(api /api/v1/clients '{"name":"resource server","scopes":["profile"]}')
 SERVICE_ID=$(json_field "$SERVICE" id); SERVICE_SECRET=$(json_field "$SERVICE" client_secret)
 export BASIC=$(printf '%s:%s' "$SERVICE_ID" "$SERVICE_SECRET" | base64 -w0)
@@ -67,14 +71,14 @@ WARMUP=0 run_wrk "POST /oauth/token grant_type=refresh_token (rotation), Postgre
 run_wrk "POST /oauth/introspect of a JWT access token (client_secret_basic), PostgreSQL" ">= 20,000/s" \
   bench/introspect.lua "http://127.0.0.1:$PORT/oauth/introspect"
 # Authorization codes, as the authorization endpoint stores them after a sign-in: one file of
-# codes granting `profile`, one granting `openid profile`.
+# codes granting `profile`, one granting `openid profile`, one granting that to the ES256 client.
 CODES_SEEDED=${BENCH_CODES:-60000}
-for scope in profile openid; do
-  python3 - "$CODES_SEEDED" "$TENANT_ID" "$CLIENT_ID" "$USERS" "$TOLLBOOTH_SECRETS_PEPPER" "$WORKDIR/codes-$scope.txt" "$scope" \
-    >"$WORKDIR/codes-$scope.tsv" <<'PY'
+for kind in profile openid es256; do
+  python3 - "$CODES_SEEDED" "$TENANT_ID" "$(client_of $kind)" "$USERS" "$TOLLBOOTH_SECRETS_PEPPER" "$WORKDIR/codes-$kind.txt" "$kind" \
+    >"$WORKDIR/codes-$kind.tsv" <<'PY'
 import hashlib, hmac, os, sys, time
 count, tenant, client, users, pepper, out, kind = int(sys.argv[1]), *sys.argv[2:8]
-scope = "openid profile" if kind == "openid" else "profile"
+scope = "profile" if kind == "profile" else "openid profile"
 now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
 later = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 86400))
 with open(out, "w") as codes:
@@ -86,13 +90,14 @@ with open(out, "w") as codes:
         print(f"{digest}\t{tenant}\t{client}\t{user}\thttps://app.example.com/cb\t{scope}\t{later}\t{now}\tn-{i}\t{now}\tsid{i}")
 PY
   "${PSQL[@]}" -c "\\copy authorization_codes (code_hash, tenant_id, client_id, user_id, redirect_uri, scope, \
-    expires_at, created_at, nonce, auth_time, session_id) FROM '$WORKDIR/codes-$scope.tsv'"
+    expires_at, created_at, nonce, auth_time, session_id) FROM '$WORKDIR/codes-$kind.tsv'"
 done
 "${PSQL[@]}" -c "ANALYZE authorization_codes" >/dev/null
-for scope in profile openid profile openid; do
+for kind in profile openid es256 profile openid es256; do
   # Each run takes codes from the top of its file: drop the ones a previous run used.
-  CODES="$WORKDIR/codes-$scope.txt" WARMUP=0 run_wrk "POST /oauth/token grant_type=authorization_code, scope $scope, PostgreSQL" \
-    "ratio openid/profile" bench/code.lua "http://127.0.0.1:$PORT/oauth/token"
-  tail -n +"$((CODES_SEEDED / 2 + 1))" "$WORKDIR/codes-$scope.txt" >"$WORKDIR/rest" && mv "$WORKDIR/rest" "$WORKDIR/codes-$scope.txt"
+  CLIENT_ID=$(client_of $kind) CODES="$WORKDIR/codes-$kind.txt" WARMUP=0 \
+    run_wrk "POST /oauth/token grant_type=authorization_code, $kind, PostgreSQL" \
+    "ratio to profile" bench/code.lua "http://127.0.0.1:$PORT/oauth/token"
+  tail -n +"$((CODES_SEEDED / 2 + 1))" "$WORKDIR/codes-$kind.txt" >"$WORKDIR/rest" && mv "$WORKDIR/rest" "$WORKDIR/codes-$kind.txt"
 done
 peak_rss
