@@ -382,6 +382,13 @@ async fn logout_ends_the_session_and_returns_only_to_registered_uris(app: TestAp
         .get(&logout(&[("id_token_hint", id_token), ("post_logout_redirect_uri", SIGNED_OUT), ("state", "bye")]))
         .await;
     assert_eq!(page.status, 302);
+    let removal = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("tb_session="));
+    assert!(removal.is_some_and(|c| c.contains("Max-Age=0")), "the session cookie is deleted");
     assert_eq!(page.location.as_deref(), Some(format!("{SIGNED_OUT}?state=bye").as_str()));
     // The session is over: prompt=none now answers login_required.
     let page = browser.get(&none).await;
@@ -427,7 +434,8 @@ async fn logout_ends_the_session_and_returns_only_to_registered_uris(app: TestAp
     // client_id alone names the client well enough for a registered URI.
     let page = browser.get(&logout(&[("client_id", client_id), ("post_logout_redirect_uri", SIGNED_OUT)])).await;
     assert_eq!(page.location.as_deref(), Some(SIGNED_OUT));
-    // POST works the same.
+    // POST works the same. Without the session cookie (as from a cross-site form, which a
+    // SameSite=Lax cookie does not go with) nothing is signed out: no cookie is touched.
     let response = app
         .http
         .post(app.url("/oauth/logout"))
@@ -436,4 +444,7 @@ async fn logout_ends_the_session_and_returns_only_to_registered_uris(app: TestAp
         .await
         .unwrap();
     assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], SIGNED_OUT);
+    let cookies: Vec<_> = response.headers().get_all("set-cookie").iter().collect();
+    assert!(cookies.iter().all(|c| !c.to_str().unwrap().starts_with("tb_session")), "{cookies:?}");
 }

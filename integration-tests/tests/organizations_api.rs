@@ -160,7 +160,8 @@ async fn deleting_an_organization_removes_its_objects(app: TestApp) {
     let (client_id, secret) = (client.id(), client.body["client_secret"].as_str().unwrap().to_owned());
     assert_eq!(client.body["organization_id"], org.as_str());
     let token = app.access_token(&client_id, &secret, None).await;
-    let claims: Value = crate::client_credentials::verify_with_jwks(&app, &token, crate::support::AUDIENCE).await;
+    // A client holding no scope gets tokens of no API: for the issuer (docs/oauth.md, "Audiences").
+    let claims: Value = crate::client_credentials::verify_with_jwks(&app, &token, crate::support::ISSUER).await;
     assert_eq!(claims["org_id"], org.as_str(), "tokens carry the client's organization");
 
     app.call("DELETE", &format!("/api/v1/organizations/{org}"), &app.tenant_key, Value::Null).await.expect(204);

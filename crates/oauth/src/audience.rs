@@ -38,7 +38,8 @@ fn invalid_target(description: &str) -> OAuthError {
 /// The audience of a token granting `granted` (already within what the client holds).
 /// `resource` is the request's RFC 8707 parameter. A token with OpenID scopes only is for the
 /// issuer's userinfo endpoint, unless it names the management API (whose `/users/me` needs no
-/// scope); one with no scope at all is the management API's.
+/// scope); one with no scope at all is the management API's. [`for_client`] narrows this for
+/// clients that hold no management scope.
 pub fn choose(audiences: &Audiences<'_>, granted: &ScopeSet, resource: Option<&str>) -> Result<String, OAuthError> {
     let mut owners: Vec<&str> = granted.iter().filter_map(|scope| owner(audiences, scope)).collect();
     owners.sort_unstable();
@@ -56,6 +57,30 @@ pub fn choose(audiences: &Audiences<'_>, granted: &ScopeSet, resource: Option<&s
             "The requested scope spans more than one resource; ask for one resource's scopes.",
         )),
     }
+}
+
+/// The audience of a token granting `granted` to a client holding `client_scopes`: as
+/// [`choose`] says, but the management API only for a client holding one of its scopes, since
+/// its `/users/me` shows more of a user than the OpenID scopes release. For any other client a
+/// token with OpenID scopes only (or none) is the issuer's, and a scope no API defines (one
+/// kept after its API was deleted) is refused.
+pub fn for_client(
+    audiences: &Audiences<'_>,
+    client_scopes: &[String],
+    granted: &ScopeSet,
+    resource: Option<&str>,
+) -> Result<String, OAuthError> {
+    let chosen = choose(audiences, granted, resource)?;
+    if chosen != audiences.management || client_scopes.iter().any(|s| policy::is_management(s)) {
+        return Ok(chosen);
+    }
+    if resource.is_some() {
+        return Err(invalid_target("This client holds no scope of the management API."));
+    }
+    if granted.iter().all(|scope| policy::OPENID_SCOPES.contains(&scope)) {
+        return Ok(audiences.issuer.to_owned());
+    }
+    Err(OAuthError::new(OAuthErrorKind::InvalidScope, "A requested scope belongs to no API of this tenant."))
 }
 
 /// What a client gets when it names no scope (client credentials): its scopes of the named
@@ -161,6 +186,18 @@ mod tests {
             OAuthErrorKind::InvalidTarget
         );
         let held = |scopes: &[&str]| scopes.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let management_client = held(&["openid", "users:read"]);
+        let openid_client = held(&["openid", "stale:scope"]);
+        let for_openid = |granted| for_client(&audiences, &openid_client, &scopes(granted), None);
+        assert_eq!(
+            for_client(&audiences, &management_client, &scopes("openid"), Some("https://as/api")).unwrap(),
+            "https://as/api"
+        );
+        assert_eq!(for_openid("openid").unwrap(), "https://as");
+        assert_eq!(for_openid("").unwrap(), "https://as", "no scope: not the management API's either");
+        assert_eq!(for_openid("openid stale:scope").unwrap_err().kind, OAuthErrorKind::InvalidScope);
+        let named = for_client(&audiences, &openid_client, &scopes("openid"), Some("https://as/api"));
+        assert_eq!(named.unwrap_err().kind, OAuthErrorKind::InvalidTarget);
         assert!(check_named(&audiences, &held(&["orders:read"]), Some("https://elsewhere")).is_err());
         assert!(check_named(&audiences, &held(&["openid", "users:read"]), Some("https://as/api")).is_ok());
         assert!(check_named(&audiences, &held(&["openid", "orders:read"]), Some("https://as/api")).is_err());

@@ -429,7 +429,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     let audiences = oauth.audiences(&resources);
     let resource = params.get("resource").map(String::as_str);
     if let Err(refusal) = audience::check_named(&audiences, &client.scopes, resource)
-        .and_then(|()| audience::choose(&audiences, &pending.scope(), resource))
+        .and_then(|()| audience::for_client(&audiences, &client.scopes, &pending.scope(), resource))
     {
         return Err(refuse(refusal.kind.code(), &refusal.description));
     }

@@ -90,6 +90,8 @@ async fn sign_out(request: &HttpRequest, params: Option<HashMap<String, String>>
     let confirmed = params.get("confirm").is_some_and(|c| c == "yes")
         && Csrf::verify(request, keys, secure, params.get("csrf").map(String::as_str));
     let wanted = match (&session, &hint) {
+        // No session this request can see: nothing to end, and no cookie is touched (a
+        // cross-site POST carries no `SameSite=Lax` cookie, yet a deletion would still apply).
         (None, _) => true,
         (Some(session), Some(Some(hint))) if hint.sub == session.user_id => true,
         _ => confirmed,
@@ -109,7 +111,7 @@ async fn sign_out(request: &HttpRequest, params: Option<HashMap<String, String>>
     // A hint that was given must verify before it names a client to return to.
     let hinted_client = match hint {
         Some(Some(hint)) => Some(hint.aud),
-        Some(None) => return signed_out(pages::signed_out(), secure),
+        Some(None) => return signed_out(pages::signed_out(), session.is_some(), secure),
         None => None,
     };
     let response = match return_uri(&params, hinted_client, oauth).await {
@@ -119,11 +121,14 @@ async fn sign_out(request: &HttpRequest, params: Option<HashMap<String, String>>
             .finish(),
         None => pages::signed_out(),
     };
-    signed_out(response, secure)
+    signed_out(response, session.is_some(), secure)
 }
 
-/// `response` with the sign-in session's cookie deleted.
-fn signed_out(mut response: HttpResponse, secure: bool) -> HttpResponse {
+/// `response`, deleting the sign-in session's cookie when the request showed one.
+fn signed_out(mut response: HttpResponse, had_session: bool, secure: bool) -> HttpResponse {
+    if !had_session {
+        return response;
+    }
     if let Err(err) = response.add_cookie(&Session::removal_cookie(secure)) {
         tracing::error!(error = %err, "setting the logout cookie failed");
     }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use tollbooth_storage::clients::{self, Client};
+use tollbooth_storage::resources::Resource;
 use tollbooth_storage::secrets::SecretHasher;
 use tollbooth_storage::tenants::{self, Tenant};
 use tollbooth_storage::users::{self, User};
@@ -21,9 +22,24 @@ pub fn issuer_for_tests() -> (KeySnapshot, SecretHasher) {
     (snapshot, SecretHasher::new(b"pepper of the unit tests"))
 }
 
-/// What the grants' tests issue tokens with: a tenant without resources of its own.
+/// The API of the grants' tests: `https://api.test`, defining `read` and `write`.
+pub const TEST_API: &str = "https://api.test";
+
+/// What the grants' tests issue tokens with: a tenant whose one API is [`TEST_API`].
 pub fn test_issuer<'a>(keys: &'a KeySnapshot, hasher: &'a SecretHasher) -> TokenIssuer<'a> {
-    TokenIssuer { issuer: "https://auth.test", audience: "https://auth.test/api", keys, hasher, resources: &[] }
+    let now = tollbooth_storage::now();
+    let api = Resource {
+        id: ids::new_id(ids::RESOURCE),
+        tenant_id: ids::new_id(ids::TENANT),
+        name: "Test API".into(),
+        identifier: TEST_API.into(),
+        scopes: Json(vec!["read".into(), "write".into()]),
+        created_at: now,
+        updated_at: now,
+    };
+    // Leaked: a few bytes per test, for a slice as long-lived as the keys.
+    let resources = Box::leak(Box::new([api]));
+    TokenIssuer { issuer: "https://auth.test", audience: "https://auth.test/api", keys, hasher, resources }
 }
 
 /// A client of a tenant of its own with these grant types and scopes.

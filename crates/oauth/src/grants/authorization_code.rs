@@ -137,7 +137,7 @@ fn exchange(
         }
         (authorized, named) => authorized.or(named),
     };
-    let audience = match audience::choose(&issuer.audiences(), &scope, resource) {
+    let audience = match audience::for_client(&issuer.audiences(), &client.scopes, &scope, resource) {
         Ok(audience) => audience,
         Err(refusal) => return Ok(Err(refusal)),
     };

@@ -50,7 +50,7 @@ pub fn grant(
             )
         })?
     };
-    let audience = audience::choose(&audiences, &scope, request.resource)?;
+    let audience = audience::for_client(&audiences, &client.scopes, &scope, request.resource)?;
     let holder = Holder {
         client,
         subject: client.id.clone(),

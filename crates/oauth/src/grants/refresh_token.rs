@@ -101,7 +101,7 @@ fn rotate(
                 let granted = if requested.is_empty() { &stored } else { &requested };
                 // The scope the token will carry, as the exchange below computes it.
                 let carried = policy::user_token_scopes(&used.holder.role, &client.scopes, granted);
-                refresh_audience(&issuer.audiences(), &carried, resource, used.audience.as_deref())?;
+                refresh_audience(&issuer.audiences(), &client.scopes, &carried, resource, used.audience.as_deref())?;
             }
             Ok(used)
         })?
@@ -119,7 +119,8 @@ fn rotate(
     let granted = if requested.is_empty() { stored_scope(&used.scope)? } else { requested };
     let scope = policy::user_token_scopes(&used.holder.role, &client.scopes, &granted);
     let organization_id = policy::token_organization(client_organization, holder_organization);
-    let audience = match refresh_audience(&issuer.audiences(), &scope, resource, used.audience.as_deref()) {
+    let stored_audience = used.audience.as_deref();
+    let audience = match refresh_audience(&issuer.audiences(), &client.scopes, &scope, resource, stored_audience) {
         Ok(audience) => audience,
         Err(refusal) => return Ok(Err((refusal, Vec::new()))),
     };
@@ -138,24 +139,35 @@ fn rotate(
     Ok(Ok(body))
 }
 
-/// RFC 8707 §2.2: the API a refreshed token is for. A named `resource` must fit the scope.
-/// Naming none, the token stays with its grant's API (`stored`; the management API's for tokens
-/// stored before audiences were kept); a scope narrowed to OpenID scopes may move to the issuer,
-/// and nothing else moves.
+/// RFC 8707 §2.2: the API a refreshed token is for: its grant's (`stored`), named or not, or
+/// the issuer's for a scope narrowed to OpenID scopes; never another API. A token stored
+/// before audiences were kept (`stored` is `None`) gets what its scope chooses now, and with
+/// OpenID scopes only stays the management API's, as it was, for a client holding one of its
+/// scopes.
 fn refresh_audience(
     audiences: &Audiences<'_>,
+    client_scopes: &[String],
     scope: &ScopeSet,
     resource: Option<&str>,
     stored: Option<&str>,
 ) -> Result<String, OAuthError> {
-    if resource.is_some() {
-        return audience::choose(audiences, scope, resource);
-    }
-    let kept = stored.unwrap_or(audiences.management);
-    audience::choose(audiences, scope, Some(kept)).or_else(|refusal| match audience::choose(audiences, scope, None) {
+    let choose = |named: Option<&str>| audience::for_client(audiences, client_scopes, scope, named);
+    let to_issuer = |refusal: OAuthError| match choose(None) {
         Ok(chosen) if chosen == audiences.issuer => Ok(chosen),
         _ => Err(refusal),
-    })
+    };
+    match (resource, stored) {
+        (None, None) => match choose(None)? {
+            chosen if chosen == audiences.issuer => Ok(choose(Some(audiences.management)).unwrap_or(chosen)),
+            chosen => Ok(chosen),
+        },
+        (Some(named), None) => choose(Some(named)),
+        (Some(named), Some(stored)) if named == stored || named == audiences.issuer => choose(Some(named)),
+        (Some(_), Some(_)) => {
+            Err(OAuthError::new(OAuthErrorKind::InvalidTarget, "The refresh token's grant is for another resource."))
+        }
+        (None, Some(stored)) => choose(Some(stored)).or_else(to_issuer),
+    }
 }
 
 fn stored_scope(scope: &str) -> Result<ScopeSet, OAuthError> {
@@ -213,7 +225,8 @@ mod tests {
         let resources = [orders];
         let audiences = Audiences { management: "https://as/api", issuer: "https://as", resources: &resources };
         let scope = |text: &str| ScopeSet::parse(text).unwrap();
-        let kept = |text, stored| refresh_audience(&audiences, &scope(text), None, stored);
+        let client = ["openid".to_owned(), "orders:read".to_owned(), "users:read".to_owned()];
+        let kept = |text, stored| refresh_audience(&audiences, &client, &scope(text), None, stored);
         assert_eq!(kept("openid orders:read", Some("https://orders")).unwrap(), "https://orders");
         assert_eq!(kept("openid", Some("https://orders")).unwrap(), "https://as", "OpenID scopes only: the issuer");
         assert_eq!(kept("openid", Some("https://as/api")).unwrap(), "https://as/api", "a /users/me token stays one");
@@ -223,8 +236,10 @@ mod tests {
             OAuthErrorKind::InvalidTarget,
             "its API is gone: no moving to the management API"
         );
-        let named = refresh_audience(&audiences, &scope("openid"), Some("https://as"), Some("https://orders"));
-        assert_eq!(named.unwrap(), "https://as");
+        let named = |resource, stored| refresh_audience(&audiences, &client, &scope("openid"), Some(resource), stored);
+        assert_eq!(named("https://as", Some("https://orders")).unwrap(), "https://as");
+        let moved = named("https://as/api", Some("https://as")).unwrap_err();
+        assert_eq!(moved.kind, OAuthErrorKind::InvalidTarget, "an issuer grant does not become a management one");
     }
     use crate::test_support::{client, database_for_tests, issuer_for_tests, store_client_and_user, test_issuer};
 
@@ -241,7 +256,7 @@ mod tests {
         db.run_blocking(|conn| {
             let user = store_client_and_user(conn, &client)?;
             let scope = ScopeSet::parse("read write").unwrap();
-            let audience = "https://auth.test/api".to_owned();
+            let audience = crate::test_support::TEST_API.to_owned();
             let holder =
                 Holder { client: &client, subject: user.id.clone(), scope: &scope, organization_id: None, audience };
             let (claims, _) = issuer.access_token(holder).unwrap();
