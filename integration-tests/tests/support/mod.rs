@@ -41,7 +41,7 @@ pub struct TestApp {
     pub tenant_key: String,
     pub db: Database,
     pub settings: Settings,
-    handle: ServerHandle,
+    handle: RunningServer,
     _dir: tempfile::TempDir,
     postgres_schema: Option<(String, String)>,
 }
@@ -160,7 +160,7 @@ impl TestApp {
     pub fn spawn_sibling(&self, config_path: &std::path::Path, env: &[(&str, &str)]) -> Sibling {
         let settings = Self::settings(config_path, self.settings.database.url.clone(), env);
         let (base_url, handle) = start_server(settings);
-        Sibling { base_url, handle }
+        Sibling { base_url, _handle: handle }
     }
 
     fn settings(config: &std::path::Path, database_url: String, extra_env: &[(&str, &str)]) -> Settings {
@@ -290,9 +290,38 @@ fn store_test_api(db: &tollbooth_storage::Database, tenant_id: &str) {
 }
 
 /// Starts a server on its own thread and actix system; its URL and handle once it listens.
-fn start_server(settings: Settings) -> (String, ServerHandle) {
+/// A server started by a test, in a thread of its own: stopped, and its thread waited for, when
+/// dropped. So no server is still running (signing, reloading keys, closing pools) when the
+/// test binary exits and its libraries' exit handlers tear down what such a thread may be using.
+pub struct RunningServer {
+    handle: ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// Stops the server and waits (up to ten seconds) for its thread to end; once.
+    fn shut_down(&mut self) {
+        let Some(thread) = self.thread.take() else { return };
+        drop(self.handle.stop(false));
+        let started = std::time::Instant::now();
+        while !thread.is_finished() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if thread.is_finished() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+fn start_server(settings: Settings) -> (String, RunningServer) {
     let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
+    let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             match Application::build(&settings) {
                 Ok(application) => {
@@ -307,19 +336,13 @@ fn start_server(settings: Settings) -> (String, ServerHandle) {
     });
     let (port, handle) =
         receiver.recv_timeout(Duration::from_secs(30)).expect("server starts in time").expect("server builds");
-    (format!("http://127.0.0.1:{port}"), handle)
+    (format!("http://127.0.0.1:{port}"), RunningServer { handle, thread: Some(thread) })
 }
 
 /// A second server on a [`TestApp`]'s database.
 pub struct Sibling {
     pub base_url: String,
-    handle: ServerHandle,
-}
-
-impl Drop for Sibling {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-    }
+    _handle: RunningServer,
 }
 
 /// The test config: tenants get a plan no functional test runs into. Rate-limit tests bring
@@ -334,7 +357,7 @@ windows = [{ window = "1s", limit = 1000000 }]
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        drop(self.handle.stop(false));
+        self.handle.shut_down();
         if let Some((base, schema)) = self.postgres_schema.take() {
             // Best effort: a leftover schema only costs disk space in the test database.
             let _ = std::thread::spawn(move || {
