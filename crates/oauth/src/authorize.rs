@@ -14,16 +14,15 @@ use secrecy::ExposeSecret;
 use tollbooth_storage::authorization_codes::{self, AuthorizationCode};
 use tollbooth_storage::clients::Client;
 use tollbooth_storage::ids::{self, Id};
-use tollbooth_storage::rate_limit::{Budget, Verdict, WindowUsage};
-use tollbooth_storage::users::User;
-use tollbooth_storage::values::{Email, ScopeSet};
-use tollbooth_storage::{audit, passwords, secrets, users};
+use tollbooth_storage::secrets;
+use tollbooth_storage::values::ScopeSet;
 
 use crate::audience;
 use crate::error::OAuthError;
 use crate::grants::GrantType;
 use crate::oxide::{self, AuthorizationRefusal};
 use crate::pages;
+use crate::password_sign_in::{self, Credentials, Outcome};
 use crate::policy;
 use crate::request::{FormBody, unique_parameters as parameters};
 use crate::session::{Csrf, Session};
@@ -166,126 +165,6 @@ fn new_code(
         resource: resource.map(str::to_owned),
     };
     (code, row)
-}
-
-fn client_ip(request: &HttpRequest) -> Option<String> {
-    Some(tollbooth_http::client_address::client_address(request))
-}
-
-/// Records a sign-in outcome (docs/security.md: every sign-in and failed sign-in is audited,
-/// naming the user, or for an unknown email a keyed hash of it; never the password).
-async fn audit_sign_in(oauth: &OAuth, request: &HttpRequest, tenant_id: &str, outcome: SignInOutcome<'_>) {
-    let mut metadata = serde_json::Map::new();
-    let (action, user_id) = match outcome {
-        SignInOutcome::SignedIn(user) => ("user.signed_in", Some(user)),
-        SignInOutcome::WrongPassword(user) => ("user.sign_in_failed", Some(user)),
-        SignInOutcome::UnknownEmail(email) => {
-            metadata.insert("email_hash".into(), oauth.hasher.hash(&format!("email|{email}")).into());
-            ("user.sign_in_failed", None)
-        }
-        SignInOutcome::OutsideOrganization(user, client) => {
-            metadata.insert("client_id".into(), client.into());
-            ("user.sign_in_refused", Some(user))
-        }
-    };
-    let event = audit::AuditEvent::new(Some(tenant_id), user_id, action, user_id, client_ip(request), metadata);
-    if let Err(err) = oauth.db.run(move |conn| audit::record(conn, &event)).await {
-        tracing::error!(error = %err, "recording a sign-in event failed");
-    }
-}
-
-enum SignInOutcome<'a> {
-    SignedIn(&'a str),
-    WrongPassword(&'a str),
-    UnknownEmail(&'a str),
-    /// The user exists, but the client belongs to another organization (user id, client id).
-    OutsideOrganization(&'a str, &'a str),
-}
-
-/// What checking an email and password found.
-enum PasswordCheck {
-    Matches(User),
-    WrongPassword(User),
-    UnknownEmail,
-}
-
-/// Checks an email (normalized, `Email::normalize`) and password against the tenant's users.
-/// An unknown email costs the same Argon2 work as a wrong password (docs/security.md, "Bounds").
-async fn check_password(
-    oauth: &OAuth,
-    tenant_id: &str,
-    email: &str,
-    password: &str,
-) -> Result<PasswordCheck, HttpResponse> {
-    let (tenant, lookup) = (tenant_id.to_owned(), email.to_owned());
-    let user = oauth
-        .db
-        .run(move |conn| users::find_by_email(conn, &tenant, &lookup))
-        .await
-        .map_err(|err| server_error(&err))?;
-    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let password = password.to_owned();
-    let matches = passwords::bounded(passwords::Hashing::SignIn, move || {
-        let hash = stored.as_deref().unwrap_or_else(|| passwords::dummy_hash());
-        passwords::verify(&password, hash) && stored.is_some()
-    })
-    .await
-    .map_err(|passwords::Busy| {
-        let mut page = pages::error("Too many sign-ins at once. Try again in a moment.");
-        *page.status_mut() = actix_web::http::StatusCode::SERVICE_UNAVAILABLE;
-        page.headers_mut().insert(header::RETRY_AFTER, 1.into());
-        page
-    })?;
-    Ok(match user {
-        Some(user) if matches => PasswordCheck::Matches(user),
-        Some(user) => PasswordCheck::WrongPassword(user),
-        None => PasswordCheck::UnknownEmail,
-    })
-}
-
-/// docs/security.md, "Bounds": sign-in attempts are limited per address (IPv6 by /64) and per
-/// email and address, before any password is hashed; and per account from all addresses
-/// together, where only failed attempts count ([`count_failure`]): the owner's own sign-ins
-/// never use that budget up.
-async fn sign_in_allowed(
-    oauth: &OAuth,
-    request: &HttpRequest,
-    tenant_id: &str,
-    email: &str,
-) -> Result<(), HttpResponse> {
-    let Some(limiter) = &oauth.rate_limiter else { return Ok(()) };
-    let address = tollbooth_http::client_address::rate_limit_address(request);
-    for budget in [Budget::SignInAddress(&address), Budget::SignInEmail { email, address: &address }] {
-        let verdict = limiter.count(budget).await;
-        if !verdict.allowed {
-            return Err(too_many_attempts(&verdict));
-        }
-    }
-    // The account's failures are only read here; a failure counts after the password check.
-    let verdict = limiter.read(Budget::SignInAccount { tenant_id, email }).await;
-    if verdict.any_full() {
-        let full = Verdict {
-            allowed: false,
-            windows: verdict.windows.into_iter().map(|w| WindowUsage { counted: true, ..w }).collect(),
-        };
-        return Err(too_many_attempts(&full));
-    }
-    Ok(())
-}
-
-/// Counts a failed sign-in against its account, from whatever address.
-async fn count_failure(oauth: &OAuth, tenant_id: &str, email: &str) {
-    if let Some(limiter) = &oauth.rate_limiter {
-        limiter.count(Budget::SignInAccount { tenant_id, email }).await;
-    }
-}
-
-fn too_many_attempts(verdict: &Verdict) -> HttpResponse {
-    let wait = verdict.retry_after(tollbooth_http::rate_limit_headers::unix_now());
-    let mut page = pages::error(&format!("Too many sign-in attempts. Try again in {wait} seconds."));
-    *page.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
-    page.headers_mut().insert(header::RETRY_AFTER, wait.into());
-    page
 }
 
 fn server_error(cause: &dyn std::fmt::Display) -> HttpResponse {
@@ -454,23 +333,26 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
             return Err(with_cookies(pages::error("This form has expired. Go back and try again."), &cookies));
         }
         if let (Some(typed), Some(password)) = (form.get("email"), form.get("password")) {
-            // Compared, counted and looked up as one form; shown again as typed.
-            let email = &Email::normalize(typed);
-            sign_in_allowed(oauth, request, &client.tenant_id, email).await?;
-            let (tenant_id, client_organization) = (&client.tenant_id, client.organization_id.as_deref());
-            match check_password(oauth, tenant_id, email, password).await? {
+            // Checked as one form: the email is shown again as typed.
+            let tenant_id = &client.tenant_id;
+            let checked = password_sign_in::check(oauth, request, tenant_id, typed, password).await;
+            match checked.map_err(|refusal| with_cookies(refusal.page(), &cookies))? {
                 // docs/security.md: an organization's client signs in only its own users.
-                PasswordCheck::Matches(user)
-                    if !policy::client_may_sign_in(client_organization, user.organization_id.as_deref()) =>
+                Credentials::Valid(user)
+                    if !policy::client_may_sign_in(
+                        client.organization_id.as_deref(),
+                        user.organization_id.as_deref(),
+                    ) =>
                 {
-                    let outcome = SignInOutcome::OutsideOrganization(&user.id, &client.id);
-                    audit_sign_in(oauth, request, tenant_id, outcome).await;
+                    let mut why = serde_json::Map::new();
+                    why.insert("client_id".into(), client.id.clone().into());
+                    password_sign_in::record(oauth, request, &user, Outcome::Refused(why)).await;
                     let mut page = pages::error("This account cannot sign in to this application.");
                     *page.status_mut() = actix_web::http::StatusCode::FORBIDDEN;
                     return Err(with_cookies(page, &cookies));
                 }
-                PasswordCheck::Matches(user) => {
-                    audit_sign_in(oauth, request, tenant_id, SignInOutcome::SignedIn(&user.id)).await;
+                Credentials::Valid(user) => {
+                    password_sign_in::record(oauth, request, &user, Outcome::SignedIn).await;
                     let signed_in = Session::new(user.id, tenant_id.clone(), client.organization_id.clone());
                     let cookie = signed_in.cookie(&oauth.session_keys, secure);
                     action = format!("/oauth/authorize?{}", signed_in_query(request.query_string()));
@@ -479,15 +361,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
                     cookies.push(cookie);
                     session = Some(signed_in);
                 }
-                PasswordCheck::WrongPassword(user) => {
-                    audit_sign_in(oauth, request, tenant_id, SignInOutcome::WrongPassword(&user.id)).await;
-                    count_failure(oauth, tenant_id, email).await;
-                    let page = pages::sign_in(&action, &client.name, &token, typed, true);
-                    return Ok(with_cookies(page, &cookies));
-                }
-                PasswordCheck::UnknownEmail => {
-                    audit_sign_in(oauth, request, tenant_id, SignInOutcome::UnknownEmail(email)).await;
-                    count_failure(oauth, tenant_id, email).await;
+                Credentials::Invalid => {
                     let page = pages::sign_in(&action, &client.name, &token, typed, true);
                     return Ok(with_cookies(page, &cookies));
                 }

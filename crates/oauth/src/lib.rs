@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod oidc;
 mod oxide;
 pub mod pages;
+pub mod password_sign_in;
 pub mod policy;
 pub mod request;
 pub mod resources;
