@@ -14,6 +14,7 @@ mod browser;
 mod client_credentials;
 mod clients_api;
 mod config;
+mod console;
 mod database_connections;
 mod edge;
 mod introspection;

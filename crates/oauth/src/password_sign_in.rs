@@ -38,9 +38,10 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// The error page of the authorization endpoint for this refusal.
-    pub fn page(&self) -> HttpResponse {
-        let (status, text, retry_after) = match self {
+    /// The status, the sentence for the person, and the seconds for `Retry-After`, which every
+    /// sign-in page answers this refusal with.
+    pub fn answer(&self) -> (StatusCode, String, Option<u64>) {
+        match self {
             Refusal::TooManyAttempts(wait) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 format!("Too many sign-in attempts. Try again in {wait} seconds."),
@@ -52,7 +53,12 @@ impl Refusal {
             Refusal::Failed => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again.".into(), None)
             }
-        };
+        }
+    }
+
+    /// The error page of the authorization endpoint for this refusal.
+    pub fn page(&self) -> HttpResponse {
+        let (status, text, retry_after) = self.answer();
         let mut page = pages::error(&text);
         *page.status_mut() = status;
         if let Some(seconds) = retry_after {
@@ -62,11 +68,14 @@ impl Refusal {
     }
 }
 
+/// What an audit event of a sign-in says besides its action.
+pub type Metadata = serde_json::Map<String, serde_json::Value>;
+
 /// An outcome a caller records after [`Credentials::Valid`].
 pub enum Outcome {
     SignedIn,
-    /// The user may not sign in here; `metadata` says why (e.g. the client's id).
-    Refused(serde_json::Map<String, serde_json::Value>),
+    /// The user may not sign in here; the metadata says why (e.g. the client's id).
+    Refused(Metadata),
 }
 
 /// Checks `typed_email` (normalized here, as the email is stored) and `password` against the

@@ -266,6 +266,7 @@ impl Application {
                 .service(Endpoint::new("/metrics").get(health::metrics).refusing_others_with(empty_refusal))
                 .configure(tollbooth_oauth::routes)
                 .configure(tollbooth_resource::routes)
+                .configure(tollbooth_console::routes)
         });
         // actix handles SIGTERM/SIGINT: stop accepting, finish requests in flight, then exit.
         server = server.shutdown_timeout(settings.server.shutdown_timeout.as_secs());
