@@ -12,6 +12,8 @@ on_both_databases!(
     an_admin_signs_in_sees_redacted_keys_and_signs_out,
     only_admins_get_in_and_only_while_they_are_admins,
     an_organization_admin_sees_only_the_organizations_keys,
+    a_new_password_or_a_deleted_user_ends_the_session,
+    the_keys_page_is_paginated_like_the_api,
 );
 
 /// A user with `role`, in `organization` if given: (id, email).
@@ -142,7 +144,54 @@ async fn an_organization_admin_sees_only_the_organizations_keys(app: TestApp) {
     assert!(keys.html.contains("acme-key"), "{}", keys.html);
     assert!(keys.html.contains(org_key.body["redacted"].as_str().unwrap()));
     let tenant_keys = app.call("GET", "/api/v1/api_keys", &app.tenant_key, Value::Null).await.expect(200);
-    for key in tenant_keys.body["data"].as_array().unwrap().iter().filter(|k| k["organization_id"].is_null()) {
+    let tenant_level: Vec<&Value> =
+        tenant_keys.body["data"].as_array().unwrap().iter().filter(|k| k["organization_id"].is_null()).collect();
+    assert!(!tenant_level.is_empty(), "the bootstrap key is a tenant-level key");
+    for key in tenant_level {
         assert!(!keys.html.contains(key["redacted"].as_str().unwrap()), "a tenant-level key is out of reach");
     }
+}
+
+/// Finding: a copied console cookie outlived the admin's new password, and a deleted admin's
+/// cookie sent the browser round in circles.
+async fn a_new_password_or_a_deleted_user_ends_the_session(app: TestApp) {
+    let tenant = app.tenant_id.clone();
+    let (admin_id, admin) = person(&app, "admin", None).await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(sign_in(&mut browser, &tenant, &admin).await.status, 303);
+    let keys_page = format!("/console/{tenant}/api_keys");
+    assert_eq!(browser.get(&keys_page).await.status, 200);
+    let body = json!({"password": "a brand new passphrase"});
+    app.call("PATCH", &format!("/api/v1/users/{admin_id}"), &app.tenant_key, body).await.expect(200);
+    let out = browser.get(&keys_page).await;
+    assert_eq!((out.status, out.location.as_deref()), (303, Some(format!("/console/{tenant}/").as_str())));
+    assert!(set_cookie(&out, "tb_console").contains("Max-Age=0"), "the session that no longer holds is deleted");
+
+    let (other_id, other) = person(&app, "admin", None).await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(sign_in(&mut browser, &tenant, &other).await.status, 303);
+    app.call("DELETE", &format!("/api/v1/users/{other_id}"), &app.tenant_key, Value::Null).await.expect(204);
+    assert_eq!(browser.get(&keys_page).await.status, 303);
+    let start = browser.get(&format!("/console/{tenant}/")).await;
+    assert_eq!(start.status, 200, "the sign-in form, not another redirect");
+}
+
+async fn the_keys_page_is_paginated_like_the_api(app: TestApp) {
+    let tenant = app.tenant_id.clone();
+    for i in 0..11 {
+        let body = json!({"name": format!("key-{i:02}"), "scopes": ["users:read"]});
+        app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201);
+    }
+    let (_, admin) = person(&app, "admin", None).await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(sign_in(&mut browser, &tenant, &admin).await.status, 303);
+    let first = browser.get(&format!("/console/{tenant}/api_keys")).await;
+    assert!(first.html.contains("key-10") && !first.html.contains("key-00"), "newest first, ten a page");
+    let next = first.html.split("href=\"").find(|part| part.contains("after=")).expect("a next link");
+    let next = next.split('"').next().unwrap().replace("&amp;", "&");
+    let second = browser.get(&next).await;
+    assert_eq!(second.status, 200);
+    assert!(second.html.contains("key-00") && !second.html.contains("key-10"), "{}", second.html);
+    assert!(second.html.contains("Previous page"));
+    assert_eq!(browser.get(&format!("/console/{tenant}/api_keys?limit=500")).await.status, 400);
 }

@@ -9,6 +9,18 @@ use tollbooth_storage::{api_keys, ids};
 use crate::pages::{self, Frame};
 use crate::signed_in::{self, SignedIn};
 
+/// The query of the page `direction` (`after` or `before`) the key `id`, keeping the request's
+/// other list parameters (`limit`, `order`).
+fn link(request: &HttpRequest, direction: &str, id: &str) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in url::form_urlencoded::parse(request.query_string().as_bytes()) {
+        if name != "after" && name != "before" {
+            query.append_pair(&name, &value);
+        }
+    }
+    query.append_pair(direction, id).finish()
+}
+
 /// `GET /console/{tenant_id}/api_keys`.
 pub async fn list(request: HttpRequest, tenant_id: web::Path<String>, oauth: web::Data<OAuth>) -> HttpResponse {
     let signed_in = match SignedIn::of(&request, &tenant_id, &oauth).await {
@@ -30,6 +42,10 @@ pub async fn list(request: HttpRequest, tenant_id: web::Path<String>, oauth: web
         organization_id: signed_in.user.organization_id.as_deref(),
         csrf: &csrf,
     };
-    let answer = pages::api_keys(&frame, &page.data, page.after.as_deref());
+    let links = pages::PageLinks {
+        previous: page.before.as_deref().map(|id| link(&request, "before", id)),
+        next: page.after.as_deref().map(|id| link(&request, "after", id)),
+    };
+    let answer = pages::api_keys(&frame, &page.data, &links);
     signed_in.refreshed(answer, &oauth)
 }

@@ -16,13 +16,14 @@ main{max-width:64rem;margin:1.5rem auto;padding:1.5rem;background:#fff;border-ra
 main.narrow{max-width:26rem;margin-top:8vh}
 h1{font-size:1.35rem;margin:0 0 1rem}label{display:block;font-weight:600;margin:.75rem 0 .25rem}
 input{width:100%;padding:.65rem .75rem;font-size:1rem;border:1px solid #6b7280;border-radius:8px}
-input:focus,button:focus,a:focus{outline:3px solid #8ab4f8;outline-offset:1px}
+input:focus,button:focus,a:focus{outline:3px solid #1d4ed8;outline-offset:2px}
 button{padding:.6rem 1rem;font-size:1rem;font-weight:600;border:0;border-radius:8px;background:#2454d6;color:#fff;cursor:pointer}
 main.narrow button{width:100%;margin-top:1.25rem}
 .error{padding:.6rem .8rem;border-radius:8px;background:#fdecea;color:#8a1c12}
-table{width:100%;border-collapse:collapse}th,td{text-align:left;padding:.5rem;border-bottom:1px solid #e5e7eb;vertical-align:top}
+.scroll{overflow-x:auto}table{width:100%;border-collapse:collapse}caption{text-align:left;font-weight:600;padding:.25rem 0}th,td{text-align:left;padding:.5rem;border-bottom:1px solid #e5e7eb;vertical-align:top}
 code{background:#f0f1f4;padding:.1rem .3rem;border-radius:4px;word-break:break-all}
-@media (max-width:40rem){main{margin:0;border-radius:0}th:nth-child(n+4),td:nth-child(n+4){display:none}}
+nav.pages{display:flex;gap:1rem;margin-top:1rem}
+@media (max-width:40rem){main{margin:0;border-radius:0}}
 "#;
 
 fn page(status: StatusCode, title: &str, body: Markup) -> HttpResponse {
@@ -49,6 +50,7 @@ fn page(status: StatusCode, title: &str, body: Markup) -> HttpResponse {
         ))
         .insert_header((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .body(html.into_string())
 }
 
@@ -62,13 +64,15 @@ pub fn sign_in(status: StatusCode, tenant_id: &str, csrf: &str, email: &str, err
     let body = html! {
         main.narrow {
             h1 { "Sign in to the console" }
-            @if let Some(error) = error { p.error role="alert" { (error) } }
+            @if let Some(error) = error { p.error #sign-in-error role="alert" { (error) } }
             form method="post" action={ "/console/" (tenant_id) "/sign_in" } {
                 input type="hidden" name="csrf" value=(csrf);
                 label for="email" { "Email" }
-                input #email name="email" type="email" autocomplete="username" required value=(email);
+                input #email name="email" type="email" autocomplete="username" required value=(email)
+                    aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "sign-in-error")];
                 label for="password" { "Password" }
-                input #password name="password" type="password" autocomplete="current-password" required;
+                input #password name="password" type="password" autocomplete="current-password" required
+                    aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "sign-in-error")];
                 button type="submit" { "Sign in" }
             }
         }
@@ -103,14 +107,24 @@ fn framed(frame: &Frame<'_>, title: &str, content: Markup) -> HttpResponse {
     page(StatusCode::OK, title, body)
 }
 
+/// Links to the pages before and after a list's page, as query strings.
+pub struct PageLinks {
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
 /// A page of API keys: their redacted forms only, never a secret.
-pub fn api_keys(frame: &Frame<'_>, keys: &[ApiKey], next: Option<&str>) -> HttpResponse {
+pub fn api_keys(frame: &Frame<'_>, keys: &[ApiKey], links: &PageLinks) -> HttpResponse {
     let content = html! {
         @if keys.is_empty() {
             p { "No API keys." }
         } @else {
-            table {
-                thead { tr { th { "Name" } th { "Key" } th { "Environment" } th { "Scopes" } th { "Expires" } } }
+            div.scroll { table {
+                caption { "API keys within your reach, newest first" }
+                thead { tr {
+                    th scope="col" { "Name" } th scope="col" { "Key" } th scope="col" { "Environment" }
+                    th scope="col" { "Scopes" } th scope="col" { "Expires" }
+                } }
                 tbody {
                     @for key in keys {
                         tr {
@@ -122,10 +136,17 @@ pub fn api_keys(frame: &Frame<'_>, keys: &[ApiKey], next: Option<&str>) -> HttpR
                         }
                     }
                 }
-            }
+            } }
         }
-        @if let Some(after) = next {
-            p { a href={ "/console/" (frame.tenant_id) "/api_keys?after=" (after) } { "Next page" } }
+        @if links.previous.is_some() || links.next.is_some() {
+            nav.pages aria-label="Pages" {
+                @if let Some(query) = &links.previous {
+                    a href={ "/console/" (frame.tenant_id) "/api_keys?" (query) } { "Previous page" }
+                }
+                @if let Some(query) = &links.next {
+                    a href={ "/console/" (frame.tenant_id) "/api_keys?" (query) } { "Next page" }
+                }
+            }
         }
     };
     framed(frame, "API keys", content)

@@ -1,75 +1,74 @@
 //! The console's sign-in session and CSRF tokens (docs/console.md), without server state: a
 //! value signed with the session key derived from the pepper, under a purpose of its own so
-//! that no OAuth session cookie is ever a console one. The cookie is `HttpOnly`,
-//! `SameSite=Strict` and, over HTTPS, `__Host-` prefixed (so `Secure`); it is re-issued on every
-//! page, and a session idle for [`IDLE_SECONDS`] or older than [`MAX_SECONDS`] is over.
+//! that no OAuth session cookie is ever a console one, built like every sign-in cookie
+//! (`tollbooth_oauth::cookies`) with `SameSite=Strict`. It is re-issued on every page; a
+//! session idle for [`IDLE_SECONDS`], older than [`MAX_SECONDS`], or made before the user's
+//! password last changed is over.
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngExt;
+use tollbooth_oauth::cookies::{self, CookieScope, RANDOM_VALUE_LENGTH, random_value};
 use tollbooth_oauth::session::SessionKeys;
+use tollbooth_storage::users::User;
 
 /// A console session ends after this long without a page view.
 pub const IDLE_SECONDS: i64 = 30 * 60;
 /// And this long after the sign-in, however busy.
 pub const MAX_SECONDS: i64 = 12 * 3600;
 
+const CONSOLE_COOKIES: CookieScope = CookieScope { plain_http_path: "/console", same_site: SameSite::Strict };
 const SESSION_NAME: &str = "tb_console";
 const SIGN_IN_NONCE_NAME: &str = "tb_console_csrf";
-
-fn cookie_name(name: &str, secure: bool) -> String {
-    if secure { format!("__Host-{name}") } else { name.to_owned() }
-}
-
-fn cookie(name: &str, value: String, secure: bool, max_age: i64) -> Cookie<'static> {
-    Cookie::build(cookie_name(name, secure), value)
-        // `__Host-` cookies must have Path=/.
-        .path(if secure { "/" } else { "/console" })
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(secure)
-        .max_age(actix_web::cookie::time::Duration::seconds(max_age))
-        .finish()
-}
-
-fn random_id() -> String {
-    let bytes: [u8; 16] = rand::rng().random();
-    URL_SAFE_NO_PAD.encode(bytes)
-}
+/// The purposes values are signed for: none is ever taken for another.
+const SESSION_PURPOSE: &str = "console";
+const CSRF_PURPOSE: &str = "console-csrf";
+const SIGN_IN_PURPOSE: &str = "console-sign-in";
+const PASSWORD_PURPOSE: &str = "console-password";
 
 /// A console user signed in to one tenant. Who they are and what they may do is read again on
-/// every page (the user may have been deleted or lost the admin role since).
+/// every page (the user may have been deleted, lost the admin role or changed their password
+/// since).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsoleSession {
     pub user_id: String,
     pub tenant_id: String,
     /// Random per sign-in: CSRF tokens are bound to it.
     id: String,
+    /// A keyed hash of the password hash at sign-in: a new password ends the session.
+    password_mark: String,
     signed_in_at: i64,
     last_seen: i64,
 }
 
+fn password_mark(keys: &SessionKeys, user: &User) -> String {
+    cookies::mac(&keys.session, PASSWORD_PURPOSE, user.password_hash.as_deref().unwrap_or_default())
+}
+
 impl ConsoleSession {
-    pub fn new(user_id: String, tenant_id: String, now: i64) -> Self {
-        ConsoleSession { user_id, tenant_id, id: random_id(), signed_in_at: now, last_seen: now }
+    pub fn new(keys: &SessionKeys, user: &User, now: i64) -> Self {
+        ConsoleSession {
+            user_id: user.id.clone(),
+            tenant_id: user.tenant_id.clone(),
+            id: random_value(),
+            password_mark: password_mark(keys, user),
+            signed_in_at: now,
+            last_seen: now,
+        }
     }
 
     /// The request's session if its cookie is genuine, neither idle nor too old at `now`.
     pub fn of(request: &HttpRequest, keys: &SessionKeys, secure: bool, now: i64) -> Option<Self> {
-        let cookie = request.cookie(&cookie_name(SESSION_NAME, secure))?;
-        let (payload, mac) = cookie.value().split_once('.')?;
-        if !keys.session.verify(&format!("console|{payload}"), mac) {
+        let cookie = request.cookie(&CookieScope::name(SESSION_NAME, secure))?;
+        let fields = cookies::verified(&keys.session, SESSION_PURPOSE, cookie.value())?;
+        let fields: Vec<&str> = fields.split('|').collect();
+        let [user_id, tenant_id, id, password_mark, signed_in_at, last_seen] = fields.as_slice() else {
             return None;
-        }
-        let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-        let fields: Vec<&str> = decoded.split('|').collect();
-        let [user_id, tenant_id, id, signed_in_at, last_seen] = fields.as_slice() else { return None };
+        };
         let session = ConsoleSession {
             user_id: (*user_id).to_owned(),
             tenant_id: (*tenant_id).to_owned(),
             id: (*id).to_owned(),
+            password_mark: (*password_mark).to_owned(),
             signed_in_at: signed_in_at.parse().ok()?,
             last_seen: last_seen.parse().ok()?,
         };
@@ -80,28 +79,38 @@ impl ConsoleSession {
         now - self.last_seen <= IDLE_SECONDS && now - self.signed_in_at <= MAX_SECONDS
     }
 
-    /// The session cookie, seen at `now`: the idle time starts again.
-    pub fn cookie(&self, keys: &SessionKeys, secure: bool, now: i64) -> Cookie<'static> {
-        let payload = URL_SAFE_NO_PAD
-            .encode(format!("{}|{}|{}|{}|{now}", self.user_id, self.tenant_id, self.id, self.signed_in_at));
-        let value = format!("{payload}.{}", keys.session.hash(&format!("console|{payload}")));
-        cookie(SESSION_NAME, value, secure, IDLE_SECONDS)
+    /// Whether `user`, as read now, is still the one who signed in: same password.
+    pub fn still_holds(&self, keys: &SessionKeys, user: &User) -> bool {
+        self.password_mark == password_mark(keys, user)
     }
 
-    /// The cookie that ends the session (sign out).
+    /// The session cookie, seen at `now`: the idle time starts again.
+    pub fn cookie(&self, keys: &SessionKeys, secure: bool, now: i64) -> Cookie<'static> {
+        let fields = format!(
+            "{}|{}|{}|{}|{}|{now}",
+            self.user_id, self.tenant_id, self.id, self.password_mark, self.signed_in_at
+        );
+        CONSOLE_COOKIES.cookie(
+            SESSION_NAME,
+            cookies::signed(&keys.session, SESSION_PURPOSE, &fields),
+            secure,
+            IDLE_SECONDS,
+        )
+    }
+
+    /// The cookie that ends the session (sign out, or a session that no longer holds).
     pub fn removal(secure: bool) -> Cookie<'static> {
-        let mut removal = cookie(SESSION_NAME, String::new(), secure, 0);
-        removal.make_removal();
-        removal
+        CONSOLE_COOKIES.removal(SESSION_NAME, secure)
     }
 
     /// The CSRF token of this session's forms.
     pub fn csrf_token(&self, keys: &SessionKeys) -> String {
-        keys.csrf.hash(&format!("console|{}|{}", self.user_id, self.id))
+        cookies::mac(&keys.csrf, CSRF_PURPOSE, &format!("{}|{}", self.user_id, self.id))
     }
 
     pub fn accepts_csrf(&self, keys: &SessionKeys, token: Option<&str>) -> bool {
-        token.is_some_and(|token| keys.csrf.verify(&format!("console|{}|{}", self.user_id, self.id), token))
+        let expected = format!("{CSRF_PURPOSE}|{}|{}", self.user_id, self.id);
+        token.is_some_and(|token| keys.csrf.verify(&expected, token))
     }
 }
 
@@ -112,22 +121,22 @@ pub struct SignInNonce(String);
 impl SignInNonce {
     /// The request's nonce if it has one (so open tabs stay valid), else a new one.
     pub fn for_form(request: &HttpRequest, secure: bool) -> Self {
-        let existing = request.cookie(&cookie_name(SIGN_IN_NONCE_NAME, secure)).map(|c| c.value().to_owned());
-        SignInNonce(existing.filter(|nonce| nonce.len() == 22).unwrap_or_else(random_id))
+        let existing = request.cookie(&CookieScope::name(SIGN_IN_NONCE_NAME, secure)).map(|c| c.value().to_owned());
+        SignInNonce(existing.filter(|nonce| nonce.len() == RANDOM_VALUE_LENGTH).unwrap_or_else(random_value))
     }
 
     pub fn cookie(&self, secure: bool) -> Cookie<'static> {
-        cookie(SIGN_IN_NONCE_NAME, self.0.clone(), secure, IDLE_SECONDS)
+        CONSOLE_COOKIES.cookie(SIGN_IN_NONCE_NAME, self.0.clone(), secure, IDLE_SECONDS)
     }
 
     pub fn token(&self, keys: &SessionKeys) -> String {
-        keys.csrf.hash(&format!("console-sign-in|{}", self.0))
+        cookies::mac(&keys.csrf, SIGN_IN_PURPOSE, &self.0)
     }
 
     /// Whether the form's token is the one of the request's nonce cookie.
     pub fn verify(request: &HttpRequest, keys: &SessionKeys, secure: bool, token: Option<&str>) -> bool {
-        match (request.cookie(&cookie_name(SIGN_IN_NONCE_NAME, secure)), token) {
-            (Some(nonce), Some(token)) => keys.csrf.verify(&format!("console-sign-in|{}", nonce.value()), token),
+        match (request.cookie(&CookieScope::name(SIGN_IN_NONCE_NAME, secure)), token) {
+            (Some(nonce), Some(token)) => keys.csrf.verify(&format!("{SIGN_IN_PURPOSE}|{}", nonce.value()), token),
             _ => false,
         }
     }
@@ -137,14 +146,49 @@ impl SignInNonce {
 mod tests {
     use super::*;
 
+    fn session() -> ConsoleSession {
+        ConsoleSession {
+            user_id: "user_1".into(),
+            tenant_id: "ten_1".into(),
+            id: random_value(),
+            password_mark: "mark".into(),
+            signed_in_at: 1_000,
+            last_seen: 1_000,
+        }
+    }
+
     #[test]
     fn a_session_ends_when_idle_or_old() {
-        let session = ConsoleSession::new("user_1".into(), "ten_1".into(), 1_000);
+        let session = session();
         assert!(session.is_live(1_000 + IDLE_SECONDS));
         assert!(!session.is_live(1_000 + IDLE_SECONDS + 1), "idle too long");
         let busy = ConsoleSession { last_seen: 1_000 + MAX_SECONDS, ..session.clone() };
         assert!(busy.is_live(1_000 + MAX_SECONDS));
         let old = ConsoleSession { last_seen: 1_000 + MAX_SECONDS + 1, ..session };
         assert!(!old.is_live(1_000 + MAX_SECONDS + 1), "older than the longest session");
+    }
+
+    /// The cookie round trip keeps the sign-in time and restarts the idle time; nothing but the
+    /// console's own signature opens it.
+    #[test]
+    fn the_cookie_holds_the_session_and_only_the_consoles_signature_opens_it() {
+        use tollbooth_storage::secrets::SecretHasher;
+        let keys = SessionKeys { session: SecretHasher::new(b"session key"), csrf: SecretHasher::new(b"csrf key") };
+        let session = session();
+        let cookie = session.cookie(&keys, false, 1_500);
+        let request = actix_web::test::TestRequest::default().cookie(cookie.clone()).to_http_request();
+        let opened = ConsoleSession::of(&request, &keys, false, 1_500 + IDLE_SECONDS).expect("live");
+        assert_eq!((opened.signed_in_at, opened.last_seen), (1_000, 1_500));
+        assert!(ConsoleSession::of(&request, &keys, false, 1_500 + IDLE_SECONDS + 1).is_none());
+        let oauth_signed = cookies::signed(&keys.session, "session", "user_1|ten_1|x|mark|1000|1500");
+        let forged =
+            actix_web::test::TestRequest::default().cookie(Cookie::new(SESSION_NAME, oauth_signed)).to_http_request();
+        assert!(
+            ConsoleSession::of(&forged, &keys, false, 1_500).is_none(),
+            "an OAuth-signed value is no console session"
+        );
+        assert!(session.accepts_csrf(&keys, Some(&session.csrf_token(&keys))));
+        let another = ConsoleSession { id: random_value(), ..session.clone() };
+        assert!(!session.accepts_csrf(&keys, Some(&another.csrf_token(&keys))), "another session's token");
     }
 }

@@ -110,7 +110,7 @@ pub async fn sign_in(
     }
     password_sign_in::record(&oauth, &request, &user, Outcome::SignedIn).await;
     let now = unix_now();
-    let session = ConsoleSession::new(user.id, tenant_id.to_owned(), now);
+    let session = ConsoleSession::new(&oauth.session_keys, &user, now);
     let mut answer = see_other(&format!("/console/{tenant_id}/api_keys"));
     let _ = answer.add_cookie(&session.cookie(&oauth.session_keys, secure, now));
     answer

@@ -34,15 +34,24 @@ impl SignedIn {
         let session = ConsoleSession::of(request, &oauth.session_keys, secure, unix_now())
             .filter(|s| s.tenant_id == tenant_id.as_str())
             .ok_or_else(to_sign_in)?;
+        // A session that no longer holds ends here, so the browser is not stuck with it.
+        let ended = |mut answer: HttpResponse| {
+            let _ = answer.add_cookie(&ConsoleSession::removal(secure));
+            answer
+        };
         let reach = Reach { tenant_id: session.tenant_id.clone(), organization_id: None };
         let user_id = session.user_id.clone();
         let user = match oauth.db.run(move |conn| users::get(conn, &reach, &user_id)).await {
             Ok(user) => user,
-            Err(StorageError::NotFound) => return Err(to_sign_in()),
+            Err(StorageError::NotFound) => return Err(ended(to_sign_in())),
             Err(err) => return Err(failed(&err)),
         };
+        if !session.still_holds(&oauth.session_keys, &user) {
+            return Err(ended(to_sign_in()));
+        }
         if user.role != ROLE_ADMIN {
-            return Err(pages::message(StatusCode::FORBIDDEN, "Cannot continue", "Only admins can use the console."));
+            let page = pages::message(StatusCode::FORBIDDEN, "Cannot continue", "Only admins can use the console.");
+            return Err(ended(page));
         }
         Ok(SignedIn { session, user })
     }

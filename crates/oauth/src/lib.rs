@@ -10,6 +10,7 @@ pub mod audience;
 pub mod authorize;
 pub mod client_auth;
 pub mod clients;
+pub mod cookies;
 pub mod discovery;
 pub mod error;
 pub mod grants;

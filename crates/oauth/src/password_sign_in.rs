@@ -12,7 +12,7 @@ use actix_web::http::{StatusCode, header};
 use tollbooth_storage::rate_limit::{Budget, Verdict, WindowUsage};
 use tollbooth_storage::users::User;
 use tollbooth_storage::values::Email;
-use tollbooth_storage::{audit, passwords, users};
+use tollbooth_storage::{StorageError, audit, passwords, tenants, users};
 
 use crate::pages;
 use crate::state::OAuth;
@@ -108,11 +108,14 @@ pub async fn check(
         Some(user) => {
             audit_event(oauth, request, tenant_id, "user.sign_in_failed", Some(&user.id), Default::default()).await
         }
-        None => {
+        // An unknown email is audited in its tenant; a tenant that does not exist has no log
+        // for a stranger to fill.
+        None if tenant_exists(oauth, tenant_id).await => {
             let mut metadata = serde_json::Map::new();
             metadata.insert("email_hash".into(), oauth.hasher.hash(&format!("email|{email}")).into());
             audit_event(oauth, request, tenant_id, "user.sign_in_failed", None, metadata).await;
         }
+        None => {}
     }
     if let Some(limiter) = &oauth.rate_limiter {
         limiter.count(Budget::SignInAccount { tenant_id, email: &email }).await;
@@ -127,6 +130,11 @@ pub async fn record(oauth: &OAuth, request: &HttpRequest, user: &User, outcome: 
         Outcome::Refused(metadata) => ("user.sign_in_refused", metadata),
     };
     audit_event(oauth, request, &user.tenant_id, action, Some(&user.id), metadata).await;
+}
+
+async fn tenant_exists(oauth: &OAuth, tenant_id: &str) -> bool {
+    let id = tenant_id.to_owned();
+    !matches!(oauth.db.run(move |conn| tenants::get(conn, &id)).await, Err(StorageError::NotFound))
 }
 
 async fn audit_event(

@@ -7,10 +7,9 @@
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngExt;
 use tollbooth_storage::secrets::SecretHasher;
+
+use crate::cookies::{self, CookieScope, RANDOM_VALUE_LENGTH, random_value};
 
 /// The keys of sessions and CSRF tokens, derived from the pepper each with its own label: a
 /// leaked one forges neither the other nor any stored hash.
@@ -20,15 +19,13 @@ pub struct SessionKeys {
     pub csrf: SecretHasher,
 }
 
+/// The authorization endpoint's cookies: on `/oauth` over plain HTTP, `SameSite=Lax` so that
+/// a client's redirect to the sign-in page carries the session.
+const OAUTH_COOKIES: CookieScope = CookieScope { plain_http_path: "/oauth", same_site: SameSite::Lax };
 const SESSION_NAME: &str = "tb_session";
 const CSRF_NAME: &str = "tb_csrf";
 /// How long a sign-in lasts.
 pub const SESSION_SECONDS: i64 = 3600;
-
-/// The name of a cookie: with the `__Host-` prefix when served over HTTPS.
-fn cookie_name(name: &str, secure: bool) -> String {
-    if secure { format!("__Host-{name}") } else { name.to_owned() }
-}
 
 /// A signed-in user of one tenant, signed in for the clients of one organization (or of the
 /// tenant as a whole when `organization_id` is `None`).
@@ -43,43 +40,20 @@ pub struct Session {
     pub session_id: String,
 }
 
-fn sign(hasher: &SecretHasher, purpose: &str, payload: &str) -> String {
-    hasher.hash(&format!("{purpose}|{payload}"))
-}
-
-fn cookie(name: &str, value: String, secure: bool, max_age: i64) -> Cookie<'static> {
-    Cookie::build(cookie_name(name, secure), value)
-        // `__Host-` cookies must have Path=/.
-        .path(if secure { "/" } else { "/oauth" })
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .max_age(actix_web::cookie::time::Duration::seconds(max_age))
-        .finish()
-}
-
 /// The raw value of the request's session cookie, genuine or not: what CSRF tokens bind to.
 fn session_cookie_value(request: &HttpRequest, secure: bool) -> String {
-    request.cookie(&cookie_name(SESSION_NAME, secure)).map(|c| c.value().to_owned()).unwrap_or_default()
-}
-
-/// A cookie that deletes the one called `name`.
-fn removal(name: &str, secure: bool) -> Cookie<'static> {
-    let mut removal = cookie(name, String::new(), secure, 0);
-    removal.make_removal();
-    removal
+    request.cookie(&CookieScope::name(SESSION_NAME, secure)).map(|c| c.value().to_owned()).unwrap_or_default()
 }
 
 impl Session {
     /// A sign-in of `user_id` now, with a new session id.
     pub fn new(user_id: String, tenant_id: String, organization_id: Option<String>) -> Self {
-        let id: [u8; 16] = rand::rng().random();
         Session {
             user_id,
             tenant_id,
             organization_id,
             auth_time: chrono::Utc::now().timestamp(),
-            session_id: URL_SAFE_NO_PAD.encode(id),
+            session_id: random_value(),
         }
     }
 
@@ -87,27 +61,23 @@ impl Session {
     pub fn cookie(&self, keys: &SessionKeys, secure: bool) -> Cookie<'static> {
         let expires = self.auth_time + SESSION_SECONDS;
         let organization = self.organization_id.as_deref().unwrap_or_default();
-        let payload = URL_SAFE_NO_PAD.encode(format!(
+        let fields = format!(
             "{}|{}|{organization}|{expires}|{}|{}",
             self.user_id, self.tenant_id, self.auth_time, self.session_id
-        ));
-        let value = format!("{payload}.{}", sign(&keys.session, "session", &payload));
-        cookie(SESSION_NAME, value, secure, SESSION_SECONDS)
+        );
+        let value = cookies::signed(&keys.session, "session", &fields);
+        OAUTH_COOKIES.cookie(SESSION_NAME, value, secure, SESSION_SECONDS)
     }
 
     /// The cookie that ends the request's sign-in session, whoever it was (RP-initiated logout).
     pub fn removal_cookie(secure: bool) -> Cookie<'static> {
-        removal(SESSION_NAME, secure)
+        OAUTH_COOKIES.removal(SESSION_NAME, secure)
     }
 
     /// The session of the request, if its cookie is genuine and unexpired.
     pub fn of(request: &HttpRequest, keys: &SessionKeys, secure: bool) -> Option<Session> {
-        let cookie = request.cookie(&cookie_name(SESSION_NAME, secure))?;
-        let (payload, mac) = cookie.value().split_once('.')?;
-        if !keys.session.verify(&format!("session|{payload}"), mac) {
-            return None;
-        }
-        let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        let cookie = request.cookie(&CookieScope::name(SESSION_NAME, secure))?;
+        let decoded = cookies::verified(&keys.session, "session", cookie.value())?;
         let mut parts = decoded.split('|');
         let (user_id, tenant_id, organization) = (parts.next()?, parts.next()?, parts.next()?);
         let expires = parts.next()?.parse::<i64>().ok()?;
@@ -136,22 +106,19 @@ impl Csrf {
     /// The nonce of the request's cookie if any (so open tabs stay valid), else a new one.
     pub fn for_form(request: &HttpRequest, secure: bool) -> Csrf {
         let nonce = request
-            .cookie(&cookie_name(CSRF_NAME, secure))
+            .cookie(&CookieScope::name(CSRF_NAME, secure))
             .map(|c| c.value().to_owned())
-            .filter(|n| n.len() == 43)
-            .unwrap_or_else(|| {
-                let bytes: [u8; 32] = rand::rng().random();
-                URL_SAFE_NO_PAD.encode(bytes)
-            });
+            .filter(|n| n.len() == RANDOM_VALUE_LENGTH)
+            .unwrap_or_else(random_value);
         Csrf { nonce, secure }
     }
 
     pub fn cookie(&self) -> Cookie<'static> {
-        cookie(CSRF_NAME, self.nonce.clone(), self.secure, SESSION_SECONDS)
+        OAUTH_COOKIES.cookie(CSRF_NAME, self.nonce.clone(), self.secure, SESSION_SECONDS)
     }
 
     fn token_for(keys: &SessionKeys, nonce: &str, session_cookie: &str) -> String {
-        sign(&keys.csrf, "csrf", &format!("{nonce}|{session_cookie}"))
+        cookies::mac(&keys.csrf, "csrf", &format!("{nonce}|{session_cookie}"))
     }
 
     /// The form token for a page answered to `request`; `new_session` is the session cookie the
@@ -166,7 +133,7 @@ impl Csrf {
 
     /// Whether the form's token matches the request's CSRF cookie and session cookie.
     pub fn verify(request: &HttpRequest, keys: &SessionKeys, secure: bool, token: Option<&str>) -> bool {
-        match (request.cookie(&cookie_name(CSRF_NAME, secure)), token) {
+        match (request.cookie(&CookieScope::name(CSRF_NAME, secure)), token) {
             (Some(nonce), Some(token)) => {
                 let session = session_cookie_value(request, secure);
                 keys.csrf.verify(&format!("csrf|{}|{session}", nonce.value()), token)

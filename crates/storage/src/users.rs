@@ -5,7 +5,7 @@ use crate::schema::users;
 use crate::{DbConnection, StorageError};
 
 /// A user of a tenant (docs/api.md). `email` is stored lower-case and is unique per tenant.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = users, treat_none_as_null = true)]
 pub struct User {
     pub id: String,
@@ -35,6 +35,19 @@ pub fn find_by_email(conn: &mut DbConnection, tenant_id: &str, email: &str) -> R
         .select(User::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Without the password hash: what an Argon2 hash would let an attacker try offline.
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("organization_id", &self.organization_id)
+            .field("role", &self.role)
+            .field("has_password", &self.password_hash.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 crate::reach::reach_repository!(users, User, users::organization_id);
