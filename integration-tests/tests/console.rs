@@ -99,12 +99,9 @@ async fn only_admins_get_in_and_only_while_they_are_admins(app: TestApp) {
     let (member_id, member) = person(&app, "member", None).await;
     let refused = sign_in(&mut Browser::new(&app), &tenant, &member).await;
     assert_eq!(refused.status, 403, "{}", refused.html);
-    assert!(
-        actions(&app)
-            .await
-            .iter()
-            .any(|e| e["action"] == "user.sign_in_refused" && e["actor"]["id"] == member_id.as_str())
-    );
+    let refusal = actions(&app).await.into_iter().find(|e| e["action"] == "user.sign_in_refused").expect("audited");
+    assert_eq!(refusal["actor"]["id"], member_id.as_str());
+    assert_eq!(refusal["metadata"]["reason"], "not_admin");
 
     let (admin_id, admin) = person(&app, "admin", None).await;
     let mut browser = Browser::new(&app);
@@ -129,6 +126,8 @@ async fn only_admins_get_in_and_only_while_they_are_admins(app: TestApp) {
         .expect(200);
     assert_eq!(browser.get(&format!("/console/{tenant}/api_keys")).await.status, 403);
     assert_eq!(browser.get("/console/not-a-tenant/api_keys").await.status, 404);
+    let without_slash = browser.get(&format!("/console/{tenant}")).await;
+    assert_eq!((without_slash.status, without_slash.location), (303, Some(format!("/console/{tenant}/"))));
 }
 
 async fn an_organization_admin_sees_only_the_organizations_keys(app: TestApp) {

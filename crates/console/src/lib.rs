@@ -18,6 +18,7 @@ use tollbooth_http::endpoint::Endpoint;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let endpoints = [
         Endpoint::new("/console/style.css").get(stylesheet),
+        Endpoint::new("/console/{tenant_id}").get(with_slash),
         Endpoint::new("/console/{tenant_id}/").get(sign_in::start),
         Endpoint::new("/console/{tenant_id}/sign_in").post(sign_in::sign_in),
         Endpoint::new("/console/{tenant_id}/sign_out").post(sign_in::sign_out),
@@ -31,6 +32,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn method_not_allowed(allow: &str) -> HttpResponse {
     let text = format!("This page accepts {allow}.");
     pages::message(actix_web::http::StatusCode::METHOD_NOT_ALLOWED, "Cannot continue", &text)
+}
+
+/// `/console/{tenant_id}` is the console's address without its slash.
+async fn with_slash(tenant_id: web::Path<String>) -> HttpResponse {
+    match sign_in::tenant_of(&tenant_id) {
+        Some(tenant_id) => sign_in::see_other(&format!("/console/{}/", tenant_id.as_str())),
+        None => sign_in::no_such_console(),
+    }
 }
 
 async fn stylesheet() -> HttpResponse {

@@ -102,9 +102,7 @@ pub async fn sign_in(
         }
     };
     if user.role != ROLE_ADMIN {
-        let mut why = serde_json_map("surface", "console");
-        why.insert("reason".into(), "not_admin".into());
-        password_sign_in::record(&oauth, &request, &user, Outcome::Refused(why)).await;
+        password_sign_in::record(&oauth, &request, &user, Outcome::NotAdmin).await;
         let text = "Only admins can use the console.";
         return pages::message(StatusCode::FORBIDDEN, "Cannot sign in", text);
     }
@@ -114,12 +112,6 @@ pub async fn sign_in(
     let mut answer = see_other(&format!("/console/{tenant_id}/api_keys"));
     let _ = answer.add_cookie(&session.cookie(&oauth.session_keys, secure, now));
     answer
-}
-
-fn serde_json_map(name: &str, value: &str) -> tollbooth_oauth::password_sign_in::Metadata {
-    let mut map = tollbooth_oauth::password_sign_in::Metadata::new();
-    map.insert(name.into(), value.into());
-    map
 }
 
 /// `POST /console/{tenant_id}/sign_out`: ends the session, with its CSRF token.

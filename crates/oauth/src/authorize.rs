@@ -22,7 +22,7 @@ use crate::error::OAuthError;
 use crate::grants::GrantType;
 use crate::oxide::{self, AuthorizationRefusal};
 use crate::pages;
-use crate::password_sign_in::{self, Credentials, Outcome};
+use crate::password_sign_in::{self, Credentials, Outcome, Refusal};
 use crate::policy;
 use crate::request::{FormBody, unique_parameters as parameters};
 use crate::session::{Csrf, Session};
@@ -165,6 +165,17 @@ fn new_code(
         resource: resource.map(str::to_owned),
     };
     (code, row)
+}
+
+/// The error page of a sign-in that was not even checked.
+fn refusal_page(refusal: &Refusal) -> HttpResponse {
+    let (status, text, retry_after) = refusal.answer();
+    let mut page = pages::error(&text);
+    *page.status_mut() = status;
+    if let Some(seconds) = retry_after {
+        page.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+    }
+    page
 }
 
 fn server_error(cause: &dyn std::fmt::Display) -> HttpResponse {
@@ -336,7 +347,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
             // Checked as one form: the email is shown again as typed.
             let tenant_id = &client.tenant_id;
             let checked = password_sign_in::check(oauth, request, tenant_id, typed, password).await;
-            match checked.map_err(|refusal| with_cookies(refusal.page(), &cookies))? {
+            match checked.map_err(|refusal| with_cookies(refusal_page(&refusal), &cookies))? {
                 // docs/security.md: an organization's client signs in only its own users.
                 Credentials::Valid(user)
                     if !policy::client_may_sign_in(
@@ -344,9 +355,8 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
                         user.organization_id.as_deref(),
                     ) =>
                 {
-                    let mut why = serde_json::Map::new();
-                    why.insert("client_id".into(), client.id.clone().into());
-                    password_sign_in::record(oauth, request, &user, Outcome::Refused(why)).await;
+                    let outcome = Outcome::OutsideOrganization { client_id: &client.id };
+                    password_sign_in::record(oauth, request, &user, outcome).await;
                     let mut page = pages::error("This account cannot sign in to this application.");
                     *page.status_mut() = actix_web::http::StatusCode::FORBIDDEN;
                     return Err(with_cookies(page, &cookies));

@@ -1,5 +1,5 @@
 //! Signing a person in with an email and a password, for every page that does it (the
-//! authorization endpoint; the console to come): attempts limited per address (IPv6 by /64),
+//! authorization endpoint, the console): attempts limited per address (IPv6 by /64),
 //! per email and address, and per account from all addresses; Argon2 at bounded concurrency,
 //! an unknown email costing the same work as a wrong password; every outcome audited, naming
 //! the user, or for an unknown email a keyed hash of it, never the password (docs/security.md,
@@ -7,14 +7,12 @@
 //! renders its own pages.
 
 use actix_web::HttpRequest;
-use actix_web::HttpResponse;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use tollbooth_storage::rate_limit::{Budget, Verdict, WindowUsage};
 use tollbooth_storage::users::User;
 use tollbooth_storage::values::Email;
 use tollbooth_storage::{StorageError, audit, passwords, tenants, users};
 
-use crate::pages;
 use crate::state::OAuth;
 
 /// What checking an email and password found, once the attempt was allowed.
@@ -55,27 +53,17 @@ impl Refusal {
             }
         }
     }
-
-    /// The error page of the authorization endpoint for this refusal.
-    pub fn page(&self) -> HttpResponse {
-        let (status, text, retry_after) = self.answer();
-        let mut page = pages::error(&text);
-        *page.status_mut() = status;
-        if let Some(seconds) = retry_after {
-            page.headers_mut().insert(header::RETRY_AFTER, seconds.into());
-        }
-        page
-    }
 }
 
-/// What an audit event of a sign-in says besides its action.
-pub type Metadata = serde_json::Map<String, serde_json::Value>;
-
 /// An outcome a caller records after [`Credentials::Valid`].
-pub enum Outcome {
+pub enum Outcome<'a> {
     SignedIn,
-    /// The user may not sign in here; the metadata says why (e.g. the client's id).
-    Refused(Metadata),
+    /// The user belongs to no organization the client serves (docs/security.md).
+    OutsideOrganization {
+        client_id: &'a str,
+    },
+    /// The console admits admins only (docs/console.md).
+    NotAdmin,
 }
 
 /// Checks `typed_email` (normalized here, as the email is stored) and `password` against the
@@ -124,10 +112,21 @@ pub async fn check(
 }
 
 /// Records what became of a sign-in whose credentials were valid.
-pub async fn record(oauth: &OAuth, request: &HttpRequest, user: &User, outcome: Outcome) {
-    let (action, metadata) = match outcome {
-        Outcome::SignedIn => ("user.signed_in", serde_json::Map::new()),
-        Outcome::Refused(metadata) => ("user.sign_in_refused", metadata),
+/// Refusals are `user.sign_in_refused` events whose `reason` is `outside_organization` (with
+/// the `client_id`) or `not_admin`.
+pub async fn record(oauth: &OAuth, request: &HttpRequest, user: &User, outcome: Outcome<'_>) {
+    let mut metadata = serde_json::Map::new();
+    let action = match outcome {
+        Outcome::SignedIn => "user.signed_in",
+        Outcome::OutsideOrganization { client_id } => {
+            metadata.insert("reason".into(), "outside_organization".into());
+            metadata.insert("client_id".into(), client_id.into());
+            "user.sign_in_refused"
+        }
+        Outcome::NotAdmin => {
+            metadata.insert("reason".into(), "not_admin".into());
+            "user.sign_in_refused"
+        }
     };
     audit_event(oauth, request, &user.tenant_id, action, Some(&user.id), metadata).await;
 }
