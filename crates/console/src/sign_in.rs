@@ -32,6 +32,12 @@ pub fn no_such_console() -> HttpResponse {
     pages::message(StatusCode::NOT_FOUND, "Not found", "There is no such console.")
 }
 
+/// A form posted without its CSRF token, or with another session's.
+fn expired_form() -> HttpResponse {
+    let text = "This form has expired. Go back, reload the page and try again.";
+    pages::message(StatusCode::FORBIDDEN, "Cannot continue", text)
+}
+
 /// `GET /console/{tenant_id}/`: the sign-in form, or the console for a signed-in admin.
 pub async fn start(request: HttpRequest, tenant_id: web::Path<String>, oauth: web::Data<OAuth>) -> HttpResponse {
     let Some(tenant_id) = tenant_of(&tenant_id) else { return no_such_console() };
@@ -73,8 +79,7 @@ pub async fn sign_in(
     };
     let secure = oauth.settings.issuer.is_https();
     if !SignInNonce::verify(&request, &oauth.session_keys, secure, form.get("csrf").map(String::as_str)) {
-        let text = "This form has expired. Go back, reload the page and try again.";
-        return pages::message(StatusCode::FORBIDDEN, "Cannot continue", text);
+        return expired_form();
     }
     let (Some(typed), Some(password)) = (form.get("email"), form.get("password")) else {
         return sign_in_form(
@@ -128,8 +133,7 @@ pub async fn sign_out(
         return see_other(&format!("/console/{}/", tenant_id.as_str()));
     };
     if !session.accepts_csrf(&oauth.session_keys, form.get("csrf").map(String::as_str)) {
-        let text = "This form has expired. Go back, reload the page and try again.";
-        return pages::message(StatusCode::FORBIDDEN, "Cannot continue", text);
+        return expired_form();
     }
     let mut answer = see_other(&format!("/console/{}/", tenant_id.as_str()));
     let _ = answer.add_cookie(&ConsoleSession::removal(secure));
