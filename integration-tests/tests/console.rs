@@ -194,3 +194,34 @@ async fn the_keys_page_is_paginated_like_the_api(app: TestApp) {
     assert!(second.html.contains("Previous page"));
     assert_eq!(browser.get(&format!("/console/{tenant}/api_keys?limit=500")).await.status, 400);
 }
+
+/// docs/console.md: over HTTPS the console's cookies are `__Host-` (Secure, Path=/, no Domain)
+/// and `SameSite=Strict`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_cookies_are_secure_when_served_over_https() {
+    let https = [("TOLLBOOTH_ISSUER", "https://auth.tollbooth.test")];
+    let app =
+        TestApp::spawn_configured(crate::support::Backend::Sqlite, crate::support::UNMETERED, &https).await.unwrap();
+    let (_, admin) = person(&app, "admin", None).await;
+    let tenant = app.tenant_id.clone();
+    let mut browser = Browser::new(&app);
+    let form = browser.get(&format!("/console/{tenant}/")).await;
+    let signed_in = browser
+        .post(
+            &format!("/console/{tenant}/sign_in"),
+            &[("csrf", &form.csrf()), ("email", &admin), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.html);
+    for (page, name) in [(&form, "__Host-tb_console_csrf"), (&signed_in, "__Host-tb_console")] {
+        let cookie = set_cookie(page, name);
+        assert!(
+            cookie.contains("Secure")
+                && cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Strict")
+                && cookie.contains("Path=/;")
+                && !cookie.contains("Domain"),
+            "{cookie}"
+        );
+    }
+}

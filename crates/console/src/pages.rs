@@ -4,7 +4,6 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use maud::{DOCTYPE, Markup, html};
 use tollbooth_storage::api_keys::ApiKey;
 
@@ -26,6 +25,10 @@ nav.pages{display:flex;gap:1rem;margin-top:1rem}
 @media (max-width:40rem){main{margin:0;border-radius:0}}
 "#;
 
+/// No script, no frame, no form posted anywhere but here.
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 fn page(status: StatusCode, title: &str, body: Markup) -> HttpResponse {
     let html = html! {
         (DOCTYPE)
@@ -39,19 +42,7 @@ fn page(status: StatusCode, title: &str, body: Markup) -> HttpResponse {
             body { (body) }
         }
     };
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            ),
-        ))
-        .insert_header((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .body(html.into_string())
+    tollbooth_http::html_page::answer(status, CONTENT_SECURITY_POLICY, html.into_string())
 }
 
 /// A message instead of a page, with `status`.

@@ -4,7 +4,10 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use std::collections::HashMap;
+
 use tollbooth_oauth::OAuth;
+use tollbooth_oauth::error::OAuthError;
 use tollbooth_oauth::password_sign_in::{self, Credentials, Outcome};
 use tollbooth_oauth::request::{FormBody, unique_parameters};
 use tollbooth_storage::ids::{self, Id};
@@ -30,6 +33,11 @@ pub fn tenant_of(raw: &str) -> Option<Id<ids::Tenant>> {
 /// The answer to a path whose tenant id is malformed.
 pub fn no_such_console() -> HttpResponse {
     pages::message(StatusCode::NOT_FOUND, "Not found", "There is no such console.")
+}
+
+/// A posted form's fields; `None` for a body too large, not a form, or with a repeated field.
+fn form_of(body: Result<FormBody, OAuthError>) -> Option<HashMap<String, String>> {
+    body.ok().and_then(|FormBody(body)| unique_parameters(&body))
 }
 
 /// A form posted without its CSRF token, or with another session's.
@@ -68,12 +76,12 @@ fn sign_in_form(
 pub async fn sign_in(
     request: HttpRequest,
     tenant_id: web::Path<String>,
-    body: Result<FormBody, tollbooth_oauth::error::OAuthError>,
+    body: Result<FormBody, OAuthError>,
     oauth: web::Data<OAuth>,
 ) -> HttpResponse {
     let Some(tenant_id) = tenant_of(&tenant_id) else { return no_such_console() };
     let tenant_id = tenant_id.as_str();
-    let form = match body.ok().and_then(|FormBody(body)| unique_parameters(&body)) {
+    let form = match form_of(body) {
         Some(form) => form,
         None => return pages::message(StatusCode::BAD_REQUEST, "Cannot continue", "The form is not valid."),
     };
@@ -123,12 +131,12 @@ pub async fn sign_in(
 pub async fn sign_out(
     request: HttpRequest,
     tenant_id: web::Path<String>,
-    body: Result<FormBody, tollbooth_oauth::error::OAuthError>,
+    body: Result<FormBody, OAuthError>,
     oauth: web::Data<OAuth>,
 ) -> HttpResponse {
     let Some(tenant_id) = tenant_of(&tenant_id) else { return no_such_console() };
     let secure = oauth.settings.issuer.is_https();
-    let form = body.ok().and_then(|FormBody(body)| unique_parameters(&body)).unwrap_or_default();
+    let form = form_of(body).unwrap_or_default();
     let Some(session) = ConsoleSession::of(&request, &oauth.session_keys, secure, unix_now()) else {
         return see_other(&format!("/console/{}/", tenant_id.as_str()));
     };

@@ -7,4 +7,5 @@ pub mod body;
 pub mod cache_guard;
 pub mod client_address;
 pub mod endpoint;
+pub mod html_page;
 pub mod rate_limit_headers;

@@ -4,7 +4,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -35,19 +35,11 @@ ul{padding-left:1.25rem}li{margin:.2rem 0}code{background:#f0f1f4;padding:.1rem 
 @media (max-width:30rem){main{margin:0;min-height:100vh;border-radius:0;box-shadow:none}}
 "#;
 
+/// The forms post to this server, which then redirects to the client (any http(s) URI).
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'";
+
 fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
-    let mut builder = HttpResponse::build(status);
-    builder
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'",
-            ),
-        ))
-        .insert_header((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")));
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -55,7 +47,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
          <body><main>{body}</main></body></html>",
         title = escape(title)
     );
-    builder.body(html)
+    tollbooth_http::html_page::answer(status, CONTENT_SECURITY_POLICY, html)
 }
 
 /// An error the user sees, with no redirect (unknown client, unregistered redirect URI…).

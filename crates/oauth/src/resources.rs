@@ -6,8 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use moka::sync::Cache;
-use tollbooth_http::cache_guard::InvalidationGuard;
+use tollbooth_http::cache_guard::ReadThrough;
 use tollbooth_storage::resources::{self, Resource};
 use tollbooth_storage::{Database, StorageError};
 
@@ -17,31 +16,24 @@ const RESOURCE_CACHE_TTL: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct ResourceDirectory {
     db: Database,
-    cache: Cache<String, Arc<Vec<Resource>>>,
     /// A load that raced a change here is not cached.
-    guard: InvalidationGuard,
+    cache: ReadThrough<Arc<Vec<Resource>>>,
 }
 
 impl ResourceDirectory {
     pub fn new(db: Database) -> Self {
-        let cache = Cache::builder().max_capacity(100_000).time_to_live(RESOURCE_CACHE_TTL).build();
-        ResourceDirectory { db, cache, guard: InvalidationGuard::default() }
+        ResourceDirectory { db, cache: ReadThrough::new(100_000, RESOURCE_CACHE_TTL) }
     }
 
     /// The resources of `tenant_id` (a tenant id this server stored: a client's or a key's).
     pub async fn of_tenant(&self, tenant_id: &str) -> Result<Arc<Vec<Resource>>, StorageError> {
-        if let Some(hit) = self.cache.get(tenant_id) {
-            return Ok(hit);
-        }
         let id = tenant_id.to_owned();
-        let began = self.guard.begin_read();
-        let found = Arc::new(self.db.run(move |conn| resources::all_of_tenant(conn, &id)).await?);
-        self.guard.store_unless_invalidated(began, || self.cache.insert(tenant_id.to_owned(), found.clone()));
-        Ok(found)
+        let load = async { Ok(Arc::new(self.db.run(move |conn| resources::all_of_tenant(conn, &id)).await?)) };
+        self.cache.get_or_load(tenant_id, load).await
     }
 
     /// Forgets a tenant's resources after one of them was created, changed or deleted.
     pub fn invalidate(&self, tenant_id: &str) {
-        self.guard.invalidate(|| self.cache.invalidate(tenant_id));
+        self.cache.invalidate(tenant_id);
     }
 }
