@@ -14,7 +14,236 @@ on_both_databases!(
     an_organization_admin_sees_only_the_organizations_keys,
     a_new_password_or_a_deleted_user_ends_the_session,
     the_keys_page_is_paginated_like_the_api,
+    a_key_created_in_the_console_shows_its_secret_once_and_works,
+    rotating_and_revoking_a_key_in_the_console,
+    console_forms_need_their_csrf_token_and_show_errors_by_their_fields,
+    an_organization_admin_acts_only_within_the_organization,
+    the_audit_log_is_filtered_and_paged,
+    the_overview_draws_the_plans_usage,
+    the_bootstrap_admin_signs_in_and_unknown_pages_are_404,
 );
+
+/// The value of the element with `id` (its text up to the next tag).
+fn text_of(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no #{id} in {html}"));
+    let start = start + html[start..].find('>').unwrap() + 1;
+    html[start..start + html[start..].find('<').unwrap()].to_owned()
+}
+
+/// An admin of the tenant, signed in: the browser, and the admin's id.
+async fn signed_in_admin<'a>(app: &'a TestApp, organization: Option<&str>) -> (Browser<'a>, String) {
+    let (admin_id, admin) = person(app, "admin", organization).await;
+    let mut browser = Browser::new(app);
+    assert_eq!(sign_in(&mut browser, &app.tenant_id, &admin).await.status, 303);
+    (browser, admin_id)
+}
+
+/// The console page `page` of the test tenant.
+fn console(app: &TestApp, page: &str) -> String {
+    format!("/console/{}/{page}", app.tenant_id)
+}
+
+/// docs/console.md, "API keys": the secret is on the page after the create and nowhere else;
+/// it authenticates `/api/v1`; the event names the console user as actor.
+async fn a_key_created_in_the_console_shows_its_secret_once_and_works(app: TestApp) {
+    let (mut browser, admin_id) = signed_in_admin(&app, None).await;
+    let form = browser.get(&console(&app, "api_keys/new")).await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    let created = browser
+        .post(
+            &console(&app, "api_keys"),
+            &[
+                ("csrf", &form.csrf()),
+                ("name", "billing worker"),
+                ("scopes", "users:read  clients:read"),
+                ("expires_at", ""),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.html);
+    assert_eq!(created.headers["cache-control"], "no-store");
+    let secret = text_of(&created.html, "secret");
+    assert!(secret.starts_with("sk_live_"), "{secret}");
+    assert!(created.html.contains("data-copy=\"secret\""), "a copy button");
+
+    let users = app.call("GET", "/api/v1/users", &secret, Value::Null).await;
+    assert_eq!(users.status, 200, "the new key reads users");
+    assert_eq!(app.call("GET", "/api/v1/api_keys", &secret, Value::Null).await.status, 403, "and only what it holds");
+
+    let listed = app.call("GET", "/api/v1/api_keys", &app.tenant_key, Value::Null).await.expect(200);
+    let key = listed.body["data"].as_array().unwrap().iter().find(|k| k["name"] == "billing worker").unwrap().clone();
+    assert_eq!(key["scopes"], json!(["users:read", "clients:read"]));
+    let id = key["id"].as_str().unwrap();
+    for page in [console(&app, "api_keys"), console(&app, &format!("api_keys/{id}"))] {
+        let shown = browser.get(&page).await;
+        assert_eq!(shown.status, 200);
+        assert!(shown.html.contains(key["redacted"].as_str().unwrap()), "{page}: the redacted form");
+        assert!(!shown.html.contains(&secret), "{page}: never the secret again");
+    }
+    let event = actions(&app).await.into_iter().find(|e| e["action"] == "api_key.created" && e["target"]["id"] == id);
+    assert_eq!(event.expect("audited")["actor"], json!({"type": "user", "id": admin_id}));
+}
+
+async fn rotating_and_revoking_a_key_in_the_console(app: TestApp) {
+    let body = json!({"name": "to rotate", "scopes": ["users:read"]});
+    let key = app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201);
+    let (id, old_secret) = (key.id(), key.body["key"].as_str().unwrap().to_owned());
+    let (mut browser, admin_id) = signed_in_admin(&app, None).await;
+    let page = browser.get(&console(&app, &format!("api_keys/{id}"))).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+
+    let rotated = browser
+        .post(
+            &console(&app, &format!("api_keys/{id}/rotate")),
+            &[("csrf", &page.csrf()), ("grace_period_seconds", "3600")],
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.html);
+    let new_secret = text_of(&rotated.html, "secret");
+    assert_ne!(new_secret, old_secret);
+    app.call("GET", "/api/v1/users", &new_secret, Value::Null).await.expect(200);
+    app.call("GET", "/api/v1/users", &old_secret, Value::Null).await.expect(200);
+    let shown = browser.get(&console(&app, &format!("api_keys/{id}"))).await;
+    assert!(shown.html.contains("Previous secret"), "the grace period is shown");
+    let bad = browser
+        .post(
+            &console(&app, &format!("api_keys/{id}/rotate")),
+            &[("csrf", &page.csrf()), ("grace_period_seconds", "99999999")],
+        )
+        .await;
+    assert_eq!(bad.status, 400, "the API's range is the console's: {}", bad.html);
+
+    let revoked = browser.post(&console(&app, &format!("api_keys/{id}/revoke")), &[("csrf", &page.csrf())]).await;
+    assert_eq!((revoked.status, revoked.location), (303, Some(console(&app, "api_keys"))));
+    assert_eq!(app.call("GET", "/api/v1/users", &new_secret, Value::Null).await.status, 401, "refused at once");
+    assert_eq!(browser.get(&console(&app, &format!("api_keys/{id}"))).await.status, 404);
+    let events = actions(&app).await;
+    for action in ["api_key.rotated", "api_key.deleted"] {
+        let event = events.iter().find(|e| e["action"] == action && e["target"]["id"] == id.as_str()).expect(action);
+        assert_eq!(event["actor"]["id"], admin_id.as_str());
+    }
+}
+
+async fn console_forms_need_their_csrf_token_and_show_errors_by_their_fields(app: TestApp) {
+    let (mut browser, _) = signed_in_admin(&app, None).await;
+    let keys_before = app.call("GET", "/api/v1/api_keys", &app.tenant_key, Value::Null).await.expect(200);
+    let fields = [("name", "no token"), ("scopes", "users:read")];
+    assert_eq!(browser.post(&console(&app, "api_keys"), &fields).await.status, 403, "no CSRF token");
+    let forged = [("csrf", "forged"), ("name", "forged"), ("scopes", "users:read")];
+    assert_eq!(browser.post(&console(&app, "api_keys"), &forged).await.status, 403);
+    let keys_after = app.call("GET", "/api/v1/api_keys", &app.tenant_key, Value::Null).await.expect(200);
+    assert_eq!(keys_before.body["data"], keys_after.body["data"], "nothing was created");
+
+    let form = browser.get(&console(&app, "api_keys/new")).await;
+    let invalid = [
+        ("csrf", form.csrf()),
+        ("name", " ".to_owned()),
+        ("scopes", "users:read no-such:scope".to_owned()),
+        ("expires_at", "2001-01-01T00:00".to_owned()),
+    ];
+    let invalid: Vec<(&str, &str)> = invalid.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let answer = browser.post(&console(&app, "api_keys"), &invalid).await;
+    assert_eq!(answer.status, 422, "{}", answer.html);
+    assert!(answer.html.contains("id=\"name-error\""), "{}", answer.html);
+    assert!(answer.html.contains("id=\"scopes-error\""), "{}", answer.html);
+    assert!(answer.html.contains("no-such:scope: No API"), "the entry is named: {}", answer.html);
+    assert!(answer.html.contains("id=\"expires_at-error\""), "{}", answer.html);
+    assert!(answer.html.contains("value=\"users:read no-such:scope\""), "what was typed is kept");
+    assert!(!answer.html.contains("\"error\":"), "never the API's JSON");
+}
+
+async fn an_organization_admin_acts_only_within_the_organization(app: TestApp) {
+    let org =
+        app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "Acme"})).await.expect(201).id();
+    let (mut browser, _) = signed_in_admin(&app, Some(&org)).await;
+    let form = browser.get(&console(&app, "api_keys/new")).await;
+    assert!(!form.html.contains("name=\"organization_id\""), "an organization admin has no choice of organization");
+    let created = browser
+        .post(&console(&app, "api_keys"), &[("csrf", &form.csrf()), ("name", "acme"), ("scopes", "users:read")])
+        .await;
+    assert_eq!(created.status, 200, "{}", created.html);
+    let listed = app.call("GET", "/api/v1/api_keys", &app.tenant_key, Value::Null).await.expect(200);
+    let key = listed.body["data"].as_array().unwrap().iter().find(|k| k["name"] == "acme").unwrap().clone();
+    assert_eq!(key["organization_id"], org.as_str(), "confined to the organization");
+
+    // The tenant's own key is out of reach, for reading and for writing.
+    let tenant_keys: Vec<String> = listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["organization_id"].is_null())
+        .map(|k| k["id"].as_str().unwrap().to_owned())
+        .collect();
+    let tenant_key = &tenant_keys[0];
+    assert_eq!(browser.get(&console(&app, &format!("api_keys/{tenant_key}"))).await.status, 404);
+    let revoke =
+        browser.post(&console(&app, &format!("api_keys/{tenant_key}/revoke")), &[("csrf", &form.csrf())]).await;
+    assert_eq!(revoke.status, 404, "{}", revoke.html);
+    app.call("GET", "/api/v1/users", &app.tenant_key, Value::Null).await.expect(200); // still works
+    // The tenant's audit log is not theirs to read.
+    let audit = browser.get(&console(&app, "audit_log")).await;
+    assert_eq!(audit.status, 403, "{}", audit.html);
+    assert!(!browser.get(&console(&app, "overview")).await.html.contains("Audit log"), "not offered either");
+}
+
+async fn the_audit_log_is_filtered_and_paged(app: TestApp) {
+    for i in 0..12 {
+        let body = json!({"name": format!("org-{i}")});
+        app.call("POST", "/api/v1/organizations", &app.tenant_key, body).await.expect(201);
+    }
+    let (mut browser, admin_id) = signed_in_admin(&app, None).await;
+    let all = browser.get(&console(&app, "audit_log")).await;
+    assert_eq!(all.status, 200, "{}", all.html);
+    assert!(all.html.contains("user.signed_in"), "newest first: the sign-in is on the first page");
+    let only = browser.get(&console(&app, "audit_log?action=organization.created")).await;
+    assert_eq!(only.status, 200);
+    assert!(!only.html.contains("user.signed_in") && only.html.contains("organization.created"));
+    let next = only.html.split("href=\"").find(|part| part.contains("after=")).expect("a next page");
+    let next = next.split('"').next().unwrap().replace("&amp;", "&");
+    assert!(next.contains("action=organization.created"), "the filter is kept: {next}");
+    let second = browser.get(&next).await;
+    assert_eq!(second.html.matches("<code>organization.created</code>").count(), 2, "{}", second.html);
+    let by_actor = browser.get(&console(&app, &format!("audit_log?actor_id={admin_id}"))).await;
+    assert!(by_actor.html.contains("user.signed_in") && !by_actor.html.contains("organization.created"));
+    let too_long = browser.get(&console(&app, &format!("audit_log?action={}", "a".repeat(101)))).await;
+    assert_eq!(too_long.status, 422);
+    assert!(too_long.html.contains("id=\"action-error\""));
+
+    // The API takes the same filters.
+    let api =
+        app.call("GET", "/api/v1/audit_logs?action=organization.created&limit=100", &app.tenant_key, Value::Null).await;
+    assert_eq!(api.expect(200).body["data"].as_array().unwrap().len(), 12);
+    let twice = "/api/v1/audit_logs?action=a&action=b";
+    assert_eq!(app.call("GET", twice, &app.tenant_key, Value::Null).await.status, 400);
+}
+
+async fn the_overview_draws_the_plans_usage(app: TestApp) {
+    let (mut browser, _) = signed_in_admin(&app, None).await;
+    let overview = browser.get(&console(&app, "overview")).await;
+    assert_eq!(overview.status, 200, "{}", overview.html);
+    assert!(overview.html.contains(&app.tenant_id));
+    // The test servers count nothing (rate limiting off), or show one bar per window.
+    assert!(overview.html.contains("Rate limiting is off") || overview.html.contains("<svg"), "{}", overview.html);
+}
+
+async fn the_bootstrap_admin_signs_in_and_unknown_pages_are_404(app: TestApp) {
+    let mut browser = Browser::new(&app);
+    let form = browser.get(&console(&app, "")).await;
+    let signed_in = browser
+        .post(
+            &console(&app, "sign_in"),
+            &[("csrf", &form.csrf()), ("email", crate::support::FIRST_ADMIN_EMAIL), ("password", &app.admin_password)],
+        )
+        .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.html);
+    assert_eq!(browser.get(&console(&app, "overview")).await.status, 200);
+    for path in [console(&app, "no_such_page"), "/console".to_owned(), "/console/a/b/c/d/e".to_owned()] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(page.html.contains("There is no such page"), "{path}: the console's own page");
+    }
+}
 
 /// A user with `role`, in `organization` if given: (id, email).
 async fn person(app: &TestApp, role: &str, organization: Option<&str>) -> (String, String) {
@@ -68,7 +297,7 @@ async fn an_admin_signs_in_sees_redacted_keys_and_signs_out(app: TestApp) {
 
     let signed_in = sign_in(&mut browser, &tenant, &email).await;
     assert_eq!(signed_in.status, 303, "{}", signed_in.html);
-    assert_eq!(signed_in.location.as_deref(), Some(format!("/console/{tenant}/api_keys").as_str()));
+    assert_eq!(signed_in.location.as_deref(), Some(format!("/console/{tenant}/overview").as_str()));
     let session = set_cookie(&signed_in, "tb_console");
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"), "{session}");
     assert!(

@@ -15,6 +15,7 @@ mod client_credentials;
 mod clients_api;
 mod config;
 mod console;
+mod console_browser;
 mod database_connections;
 mod edge;
 mod introspection;

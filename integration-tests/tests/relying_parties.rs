@@ -28,7 +28,7 @@ pub fn available(program: &str, package: &str) -> bool {
 }
 
 fn relying_parties_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("relying-parties")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("node")
 }
 
 /// A user and a confidential client for a relying party at `redirect_uri`: (client, email).
@@ -55,7 +55,7 @@ async fn openid_client_signs_in_refreshes_and_logs_out() {
     }
     if !library.exists() {
         assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but openid-client is not installed");
-        eprintln!("skipped: run `npm ci` in integration-tests/relying-parties to run the openid-client test");
+        eprintln!("skipped: run `npm ci` in integration-tests/node to run the openid-client test");
         return;
     }
     let app = TestApp::spawn_at_own_address(Backend::Sqlite).await.unwrap();

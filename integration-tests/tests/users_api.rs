@@ -47,7 +47,10 @@ async fn users_lifecycle(app: TestApp) {
     assert_eq!(fields, ["email", "password"]);
 
     let list = app.call("GET", "/api/v1/users", &key, Value::Null).await.expect(200);
-    assert_eq!(list.body["data"].as_array().unwrap().len(), 1);
+    let emails: Vec<&str> =
+        list.body["data"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
+    assert_eq!(emails.len(), 2, "{emails:?}");
+    assert!(emails.contains(&crate::support::FIRST_ADMIN_EMAIL), "the bootstrap's admin and the new user");
     app.call("DELETE", &format!("/api/v1/users/{id}"), &key, Value::Null).await.expect(204);
     app.call("GET", &format!("/api/v1/users/{id}"), &key, Value::Null).await.expect(404);
 }

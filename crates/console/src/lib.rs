@@ -1,11 +1,16 @@
 //! Tollbooth's console (docs/console.md): server-rendered pages under `/console` for the admins
 //! of a tenant or of one of its organizations. It signs people in with the authorization
-//! endpoint's own code (`tollbooth_oauth::password_sign_in`) and reads and writes through the
-//! same repositories and rule as `/api/v1`.
+//! endpoint's own code (`tollbooth_oauth::password_sign_in`), and every page reads and writes
+//! through the management API's operations as [`Principal::console_user`], so one rule and one
+//! validation serve both.
 //!
-//! This is the first part of the console: sign-in, sign-out and the API keys page.
+//! [`Principal::console_user`]: tollbooth_resource::auth::Principal::console_user
 
 mod api_keys;
+mod audit_log;
+mod error;
+mod form;
+mod overview;
 mod pages;
 pub mod session;
 mod sign_in;
@@ -14,19 +19,31 @@ mod signed_in;
 use actix_web::{HttpResponse, http::header, web};
 use tollbooth_http::endpoint::Endpoint;
 
-/// Registers the console's routes; the app must provide `web::Data<OAuth>`.
+pub use error::ConsoleError;
+
+/// Registers the console's routes; the app must provide `web::Data<ManagementApi>`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let endpoints = [
         Endpoint::new("/console/style.css").get(stylesheet),
+        Endpoint::new("/console/console.js").get(script),
         Endpoint::new("/console/{tenant_id}").get(with_slash),
         Endpoint::new("/console/{tenant_id}/").get(sign_in::start),
         Endpoint::new("/console/{tenant_id}/sign_in").post(sign_in::sign_in),
         Endpoint::new("/console/{tenant_id}/sign_out").post(sign_in::sign_out),
-        Endpoint::new("/console/{tenant_id}/api_keys").get(api_keys::list),
+        Endpoint::new("/console/{tenant_id}/overview").get(overview::show),
+        Endpoint::new("/console/{tenant_id}/api_keys").get(api_keys::list).post(api_keys::create),
+        Endpoint::new("/console/{tenant_id}/api_keys/new").get(api_keys::new),
+        Endpoint::new("/console/{tenant_id}/api_keys/{id}").get(api_keys::show),
+        Endpoint::new("/console/{tenant_id}/api_keys/{id}/rotate").post(api_keys::rotate),
+        Endpoint::new("/console/{tenant_id}/api_keys/{id}/revoke").post(api_keys::revoke),
+        Endpoint::new("/console/{tenant_id}/audit_log").get(audit_log::list),
     ];
     for endpoint in endpoints {
         cfg.service(endpoint.refusing_others_with(method_not_allowed));
     }
+    // Any other path under `/console` is a console page that does not exist.
+    cfg.route("/console", web::route().to(no_such_page));
+    cfg.route("/console/{rest:.*}", web::route().to(no_such_page));
 }
 
 fn method_not_allowed(allow: &str) -> HttpResponse {
@@ -34,18 +51,28 @@ fn method_not_allowed(allow: &str) -> HttpResponse {
     pages::message(actix_web::http::StatusCode::METHOD_NOT_ALLOWED, "Cannot continue", &text)
 }
 
+async fn no_such_page() -> Result<HttpResponse, ConsoleError> {
+    Err(ConsoleError::NoSuchPage)
+}
+
 /// `/console/{tenant_id}` is the console's address without its slash.
-async fn with_slash(tenant_id: web::Path<String>) -> HttpResponse {
-    match sign_in::tenant_of(&tenant_id) {
-        Some(tenant_id) => sign_in::see_other(&format!("/console/{}/", tenant_id.as_str())),
-        None => sign_in::no_such_console(),
-    }
+async fn with_slash(tenant_id: web::Path<String>) -> Result<HttpResponse, ConsoleError> {
+    let tenant_id = sign_in::tenant_of(&tenant_id).ok_or(ConsoleError::NoSuchPage)?;
+    Ok(error::see_other(&format!("/console/{}/", tenant_id.as_str())))
 }
 
 async fn stylesheet() -> HttpResponse {
+    static_asset("text/css; charset=utf-8", pages::STYLESHEET)
+}
+
+async fn script() -> HttpResponse {
+    static_asset("text/javascript; charset=utf-8", pages::SCRIPT)
+}
+
+fn static_asset(content_type: &'static str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
+        .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(pages::STYLESHEET)
+        .body(body)
 }

@@ -72,16 +72,16 @@ impl From<ApiKey> for ApiKeyView {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = "\\S")]
-    name: Option<String>,
+    pub name: Option<String>,
     /// At least one; management scopes only those the caller holds.
     #[schema(value_type = Vec<String>, required = true, min_items = 1, max_items = 100)]
-    scopes: Option<Vec<String>>,
-    organization_id: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub organization_id: Option<String>,
     /// RFC 3339, in the future; after it the key stops authenticating.
     #[schema(format = DateTime)]
-    expires_at: Option<String>,
+    pub expires_at: Option<String>,
     /// Operator keys only: the tenant the key is for.
-    tenant_id: Option<String>,
+    pub tenant_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -89,7 +89,7 @@ pub struct CreateApiKey {
 pub struct RotateApiKey {
     /// How long the old secret keeps working: 0 revokes it at once; default 86400 (24 h).
     #[schema(minimum = 0, maximum = 2_592_000)]
-    grace_period_seconds: Option<i64>,
+    pub grace_period_seconds: Option<i64>,
 }
 
 fn expiry(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDateTime> {
@@ -121,6 +121,18 @@ pub async fn create(
     api: web::Data<ManagementApi>,
     ApiJson(input): ApiJson<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
+    let (key, secret) = create_key(&api, &principal, &request, input).await?;
+    Ok(HttpResponse::Created().json(ApiKeyView::with_secret(key, Some(&secret))))
+}
+
+/// Creates a key as `principal` asks, with the API's validation and rule, audited; the key and
+/// its secret (which exists nowhere else). The console creates keys with this too.
+pub async fn create_key(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    input: CreateApiKey,
+) -> Result<(ApiKey, SecretString), ApiError> {
     let mut errors = Vec::new();
     let operator = principal.has_scope(scopes::OPERATOR);
     let (tenant_id, organization_id) = if operator {
@@ -156,10 +168,10 @@ pub async fn create(
     let expires_at = expiry(input.expires_at.as_deref(), &mut errors);
     validate::finish(errors)?;
 
-    let actor = Actor::of(&principal, &request).on_tenant(&tenant_id);
+    let actor = Actor::of(principal, request).on_tenant(&tenant_id);
     let hasher = api.hasher.clone();
-    let (key, secret) = api
-        .db
+    let principal = principal.clone();
+    api.db
         .run(move |conn| {
             in_transaction(conn, |conn| {
                 let tenant = tenants::get(conn, &tenant_id).map_err(|err| match err {
@@ -184,8 +196,7 @@ pub async fn create(
                 Ok::<_, ApiError>((key, secret))
             })
         })
-        .await?;
-    Ok(HttpResponse::Created().json(ApiKeyView::with_secret(key, Some(&secret))))
+        .await
 }
 
 crud::read_handlers! {
@@ -202,10 +213,22 @@ pub async fn delete(
     api: web::Data<ManagementApi>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = Actor::of(&principal, &request);
-    let key: ApiKey = crud::delete(&api, &principal, scopes::API_KEYS_WRITE, &id, actor).await?;
-    api.api_keys.invalidate_where(move |cached| cached.id == key.id);
+    delete_key(&api, &principal, &request, &id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes (revokes) the key `id`: it stops authenticating at once on this instance.
+pub async fn delete_key(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    id: &str,
+) -> Result<ApiKey, ApiError> {
+    let actor = Actor::of(principal, request);
+    let key: ApiKey = crud::delete(api, principal, scopes::API_KEYS_WRITE, id, actor).await?;
+    let key_id = key.id.clone();
+    api.api_keys.invalidate_where(move |cached| cached.id == key_id);
+    Ok(key)
 }
 
 #[utoipa::path(post, path = "/api/v1/api_keys/{id}/rotate", operation_id = "rotateApiKey", tag = "api_keys", request_body = RotateApiKey,
@@ -218,17 +241,29 @@ pub async fn rotate(
     id: web::Path<String>,
     ApiJsonOrDefault(input): ApiJsonOrDefault<RotateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
+    let (key, secret) = rotate_key(&api, &principal, &request, &id, input).await?;
+    Ok(HttpResponse::Ok().json(ApiKeyView::with_secret(key, Some(&secret))))
+}
+
+/// Gives the key `id` a new secret; the old one works for the grace period (docs/api.md).
+pub async fn rotate_key(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    id: &str,
+    input: RotateApiKey,
+) -> Result<(ApiKey, SecretString), ApiError> {
     let reach = principal.reach_for(scopes::API_KEYS_WRITE)?;
     let mut errors = Vec::new();
     let grace = validate::grace_period(input.grace_period_seconds, &mut errors);
     validate::finish(errors)?;
     // The secret's prefix follows the key's environment, known once the key is read.
-    let current: ApiKey = crud::fetch(&api, reach, &id).await?;
+    let current: ApiKey = crud::fetch(api, reach, id).await?;
     let secret = secrets::generate_api_key(&current.environment);
     let (hash, redacted) = (api.hasher.hash(secret.expose_secret()), secrets::redact(&secret));
-    let actor = Actor::of(&principal, &request);
+    let actor = Actor::of(principal, request);
     let (needed, action) = (scopes::API_KEYS_WRITE, "api_key.rotated");
-    let key = crud::modify(&api, &principal, needed, &id, action, actor, move |key: &mut ApiKey| {
+    let key = crud::modify(api, principal, needed, id, action, actor, move |key: &mut ApiKey| {
         let now = tollbooth_storage::now();
         (key.previous_key_hash, key.previous_key_expires_at) = match grace {
             0 => (None, None),
@@ -241,5 +276,5 @@ pub async fn rotate(
     .await?;
     let key_id = key.id.clone();
     api.api_keys.invalidate_where(move |cached| cached.id == key_id);
-    Ok(HttpResponse::Ok().json(ApiKeyView::with_secret(key, Some(&secret))))
+    Ok((key, secret))
 }

@@ -44,6 +44,11 @@ pub enum Credential {
         subject: String,
         client_id: String,
     },
+    /// An admin signed in to the console (docs/console.md): they act with what an admin's
+    /// access token could carry, `admin` within their reach.
+    ConsoleUser {
+        user_id: String,
+    },
 }
 
 /// An authenticated caller: its tenant (none for operator keys), its organization if it is
@@ -62,6 +67,19 @@ impl Principal {
         match &self.credential {
             Credential::ApiKey { key_id, .. } => key_id,
             Credential::AccessToken { subject, .. } => subject,
+            Credential::ConsoleUser { user_id } => user_id,
+        }
+    }
+
+    /// The console's signed-in `admin`, as a caller of the API's operations: the one rule
+    /// (docs/security.md, "Authorization") then decides what they may do, within their tenant
+    /// or, for an organization's admin, their organization. The console checks the role first.
+    pub fn console_user(admin: &tollbooth_storage::users::User) -> Principal {
+        Principal {
+            credential: Credential::ConsoleUser { user_id: admin.id.clone() },
+            tenant_id: Some(admin.tenant_id.clone()),
+            organization_id: admin.organization_id.clone(),
+            scopes: vec![scopes::ADMIN.to_owned()],
         }
     }
 

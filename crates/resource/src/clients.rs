@@ -92,28 +92,28 @@ impl From<Client> for ClientView {
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
     #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = "\\S")]
-    name: Option<String>,
+    pub name: Option<String>,
     /// https URIs, or http on a loopback host; matched exactly. Required for authorization_code.
     #[schema(max_items = 100)]
-    redirect_uris: Option<Vec<String>>,
+    pub redirect_uris: Option<Vec<String>>,
     /// Default: `client_credentials` for confidential clients, `authorization_code` and
     /// `refresh_token` for public ones.
     #[schema(min_items = 1)]
-    grant_types: Option<Vec<String>>,
+    pub grant_types: Option<Vec<String>>,
     #[schema(max_items = 100)]
-    scopes: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
     /// Default `true`.
-    confidential: Option<bool>,
-    skip_consent: Option<bool>,
+    pub confidential: Option<bool>,
+    pub skip_consent: Option<bool>,
     /// Seconds, from 60 to `token.max_access_token_ttl`; default 3600.
     #[schema(minimum = 60)]
-    access_token_ttl: Option<i64>,
-    organization_id: Option<String>,
+    pub access_token_ttl: Option<i64>,
+    pub organization_id: Option<String>,
     /// OpenID Connect logout: https URIs, or http on a loopback host; matched exactly.
     #[schema(max_items = 100)]
-    post_logout_redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
     /// `RS256` (default) or `ES256`.
-    id_token_signed_response_alg: Option<String>,
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// Fields a `PATCH` may change; absent ones stay as they are.
@@ -121,21 +121,21 @@ pub struct CreateClient {
 #[serde(deny_unknown_fields)]
 pub struct UpdateClient {
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
-    name: Option<String>,
+    pub name: Option<String>,
     #[schema(max_items = 100)]
-    redirect_uris: Option<Vec<String>>,
+    pub redirect_uris: Option<Vec<String>>,
     #[schema(min_items = 1)]
-    grant_types: Option<Vec<String>>,
+    pub grant_types: Option<Vec<String>>,
     #[schema(max_items = 100)]
-    scopes: Option<Vec<String>>,
-    skip_consent: Option<bool>,
+    pub scopes: Option<Vec<String>>,
+    pub skip_consent: Option<bool>,
     /// Seconds, from 60 to `token.max_access_token_ttl`.
     #[schema(minimum = 60)]
-    access_token_ttl: Option<i64>,
+    pub access_token_ttl: Option<i64>,
     #[schema(max_items = 100)]
-    post_logout_redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
     /// `RS256` or `ES256`.
-    id_token_signed_response_alg: Option<String>,
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -143,7 +143,7 @@ pub struct UpdateClient {
 pub struct RotateSecret {
     /// How long the old secret keeps working: 0 revokes it at once; default 86400 (24 h).
     #[schema(minimum = 0, maximum = 2_592_000)]
-    grace_period_seconds: Option<i64>,
+    pub grace_period_seconds: Option<i64>,
 }
 
 /// Checks a client's settings as a whole, as they will be stored.
@@ -215,6 +215,18 @@ pub async fn create(
     api: web::Data<ManagementApi>,
     ApiJson(input): ApiJson<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
+    let (client, secret) = create_client(&api, &principal, &request, input).await?;
+    Ok(HttpResponse::Created().json(ClientView::with_secret(client, secret)))
+}
+
+/// Creates a client as `principal` asks, validated and audited: the client, and its secret if
+/// confidential (shown only now). The console creates clients with this too.
+pub async fn create_client(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    input: CreateClient,
+) -> Result<(Client, Option<SecretString>), ApiError> {
     let reach = principal.reach_with(scopes::CLIENTS_WRITE)?;
     let mut errors = Vec::new();
     let confidential = input.confidential.unwrap_or(true);
@@ -253,7 +265,7 @@ pub async fn create(
     validate::finish(errors)?;
     principal.authorize(scopes::CLIENTS_WRITE, None, Some(&client))?;
 
-    let actor = Actor::of(&principal, &request);
+    let actor = Actor::of(principal, request);
     let stored = client.clone();
     api.db
         .run(move |conn| {
@@ -265,7 +277,7 @@ pub async fn create(
             })
         })
         .await?;
-    Ok(HttpResponse::Created().json(ClientView::with_secret(client, secret)))
+    Ok((client, secret))
 }
 
 crud::read_handlers! {
@@ -284,20 +296,26 @@ pub async fn update(
     id: web::Path<String>,
     ApiJson(input): ApiJson<UpdateClient>,
 ) -> Result<HttpResponse, ApiError> {
+    let client = update_client(&api, &principal, &request, &id, input).await?;
+    Ok(HttpResponse::Ok().json(ClientView::from(client)))
+}
+
+/// Changes the client `id` as `input` says (absent fields stay), validated and audited.
+pub async fn update_client(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    id: &str,
+    input: UpdateClient,
+) -> Result<Client, ApiError> {
     let max_ttl = api.max_access_token_ttl;
-    let actor = Actor::of(&principal, &request);
+    let actor = Actor::of(principal, request);
     let resources = match (&input.scopes, &principal.tenant_id) {
         (Some(_), Some(tenant_id)) => api.oauth.resources.of_tenant(tenant_id).await?,
         _ => Default::default(),
     };
-    let update = crud::modify(
-        &api,
-        &principal,
-        scopes::CLIENTS_WRITE,
-        &id,
-        "client.updated",
-        actor,
-        move |client: &mut Client| {
+    let update =
+        crud::modify(api, principal, scopes::CLIENTS_WRITE, id, "client.updated", actor, move |client: &mut Client| {
             let mut errors = Vec::new();
             if let Some(scopes) = &input.scopes {
                 validate::scope_list(scopes, &mut errors);
@@ -327,11 +345,10 @@ pub async fn update(
             }
             check_client(client, max_ttl, &mut errors);
             validate::finish(errors)
-        },
-    );
+        });
     let client = update.await?;
     api.oauth.clients.invalidate(&client.id);
-    Ok(HttpResponse::Ok().json(ClientView::from(client)))
+    Ok(client)
 }
 
 #[utoipa::path(delete, path = "/api/v1/clients/{id}", operation_id = "deleteClient", tag = "clients", params(("id" = String, Path, description = "Client id")),
@@ -342,10 +359,21 @@ pub async fn delete(
     api: web::Data<ManagementApi>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = Actor::of(&principal, &request);
-    let client: Client = crud::delete(&api, &principal, scopes::CLIENTS_WRITE, &id, actor).await?;
-    api.oauth.clients.invalidate(&client.id);
+    let _ = delete_client(&api, &principal, &request, &id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes the client `id`: it stops authenticating at once, and its tokens are revoked.
+pub async fn delete_client(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    id: &str,
+) -> Result<Client, ApiError> {
+    let actor = Actor::of(principal, request);
+    let client: Client = crud::delete(api, principal, scopes::CLIENTS_WRITE, id, actor).await?;
+    api.oauth.clients.invalidate(&client.id);
+    Ok(client)
 }
 
 #[utoipa::path(post, path = "/api/v1/clients/{id}/secret", operation_id = "rotateClientSecret", tag = "clients", request_body = RotateSecret,
@@ -358,14 +386,26 @@ pub async fn rotate_secret(
     id: web::Path<String>,
     ApiJsonOrDefault(input): ApiJsonOrDefault<RotateSecret>,
 ) -> Result<HttpResponse, ApiError> {
+    let (client, secret) = rotate_client_secret(&api, &principal, &request, &id, input).await?;
+    Ok(HttpResponse::Ok().json(ClientView::with_secret(client, Some(secret))))
+}
+
+/// Gives the client `id` a new secret; the old one works for the grace period.
+pub async fn rotate_client_secret(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    id: &str,
+    input: RotateSecret,
+) -> Result<(Client, SecretString), ApiError> {
     let mut errors = Vec::new();
     let grace = validate::grace_period(input.grace_period_seconds, &mut errors);
     validate::finish(errors)?;
     let secret = secrets::generate_client_secret();
     let (hash, redacted) = (api.hasher.hash(secret.expose_secret()), secrets::redact(&secret));
-    let actor = Actor::of(&principal, &request);
+    let actor = Actor::of(principal, request);
     let (needed, action) = (scopes::CLIENTS_WRITE, "client.secret_rotated");
-    let client = crud::modify(&api, &principal, needed, &id, action, actor, move |client: &mut Client| {
+    let client = crud::modify(api, principal, needed, id, action, actor, move |client: &mut Client| {
         if !client.confidential {
             let message = "Public clients have no secret to rotate.";
             return Err(ApiError::validation(vec![FieldError::new("confidential", "invalid", message)]));
@@ -381,5 +421,5 @@ pub async fn rotate_secret(
     })
     .await?;
     api.oauth.clients.invalidate(&client.id);
-    Ok(HttpResponse::Ok().json(ClientView::with_secret(client, Some(secret))))
+    Ok((client, secret))
 }

@@ -171,10 +171,21 @@ pub async fn list_view<T: Stored, V: From<T> + Serialize>(
     api: &ManagementApi,
     scope: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = principal.reach_with(scope)?;
+    principal.reach_with(scope)?;
     let page = page_request::<T::IdKind>(request)?;
-    let page = api.db.run(move |conn| T::list(conn, &reach, &page)).await.map_err(ApiError::from)?;
-    List::respond(page.map(V::from))
+    List::respond(page_of::<T>(api, principal, scope, page).await?.map(V::from))
+}
+
+/// One page of the objects the caller reaches, if it holds `scope`: every list (the API's and
+/// the console's) reads through this.
+pub async fn page_of<T: Stored>(
+    api: &ManagementApi,
+    principal: &Principal,
+    scope: &str,
+    page: PageRequest,
+) -> Result<Page<T>, ApiError> {
+    let reach = principal.reach_with(scope)?;
+    api.db.run(move |conn| T::list(conn, &reach, &page)).await.map_err(ApiError::from)
 }
 
 /// Deletes the object if the caller reaches it and may act on it (`needed` and the rule of

@@ -7,7 +7,7 @@ pub mod audit_logs;
 pub mod auth;
 pub mod authorization;
 pub mod clients;
-mod crud;
+pub mod crud;
 pub mod error;
 pub mod extract;
 pub mod openapi;

@@ -59,26 +59,26 @@ fn stored_json(text: String, empty: &str) -> Box<RawValue> {
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganization {
     #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = "\\S")]
-    name: Option<String>,
+    pub name: Option<String>,
     /// Lower-case DNS names.
     #[schema(max_items = 100)]
-    domains: Option<Vec<String>>,
+    pub domains: Option<Vec<String>>,
     /// Free-form JSON object, at most 8 KiB.
     #[schema(value_type = Option<Object>)]
-    metadata: Option<Metadata>,
+    pub metadata: Option<Metadata>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganization {
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
-    name: Option<String>,
+    pub name: Option<String>,
     /// Replaces the whole list.
     #[schema(max_items = 100)]
-    domains: Option<Vec<String>>,
+    pub domains: Option<Vec<String>>,
     /// Replaces the whole metadata object.
     #[schema(value_type = Option<Object>)]
-    metadata: Option<Metadata>,
+    pub metadata: Option<Metadata>,
 }
 
 /// The organization a new object of an organization-confined caller belongs to: its own.
@@ -153,6 +153,17 @@ pub async fn create(
     api: web::Data<ManagementApi>,
     ApiJson(input): ApiJson<CreateOrganization>,
 ) -> Result<HttpResponse, ApiError> {
+    let organization = create_organization(&api, &principal, &request, input).await?;
+    Ok(HttpResponse::Created().json(OrganizationView::from(organization)))
+}
+
+/// Creates an organization in the caller's tenant, validated and audited.
+pub async fn create_organization(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    input: CreateOrganization,
+) -> Result<Organization, ApiError> {
     let reach = principal.tenant_reach_with(scopes::ORGANIZATIONS_WRITE)?;
     let mut errors = Vec::new();
     let name = validate::name("name", input.name.as_deref(), &mut errors);
@@ -171,7 +182,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let actor = Actor::of(&principal, &request);
+    let actor = Actor::of(principal, request);
     let stored = organization.clone();
     api.db
         .run(move |conn| {
@@ -182,7 +193,7 @@ pub async fn create(
         })
         .await
         .map_err(ApiError::from)?;
-    Ok(HttpResponse::Created().json(OrganizationView::from(organization)))
+    Ok(organization)
 }
 
 crud::read_handlers! {
@@ -201,7 +212,19 @@ pub async fn update(
     id: web::Path<String>,
     ApiJson(input): ApiJson<UpdateOrganization>,
 ) -> Result<HttpResponse, ApiError> {
-    changeable_organization(&principal, &id)?;
+    let organization = update_organization(&api, &principal, &request, &id, input).await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::from(organization)))
+}
+
+/// Changes the organization `id` as `input` says, validated and audited.
+pub async fn update_organization(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    id: &str,
+    input: UpdateOrganization,
+) -> Result<Organization, ApiError> {
+    changeable_organization(principal, id)?;
     let mut errors = Vec::new();
     let name = input.name.as_deref().map(|name| validate::name("name", Some(name), &mut errors));
     if let Some(domains) = &input.domains {
@@ -211,12 +234,12 @@ pub async fn update(
         check_metadata(metadata, &mut errors);
     }
     validate::finish(errors)?;
-    let actor = Actor::of(&principal, &request);
+    let actor = Actor::of(principal, request);
     let organization = crud::modify(
-        &api,
-        &principal,
+        api,
+        principal,
         scopes::ORGANIZATIONS_WRITE,
-        &id,
+        id,
         "organization.updated",
         actor,
         move |org: &mut Organization| {
@@ -233,7 +256,7 @@ pub async fn update(
         },
     )
     .await?;
-    Ok(HttpResponse::Ok().json(OrganizationView::from(organization)))
+    Ok(organization)
 }
 
 #[utoipa::path(delete, path = "/api/v1/organizations/{id}", operation_id = "deleteOrganization", tag = "organizations",
@@ -245,12 +268,23 @@ pub async fn delete(
     api: web::Data<ManagementApi>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    changeable_organization(&principal, &id)?;
-    let actor = Actor::of(&principal, &request);
-    let organization: Organization = crud::delete(&api, &principal, scopes::ORGANIZATIONS_WRITE, &id, actor).await?;
+    let _ = delete_organization(&api, &principal, &request, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes the organization `id` with its users, clients and keys, which stop working at once.
+pub async fn delete_organization(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    id: &str,
+) -> Result<Organization, ApiError> {
+    changeable_organization(principal, id)?;
+    let actor = Actor::of(principal, request);
+    let organization: Organization = crud::delete(api, principal, scopes::ORGANIZATIONS_WRITE, id, actor).await?;
     // Its clients and keys went with it (cascade): stop them authenticating here at once.
     let org_id = organization.id.clone();
     api.api_keys.invalidate_where(move |key| key.organization_id.as_deref() == Some(org_id.as_str()));
     api.oauth.clients.invalidate_all();
-    Ok(HttpResponse::NoContent().finish())
+    Ok(organization)
 }

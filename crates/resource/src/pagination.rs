@@ -15,11 +15,31 @@ pub const MAX_LIMIT: u32 = 100;
 
 /// Parses the list query of a request for objects whose ids are of kind `K`.
 pub fn page_request<K: Kind>(request: &HttpRequest) -> Result<PageRequest, ApiError> {
+    page_request_filtered::<K>(request, &[]).map(|(page, _)| page)
+}
+
+/// The values of a list's filters, by name, as given.
+pub type FilterValues = Vec<(&'static str, String)>;
+
+/// Like [`page_request`], for a list that also takes the query parameters named in `filters`:
+/// their values, as given, come back beside the page (each at most once).
+pub fn page_request_filtered<K: Kind>(
+    request: &HttpRequest,
+    filters: &[&'static str],
+) -> Result<(PageRequest, FilterValues), ApiError> {
     let id_prefix = K::PREFIX;
     let mut page = PageRequest::default();
     let mut errors = Vec::new();
     let (mut after, mut before) = (None, None);
+    let mut filtered = FilterValues::new();
     for (name, value) in query_pairs(request)? {
+        if let Some(filter) = filters.iter().find(|filter| **filter == name) {
+            if filtered.iter().any(|(seen, _)| seen == filter) {
+                return Err(ApiError::invalid_request(format!("Query parameter `{name}` is given twice.")));
+            }
+            filtered.push((filter, value));
+            continue;
+        }
         match name.as_str() {
             "limit" => match value.parse::<u32>() {
                 Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => page.limit = limit,
@@ -61,7 +81,7 @@ pub fn page_request<K: Kind>(request: &HttpRequest) -> Result<PageRequest, ApiEr
         (None, Some(id)) => Some(Cursor::Before(id)),
         (None, None) => None,
     };
-    if errors.is_empty() { Ok(page) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() { Ok((page, filtered)) } else { Err(ApiError::validation(errors)) }
 }
 
 /// The list query every list accepts (docs/api.md), for the OpenAPI document.

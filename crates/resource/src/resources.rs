@@ -58,25 +58,25 @@ impl From<Resource> for ResourceView {
 #[serde(deny_unknown_fields)]
 pub struct CreateResource {
     #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = "\\S")]
-    name: Option<String>,
+    pub name: Option<String>,
     /// An absolute https URI (http on a loopback host), without a fragment; unique across the
     /// deployment.
     #[schema(value_type = String, required = true)]
-    identifier: Option<String>,
+    pub identifier: Option<String>,
     /// Scope tokens, unique within the tenant.
     #[schema(value_type = Vec<String>, required = true, min_items = 1, max_items = 100)]
-    scopes: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateResource {
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
-    name: Option<String>,
-    identifier: Option<String>,
+    pub name: Option<String>,
+    pub identifier: Option<String>,
     /// Replaces the whole list.
     #[schema(min_items = 1, max_items = 100)]
-    scopes: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
 }
 
 /// An identifier a tenant may give its API: not the management API's, not the issuer.
@@ -142,6 +142,17 @@ pub async fn create(
     api: web::Data<ManagementApi>,
     ApiJson(input): ApiJson<CreateResource>,
 ) -> Result<HttpResponse, ApiError> {
+    let resource = create_resource(&api, &principal, &request, input).await?;
+    Ok(HttpResponse::Created().json(ResourceView::from(resource)))
+}
+
+/// Defines an API of the caller's tenant, validated and audited.
+pub async fn create_resource(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    input: CreateResource,
+) -> Result<Resource, ApiError> {
     let reach = principal.tenant_reach_with(scopes::RESOURCES_WRITE)?;
     let mut errors = Vec::new();
     let name = validate::name("name", input.name.as_deref(), &mut errors);
@@ -149,7 +160,7 @@ pub async fn create(
     if identifier.is_empty() {
         errors.push(FieldError::new("identifier", "required", "identifier is required."));
     } else {
-        check_identifier(&api, &identifier, &mut errors);
+        check_identifier(api, &identifier, &mut errors);
     }
     let scopes = input.scopes.unwrap_or_default();
     check_scopes(&scopes, &mut errors);
@@ -164,7 +175,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let actor = Actor::of(&principal, &request);
+    let actor = Actor::of(principal, request);
     let stored = resource.clone();
     api.db
         .run(move |conn| {
@@ -177,7 +188,7 @@ pub async fn create(
         })
         .await?;
     api.oauth.resources.invalidate(&resource.tenant_id);
-    Ok(HttpResponse::Created().json(ResourceView::from(resource)))
+    Ok(resource)
 }
 
 crud::stored!(Resource, resources, "resource", ids::Resource, in_tokens: false, before_write: check_free);
@@ -199,22 +210,34 @@ pub async fn update(
     id: web::Path<String>,
     ApiJson(input): ApiJson<UpdateResource>,
 ) -> Result<HttpResponse, ApiError> {
+    let resource = update_resource(&api, &principal, &request, &id, input).await?;
+    Ok(HttpResponse::Ok().json(ResourceView::from(resource)))
+}
+
+/// Changes the API `id` as `input` says, validated and audited.
+pub async fn update_resource(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    id: &str,
+    input: UpdateResource,
+) -> Result<Resource, ApiError> {
     principal.tenant_reach_with(scopes::RESOURCES_WRITE)?;
     let mut errors = Vec::new();
     let name = input.name.as_deref().map(|name| validate::name("name", Some(name), &mut errors));
     if let Some(identifier) = &input.identifier {
-        check_identifier(&api, identifier, &mut errors);
+        check_identifier(api, identifier, &mut errors);
     }
     if let Some(scopes) = &input.scopes {
         check_scopes(scopes, &mut errors);
     }
     validate::finish(errors)?;
-    let actor = Actor::of(&principal, &request);
+    let actor = Actor::of(principal, request);
     let resource = crud::modify(
-        &api,
-        &principal,
+        api,
+        principal,
         scopes::RESOURCES_WRITE,
-        &id,
+        id,
         "resource.updated",
         actor,
         move |resource: &mut Resource| {
@@ -232,7 +255,7 @@ pub async fn update(
     )
     .await?;
     api.oauth.resources.invalidate(&resource.tenant_id);
-    Ok(HttpResponse::Ok().json(ResourceView::from(resource)))
+    Ok(resource)
 }
 
 #[utoipa::path(delete, path = "/api/v1/resources/{id}", operation_id = "deleteResource", tag = "resources",
@@ -244,9 +267,20 @@ pub async fn delete(
     api: web::Data<ManagementApi>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.tenant_reach_with(scopes::RESOURCES_WRITE)?;
-    let actor = Actor::of(&principal, &request);
-    let deleted: Resource = crud::delete(&api, &principal, scopes::RESOURCES_WRITE, &id, actor).await?;
-    api.oauth.resources.invalidate(&deleted.tenant_id);
+    let _ = delete_resource(&api, &principal, &request, &id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes the API `id`.
+pub async fn delete_resource(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    id: &str,
+) -> Result<Resource, ApiError> {
+    principal.tenant_reach_with(scopes::RESOURCES_WRITE)?;
+    let actor = Actor::of(principal, request);
+    let deleted: Resource = crud::delete(api, principal, scopes::RESOURCES_WRITE, id, actor).await?;
+    api.oauth.resources.invalidate(&deleted.tenant_id);
+    Ok(deleted)
 }

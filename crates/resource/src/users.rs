@@ -61,32 +61,32 @@ impl From<User> for UserView {
 pub struct CreateUser {
     /// Unique in the tenant; stored lower-case.
     #[schema(value_type = String, required = true, format = Email, max_length = 254)]
-    email: Option<String>,
+    pub email: Option<String>,
     #[schema(max_length = 200)]
-    name: Option<String>,
+    pub name: Option<String>,
     /// 8 to 1024 characters. Without one the user cannot sign in with a password.
     #[schema(min_length = 8, max_length = 1024)]
-    password: Option<String>,
-    email_verified: Option<bool>,
-    organization_id: Option<String>,
+    pub password: Option<String>,
+    pub email_verified: Option<bool>,
+    pub organization_id: Option<String>,
     /// `member` (default) or `admin`; making an admin needs `admin`.
     #[schema(value_type = Option<String>, pattern = "^(member|admin)$")]
-    role: Option<String>,
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[schema(format = Email, max_length = 254)]
-    email: Option<String>,
+    pub email: Option<String>,
     #[schema(max_length = 200)]
-    name: Option<String>,
+    pub name: Option<String>,
     #[schema(min_length = 8, max_length = 1024)]
-    password: Option<String>,
-    email_verified: Option<bool>,
+    pub password: Option<String>,
+    pub email_verified: Option<bool>,
     /// `member` or `admin`; changing an admin, or making one, needs `admin`.
     #[schema(value_type = Option<String>, pattern = "^(member|admin)$")]
-    role: Option<String>,
+    pub role: Option<String>,
 }
 
 /// A valid role, or a field error.
@@ -128,6 +128,17 @@ pub async fn create(
     api: web::Data<ManagementApi>,
     ApiJson(input): ApiJson<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
+    let user = create_user(&api, &principal, &request, input).await?;
+    Ok(HttpResponse::Created().json(UserView::from(user)))
+}
+
+/// Creates a user as `principal` asks, validated and audited.
+pub async fn create_user(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    input: CreateUser,
+) -> Result<User, ApiError> {
     let reach = principal.reach_with(scopes::USERS_WRITE)?;
     let mut errors = Vec::new();
     let email = validate::email(input.email.as_deref(), &mut errors);
@@ -154,7 +165,7 @@ pub async fn create(
     };
     principal.authorize(scopes::USERS_WRITE, None, Some(&user))?;
     user.password_hash = hash_password(input.password).await?;
-    let actor = Actor::of(&principal, &request);
+    let actor = Actor::of(principal, request);
     let stored = user.clone();
     api.db
         .run(move |conn| {
@@ -167,7 +178,7 @@ pub async fn create(
         })
         .await
         .map_err(email_taken)?;
-    Ok(HttpResponse::Created().json(UserView::from(user)))
+    Ok(user)
 }
 
 crud::read_handlers! {
@@ -208,6 +219,18 @@ pub async fn update(
     id: web::Path<String>,
     ApiJson(input): ApiJson<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
+    let user = update_user(&api, &principal, &request, &id, input).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
+}
+
+/// Changes the user `id` as `input` says, validated and audited.
+pub async fn update_user(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    id: &str,
+    input: UpdateUser,
+) -> Result<User, ApiError> {
     principal.require(scopes::USERS_WRITE)?;
     let mut errors = Vec::new();
     let email = input.email.as_deref().map(|email| validate::email(Some(email), &mut errors));
@@ -221,14 +244,14 @@ pub async fn update(
     validate::finish(errors)?;
     if input.password.is_some() {
         // Argon2 is slow on purpose: spend it only for a caller who may change this user.
-        let current: User = crud::fetch(&api, principal.reach_for(scopes::USERS_WRITE)?, &id).await?;
+        let current: User = crud::fetch(api, principal.reach_for(scopes::USERS_WRITE)?, id).await?;
         principal.authorize(scopes::USERS_WRITE, Some(&current), None)?;
     }
     let password_hash = hash_password(input.password).await?;
-    let actor = Actor::of(&principal, &request);
+    let actor = Actor::of(principal, request);
     let (needed, action) = (scopes::USERS_WRITE, "user.updated");
 
-    let user = crud::modify(&api, &principal, needed, &id, action, actor, move |user: &mut User| {
+    let user = crud::modify(api, principal, needed, id, action, actor, move |user: &mut User| {
         if let Some(role) = &role {
             user.role = role.clone();
         }
@@ -248,7 +271,7 @@ pub async fn update(
     })
     .await
     .map_err(email_taken)?;
-    Ok(HttpResponse::Ok().json(UserView::from(user)))
+    Ok(user)
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{id}", operation_id = "deleteUser", tag = "users", params(("id" = String, Path, description = "User id")),
@@ -259,7 +282,17 @@ pub async fn delete(
     api: web::Data<ManagementApi>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = Actor::of(&principal, &request);
-    let _: User = crud::delete(&api, &principal, scopes::USERS_WRITE, &id, actor).await?;
+    let _ = delete_user(&api, &principal, &request, &id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes the user `id`; their tokens are revoked.
+pub async fn delete_user(
+    api: &ManagementApi,
+    principal: &Principal,
+    request: &HttpRequest,
+    id: &str,
+) -> Result<User, ApiError> {
+    let actor = Actor::of(principal, request);
+    crud::delete(api, principal, scopes::USERS_WRITE, id, actor).await
 }

@@ -3,7 +3,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
-use tollbooth::bootstrap::bootstrap;
+use tollbooth::bootstrap::{FirstTenant, bootstrap};
+
+/// The first admin's email when `bootstrap` is not given one: a reserved domain (RFC 2606),
+/// for a first run on a laptop.
+const DEFAULT_ADMIN_EMAIL: &str = "admin@example.com";
 use tollbooth::{Application, Settings, app, init_logging};
 
 /// jemalloc serves every allocation in the process, libpq's and OpenSSL's too (its symbols are
@@ -30,14 +34,15 @@ struct Cli {
 enum Command {
     /// Apply pending database migrations, then serve HTTP until stopped.
     Serve {
-        /// On an empty database, first create and print the operator key, a tenant and its
-        /// admin key (as `bootstrap` does). Does nothing on a bootstrapped database.
+        /// On an empty database, first create and print the operator key, a tenant, its admin
+        /// key and console admin (as `bootstrap` does). Does nothing on a bootstrapped database.
         #[arg(long)]
         bootstrap: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Create the operator key, a first tenant and its admin key, and print them once.
+    /// Create the operator key, a first tenant, its admin key and an admin user for the
+    /// console, and print their secrets once.
     Bootstrap {
         /// Print one JSON object {"operator_key","tenant_id","tenant_key"} instead of text.
         #[arg(long)]
@@ -45,6 +50,9 @@ enum Command {
         /// The first tenant's name.
         #[arg(long, default_value = "Default tenant")]
         tenant_name: String,
+        /// The email of the first tenant's admin user, who signs in to the console.
+        #[arg(long, default_value = DEFAULT_ADMIN_EMAIL)]
+        admin_email: String,
     },
     /// Manage the JWT signing keys.
     Keys {
@@ -96,7 +104,7 @@ fn run(command: Command, settings: &Settings) -> Result<(), String> {
     match command {
         Command::Serve { bootstrap: bootstrap_first } => {
             if bootstrap_first {
-                run_bootstrap(settings, false, "Default tenant", true)?;
+                run_bootstrap(settings, false, "Default tenant", DEFAULT_ADMIN_EMAIL, true)?;
             }
             actix_web::rt::System::new().block_on(async {
                 let application = Application::build(settings).map_err(|e| e.to_string())?;
@@ -109,7 +117,9 @@ fn run(command: Command, settings: &Settings) -> Result<(), String> {
             println!("Migrations are up to date.");
             Ok(())
         }
-        Command::Bootstrap { json, tenant_name } => run_bootstrap(settings, json, &tenant_name, false),
+        Command::Bootstrap { json, tenant_name, admin_email } => {
+            run_bootstrap(settings, json, &tenant_name, &admin_email, false)
+        }
         Command::Keys { command: KeysCommand::RotateOperator { json } } => {
             let db = app::open_database(settings).map_err(|e| e.to_string())?;
             let hasher = app::secret_hasher(settings, &db).map_err(|e| e.to_string())?;
@@ -140,10 +150,22 @@ fn run(command: Command, settings: &Settings) -> Result<(), String> {
 }
 
 /// Bootstraps; an already bootstrapped database is an error unless `if_empty`.
-fn run_bootstrap(settings: &Settings, json: bool, tenant_name: &str, if_empty: bool) -> Result<(), String> {
+fn run_bootstrap(
+    settings: &Settings,
+    json: bool,
+    tenant_name: &str,
+    admin_email: &str,
+    if_empty: bool,
+) -> Result<(), String> {
     let db = app::open_database(settings).map_err(|e| e.to_string())?;
     let hasher = app::secret_hasher(settings, &db).map_err(|e| e.to_string())?;
-    match bootstrap(&db, &hasher, tenant_name, &settings.rate_limit.plan_default).map_err(|e| e.to_string())? {
+    let first = FirstTenant {
+        name: tenant_name,
+        plan: &settings.rate_limit.plan_default,
+        admin_email,
+        issuer: settings.oauth.issuer.as_str(),
+    };
+    match bootstrap(&db, &hasher, first)? {
         Some(keys) if json => println!("{}", keys.to_json()),
         Some(keys) => println!("{}", keys.to_text()),
         None if if_empty => {}

@@ -73,6 +73,11 @@ pub fn generate_authorization_code() -> SecretString {
     SecretString::from(random_base62())
 }
 
+/// A new password for a person to type once: random base62 (about 256 bits), no prefix.
+pub fn generate_password() -> SecretString {
+    SecretString::from(random_base62())
+}
+
 /// A random 256-bit value, hex-encoded: for peppers and other server secrets.
 pub fn generate_server_secret() -> String {
     let bytes: [u8; 32] = rand::rng().random();

@@ -9,7 +9,7 @@ use actix_web::dev::ServerHandle;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use tollbooth::bootstrap::bootstrap;
+use tollbooth::bootstrap::{FirstTenant, bootstrap};
 use tollbooth::{Application, Settings, app};
 use tollbooth_storage::Database;
 
@@ -20,6 +20,8 @@ pub const TEST_API_SCOPES: &[&str] =
     &["read", "write", "read:things", "write:things", "a", "b", "c", "orders:read", "orders:write"];
 pub const TEST_ENCRYPTION_KEY: &str = "test-key-encryption-key-of-32-characters";
 pub const AUDIENCE: &str = "http://tollbooth.test/api";
+/// The admin user every bootstrap creates (its password is `TestApp::admin_password`).
+pub const FIRST_ADMIN_EMAIL: &str = "first-admin@tollbooth.test";
 const POSTGRES_URL_VAR: &str = "TOLLBOOTH_TEST_DATABASE_URL";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,8 @@ pub struct TestApp {
     pub operator_key: String,
     pub tenant_id: String,
     pub tenant_key: String,
+    /// The generated password of the bootstrap's admin user, [`FIRST_ADMIN_EMAIL`].
+    pub admin_password: String,
     pub db: Database,
     pub settings: Settings,
     handle: RunningServer,
@@ -98,9 +102,13 @@ impl TestApp {
             move || {
                 let db = app::open_database(&settings).expect("database opens");
                 let hasher = app::secret_hasher(&settings, &db).expect("pepper");
-                let keys = bootstrap(&db, &hasher, "Test tenant", &settings.rate_limit.plan_default)
-                    .expect("bootstrap")
-                    .expect("empty database");
+                let first = FirstTenant {
+                    name: "Test tenant",
+                    plan: &settings.rate_limit.plan_default,
+                    admin_email: FIRST_ADMIN_EMAIL,
+                    issuer: settings.oauth.issuer.as_str(),
+                };
+                let keys = bootstrap(&db, &hasher, first).expect("bootstrap").expect("empty database");
                 store_test_api(&db, &keys.tenant_id);
                 (db, keys)
             }
@@ -114,6 +122,7 @@ impl TestApp {
             operator_key: keys.operator_key.expose_secret().to_owned(),
             tenant_id: keys.tenant_id,
             tenant_key: keys.tenant_key.expose_secret().to_owned(),
+            admin_password: keys.admin_password.expose_secret().to_owned(),
             db,
             settings,
             handle,

@@ -1,0 +1,65 @@
+//! A posted console form: its fields, a field repeated only where the form has several inputs
+//! of that name (check boxes), and its CSRF token checked before anything else is read.
+
+use actix_web::HttpRequest;
+use tollbooth_oauth::error::OAuthError;
+use tollbooth_oauth::request::FormBody;
+use tollbooth_resource::ManagementApi;
+
+use crate::error::ConsoleError;
+use crate::signed_in::SignedIn;
+
+pub struct Form(Vec<(String, String)>);
+
+impl Form {
+    /// The form of a request body (at most 64 KiB, as every form of ours).
+    pub fn of(body: Result<FormBody, OAuthError>) -> Result<Form, ConsoleError> {
+        let FormBody(bytes) = body.map_err(|_| ConsoleError::BadRequest("The form is not valid."))?;
+        Ok(Form(
+            url::form_urlencoded::parse(&bytes).map(|(name, value)| (name.into_owned(), value.into_owned())).collect(),
+        ))
+    }
+
+    /// The value of a field given once; `None` when absent or repeated.
+    pub fn one<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        let mut values = self.all(name);
+        match (values.next(), values.next()) {
+            (Some(value), None) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The value of a text field, trimmed; empty when absent.
+    pub fn text(&self, name: &str) -> String {
+        self.one(name).unwrap_or_default().trim().to_owned()
+    }
+
+    /// A text field that may be left empty: `None` when it is.
+    pub fn optional(&self, name: &str) -> Option<String> {
+        Some(self.text(name)).filter(|value| !value.is_empty())
+    }
+
+    /// A list typed as words separated by spaces or line breaks.
+    pub fn words(&self, name: &str) -> Vec<String> {
+        self.one(name).unwrap_or_default().split_whitespace().map(str::to_owned).collect()
+    }
+
+    /// Every value of a repeated field (the checked boxes of one name).
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(field, _)| field == name).map(|(_, value)| value.as_str())
+    }
+}
+
+/// The signed-in admin who posted `form`, once its CSRF token is the session's.
+pub async fn poster(
+    request: &HttpRequest,
+    tenant_id: &str,
+    api: &ManagementApi,
+    form: &Form,
+) -> Result<SignedIn, ConsoleError> {
+    let signed_in = SignedIn::of(request, tenant_id, api).await?;
+    if !signed_in.accepts_csrf(&api.oauth, form.one("csrf")) {
+        return Err(ConsoleError::ExpiredForm);
+    }
+    Ok(signed_in)
+}
