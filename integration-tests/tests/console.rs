@@ -21,7 +21,31 @@ on_both_databases!(
     the_audit_log_is_filtered_and_paged,
     the_overview_draws_the_plans_usage,
     the_bootstrap_admin_signs_in_and_unknown_pages_are_404,
+    clients_are_created_edited_rotated_and_deleted_in_the_console,
+    users_and_organizations_in_the_console,
+    apis_are_defined_in_the_console_by_tenant_admins_only,
 );
+
+/// Posts `fields` with the CSRF token of the page at `form_page`.
+async fn submit(
+    browser: &mut Browser<'_>,
+    form_page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> crate::authorization_code::Page {
+    let page = browser.get(form_page).await;
+    assert_eq!(page.status, 200, "{form_page}: {}", page.html);
+    let csrf = page.csrf();
+    let mut posted = vec![("csrf", csrf.as_str())];
+    posted.extend_from_slice(fields);
+    browser.post(action, &posted).await
+}
+
+/// The id at the end of a `303` to an object's page.
+fn created_id(page: &crate::authorization_code::Page) -> String {
+    assert_eq!(page.status, 303, "{}", page.html);
+    page.location.as_deref().unwrap().rsplit('/').next().unwrap().to_owned()
+}
 
 /// The value of the element with `id` (its text up to the next tag).
 fn text_of(html: &str, id: &str) -> String {
@@ -453,4 +477,212 @@ async fn console_cookies_are_secure_when_served_over_https() {
             "{cookie}"
         );
     }
+}
+
+async fn clients_are_created_edited_rotated_and_deleted_in_the_console(app: TestApp) {
+    let (mut browser, admin_id) = signed_in_admin(&app, None).await;
+    let new = console(&app, "clients/new");
+    let created = submit(
+        &mut browser,
+        &new,
+        &console(&app, "clients"),
+        &[
+            ("kind", "confidential"),
+            ("name", "Billing"),
+            ("grant_types", "client_credentials"),
+            ("scopes", "users:read"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, 200, "{}", created.html);
+    let secret = text_of(&created.html, "secret");
+    assert!(secret.starts_with("cs_"), "{secret}");
+    let clients = app.call("GET", "/api/v1/clients", &app.tenant_key, Value::Null).await.expect(200);
+    let client = clients.body["data"].as_array().unwrap().iter().find(|c| c["name"] == "Billing").unwrap().clone();
+    let id = client["id"].as_str().unwrap().to_owned();
+    let token = app.access_token(&id, &secret, Some("users:read")).await;
+    app.call("GET", "/api/v1/users", &token, Value::Null).await.expect(200);
+    let page = browser.get(&console(&app, &format!("clients/{id}"))).await;
+    assert!(!page.html.contains(&secret), "the secret is never shown again");
+
+    // Edit: an invalid redirect URI is shown next to its field, and nothing changes.
+    let edit = console(&app, &format!("clients/{id}"));
+    let fields = [
+        ("name", "Billing 2"),
+        ("grant_types", "client_credentials"),
+        ("grant_types", "authorization_code"),
+        ("redirect_uris", "https://billing.example/callback\nhttp://not-loopback.example/cb"),
+        ("scopes", "users:read"),
+        ("access_token_ttl", "600"),
+        ("id_token_signed_response_alg", "ES256"),
+    ];
+    let refused = submit(&mut browser, &edit, &edit, &fields).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(refused.html.contains("id=\"redirect_uris-error\""), "{}", refused.html);
+    assert!(refused.html.contains("http://not-loopback.example/cb"), "what was typed is kept");
+    let unchanged = app.call("GET", &format!("/api/v1/clients/{id}"), &app.tenant_key, Value::Null).await.expect(200);
+    assert_eq!(unchanged.body["name"], "Billing");
+    let mut fields = fields.to_vec();
+    fields[3] = ("redirect_uris", "https://billing.example/callback\nhttp://127.0.0.1:9000/cb");
+    let saved = submit(&mut browser, &edit, &edit, &fields).await;
+    assert_eq!((saved.status, saved.location.as_deref()), (303, Some(edit.as_str())), "{}", saved.html);
+    let changed = app.call("GET", &format!("/api/v1/clients/{id}"), &app.tenant_key, Value::Null).await.expect(200);
+    assert_eq!(changed.body["name"], "Billing 2");
+    assert_eq!(changed.body["redirect_uris"], json!(["https://billing.example/callback", "http://127.0.0.1:9000/cb"]));
+    assert_eq!(changed.body["grant_types"], json!(["client_credentials", "authorization_code"]));
+    assert_eq!(
+        (changed.body["access_token_ttl"].as_i64(), changed.body["id_token_signed_response_alg"].as_str()),
+        (Some(600), Some("ES256"))
+    );
+
+    // Rotate without a grace period: the old secret stops at once.
+    let rotated = submit(&mut browser, &edit, &format!("{edit}/rotate"), &[("grace_period_seconds", "0")]).await;
+    let new_secret = text_of(&rotated.html, "secret");
+    app.access_token(&id, &new_secret, Some("users:read")).await;
+    let old = app
+        .http
+        .post(app.url("/oauth/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 401);
+
+    // A public client has no secret.
+    let public = submit(
+        &mut browser,
+        &new,
+        &console(&app, "clients"),
+        &[
+            ("kind", "public"),
+            ("name", "SPA"),
+            ("grant_types", "authorization_code"),
+            ("redirect_uris", "https://spa.example/cb"),
+        ],
+    )
+    .await;
+    let public_id = created_id(&public);
+    assert!(public_id.starts_with("client_"), "{public_id}");
+
+    let deleted = submit(&mut browser, &edit, &format!("{edit}/delete"), &[]).await;
+    assert_eq!((deleted.status, deleted.location), (303, Some(console(&app, "clients"))));
+    app.call("GET", &format!("/api/v1/clients/{id}"), &app.tenant_key, Value::Null).await.expect(404);
+    let events = actions(&app).await;
+    for action in ["client.created", "client.updated", "client.secret_rotated", "client.deleted"] {
+        let event = events.iter().find(|e| e["action"] == action && e["target"]["id"] == id.as_str()).expect(action);
+        assert_eq!(event["actor"]["id"], admin_id.as_str(), "{action}");
+    }
+}
+
+async fn users_and_organizations_in_the_console(app: TestApp) {
+    let (mut browser, _) = signed_in_admin(&app, None).await;
+    let org = submit(
+        &mut browser,
+        &console(&app, "organizations/new"),
+        &console(&app, "organizations"),
+        &[("name", "Acme"), ("domains", "acme.example")],
+    )
+    .await;
+    let org = created_id(&org);
+    let page = console(&app, &format!("organizations/{org}"));
+    let renamed =
+        submit(&mut browser, &page, &page, &[("name", "Acme Inc"), ("domains", "acme.example\nBAD DOMAIN")]).await;
+    assert_eq!(renamed.status, 422, "{}", renamed.html);
+    assert!(renamed.html.contains("id=\"domains-error\""));
+    let renamed = submit(&mut browser, &page, &page, &[("name", "Acme Inc"), ("domains", "acme.example")]).await;
+    assert_eq!(renamed.status, 303, "{}", renamed.html);
+    assert_eq!(
+        app.call("GET", &format!("/api/v1/organizations/{org}"), &app.tenant_key, Value::Null).await.expect(200).body["name"],
+        "Acme Inc"
+    );
+
+    // A user with a password and a role: they sign in; demoted, they no longer get in.
+    let fields =
+        [("email", "ops@acme.example"), ("password", PASSWORD), ("role", "admin"), ("organization_id", org.as_str())];
+    let user = created_id(&submit(&mut browser, &console(&app, "users/new"), &console(&app, "users"), &fields).await);
+    let short = submit(
+        &mut browser,
+        &console(&app, "users/new"),
+        &console(&app, "users"),
+        &[("email", "x@acme.example"), ("password", "short")],
+    )
+    .await;
+    assert_eq!(short.status, 422);
+    assert!(
+        short.html.contains("id=\"password-error\"") && !short.html.contains("value=\"short\""),
+        "passwords are not echoed"
+    );
+    let mut org_admin = Browser::new(&app);
+    assert_eq!(sign_in(&mut org_admin, &app.tenant_id, "ops@acme.example").await.status, 303);
+    // The organization's admin sees its users, not the tenant's organizations page's forms.
+    let users = org_admin.get(&console(&app, "users")).await;
+    assert!(users.html.contains("ops@acme.example") && !users.html.contains(crate::support::FIRST_ADMIN_EMAIL));
+    let create_org = submit(
+        &mut org_admin,
+        &console(&app, "organizations/new"),
+        &console(&app, "organizations"),
+        &[("name", "Mine")],
+    )
+    .await;
+    assert_eq!(create_org.status, 403, "{}", create_org.html);
+    let user_page = console(&app, &format!("users/{user}"));
+    let demoted =
+        submit(&mut browser, &user_page, &user_page, &[("name", "Ops"), ("role", "member"), ("password", "")]).await;
+    assert_eq!(demoted.status, 303, "{}", demoted.html);
+    assert_eq!(org_admin.get(&console(&app, "users")).await.status, 403, "demoted: out");
+    let deleted = submit(&mut browser, &user_page, &format!("{user_page}/delete"), &[]).await;
+    assert_eq!(deleted.status, 303);
+    app.call("GET", &format!("/api/v1/users/{user}"), &app.tenant_key, Value::Null).await.expect(404);
+    let gone = submit(&mut browser, &page, &format!("{page}/delete"), &[]).await;
+    assert_eq!(gone.status, 303);
+    app.call("GET", &format!("/api/v1/organizations/{org}"), &app.tenant_key, Value::Null).await.expect(404);
+}
+
+async fn apis_are_defined_in_the_console_by_tenant_admins_only(app: TestApp) {
+    let (mut browser, _) = signed_in_admin(&app, None).await;
+    let fields =
+        [("name", "Invoices"), ("identifier", "https://invoices.example"), ("scopes", "invoices:read invoices:write")];
+    let id =
+        created_id(&submit(&mut browser, &console(&app, "resources/new"), &console(&app, "resources"), &fields).await);
+    let page = console(&app, &format!("resources/{id}"));
+    let bad = submit(
+        &mut browser,
+        &page,
+        &page,
+        &[("name", "Invoices"), ("identifier", "not a uri"), ("scopes", "invoices:read")],
+    )
+    .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.html.contains("id=\"identifier-error\""));
+    let saved = submit(
+        &mut browser,
+        &page,
+        &page,
+        &[("name", "Invoices API"), ("identifier", "https://invoices.example"), ("scopes", "invoices:read")],
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    // A key for the API's scope can now be made in the console.
+    let key = submit(
+        &mut browser,
+        &console(&app, "api_keys/new"),
+        &console(&app, "api_keys"),
+        &[("name", "invoices"), ("scopes", "invoices:read")],
+    )
+    .await;
+    assert_eq!(key.status, 200, "{}", key.html);
+
+    let org =
+        app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "Acme"})).await.expect(201).id();
+    let (mut org_admin, _) = signed_in_admin(&app, Some(&org)).await;
+    // As in the API: the tenant's APIs are out of an organization's admin's reach.
+    let listed = org_admin.get(&console(&app, "resources")).await;
+    assert!(!listed.html.contains("Invoices API") && !listed.html.contains(">APIs</a>"));
+    assert_eq!(org_admin.get(&page).await.status, 404);
+    let csrf = org_admin.get(&console(&app, "overview")).await.csrf();
+    let refused = org_admin.post(&format!("{page}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+    let deleted = submit(&mut browser, &page, &format!("{page}/delete"), &[]).await;
+    assert_eq!(deleted.status, 303);
 }

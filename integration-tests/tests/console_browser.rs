@@ -83,8 +83,20 @@ async fn submit(chromium: &Chromium, css: &str) {
     find(chromium, css).await.click().await.unwrap();
 }
 
-async fn heading(chromium: &Chromium) -> String {
-    find(chromium, "h1").await.text().await.unwrap()
+/// The page's heading once it reads `expected` (a click's new page may still be loading), or
+/// what it reads after five seconds.
+async fn heading_is(chromium: &Chromium, expected: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let read = match chromium.browser.find(Locator::Css("h1")).await {
+            Ok(h1) => h1.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if read == expected || std::time::Instant::now() > deadline {
+            return read;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 async fn sign_in(chromium: &Chromium, app: &TestApp, email: &str, password: &str) {
@@ -126,7 +138,7 @@ async fn the_console_in_a_real_browser() {
     find(&chromium, "#sign-in-error").await;
     inspector.inspect("sign-in-failed").await;
     sign_in(&chromium, &app, FIRST_ADMIN_EMAIL, &app.admin_password).await;
-    assert_eq!(heading(&chromium).await, "Overview");
+    assert_eq!(heading_is(&chromium, "Overview").await, "Overview");
     inspector.inspect("overview").await;
 
     // Create a key: the form's errors first, next to their fields.
@@ -154,7 +166,7 @@ async fn the_console_in_a_real_browser() {
     let users = app.http.get(app.url("/api/v1/users")).bearer_auth(&secret).send().await.unwrap();
     assert_eq!(users.status(), 200);
     find(&chromium, "div.actions a").await.click().await.unwrap();
-    assert_eq!(heading(&chromium).await, "reporting");
+    assert_eq!(heading_is(&chromium, "reporting").await, "reporting");
     browser.refresh().await.unwrap();
     let page = browser.source().await.unwrap();
     assert!(!page.contains(&secret) && page.contains("sk_live_…"), "only the redacted form");
@@ -185,16 +197,46 @@ async fn the_console_in_a_real_browser() {
     assert!(log.contains("api_key.deleted") && log.contains("api_key.rotated") && log.contains("api_key.created"));
     inspector.inspect("audit-log").await;
 
+    // Every other page passes the same checks.
+    let client = app
+        .create_client(json!({"name": "Shop", "grant_types": ["client_credentials"], "scopes": ["users:read"]}))
+        .await;
+    let user =
+        app.call("GET", "/api/v1/users", &app.tenant_key, Value::Null).await.expect(200).body["data"][0]["id"].clone();
+    let org =
+        app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "Initech"})).await.expect(201).id();
+    let body = json!({"name": "Invoices", "identifier": "https://invoices.example", "scopes": ["invoices:read"]});
+    let resource = app.call("POST", "/api/v1/resources", &app.tenant_key, body).await.expect(201).id();
+    for (kind, id) in [
+        ("clients", client["id"].clone()),
+        ("users", user),
+        ("organizations", json!(org)),
+        ("resources", json!(resource)),
+    ] {
+        let id = id.as_str().unwrap().to_owned();
+        for (page, name) in [
+            (kind.to_owned(), kind.to_owned()),
+            (format!("{kind}/new"), format!("{kind}-new")),
+            (format!("{kind}/{id}"), format!("{kind}-one")),
+        ] {
+            browser.goto(&console(&page)).await.unwrap();
+            // `goto` returns once the page has loaded: its heading is this page's.
+            let heading = find(&chromium, "h1").await.text().await.unwrap();
+            assert!(!["Not found", "Not allowed"].contains(&heading.as_str()), "{page}: {heading}");
+            inspector.inspect(&name).await;
+        }
+    }
+
     // A form posted without its CSRF token is refused.
     browser.goto(&console("api_keys/new")).await.unwrap();
     browser.execute("document.querySelector('main input[name=csrf]').remove()", vec![]).await.unwrap();
     fill(&chromium, "#name", "forged").await;
     fill(&chromium, "#scopes", "users:read").await;
     submit(&chromium, "main button[type=submit]").await;
-    assert_eq!(heading(&chromium).await, "Cannot continue");
+    assert_eq!(heading_is(&chromium, "Cannot continue").await, "Cannot continue");
     inspector.inspect("expired-form").await;
     browser.goto(&console("no_such_page")).await.unwrap();
-    assert_eq!(heading(&chromium).await, "Not found");
+    assert_eq!(heading_is(&chromium, "Not found").await, "Not found");
     inspector.inspect("not-found").await;
     browser.goto(&console("overview")).await.unwrap();
     sign_out(&chromium).await;
@@ -207,13 +249,13 @@ async fn the_console_in_a_real_browser() {
     let body = json!({"email": "org-admin@example.com", "password": PASSWORD, "role": "admin", "organization_id": org});
     app.call("POST", "/api/v1/users", &app.tenant_key, body).await.expect(201);
     sign_in(&chromium, &app, "org-admin@example.com", PASSWORD).await;
-    assert_eq!(heading(&chromium).await, "Overview");
+    assert_eq!(heading_is(&chromium, "Overview").await, "Overview");
     browser.goto(&console("api_keys")).await.unwrap();
     let keys = browser.source().await.unwrap();
     assert!(keys.contains("acme key") && !keys.contains("Admin key"), "only the organization's keys");
     assert!(browser.find(Locator::Css("nav.sections a[href$='/audit_log']")).await.is_err());
     browser.goto(&console("audit_log")).await.unwrap();
-    assert_eq!(heading(&chromium).await, "Not allowed");
+    assert_eq!(heading_is(&chromium, "Not allowed").await, "Not allowed");
     inspector.inspect("not-allowed").await;
     browser.goto(&console("overview")).await.unwrap();
     sign_out(&chromium).await;
@@ -222,7 +264,7 @@ async fn the_console_in_a_real_browser() {
     let body = json!({"email": "member@example.com", "password": PASSWORD});
     app.call("POST", "/api/v1/users", &app.tenant_key, body).await.expect(201);
     sign_in(&chromium, &app, "member@example.com", PASSWORD).await;
-    assert_eq!(heading(&chromium).await, "Cannot sign in");
+    assert_eq!(heading_is(&chromium, "Cannot sign in").await, "Cannot sign in");
     inspector.inspect("member-refused").await;
 
     eprintln!("checked and photographed: {}", inspector.checked.join(", "));

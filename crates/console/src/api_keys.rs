@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tollbooth_oauth::error::OAuthError;
 use tollbooth_oauth::request::FormBody;
 use tollbooth_resource::api_keys::{CreateApiKey, RotateApiKey, create_key, delete_key, rotate_key};
-use tollbooth_resource::error::{ApiError, ApiErrorKind};
+use tollbooth_resource::error::ApiErrorKind;
 use tollbooth_resource::pagination::page_request;
 use tollbooth_resource::{ManagementApi, crud, scopes};
 use tollbooth_storage::api_keys::ApiKey;
@@ -20,10 +20,6 @@ use crate::error::{ConsoleError, see_other};
 use crate::form::{Form, poster};
 use crate::pages::{self, FieldErrors, Frame, PageLinks, Section, csrf_field, href, text_input, time};
 use crate::signed_in::SignedIn;
-
-/// The grace periods a rotation offers, in seconds, and how they read.
-const GRACE_PERIODS: [(i64, &str); 4] =
-    [(0, "None: the old secret stops now"), (3_600, "1 hour"), (86_400, "24 hours"), (604_800, "7 days")];
 
 /// `GET /console/{tenant_id}/api_keys`.
 pub async fn list(
@@ -157,18 +153,9 @@ pub async fn create(
 
 /// The page that follows a create or rotate: the secret, this once, with a copy button.
 fn secret_page(frame: &Frame<'_>, key: &ApiKey, secret: &SecretString, title: &str) -> HttpResponse {
-    let content = html! {
-        p.notice role="status" {
-            "Copy the secret of " strong { (key.name) } " now and store it safely. "
-            "It is shown only this once; afterwards the console shows only " code { (key.redacted) } "."
-        }
-        code.secret #secret { (secret.expose_secret()) }
-        div.actions {
-            button type="button" data-copy="secret" hidden { "Copy the secret" }
-            a href=(href(frame, &format!("api_keys/{}", key.id))) { "Done: see the key" }
-        }
-    };
-    pages::framed(frame, Section::ApiKeys, StatusCode::OK, title, content)
+    let what = html! { strong { (key.name) } " (" code { (key.redacted) } " from now on)" };
+    let done = href(frame, &format!("api_keys/{}", key.id));
+    pages::secret_page(frame, Section::ApiKeys, title, what, secret.expose_secret(), &done)
 }
 
 /// `GET /console/{tenant_id}/api_keys/{id}`: the key, and the forms that rotate and revoke it.
@@ -203,12 +190,7 @@ fn key_page(frame: &Frame<'_>, key: &ApiKey) -> HttpResponse {
         h2 { "Rotate" }
         form method="post" action={ (here) "/rotate" } {
             (csrf_field(frame))
-            label for="grace_period_seconds" { "The old secret keeps working for" }
-            select #grace_period_seconds name="grace_period_seconds" {
-                @for (seconds, label) in GRACE_PERIODS {
-                    option value=(seconds) selected[seconds == 86_400] { (label) }
-                }
-            }
+            (pages::grace_period_choice())
             div.actions { button type="submit" { "Rotate the secret" } }
         }
         h2 { "Revoke" }
@@ -242,19 +224,9 @@ pub async fn rotate(
     };
     let input = RotateApiKey { grace_period_seconds: Some(grace) };
     let (key, secret) =
-        rotate_key(&api, &signed_in.principal, &request, &key_id, input).await.map_err(field_refusal)?;
+        rotate_key(&api, &signed_in.principal, &request, &key_id, input).await.map_err(pages::field_refusal)?;
     let answer = secret_page(&signed_in.frame(), &key, &secret, "API key rotated");
     Ok(signed_in.refreshed(answer, &api.oauth))
-}
-
-/// A form with one choice has no field to show an error next to: its message is the page's.
-fn field_refusal(err: ApiError) -> ConsoleError {
-    match err.field_errors.first() {
-        Some(field) if err.kind == ApiErrorKind::ValidationFailed => {
-            ConsoleError::Api(ApiError::invalid_request(field.message.clone()))
-        }
-        _ => err.into(),
-    }
 }
 
 /// `POST /console/{tenant_id}/api_keys/{id}/revoke`.

@@ -20,6 +20,16 @@ impl Form {
         ))
     }
 
+    /// A form holding `pairs`: an object's stored values, shown in its edit form.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Form {
+        Form(pairs.into_iter().map(|(name, value)| (name.to_owned(), value)).collect())
+    }
+
+    /// Whether a check box of this name and value was checked.
+    pub fn checked(&self, name: &str, value: &str) -> bool {
+        self.all(name).any(|checked| checked == value)
+    }
+
     /// The value of a field given once; `None` when absent or repeated.
     pub fn one<'a>(&'a self, name: &'a str) -> Option<&'a str> {
         let mut values = self.all(name);

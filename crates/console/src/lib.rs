@@ -8,16 +8,25 @@
 
 mod api_keys;
 mod audit_log;
+mod clients;
 mod error;
 mod form;
+mod objects;
+mod organizations;
 mod overview;
 mod pages;
+mod resources;
 pub mod session;
 mod sign_in;
 mod signed_in;
+mod users;
 
 use actix_web::{HttpResponse, http::header, web};
 use tollbooth_http::endpoint::Endpoint;
+use tollbooth_storage::clients::Client;
+use tollbooth_storage::organizations::Organization;
+use tollbooth_storage::resources::Resource;
+use tollbooth_storage::users::User;
 
 pub use error::ConsoleError;
 
@@ -36,6 +45,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         Endpoint::new("/console/{tenant_id}/api_keys/{id}").get(api_keys::show),
         Endpoint::new("/console/{tenant_id}/api_keys/{id}/rotate").post(api_keys::rotate),
         Endpoint::new("/console/{tenant_id}/api_keys/{id}/revoke").post(api_keys::revoke),
+        Endpoint::new("/console/{tenant_id}/clients").get(objects::list::<Client>).post(clients::create),
+        Endpoint::new("/console/{tenant_id}/clients/new").get(clients::new),
+        Endpoint::new("/console/{tenant_id}/clients/{id}").get(objects::show::<Client>).post(clients::update),
+        Endpoint::new("/console/{tenant_id}/clients/{id}/rotate").post(clients::rotate),
+        Endpoint::new("/console/{tenant_id}/clients/{id}/delete").post(objects::delete::<Client>),
+        Endpoint::new("/console/{tenant_id}/users").get(objects::list::<User>).post(users::create),
+        Endpoint::new("/console/{tenant_id}/users/new").get(users::new),
+        Endpoint::new("/console/{tenant_id}/users/{id}").get(objects::show::<User>).post(users::update),
+        Endpoint::new("/console/{tenant_id}/users/{id}/delete").post(objects::delete::<User>),
+        Endpoint::new("/console/{tenant_id}/organizations")
+            .get(objects::list::<Organization>)
+            .post(organizations::create),
+        Endpoint::new("/console/{tenant_id}/organizations/new").get(organizations::new),
+        Endpoint::new("/console/{tenant_id}/organizations/{id}")
+            .get(objects::show::<Organization>)
+            .post(organizations::update),
+        Endpoint::new("/console/{tenant_id}/organizations/{id}/delete").post(objects::delete::<Organization>),
+        Endpoint::new("/console/{tenant_id}/resources").get(objects::list::<Resource>).post(resources::create),
+        Endpoint::new("/console/{tenant_id}/resources/new").get(resources::new),
+        Endpoint::new("/console/{tenant_id}/resources/{id}").get(objects::show::<Resource>).post(resources::update),
+        Endpoint::new("/console/{tenant_id}/resources/{id}/delete").post(objects::delete::<Resource>),
         Endpoint::new("/console/{tenant_id}/audit_log").get(audit_log::list),
     ];
     for endpoint in endpoints {

@@ -5,7 +5,7 @@
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use maud::{DOCTYPE, Markup, html};
-use tollbooth_resource::error::FieldError;
+use tollbooth_resource::error::{ApiError, ApiErrorKind, FieldError};
 
 pub const STYLESHEET: &str = r#"
 *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d2433}
@@ -115,16 +115,32 @@ pub struct Frame<'a> {
 pub enum Section {
     Overview,
     ApiKeys,
+    Clients,
+    Users,
+    Organizations,
+    Resources,
     AuditLog,
 }
 
 impl Section {
-    const ALL: [Section; 3] = [Section::Overview, Section::ApiKeys, Section::AuditLog];
+    const ALL: [Section; 7] = [
+        Section::Overview,
+        Section::ApiKeys,
+        Section::Clients,
+        Section::Users,
+        Section::Organizations,
+        Section::Resources,
+        Section::AuditLog,
+    ];
 
     fn path(self) -> &'static str {
         match self {
             Section::Overview => "overview",
             Section::ApiKeys => "api_keys",
+            Section::Clients => "clients",
+            Section::Users => "users",
+            Section::Organizations => "organizations",
+            Section::Resources => "resources",
             Section::AuditLog => "audit_log",
         }
     }
@@ -133,13 +149,19 @@ impl Section {
         match self {
             Section::Overview => "Overview",
             Section::ApiKeys => "API keys",
+            Section::Clients => "Clients",
+            Section::Users => "Users",
+            Section::Organizations => "Organizations",
+            Section::Resources => "APIs",
             Section::AuditLog => "Audit log",
         }
     }
 
-    /// Organization admins see their organization, not the tenant's audit log.
+    /// An organization's admin manages its keys, clients and users; the organizations, the APIs
+    /// and the audit log are the tenant's (the API shows them none of these).
     fn shown_to(self, frame: &Frame<'_>) -> bool {
-        self != Section::AuditLog || frame.organization_id.is_none()
+        let tenant_only = matches!(self, Section::Organizations | Section::Resources | Section::AuditLog);
+        !tenant_only || frame.organization_id.is_none()
     }
 }
 
@@ -272,13 +294,61 @@ pub fn text_input(
     hint: Option<&str>,
 ) -> Markup {
     let hint_id = hint.map(|_| format!("{field}-hint"));
-    let described_by: Vec<String> = hint_id.iter().cloned().chain(errors.described_by(field)).collect();
     html! {
         label for=(field) { (label) }
         input id=(field) name=(field) type=(kind) value=(value)
             aria-invalid=[errors.described_by(field).map(|_| "true")]
-            aria-describedby=[(!described_by.is_empty()).then(|| described_by.join(" "))];
+            aria-describedby=[described_by(errors, field, hint_id.as_ref())];
         @if let (Some(hint), Some(id)) = (hint, &hint_id) { p.hint id=(id) { (hint) } }
+        (errors.under(field))
+    }
+}
+
+/// `aria-describedby` of a field: its hint's id and its error's.
+fn described_by(errors: &FieldErrors, field: &str, hint_id: Option<&String>) -> Option<String> {
+    let ids: Vec<String> = hint_id.cloned().into_iter().chain(errors.described_by(field)).collect();
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+/// A labelled text area (one entry per line), with its hint and errors under it.
+pub fn text_area(errors: &FieldErrors, field: &str, label: &str, value: &str, hint: Option<&str>) -> Markup {
+    let hint_id = hint.map(|_| format!("{field}-hint"));
+    html! {
+        label for=(field) { (label) }
+        textarea id=(field) name=(field) rows="3"
+            aria-invalid=[errors.described_by(field).map(|_| "true")]
+            aria-describedby=[described_by(errors, field, hint_id.as_ref())] { (value) }
+        @if let (Some(hint), Some(id)) = (hint, &hint_id) { p.hint id=(id) { (hint) } }
+        (errors.under(field))
+    }
+}
+
+/// Check boxes of one name, one per `(value, label)`, those in `checked` ticked.
+pub fn check_boxes(
+    errors: &FieldErrors,
+    field: &str,
+    legend: &str,
+    options: &[(&str, &str)],
+    checked: &dyn Fn(&str) -> bool,
+) -> Markup {
+    html! {
+        fieldset aria-describedby=[errors.described_by(field)] {
+            legend { (legend) }
+            @for (value, label) in options {
+                label { input type="checkbox" name=(field) value=(value) checked[checked(value)]; (label) }
+            }
+        }
+        (errors.under(field))
+    }
+}
+
+/// A labelled choice of one of `options` (`(value, label)`).
+pub fn choice(errors: &FieldErrors, field: &str, label: &str, options: &[(&str, &str)], selected: &str) -> Markup {
+    html! {
+        label for=(field) { (label) }
+        select id=(field) name=(field) aria-describedby=[errors.described_by(field)] {
+            @for (value, text) in options { option value=(value) selected[*value == selected] { (text) } }
+        }
         (errors.under(field))
     }
 }
@@ -291,4 +361,61 @@ pub fn csrf_field(frame: &Frame<'_>) -> Markup {
 /// `at` as the console shows times: UTC, to the minute.
 pub fn time(at: chrono::NaiveDateTime) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The grace periods a rotation offers, in seconds, and how they read.
+const GRACE_PERIODS: [(i64, &str); 4] =
+    [(0, "None: the old secret stops now"), (3_600, "1 hour"), (86_400, "24 hours"), (604_800, "7 days")];
+
+/// The choice of how long a rotated-out secret keeps working (24 hours unless changed).
+pub fn grace_period_choice() -> Markup {
+    html! {
+        label for="grace_period_seconds" { "The old secret keeps working for" }
+        select #grace_period_seconds name="grace_period_seconds" {
+            @for (seconds, label) in GRACE_PERIODS {
+                option value=(seconds) selected[seconds == 86_400] { (label) }
+            }
+        }
+    }
+}
+
+/// The grace period a rotation form chose, as the API takes it (which checks its range).
+pub fn grace_period_of(form: &crate::form::Form) -> Result<i64, crate::error::ConsoleError> {
+    match form.one("grace_period_seconds").map(str::parse::<i64>) {
+        Some(Ok(seconds)) => Ok(seconds),
+        _ => Err(crate::error::ConsoleError::BadRequest("Choose how long the old secret keeps working.")),
+    }
+}
+
+/// A form with one choice has no field to show an error next to: its message is the page's.
+pub fn field_refusal(err: ApiError) -> crate::error::ConsoleError {
+    match err.field_errors.first() {
+        Some(field) if err.kind == ApiErrorKind::ValidationFailed => {
+            crate::error::ConsoleError::Api(ApiError::invalid_request(field.message.clone()))
+        }
+        _ => err.into(),
+    }
+}
+
+/// The page after a create or rotate: the secret of `what`, this once, with a copy button.
+pub fn secret_page(
+    frame: &Frame<'_>,
+    section: Section,
+    title: &str,
+    what: Markup,
+    secret: &str,
+    done: &str,
+) -> HttpResponse {
+    let content = html! {
+        p.notice role="status" {
+            "Copy the secret of " (what) " now and store it safely. "
+            "It is shown only this once; afterwards the console shows only its last characters."
+        }
+        code.secret #secret { (secret) }
+        div.actions {
+            button type="button" data-copy="secret" hidden { "Copy the secret" }
+            a href=(done) { "Done" }
+        }
+    };
+    framed(frame, section, StatusCode::OK, title, content)
 }

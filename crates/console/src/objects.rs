@@ -1,0 +1,213 @@
+//! What every kind of object's pages do alike (docs/console.md): a paginated list of what the
+//! admin reaches, one object's page with its forms, and deleting it. Reads go through the
+//! API's `crud` functions and writes through each kind's API operation, so the API's reach,
+//! rule and validation decide every answer. The kinds differ only in what [`Managed`] says.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::{Markup, html};
+use tollbooth_oauth::error::OAuthError;
+use tollbooth_oauth::request::FormBody;
+use tollbooth_resource::ManagementApi;
+use tollbooth_resource::auth::Principal;
+use tollbooth_resource::crud::{self, Stored};
+use tollbooth_resource::error::{ApiError, ApiErrorKind};
+use tollbooth_resource::pagination::page_request;
+
+use crate::error::{ConsoleError, see_other};
+use crate::form::{Form, poster};
+use crate::pages::{self, FieldErrors, Frame, PageLinks, Section, csrf_field, href};
+use crate::signed_in::SignedIn;
+
+/// A kind of object the console manages.
+pub trait Managed: Stored {
+    const SECTION: Section;
+    /// Its pages' path under the tenant's console, e.g. `clients`.
+    const PATH: &'static str;
+    const READ_SCOPE: &'static str;
+    const TITLE: &'static str;
+    /// The list's caption, and the label of the link to the create form.
+    const CAPTION: &'static str;
+    const CREATE: &'static str;
+    /// The list's column headings, and one object's cells (its first links to its page).
+    const HEADINGS: &'static [&'static str];
+    fn cells(&self, frame: &Frame<'_>) -> Markup;
+    fn id(&self) -> &str;
+    /// How the object is named on its page and in messages.
+    fn label(&self) -> &str;
+    /// Its page: what it is, and the forms that change it (with `values` and `errors` when a
+    /// change was refused).
+    fn page(&self, frame: &Frame<'_>, values: &Form, errors: &FieldErrors) -> Markup;
+    /// The form's values of the object as stored.
+    fn values(&self) -> Form;
+    /// The API's delete of this kind.
+    async fn remove(
+        api: &ManagementApi,
+        principal: &Principal,
+        request: &HttpRequest,
+        id: &str,
+    ) -> Result<(), ApiError>;
+}
+
+/// The path of object `id`'s page (`clients/client_…`), or of the list with no id.
+pub fn path_of<T: Managed>(frame: &Frame<'_>, id: Option<&str>) -> String {
+    match id {
+        Some(id) => href(frame, &format!("{}/{id}", T::PATH)),
+        None => href(frame, T::PATH),
+    }
+}
+
+/// `GET /console/{tenant_id}/{kind}`: a page of what the admin reaches, newest first.
+pub async fn list<T: Managed>(
+    request: HttpRequest,
+    tenant_id: web::Path<String>,
+    api: web::Data<ManagementApi>,
+) -> Result<HttpResponse, ConsoleError> {
+    let signed_in = SignedIn::of(&request, &tenant_id, &api).await?;
+    let page_request = page_request::<T::IdKind>(&request)
+        .map_err(|_| ConsoleError::BadRequest("The page's address is not valid."))?;
+    let page = crud::page_of::<T>(&api, &signed_in.principal, T::READ_SCOPE, page_request).await?;
+    let frame = signed_in.frame();
+    let links = PageLinks::of(request.query_string(), page.before.as_deref(), page.after.as_deref());
+    let content = html! {
+        p { a.button href=(href(&frame, &format!("{}/new", T::PATH))) { (T::CREATE) } }
+        @if page.data.is_empty() {
+            p { "None yet." }
+        } @else {
+            div.scroll { table {
+                caption { (T::CAPTION) }
+                thead { tr { @for heading in T::HEADINGS { th scope="col" { (heading) } } } }
+                tbody { @for object in &page.data { tr { (object.cells(&frame)) } } }
+            } }
+        }
+        (links.nav(&path_of::<T>(&frame, None)))
+    };
+    let answer = pages::framed(&frame, T::SECTION, StatusCode::OK, T::TITLE, content);
+    Ok(signed_in.refreshed(answer, &api.oauth))
+}
+
+/// The object `id` as the admin may read it.
+async fn fetch<T: Managed>(api: &ManagementApi, signed_in: &SignedIn, id: &str) -> Result<T, ConsoleError> {
+    let reach = signed_in.principal.reach_with(T::READ_SCOPE)?;
+    Ok(crud::fetch::<T>(api, reach, id).await?)
+}
+
+/// `GET /console/{tenant_id}/{kind}/{id}`.
+pub async fn show<T: Managed>(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    api: web::Data<ManagementApi>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (tenant_id, id) = path.into_inner();
+    let signed_in = SignedIn::of(&request, &tenant_id, &api).await?;
+    let object: T = fetch(&api, &signed_in, &id).await?;
+    let answer = object_page(&signed_in, &object, &object.values(), &FieldErrors::default());
+    Ok(signed_in.refreshed(answer, &api.oauth))
+}
+
+fn object_page<T: Managed>(signed_in: &SignedIn, object: &T, values: &Form, errors: &FieldErrors) -> HttpResponse {
+    let frame = signed_in.frame();
+    let status = if errors.0.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let content = html! {
+        (object.page(&frame, values, errors))
+        h2 { "Delete" }
+        form method="post" action={ (path_of::<T>(&frame, Some(object.id()))) "/delete" }
+            data-confirm={ "Delete " (object.label()) "? This cannot be undone." } {
+            (csrf_field(&frame))
+            div.actions { button.danger type="submit" { "Delete" } }
+        }
+        p { a href=(path_of::<T>(&frame, None)) { "All " (T::TITLE.to_lowercase()) } }
+    };
+    pages::framed(&frame, T::SECTION, status, object.label(), content)
+}
+
+/// `POST /console/{tenant_id}/{kind}/{id}/delete`.
+pub async fn delete<T: Managed>(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Result<FormBody, OAuthError>,
+    api: web::Data<ManagementApi>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (tenant_id, id) = path.into_inner();
+    let form = Form::of(body)?;
+    let signed_in = poster(&request, &tenant_id, &api, &form).await?;
+    T::remove(&api, &signed_in.principal, &request, &id).await?;
+    let answer = see_other(&path_of::<T>(&signed_in.frame(), None));
+    Ok(signed_in.refreshed(answer, &api.oauth))
+}
+
+/// A write's outcome for a form: done, or the API's invalid fields to show on the form again;
+/// any other refusal is a page of its own.
+pub fn outcome<T>(result: Result<T, ApiError>) -> Result<Result<T, FieldErrors>, ConsoleError> {
+    match result {
+        Ok(done) => Ok(Ok(done)),
+        Err(invalid) if invalid.kind == ApiErrorKind::ValidationFailed => Ok(Err(FieldErrors(invalid.field_errors))),
+        Err(refused) => Err(refused.into()),
+    }
+}
+
+/// `POST /console/{tenant_id}/{kind}/{id}`: `change` is the kind's API update, given the posted
+/// form. Done, back to the object's page; refused for its fields, the page again with them.
+pub async fn update<T: Managed, F, Fut>(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Result<FormBody, OAuthError>,
+    api: web::Data<ManagementApi>,
+    change: F,
+) -> Result<HttpResponse, ConsoleError>
+where
+    F: FnOnce(web::Data<ManagementApi>, Principal, HttpRequest, String, Form) -> Fut,
+    Fut: Future<Output = (Form, Result<T, ApiError>)>,
+{
+    let (tenant_id, id) = path.into_inner();
+    let form = Form::of(body)?;
+    let signed_in = poster(&request, &tenant_id, &api, &form).await?;
+    let (form, result) = change(api.clone(), signed_in.principal.clone(), request, id.clone(), form).await;
+    let answer = match outcome(result)? {
+        Ok(object) => see_other(&path_of::<T>(&signed_in.frame(), Some(object.id()))),
+        Err(errors) => {
+            let object: T = fetch(&api, &signed_in, &id).await?;
+            object_page(&signed_in, &object, &form, &errors)
+        }
+    };
+    Ok(signed_in.refreshed(answer, &api.oauth))
+}
+
+/// A create form's page: `fields` inside a form posted to the kind's list.
+pub fn create_page<T: Managed>(
+    signed_in: &SignedIn,
+    fields: Markup,
+    errors: &FieldErrors,
+    shown: &[&str],
+) -> HttpResponse {
+    let frame = signed_in.frame();
+    let status = if errors.0.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let content = html! {
+        (errors.summary(shown))
+        form method="post" action=(path_of::<T>(&frame, None)) novalidate {
+            (csrf_field(&frame))
+            (fields)
+            div.actions { button type="submit" { (T::CREATE) } a href=(path_of::<T>(&frame, None)) { "Cancel" } }
+        }
+    };
+    pages::framed(&frame, T::SECTION, status, T::CREATE, content)
+}
+
+/// An edit form on an object's page: `fields`, posted to the object's own address.
+pub fn edit_form<T: Managed>(
+    frame: &Frame<'_>,
+    object: &T,
+    fields: Markup,
+    errors: &FieldErrors,
+    shown: &[&str],
+) -> Markup {
+    html! {
+        h2 { "Edit" }
+        (errors.summary(shown))
+        form method="post" action=(path_of::<T>(frame, Some(object.id()))) novalidate {
+            (csrf_field(frame))
+            (fields)
+            div.actions { button type="submit" { "Save changes" } }
+        }
+    }
+}
