@@ -25,6 +25,7 @@ bench:
 	bench/rate_limits.sh
 	bench/oauth.sh
 	bench/operations.sh
+	bench/console.sh
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

@@ -26,7 +26,15 @@ on_both_databases!(
     apis_are_defined_in_the_console_by_tenant_admins_only,
 );
 
-/// Posts `fields` with the CSRF token of the page at `form_page`.
+/// The value of the first input named `name` of a page, if it has one.
+fn input_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    Some(html[start..start + html[start..].find('"')?].to_owned())
+}
+
+/// Posts `fields` with the CSRF token of the page at `form_page`, and the version of the object
+/// it shows, if it shows one.
 async fn submit(
     browser: &mut Browser<'_>,
     form_page: &str,
@@ -35,8 +43,11 @@ async fn submit(
 ) -> crate::authorization_code::Page {
     let page = browser.get(form_page).await;
     assert_eq!(page.status, 200, "{form_page}: {}", page.html);
-    let csrf = page.csrf();
+    let (csrf, version) = (page.csrf(), input_value(&page.html, "version"));
     let mut posted = vec![("csrf", csrf.as_str())];
+    if let Some(version) = &version {
+        posted.push(("version", version));
+    }
     posted.extend_from_slice(fields);
     browser.post(action, &posted).await
 }
@@ -114,34 +125,34 @@ async fn rotating_and_revoking_a_key_in_the_console(app: TestApp) {
     let key = app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201);
     let (id, old_secret) = (key.id(), key.body["key"].as_str().unwrap().to_owned());
     let (mut browser, admin_id) = signed_in_admin(&app, None).await;
-    let page = browser.get(&console(&app, &format!("api_keys/{id}"))).await;
+    let page_path = console(&app, &format!("api_keys/{id}"));
+    let page = browser.get(&page_path).await;
     assert_eq!(page.status, 200, "{}", page.html);
+    let version = input_value(&page.html, "version").expect("the rotate form carries the key's version");
+    let rotate = format!("{page_path}/rotate");
+    let form = [("csrf", page.csrf()), ("version", version), ("grace_period_seconds", "3600".to_owned())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
 
-    let rotated = browser
-        .post(
-            &console(&app, &format!("api_keys/{id}/rotate")),
-            &[("csrf", &page.csrf()), ("grace_period_seconds", "3600")],
-        )
-        .await;
+    let rotated = browser.post(&rotate, &form).await;
     assert_eq!(rotated.status, 200, "{}", rotated.html);
     let new_secret = text_of(&rotated.html, "secret");
     assert_ne!(new_secret, old_secret);
     app.call("GET", "/api/v1/users", &new_secret, Value::Null).await.expect(200);
     app.call("GET", "/api/v1/users", &old_secret, Value::Null).await.expect(200);
-    let shown = browser.get(&console(&app, &format!("api_keys/{id}"))).await;
+    // The same form posted again (a reload, a double click) would end the old secret's grace.
+    let again = browser.post(&rotate, &form).await;
+    assert_eq!(again.status, 409, "{}", again.html);
+    app.call("GET", "/api/v1/users", &old_secret, Value::Null).await.expect(200);
+    app.call("GET", "/api/v1/users", &new_secret, Value::Null).await.expect(200);
+    let shown = browser.get(&page_path).await;
     assert!(shown.html.contains("Previous secret"), "the grace period is shown");
-    let bad = browser
-        .post(
-            &console(&app, &format!("api_keys/{id}/rotate")),
-            &[("csrf", &page.csrf()), ("grace_period_seconds", "99999999")],
-        )
-        .await;
+    let bad = submit(&mut browser, &page_path, &rotate, &[("grace_period_seconds", "99999999")]).await;
     assert_eq!(bad.status, 400, "the API's range is the console's: {}", bad.html);
 
-    let revoked = browser.post(&console(&app, &format!("api_keys/{id}/revoke")), &[("csrf", &page.csrf())]).await;
+    let revoked = submit(&mut browser, &page_path, &format!("{page_path}/delete"), &[]).await;
     assert_eq!((revoked.status, revoked.location), (303, Some(console(&app, "api_keys"))));
     assert_eq!(app.call("GET", "/api/v1/users", &new_secret, Value::Null).await.status, 401, "refused at once");
-    assert_eq!(browser.get(&console(&app, &format!("api_keys/{id}"))).await.status, 404);
+    assert_eq!(browser.get(&page_path).await.status, 404);
     let events = actions(&app).await;
     for action in ["api_key.rotated", "api_key.deleted"] {
         let event = events.iter().find(|e| e["action"] == action && e["target"]["id"] == id.as_str()).expect(action);
@@ -202,7 +213,7 @@ async fn an_organization_admin_acts_only_within_the_organization(app: TestApp) {
     let tenant_key = &tenant_keys[0];
     assert_eq!(browser.get(&console(&app, &format!("api_keys/{tenant_key}"))).await.status, 404);
     let revoke =
-        browser.post(&console(&app, &format!("api_keys/{tenant_key}/revoke")), &[("csrf", &form.csrf())]).await;
+        browser.post(&console(&app, &format!("api_keys/{tenant_key}/delete")), &[("csrf", &form.csrf())]).await;
     assert_eq!(revoke.status, 404, "{}", revoke.html);
     app.call("GET", "/api/v1/users", &app.tenant_key, Value::Null).await.expect(200); // still works
     // The tenant's audit log is not theirs to read.
@@ -618,19 +629,26 @@ async fn users_and_organizations_in_the_console(app: TestApp) {
     // The organization's admin sees its users, not the tenant's organizations page's forms.
     let users = org_admin.get(&console(&app, "users")).await;
     assert!(users.html.contains("ops@acme.example") && !users.html.contains(crate::support::FIRST_ADMIN_EMAIL));
-    let create_org = submit(
-        &mut org_admin,
-        &console(&app, "organizations/new"),
-        &console(&app, "organizations"),
-        &[("name", "Mine")],
-    )
-    .await;
+    assert_eq!(org_admin.get(&console(&app, "organizations/new")).await.status, 403, "no form the API would refuse");
+    let csrf = org_admin.get(&console(&app, "users")).await.csrf();
+    let create_org = org_admin.post(&console(&app, "organizations"), &[("csrf", &csrf), ("name", "Mine")]).await;
     assert_eq!(create_org.status, 403, "{}", create_org.html);
     let user_page = console(&app, &format!("users/{user}"));
     let demoted =
         submit(&mut browser, &user_page, &user_page, &[("name", "Ops"), ("role", "member"), ("password", "")]).await;
     assert_eq!(demoted.status, 303, "{}", demoted.html);
     assert_eq!(org_admin.get(&console(&app, "users")).await.status, 403, "demoted: out");
+    // A form shown before another admin's change does not undo it.
+    let shown = browser.get(&user_page).await;
+    let stale = [("csrf", shown.csrf()), ("version", input_value(&shown.html, "version").unwrap())];
+    let promoted = json!({"role": "admin"});
+    app.call("PATCH", &format!("/api/v1/users/{user}"), &app.tenant_key, promoted).await.expect(200);
+    let mut posted: Vec<(&str, &str)> = stale.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    posted.extend([("name", "Ops"), ("role", "member"), ("password", "")]);
+    let refused = browser.post(&user_page, &posted).await;
+    assert_eq!(refused.status, 409, "{}", refused.html);
+    let now = app.call("GET", &format!("/api/v1/users/{user}"), &app.tenant_key, Value::Null).await.expect(200);
+    assert_eq!(now.body["role"], "admin", "the other admin's change stands");
     let deleted = submit(&mut browser, &user_page, &format!("{user_page}/delete"), &[]).await;
     assert_eq!(deleted.status, 303);
     app.call("GET", &format!("/api/v1/users/{user}"), &app.tenant_key, Value::Null).await.expect(404);
@@ -678,6 +696,7 @@ async fn apis_are_defined_in_the_console_by_tenant_admins_only(app: TestApp) {
     let (mut org_admin, _) = signed_in_admin(&app, Some(&org)).await;
     // As in the API: the tenant's APIs are out of an organization's admin's reach.
     let listed = org_admin.get(&console(&app, "resources")).await;
+    assert_eq!(listed.status, 200, "the API's list, empty for them: {}", listed.html);
     assert!(!listed.html.contains("Invoices API") && !listed.html.contains(">APIs</a>"));
     assert_eq!(org_admin.get(&page).await.status, 404);
     let csrf = org_admin.get(&console(&app, "overview")).await.csrf();

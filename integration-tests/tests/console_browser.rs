@@ -184,8 +184,8 @@ async fn the_console_in_a_real_browser() {
 
     // Revoke, confirming the script's question: refused at once.
     find(&chromium, "div.actions a").await.click().await.unwrap();
-    submit(&chromium, "form[action$='/revoke'] button").await;
-    assert!(browser.get_alert_text().await.unwrap().contains("Revoke this key?"));
+    submit(&chromium, "form[action$='/delete'] button").await;
+    assert!(browser.get_alert_text().await.unwrap().contains("Revoke reporting?"));
     browser.accept_alert().await.unwrap();
     find(&chromium, "a.button").await;
     let refused = app.http.get(app.url("/api/v1/users")).bearer_auth(&rotated).send().await.unwrap();
@@ -193,6 +193,7 @@ async fn the_console_in_a_real_browser() {
 
     // The audit log names the console user.
     find(&chromium, "nav.sections a[href$='/audit_log']").await.click().await.unwrap();
+    assert_eq!(heading_is(&chromium, "Audit log").await, "Audit log");
     let log = browser.source().await.unwrap();
     assert!(log.contains("api_key.deleted") && log.contains("api_key.rotated") && log.contains("api_key.created"));
     inspector.inspect("audit-log").await;
@@ -207,23 +208,28 @@ async fn the_console_in_a_real_browser() {
         app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "Initech"})).await.expect(201).id();
     let body = json!({"name": "Invoices", "identifier": "https://invoices.example", "scopes": ["invoices:read"]});
     let resource = app.call("POST", "/api/v1/resources", &app.tenant_key, body).await.expect(201).id();
-    for (kind, id) in [
-        ("clients", client["id"].clone()),
-        ("users", user),
-        ("organizations", json!(org)),
-        ("resources", json!(resource)),
-    ] {
-        let id = id.as_str().unwrap().to_owned();
-        for (page, name) in [
-            (kind.to_owned(), kind.to_owned()),
-            (format!("{kind}/new"), format!("{kind}-new")),
-            (format!("{kind}/{id}"), format!("{kind}-one")),
-        ] {
-            browser.goto(&console(&page)).await.unwrap();
-            // `goto` returns once the page has loaded: its heading is this page's.
-            let heading = find(&chromium, "h1").await.text().await.unwrap();
-            assert!(!["Not found", "Not allowed"].contains(&heading.as_str()), "{page}: {heading}");
-            inspector.inspect(&name).await;
+    let user_email = app
+        .call("GET", &format!("/api/v1/users/{}", user.as_str().unwrap()), &app.tenant_key, Value::Null)
+        .await
+        .expect(200)
+        .body["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Each kind: its list, its create form and one object's page, by the heading each must show.
+    let kinds = [
+        ("clients", client["id"].as_str().unwrap().to_owned(), ["Clients", "Create a client", "Shop"]),
+        ("users", user.as_str().unwrap().to_owned(), ["Users", "Create a user", user_email.as_str()]),
+        ("organizations", org, ["Organizations", "Create an organization", "Initech"]),
+        ("resources", resource, ["APIs", "Define an API", "Invoices"]),
+    ];
+    for (kind, id, headings) in &kinds {
+        let pages = [kind.to_string(), format!("{kind}/new"), format!("{kind}/{id}")];
+        let names = [kind.to_string(), format!("{kind}-new"), format!("{kind}-one")];
+        for ((page, name), expected) in pages.iter().zip(&names).zip(headings) {
+            browser.goto(&console(page)).await.unwrap();
+            assert_eq!(heading_is(&chromium, expected).await, *expected, "{page}");
+            inspector.inspect(name).await;
         }
     }
 

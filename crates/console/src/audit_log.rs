@@ -8,6 +8,7 @@ use maud::html;
 use tollbooth_resource::ManagementApi;
 use tollbooth_resource::audit_logs::{audit_query, page_of};
 use tollbooth_resource::error::ApiErrorKind;
+use tollbooth_storage::audit::AuditFilter;
 
 use crate::error::ConsoleError;
 use crate::pages::{self, FieldErrors, PageLinks, Section, href, text_input, time};
@@ -24,9 +25,16 @@ pub async fn list(
     let (page, filter, errors) = match audit_query(&request) {
         Ok((page, filter)) => (Some(page), filter, FieldErrors::default()),
         Err(invalid) if invalid.kind == ApiErrorKind::ValidationFailed => {
-            (None, Default::default(), FieldErrors(invalid.field_errors))
+            (None, AuditFilter::default(), FieldErrors(invalid.field_errors))
         }
         Err(_) => return Err(ConsoleError::BadRequest("The page's address is not valid.")),
+    };
+    // A refused filter is shown again as typed.
+    let typed = |name: &str| {
+        url::form_urlencoded::parse(request.query_string().as_bytes())
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default()
     };
     let events = match page {
         Some(page) => Some(page_of(&api, &signed_in.principal, filter.clone(), page).await?),
@@ -36,8 +44,8 @@ pub async fn list(
     let content = html! {
         (errors.summary(&["action", "actor_id"]))
         form.filters method="get" action=(path) role="search" {
-            div { (text_input(&errors, "action", "Action", "text", filter.action.as_deref().unwrap_or_default(), Some("e.g. api_key.created"))) }
-            div { (text_input(&errors, "actor_id", "Actor", "text", filter.actor_id.as_deref().unwrap_or_default(), Some("A key, user or client id"))) }
+            div { (text_input(&errors, "action", "Action", "text", &typed("action"), Some("e.g. api_key.created"))) }
+            div { (text_input(&errors, "actor_id", "Actor", "text", &typed("actor_id"), Some("A key, user or client id"))) }
             div { button type="submit" { "Filter" } }
         }
         @if let Some(events) = &events {

@@ -18,8 +18,10 @@ use tollbooth_resource::{ManagementApi, scopes};
 use tollbooth_storage::clients::Client;
 
 use crate::error::ConsoleError;
-use crate::form::{Form, poster};
-use crate::objects::{self, Managed, create_page, edit_form, outcome, path_of};
+use crate::form::Form;
+use crate::objects::{
+    self, Managed, create_page, edit_form, form_outcome, path_of, unchanged_since_shown, version_field,
+};
 use crate::pages::{self, FieldErrors, Frame, Section, check_boxes, choice, csrf_field, text_area, text_input, time};
 use crate::signed_in::SignedIn;
 
@@ -44,6 +46,7 @@ impl Managed for Client {
     const SECTION: Section = Section::Clients;
     const PATH: &'static str = "clients";
     const READ_SCOPE: &'static str = scopes::CLIENTS_READ;
+    const WRITE_SCOPE: &'static str = scopes::CLIENTS_WRITE;
     const TITLE: &'static str = "Clients";
     const CAPTION: &'static str = "OAuth clients within your reach, newest first";
     const CREATE: &'static str = "Create a client";
@@ -99,6 +102,7 @@ impl Managed for Client {
                 h2 { "Rotate the secret" }
                 form method="post" action={ (here) "/rotate" } {
                     (csrf_field(frame))
+                    (version_field(self))
                     (pages::grace_period_choice())
                     div.actions { button type="submit" { "Rotate the secret" } }
                 }
@@ -161,7 +165,7 @@ pub async fn new(
     tenant_id: web::Path<String>,
     api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let signed_in = SignedIn::of(&request, &tenant_id, &api).await?;
+    let signed_in = objects::creating::<Client>(&request, &tenant_id, &api).await?;
     let defaults = Form::from_pairs([("grant_types", GrantType::AuthorizationCode.name().to_owned())]);
     let answer = creation_page(&signed_in, &defaults, &FieldErrors::default());
     Ok(signed_in.refreshed(answer, &api.oauth))
@@ -189,7 +193,7 @@ pub async fn create(
     api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = Form::of(body)?;
-    let signed_in = poster(&request, &tenant_id, &api, &form).await?;
+    let signed_in = SignedIn::posting(&request, &tenant_id, &api, &form).await?;
     let confidential = form.one("kind") != Some("public");
     let answer = match ttl(&form) {
         Err(errors) => creation_page(&signed_in, &form, &errors),
@@ -206,7 +210,7 @@ pub async fn create(
                 post_logout_redirect_uris: Some(form.words("post_logout_redirect_uris")),
                 id_token_signed_response_alg: form.optional("id_token_signed_response_alg"),
             };
-            match outcome(create_client(&api, &signed_in.principal, &request, input).await)? {
+            match form_outcome(create_client(&api, &signed_in.principal, &request, input).await)? {
                 Ok((client, Some(secret))) => secret_page(&signed_in.frame(), &client, &secret, "Client created"),
                 Ok((client, None)) => see_client(&signed_in.frame(), &client),
                 Err(errors) => {
@@ -260,10 +264,13 @@ pub async fn rotate(
 ) -> Result<HttpResponse, ConsoleError> {
     let (tenant_id, id) = path.into_inner();
     let form = Form::of(body)?;
-    let signed_in = poster(&request, &tenant_id, &api, &form).await?;
-    let input = RotateSecret { grace_period_seconds: Some(pages::grace_period_of(&form)?) };
-    let (client, secret) =
-        rotate_client_secret(&api, &signed_in.principal, &request, &id, input).await.map_err(pages::field_refusal)?;
+    let signed_in = SignedIn::posting(&request, &tenant_id, &api, &form).await?;
+    let input = RotateSecret { grace_period_seconds: Some(form.grace_period()?) };
+    // A second post of this form (a reload, a double click) would end the old secret's grace.
+    unchanged_since_shown::<Client>(&api, &signed_in, &id, &form).await?;
+    let (client, secret) = rotate_client_secret(&api, &signed_in.principal, &request, &id, input)
+        .await
+        .map_err(ConsoleError::of_one_choice_form)?;
     let answer = secret_page(&signed_in.frame(), &client, &secret, "Client secret rotated");
     Ok(signed_in.refreshed(answer, &api.oauth))
 }

@@ -25,12 +25,28 @@ pub enum ConsoleError {
     /// A form posted without its CSRF token, or with another session's.
     #[error("expired form")]
     ExpiredForm,
+    /// A form shown before the object changed (another admin's edit, or this form posted twice).
+    #[error("changed since shown")]
+    ChangedSinceShown,
     /// A body that is no form, or a page address with invalid parameters.
     #[error("bad request: {0}")]
     BadRequest(&'static str),
     /// What the API's operation refused (other than invalid fields, which forms show).
     #[error("{0}")]
     Api(#[from] ApiError),
+}
+
+impl ConsoleError {
+    /// The refusal of a form with one choice (a rotation's grace period): there is no field to
+    /// show an invalid value next to, so its message is the page's.
+    pub fn of_one_choice_form(err: ApiError) -> Self {
+        match err.field_errors.first() {
+            Some(field) if err.kind == ApiErrorKind::ValidationFailed => {
+                ConsoleError::Api(ApiError::invalid_request(field.message.clone()))
+            }
+            _ => err.into(),
+        }
+    }
 }
 
 impl From<StorageError> for ConsoleError {
@@ -46,6 +62,7 @@ impl ResponseError for ConsoleError {
             ConsoleError::SignInNeeded { .. } => StatusCode::SEE_OTHER,
             ConsoleError::NotAdmin { .. } | ConsoleError::ExpiredForm => StatusCode::FORBIDDEN,
             ConsoleError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ConsoleError::ChangedSinceShown => StatusCode::CONFLICT,
             ConsoleError::Api(err) => err.status_code(),
         }
     }
@@ -71,6 +88,11 @@ impl ResponseError for ConsoleError {
                 pages::message(status, "Cannot continue", text)
             }
             ConsoleError::BadRequest(text) => pages::message(status, "Cannot continue", text),
+            ConsoleError::ChangedSinceShown => {
+                let text = "This was changed after the page was shown (or the form was sent twice), so nothing \
+                            was done. Go back and reload the page to see it as it is now.";
+                pages::message(status, "Changed meanwhile", text)
+            }
             ConsoleError::Api(err) => api_refusal(status, err),
         }
     }
@@ -85,9 +107,8 @@ fn api_refusal(status: StatusCode, err: &ApiError) -> HttpResponse {
         _ => "Cannot continue",
     };
     let text = match &err.kind {
-        ApiErrorKind::InsufficientScope(scope) => {
-            format!("Your account cannot do this: it needs the `{scope}` scope within your reach.")
-        }
+        // The API's message says why (a scope, or an action that is the tenant's alone).
+        ApiErrorKind::InsufficientScope(_) => format!("Your account cannot do this. {}", err.message),
         ApiErrorKind::Internal => "Please try again.".to_owned(),
         _ => err.message.clone(),
     };

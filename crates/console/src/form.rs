@@ -1,13 +1,10 @@
 //! A posted console form: its fields, a field repeated only where the form has several inputs
-//! of that name (check boxes), and its CSRF token checked before anything else is read.
+//! of that name (check boxes). Its CSRF token is checked by `SignedIn::posting`.
 
-use actix_web::HttpRequest;
 use tollbooth_oauth::error::OAuthError;
 use tollbooth_oauth::request::FormBody;
-use tollbooth_resource::ManagementApi;
 
 use crate::error::ConsoleError;
-use crate::signed_in::SignedIn;
 
 pub struct Form(Vec<(String, String)>);
 
@@ -54,22 +51,21 @@ impl Form {
         self.one(name).unwrap_or_default().split_whitespace().map(str::to_owned).collect()
     }
 
+    /// A password as typed (spaces may be part of it); `None` when left empty.
+    pub fn password(&self, name: &str) -> Option<String> {
+        self.one(name).filter(|password| !password.is_empty()).map(str::to_owned)
+    }
+
+    /// The grace period a rotation form chose, as the API takes it (the API checks its range).
+    pub fn grace_period(&self) -> Result<i64, ConsoleError> {
+        match self.one("grace_period_seconds").map(str::parse::<i64>) {
+            Some(Ok(seconds)) => Ok(seconds),
+            _ => Err(ConsoleError::BadRequest("Choose how long the old secret keeps working.")),
+        }
+    }
+
     /// Every value of a repeated field (the checked boxes of one name).
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0.iter().filter(move |(field, _)| field == name).map(|(_, value)| value.as_str())
     }
-}
-
-/// The signed-in admin who posted `form`, once its CSRF token is the session's.
-pub async fn poster(
-    request: &HttpRequest,
-    tenant_id: &str,
-    api: &ManagementApi,
-    form: &Form,
-) -> Result<SignedIn, ConsoleError> {
-    let signed_in = SignedIn::of(request, tenant_id, api).await?;
-    if !signed_in.accepts_csrf(&api.oauth, form.one("csrf")) {
-        return Err(ConsoleError::ExpiredForm);
-    }
-    Ok(signed_in)
 }

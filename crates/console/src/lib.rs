@@ -23,6 +23,7 @@ mod users;
 
 use actix_web::{HttpResponse, http::header, web};
 use tollbooth_http::endpoint::Endpoint;
+use tollbooth_storage::api_keys::ApiKey;
 use tollbooth_storage::clients::Client;
 use tollbooth_storage::organizations::Organization;
 use tollbooth_storage::resources::Resource;
@@ -40,11 +41,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         Endpoint::new("/console/{tenant_id}/sign_in").post(sign_in::sign_in),
         Endpoint::new("/console/{tenant_id}/sign_out").post(sign_in::sign_out),
         Endpoint::new("/console/{tenant_id}/overview").get(overview::show),
-        Endpoint::new("/console/{tenant_id}/api_keys").get(api_keys::list).post(api_keys::create),
+        Endpoint::new("/console/{tenant_id}/api_keys").get(objects::list::<ApiKey>).post(api_keys::create),
         Endpoint::new("/console/{tenant_id}/api_keys/new").get(api_keys::new),
-        Endpoint::new("/console/{tenant_id}/api_keys/{id}").get(api_keys::show),
+        Endpoint::new("/console/{tenant_id}/api_keys/{id}").get(objects::show::<ApiKey>),
         Endpoint::new("/console/{tenant_id}/api_keys/{id}/rotate").post(api_keys::rotate),
-        Endpoint::new("/console/{tenant_id}/api_keys/{id}/revoke").post(api_keys::revoke),
+        Endpoint::new("/console/{tenant_id}/api_keys/{id}/delete").post(objects::delete::<ApiKey>),
         Endpoint::new("/console/{tenant_id}/clients").get(objects::list::<Client>).post(clients::create),
         Endpoint::new("/console/{tenant_id}/clients/new").get(clients::new),
         Endpoint::new("/console/{tenant_id}/clients/{id}").get(objects::show::<Client>).post(clients::update),
@@ -87,7 +88,7 @@ async fn no_such_page() -> Result<HttpResponse, ConsoleError> {
 
 /// `/console/{tenant_id}` is the console's address without its slash.
 async fn with_slash(tenant_id: web::Path<String>) -> Result<HttpResponse, ConsoleError> {
-    let tenant_id = sign_in::tenant_of(&tenant_id).ok_or(ConsoleError::NoSuchPage)?;
+    let tenant_id = session::tenant_of(&tenant_id).ok_or(ConsoleError::NoSuchPage)?;
     Ok(error::see_other(&format!("/console/{}/", tenant_id.as_str())))
 }
 

@@ -15,7 +15,7 @@ use tollbooth_resource::error::{ApiError, ApiErrorKind};
 use tollbooth_resource::pagination::page_request;
 
 use crate::error::{ConsoleError, see_other};
-use crate::form::{Form, poster};
+use crate::form::Form;
 use crate::pages::{self, FieldErrors, Frame, PageLinks, Section, csrf_field, href};
 use crate::signed_in::SignedIn;
 
@@ -25,10 +25,16 @@ pub trait Managed: Stored {
     /// Its pages' path under the tenant's console, e.g. `clients`.
     const PATH: &'static str;
     const READ_SCOPE: &'static str;
+    /// What creating one needs; for tenant-level kinds, at tenant level.
+    const WRITE_SCOPE: &'static str;
+    const TENANT_LEVEL: bool = false;
     const TITLE: &'static str;
-    /// The list's caption, and the label of the link to the create form.
+    /// The list's caption.
     const CAPTION: &'static str;
+    /// The label of the link to the create form, and of its button.
     const CREATE: &'static str;
+    /// The word for deleting one.
+    const DELETE: &'static str = "Delete";
     /// The list's column headings, and one object's cells (its first links to its page).
     const HEADINGS: &'static [&'static str];
     fn cells(&self, frame: &Frame<'_>) -> Markup;
@@ -47,6 +53,46 @@ pub trait Managed: Stored {
         request: &HttpRequest,
         id: &str,
     ) -> Result<(), ApiError>;
+}
+
+/// The admin about to create an object of kind `T`, if the API would let them: an
+/// organization's admin is not offered a form the API would refuse.
+pub async fn creating<T: Managed>(
+    request: &HttpRequest,
+    tenant_id: &str,
+    api: &ManagementApi,
+) -> Result<SignedIn, ConsoleError> {
+    let signed_in = SignedIn::of(request, tenant_id, api).await?;
+    match T::TENANT_LEVEL {
+        true => signed_in.principal.tenant_reach_with(T::WRITE_SCOPE)?,
+        false => signed_in.principal.reach_with(T::WRITE_SCOPE)?,
+    };
+    Ok(signed_in)
+}
+
+/// An object's version as its forms carry it: when it was last changed, to the microsecond.
+fn version_of<T: Managed>(object: &T) -> String {
+    object.updated_at().and_utc().timestamp_micros().to_string()
+}
+
+/// The hidden field that ties a form to the object as it was shown.
+pub fn version_field<T: Managed>(object: &T) -> Markup {
+    html! { input type="hidden" name="version" value=(version_of(object)); }
+}
+
+/// The object `id`, if it is still as the posted form showed it: a form shown before another
+/// admin's change (or posted a second time) would otherwise undo that change.
+pub async fn unchanged_since_shown<T: Managed>(
+    api: &ManagementApi,
+    signed_in: &SignedIn,
+    id: &str,
+    form: &Form,
+) -> Result<T, ConsoleError> {
+    let object: T = fetch(api, signed_in, id).await?;
+    match form.one("version") == Some(version_of(&object).as_str()) {
+        true => Ok(object),
+        false => Err(ConsoleError::ChangedSinceShown),
+    }
 }
 
 /// The path of object `id`'s page (`clients/client_…`), or of the list with no id.
@@ -110,11 +156,11 @@ fn object_page<T: Managed>(signed_in: &SignedIn, object: &T, values: &Form, erro
     let status = if errors.0.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let content = html! {
         (object.page(&frame, values, errors))
-        h2 { "Delete" }
+        h2 { (T::DELETE) }
         form method="post" action={ (path_of::<T>(&frame, Some(object.id()))) "/delete" }
-            data-confirm={ "Delete " (object.label()) "? This cannot be undone." } {
+            data-confirm={ (T::DELETE) " " (object.label()) "? This cannot be undone." } {
             (csrf_field(&frame))
-            div.actions { button.danger type="submit" { "Delete" } }
+            div.actions { button.danger type="submit" { (T::DELETE) } }
         }
         p { a href=(path_of::<T>(&frame, None)) { "All " (T::TITLE.to_lowercase()) } }
     };
@@ -130,7 +176,7 @@ pub async fn delete<T: Managed>(
 ) -> Result<HttpResponse, ConsoleError> {
     let (tenant_id, id) = path.into_inner();
     let form = Form::of(body)?;
-    let signed_in = poster(&request, &tenant_id, &api, &form).await?;
+    let signed_in = SignedIn::posting(&request, &tenant_id, &api, &form).await?;
     T::remove(&api, &signed_in.principal, &request, &id).await?;
     let answer = see_other(&path_of::<T>(&signed_in.frame(), None));
     Ok(signed_in.refreshed(answer, &api.oauth))
@@ -138,7 +184,7 @@ pub async fn delete<T: Managed>(
 
 /// A write's outcome for a form: done, or the API's invalid fields to show on the form again;
 /// any other refusal is a page of its own.
-pub fn outcome<T>(result: Result<T, ApiError>) -> Result<Result<T, FieldErrors>, ConsoleError> {
+pub fn form_outcome<T>(result: Result<T, ApiError>) -> Result<Result<T, FieldErrors>, ConsoleError> {
     match result {
         Ok(done) => Ok(Ok(done)),
         Err(invalid) if invalid.kind == ApiErrorKind::ValidationFailed => Ok(Err(FieldErrors(invalid.field_errors))),
@@ -161,9 +207,10 @@ where
 {
     let (tenant_id, id) = path.into_inner();
     let form = Form::of(body)?;
-    let signed_in = poster(&request, &tenant_id, &api, &form).await?;
+    let signed_in = SignedIn::posting(&request, &tenant_id, &api, &form).await?;
+    unchanged_since_shown::<T>(&api, &signed_in, &id, &form).await?;
     let (form, result) = change(api.clone(), signed_in.principal.clone(), request, id.clone(), form).await;
-    let answer = match outcome(result)? {
+    let answer = match form_outcome(result)? {
         Ok(object) => see_other(&path_of::<T>(&signed_in.frame(), Some(object.id()))),
         Err(errors) => {
             let object: T = fetch(&api, &signed_in, &id).await?;
@@ -206,6 +253,7 @@ pub fn edit_form<T: Managed>(
         (errors.summary(shown))
         form method="post" action=(path_of::<T>(frame, Some(object.id()))) novalidate {
             (csrf_field(frame))
+            (version_field(object))
             (fields)
             div.actions { button type="submit" { "Save changes" } }
         }

@@ -14,21 +14,25 @@ use tollbooth_resource::{ManagementApi, scopes};
 use tollbooth_storage::organizations::Organization;
 
 use crate::error::{ConsoleError, see_other};
-use crate::form::{Form, poster};
-use crate::objects::{self, Managed, create_page, edit_form, outcome, path_of};
+use crate::form::Form;
+use crate::objects::{self, Managed, create_page, edit_form, form_outcome, path_of};
 use crate::pages::{FieldErrors, Frame, Section, text_area, text_input, time};
 use crate::signed_in::SignedIn;
 
 const FIELDS: [&str; 2] = ["name", "domains"];
 
+/// The organization's domains. They are stored as the JSON text the API wrote; text that is not
+/// shows as such, so that saving the form cannot silently drop what was there.
 fn domains_of(organization: &Organization) -> Vec<String> {
-    serde_json::from_str(&organization.domains).unwrap_or_default()
+    serde_json::from_str(&organization.domains).unwrap_or_else(|_| vec![organization.domains.clone()])
 }
 
 impl Managed for Organization {
     const SECTION: Section = Section::Organizations;
     const PATH: &'static str = "organizations";
     const READ_SCOPE: &'static str = scopes::ORGANIZATIONS_READ;
+    const WRITE_SCOPE: &'static str = scopes::ORGANIZATIONS_WRITE;
+    const TENANT_LEVEL: bool = true;
     const TITLE: &'static str = "Organizations";
     const CAPTION: &'static str = "Organizations of the tenant, newest first";
     const CREATE: &'static str = "Create an organization";
@@ -89,7 +93,7 @@ pub async fn new(
     tenant_id: web::Path<String>,
     api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let signed_in = SignedIn::of(&request, &tenant_id, &api).await?;
+    let signed_in = objects::creating::<Organization>(&request, &tenant_id, &api).await?;
     let errors = FieldErrors::default();
     let answer = create_page::<Organization>(&signed_in, fields(&Form::from_pairs([]), &errors), &errors, &FIELDS);
     Ok(signed_in.refreshed(answer, &api.oauth))
@@ -103,10 +107,10 @@ pub async fn create(
     api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = Form::of(body)?;
-    let signed_in = poster(&request, &tenant_id, &api, &form).await?;
+    let signed_in = SignedIn::posting(&request, &tenant_id, &api, &form).await?;
     let input =
         CreateOrganization { name: Some(form.text("name")), domains: Some(form.words("domains")), metadata: None };
-    let answer = match outcome(create_organization(&api, &signed_in.principal, &request, input).await)? {
+    let answer = match form_outcome(create_organization(&api, &signed_in.principal, &request, input).await)? {
         Ok(organization) => see_other(&path_of::<Organization>(&signed_in.frame(), Some(&organization.id))),
         Err(errors) => {
             let errors = errors.naming_entries("domains", &form.words("domains"));

@@ -91,3 +91,29 @@ fn window_label(window: &WindowUsage) -> String {
         WindowClass::Writes => format!("writes per {}", window.window.label()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tollbooth_storage::rate_limit::Window;
+
+    fn usage(class: WindowClass, seconds: u64, limit: u64, used: u64) -> WindowUsage {
+        WindowUsage { name: String::new(), class, window: Window { seconds, limit }, counted: true, used, reset_at: 0 }
+    }
+
+    /// One bar per window, as long as its share used, in the warning colour from 90%; the
+    /// counts are written beside the bars and in the chart's accessible title.
+    #[test]
+    fn each_window_is_a_bar_of_its_share() {
+        let svg =
+            usage_bars(&[usage(WindowClass::All, 60, 100, 25), usage(WindowClass::Writes, 3600, 10, 9)]).into_string();
+        assert_eq!(svg.matches("<rect").count(), 4, "a track and a bar per window: {svg}");
+        assert!(svg.contains(&format!("width=\"{}\"", BAR_WIDTH / 4)), "a quarter used: {svg}");
+        assert!(svg.contains("25 / 100") && svg.contains("9 / 10"));
+        assert!(svg.contains("per 1m") && svg.contains("writes per 1h"));
+        assert!(svg.contains("#b42318"), "90% is drawn as a warning");
+        assert!(svg.contains("Plan usage. per 1m: 25 of 100; writes per 1h: 9 of 10"));
+        let over = usage_bars(&[usage(WindowClass::All, 10, 5, 8)]).into_string();
+        assert_eq!(over.matches(&format!("width=\"{BAR_WIDTH}\"")).count(), 2, "full, not past its track: {over}");
+    }
+}

@@ -5,7 +5,7 @@
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use maud::{DOCTYPE, Markup, html};
-use tollbooth_resource::error::{ApiError, ApiErrorKind, FieldError};
+use tollbooth_resource::error::FieldError;
 
 pub const STYLESHEET: &str = r#"
 *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d2433}
@@ -310,6 +310,18 @@ fn described_by(errors: &FieldErrors, field: &str, hint_id: Option<&String>) -> 
     (!ids.is_empty()).then(|| ids.join(" "))
 }
 
+/// A password input: never filled in again, and kept from the browser's saved sign-in.
+pub fn password_input(errors: &FieldErrors, label: &str, hint: &str) -> Markup {
+    html! {
+        label for="password" { (label) }
+        input #password name="password" type="password" value="" autocomplete="new-password"
+            aria-invalid=[errors.described_by("password").map(|_| "true")]
+            aria-describedby=[described_by(errors, "password", Some(&"password-hint".to_owned()))];
+        p.hint #password-hint { (hint) }
+        (errors.under("password"))
+    }
+}
+
 /// A labelled text area (one entry per line), with its hint and errors under it.
 pub fn text_area(errors: &FieldErrors, field: &str, label: &str, value: &str, hint: Option<&str>) -> Markup {
     let hint_id = hint.map(|_| format!("{field}-hint"));
@@ -376,24 +388,6 @@ pub fn grace_period_choice() -> Markup {
                 option value=(seconds) selected[seconds == 86_400] { (label) }
             }
         }
-    }
-}
-
-/// The grace period a rotation form chose, as the API takes it (which checks its range).
-pub fn grace_period_of(form: &crate::form::Form) -> Result<i64, crate::error::ConsoleError> {
-    match form.one("grace_period_seconds").map(str::parse::<i64>) {
-        Some(Ok(seconds)) => Ok(seconds),
-        _ => Err(crate::error::ConsoleError::BadRequest("Choose how long the old secret keeps working.")),
-    }
-}
-
-/// A form with one choice has no field to show an error next to: its message is the page's.
-pub fn field_refusal(err: ApiError) -> crate::error::ConsoleError {
-    match err.field_errors.first() {
-        Some(field) if err.kind == ApiErrorKind::ValidationFailed => {
-            crate::error::ConsoleError::Api(ApiError::invalid_request(field.message.clone()))
-        }
-        _ => err.into(),
     }
 }
 

@@ -1,4 +1,4 @@
-//! The APIs pages (§8 resources; tenant admins): define an API with its identifier and scopes,
+//! The APIs pages (resources, docs/api.md "Resources"; tenant admins): define an API with its identifier and scopes,
 //! change it, delete it, through the API's operations (`tollbooth_resource::resources`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -14,8 +14,8 @@ use tollbooth_resource::{ManagementApi, scopes};
 use tollbooth_storage::resources::Resource;
 
 use crate::error::{ConsoleError, see_other};
-use crate::form::{Form, poster};
-use crate::objects::{self, Managed, create_page, edit_form, outcome, path_of};
+use crate::form::Form;
+use crate::objects::{self, Managed, create_page, edit_form, form_outcome, path_of};
 use crate::pages::{FieldErrors, Frame, Section, text_input, time};
 use crate::signed_in::SignedIn;
 
@@ -25,6 +25,8 @@ impl Managed for Resource {
     const SECTION: Section = Section::Resources;
     const PATH: &'static str = "resources";
     const READ_SCOPE: &'static str = scopes::RESOURCES_READ;
+    const WRITE_SCOPE: &'static str = scopes::RESOURCES_WRITE;
+    const TENANT_LEVEL: bool = true;
     const TITLE: &'static str = "APIs";
     const CAPTION: &'static str = "The tenant's APIs (resource servers), newest first";
     const CREATE: &'static str = "Define an API";
@@ -89,7 +91,7 @@ pub async fn new(
     tenant_id: web::Path<String>,
     api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let signed_in = SignedIn::of(&request, &tenant_id, &api).await?;
+    let signed_in = objects::creating::<Resource>(&request, &tenant_id, &api).await?;
     let errors = FieldErrors::default();
     let answer = create_page::<Resource>(&signed_in, fields(&Form::from_pairs([]), &errors), &errors, &FIELDS);
     Ok(signed_in.refreshed(answer, &api.oauth))
@@ -107,10 +109,10 @@ pub async fn create(
     api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = Form::of(body)?;
-    let signed_in = poster(&request, &tenant_id, &api, &form).await?;
+    let signed_in = SignedIn::posting(&request, &tenant_id, &api, &form).await?;
     let (name, identifier, scopes) = input_of(&form);
     let input = CreateResource { name, identifier, scopes };
-    let answer = match outcome(create_resource(&api, &signed_in.principal, &request, input).await)? {
+    let answer = match form_outcome(create_resource(&api, &signed_in.principal, &request, input).await)? {
         Ok(resource) => see_other(&path_of::<Resource>(&signed_in.frame(), Some(&resource.id))),
         Err(errors) => {
             let errors = errors.naming_entries("scopes", &form.words("scopes"));

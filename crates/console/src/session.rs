@@ -9,7 +9,18 @@ use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
 use tollbooth_oauth::cookies::{self, CookieScope, RANDOM_VALUE_LENGTH, random_value};
 use tollbooth_oauth::session::SessionKeys;
+use tollbooth_storage::ids::{self, Id};
 use tollbooth_storage::users::User;
+
+/// Now, in Unix seconds: what session times are counted in.
+pub fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The tenant id of a console path (a malformed one names no console).
+pub fn tenant_of(raw: &str) -> Option<Id<ids::Tenant>> {
+    Id::parse(raw)
+}
 
 /// A console session ends after this long without a page view.
 pub const IDLE_SECONDS: i64 = 30 * 60;

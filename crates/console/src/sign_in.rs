@@ -9,22 +9,12 @@ use tollbooth_oauth::error::OAuthError;
 use tollbooth_oauth::password_sign_in::{self, Credentials, Outcome};
 use tollbooth_oauth::request::FormBody;
 use tollbooth_resource::ManagementApi;
-use tollbooth_storage::ids::{self, Id};
 use tollbooth_storage::users::ROLE_ADMIN;
 
 use crate::error::{ConsoleError, see_other};
 use crate::form::Form;
 use crate::pages;
-use crate::session::{ConsoleSession, SignInNonce};
-
-pub fn unix_now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-/// The tenant id of a console path (a malformed one names no console).
-pub fn tenant_of(raw: &str) -> Option<Id<ids::Tenant>> {
-    Id::parse(raw)
-}
+use crate::session::{ConsoleSession, SignInNonce, tenant_of, unix_now};
 
 /// `GET /console/{tenant_id}/`: the sign-in form, or the console for a signed-in admin.
 pub async fn start(

@@ -10,9 +10,9 @@ use tollbooth_storage::users::{self, ROLE_ADMIN, User};
 use tollbooth_storage::{Reach, StorageError};
 
 use crate::error::ConsoleError;
+use crate::form::Form;
 use crate::pages::Frame;
-use crate::session::ConsoleSession;
-use crate::sign_in::{tenant_of, unix_now};
+use crate::session::{ConsoleSession, tenant_of, unix_now};
 
 /// A signed-in admin of the page's tenant.
 pub struct SignedIn {
@@ -52,8 +52,19 @@ impl SignedIn {
         Ok(SignedIn { principal: Principal::console_user(&user), session, user, csrf })
     }
 
-    pub fn accepts_csrf(&self, oauth: &OAuth, token: Option<&str>) -> bool {
-        self.session.accepts_csrf(&oauth.session_keys, token)
+    /// The signed-in admin who posted `form`, once its CSRF token is the session's: checked
+    /// before anything the form asks is read.
+    pub async fn posting(
+        request: &HttpRequest,
+        raw_tenant_id: &str,
+        api: &ManagementApi,
+        form: &Form,
+    ) -> Result<Self, ConsoleError> {
+        let signed_in = SignedIn::of(request, raw_tenant_id, api).await?;
+        if !signed_in.session.accepts_csrf(&api.oauth.session_keys, form.one("csrf")) {
+            return Err(ConsoleError::ExpiredForm);
+        }
+        Ok(signed_in)
     }
 
     /// What every page shows of who is signed in.

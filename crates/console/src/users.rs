@@ -5,18 +5,17 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use tollbooth_oauth::error::OAuthError;
-use tollbooth_oauth::policy::{ROLE_ADMIN, ROLE_MEMBER};
 use tollbooth_oauth::request::FormBody;
 use tollbooth_resource::auth::Principal;
 use tollbooth_resource::error::ApiError;
 use tollbooth_resource::users::{CreateUser, UpdateUser, create_user, delete_user, update_user};
 use tollbooth_resource::{ManagementApi, scopes};
-use tollbooth_storage::users::User;
+use tollbooth_storage::users::{ROLE_ADMIN, ROLE_MEMBER, User};
 
 use crate::error::{ConsoleError, see_other};
-use crate::form::{Form, poster};
-use crate::objects::{self, Managed, create_page, edit_form, outcome, path_of};
-use crate::pages::{FieldErrors, Frame, Section, choice, text_input, time};
+use crate::form::Form;
+use crate::objects::{self, Managed, create_page, edit_form, form_outcome, path_of};
+use crate::pages::{self, FieldErrors, Frame, Section, choice, text_input, time};
 use crate::signed_in::SignedIn;
 
 const FIELDS: [&str; 5] = ["email", "name", "password", "role", "organization_id"];
@@ -27,6 +26,7 @@ impl Managed for User {
     const SECTION: Section = Section::Users;
     const PATH: &'static str = "users";
     const READ_SCOPE: &'static str = scopes::USERS_READ;
+    const WRITE_SCOPE: &'static str = scopes::USERS_WRITE;
     const TITLE: &'static str = "Users";
     const CAPTION: &'static str = "Users within your reach, newest first";
     const CREATE: &'static str = "Create a user";
@@ -57,8 +57,7 @@ impl Managed for User {
         let fields = html! {
             (text_input(errors, "name", "Name", "text", &values.text("name"), None))
             (choice(errors, "role", "Role", &ROLES, values.one("role").unwrap_or(ROLE_MEMBER)))
-            (text_input(errors, "password", "New password (optional)", "password", "",
-                Some("8 characters or more. Leave empty to keep the password.")))
+            (pages::password_input(errors, "New password (optional)", "8 characters or more. Leave empty to keep the password."))
         };
         html! {
             dl.facts {
@@ -84,7 +83,7 @@ fn creation_page(signed_in: &SignedIn, values: &Form, errors: &FieldErrors) -> H
     let fields = html! {
         (text_input(errors, "email", "Email", "email", &values.text("email"), None))
         (text_input(errors, "name", "Name (optional)", "text", &values.text("name"), None))
-        (text_input(errors, "password", "Password", "password", "", Some("8 characters or more.")))
+        (pages::password_input(errors, "Password", "8 characters or more."))
         (choice(errors, "role", "Role", &ROLES, values.one("role").unwrap_or(ROLE_MEMBER)))
         @if signed_in.is_tenant_admin() {
             (text_input(errors, "organization_id", "Organization (optional)", "text", &values.text("organization_id"), None))
@@ -99,7 +98,7 @@ pub async fn new(
     tenant_id: web::Path<String>,
     api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let signed_in = SignedIn::of(&request, &tenant_id, &api).await?;
+    let signed_in = objects::creating::<User>(&request, &tenant_id, &api).await?;
     let answer = creation_page(&signed_in, &Form::from_pairs([]), &FieldErrors::default());
     Ok(signed_in.refreshed(answer, &api.oauth))
 }
@@ -112,17 +111,17 @@ pub async fn create(
     api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = Form::of(body)?;
-    let signed_in = poster(&request, &tenant_id, &api, &form).await?;
+    let signed_in = SignedIn::posting(&request, &tenant_id, &api, &form).await?;
     let input = CreateUser {
         email: Some(form.text("email")),
         name: form.optional("name"),
         // Passwords are taken as typed: spaces may be part of them.
-        password: form.one("password").filter(|password| !password.is_empty()).map(str::to_owned),
+        password: form.password("password"),
         email_verified: None,
         organization_id: form.optional("organization_id"),
         role: form.optional("role"),
     };
-    let answer = match outcome(create_user(&api, &signed_in.principal, &request, input).await)? {
+    let answer = match form_outcome(create_user(&api, &signed_in.principal, &request, input).await)? {
         Ok(user) => see_other(&path_of::<User>(&signed_in.frame(), Some(&user.id))),
         Err(errors) => creation_page(&signed_in, &form, &errors),
     };
@@ -140,7 +139,7 @@ pub async fn update(
         let input = UpdateUser {
             email: None,
             name: Some(form.text("name")),
-            password: form.one("password").filter(|password| !password.is_empty()).map(str::to_owned),
+            password: form.password("password"),
             email_verified: None,
             role: form.optional("role"),
         };

@@ -56,7 +56,7 @@ impl From<User> for UserView {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// Unique in the tenant; stored lower-case.
@@ -74,7 +74,7 @@ pub struct CreateUser {
     pub role: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[schema(format = Email, max_length = 254)]
@@ -87,6 +87,36 @@ pub struct UpdateUser {
     /// `member` or `admin`; changing an admin, or making one, needs `admin`.
     #[schema(value_type = Option<String>, pattern = "^(member|admin)$")]
     pub role: Option<String>,
+}
+
+/// What a password field shows in `Debug` output: whether one was given, never the password.
+fn password_presence(password: &Option<String>) -> &'static str {
+    if password.is_some() { "Some(<redacted>)" } else { "None" }
+}
+
+impl std::fmt::Debug for CreateUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateUser")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("password", &password_presence(&self.password))
+            .field("email_verified", &self.email_verified)
+            .field("organization_id", &self.organization_id)
+            .field("role", &self.role)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for UpdateUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateUser")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("password", &password_presence(&self.password))
+            .field("email_verified", &self.email_verified)
+            .field("role", &self.role)
+            .finish()
+    }
 }
 
 /// A valid role, or a field error.
@@ -295,4 +325,20 @@ pub async fn delete_user(
 ) -> Result<User, ApiError> {
     let actor = Actor::of(principal, request);
     crud::delete(api, principal, scopes::USERS_WRITE, id, actor).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_holds_a_password() {
+        let create: CreateUser =
+            serde_json::from_value(serde_json::json!({"email": "a@example.com", "password": "hunter2-hunter2"}))
+                .unwrap();
+        let update: UpdateUser = serde_json::from_value(serde_json::json!({"password": "hunter2-hunter2"})).unwrap();
+        for debug in [format!("{create:?}"), format!("{update:?}")] {
+            assert!(!debug.contains("hunter2") && debug.contains("<redacted>"), "{debug}");
+        }
+    }
 }

@@ -109,8 +109,12 @@ pub fn bootstrap(
 ) -> Result<Option<BootstrapKeys>, String> {
     let admin_email =
         Email::parse(first.admin_email).ok_or_else(|| format!("`{}` is not an email address", first.admin_email))?;
+    // `serve --bootstrap` asks on every start: answer a bootstrapped database before hashing.
+    if db.run_blocking(api_keys::operator_key_exists).map_err(|err| err.to_string())? {
+        return Ok(None);
+    }
     let admin_password = secrets::generate_password();
-    // Hashed before the transaction: Argon2 takes a while, and needs no lock.
+    // Hashed before the transaction (which checks again): Argon2 takes a while, and needs no lock.
     let password_hash = passwords::hash(admin_password.expose_secret())?;
     let (tenant_name, plan) = (first.name, first.plan);
     db.run_blocking(|conn| {

@@ -4,11 +4,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 use tollbooth::bootstrap::{FirstTenant, bootstrap};
+use tollbooth::{Application, Settings, app, init_logging};
 
 /// The first admin's email when `bootstrap` is not given one: a reserved domain (RFC 2606),
 /// for a first run on a laptop.
 const DEFAULT_ADMIN_EMAIL: &str = "admin@example.com";
-use tollbooth::{Application, Settings, app, init_logging};
 
 /// jemalloc serves every allocation in the process, libpq's and OpenSSL's too (its symbols are
 /// unprefixed): with glibc's malloc, a 100-row list spent a fifth of its CPU in malloc, mostly
@@ -44,7 +44,8 @@ enum Command {
     /// Create the operator key, a first tenant, its admin key and an admin user for the
     /// console, and print their secrets once.
     Bootstrap {
-        /// Print one JSON object {"operator_key","tenant_id","tenant_key"} instead of text.
+        /// Print one JSON object {"operator_key","tenant_id","tenant_key","admin_email",
+        /// "admin_password","console_url"} instead of text.
         #[arg(long)]
         json: bool,
         /// The first tenant's name.

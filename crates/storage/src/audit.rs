@@ -59,9 +59,9 @@ pub struct AuditFilter {
     pub actor_id: Option<String>,
 }
 
-/// A page of the tenant's events that pass `filter`. Each filter has an index that starts with
-/// the tenant and ends with the id, so a page reads only its own rows however many events the
-/// tenant has.
+/// A page of the tenant's events that pass `filter`. Each filter, and the two together, has an
+/// index that starts with the tenant and ends with the id (migration 000013), so a page reads
+/// only its own rows however many events the tenant has.
 pub fn list(
     conn: &mut DbConnection,
     tenant_id: &str,

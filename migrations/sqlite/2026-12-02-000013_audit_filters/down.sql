@@ -1,2 +1,3 @@
+DROP INDEX audit_events_by_action_and_actor;
 DROP INDEX audit_events_by_actor;
 DROP INDEX audit_events_by_action;

@@ -1,0 +1,3 @@
+-- wrk script: GET with the console session cookie of $COOKIE.
+wrk.headers["Cookie"] = os.getenv("COOKIE")
+dofile("bench/report.lua")
