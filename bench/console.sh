@@ -85,7 +85,7 @@ PY
   for page in overview "api_keys?limit=100" "api_keys?limit=100&after=$key_id" "api_keys/$key_id" api_keys/new \
     "audit_log?limit=100" "audit_log?limit=100&before=$middle" "audit_log?limit=100&action=client.deleted" \
     "audit_log?limit=100&actor_id=user_BENCHACTOR" "audit_log?limit=100&action=no.such" clients users organizations resources; do
-    local status size; read -r status size < <(curl -s -o /dev/null -w '%{http_code} %{size_download}' -H "Cookie: $COOKIE" --compressed "$base/$page")
+    local status size; read -r status size < <(curl -s -o /dev/null -w '%{http_code} %{size_download}\n' -H "Cookie: $COOKIE" --compressed "$base/$page")
     [ "$status" = 200 ] || { echo "GET $page answered $status" >&2; return 1; }
     run_wrk "GET /console/…/$page ($backend)" "p99 < 50 ms" bench/console.lua "$base/$page"
     echo "  page size       $size bytes  (< 100 KB)"
