@@ -1,23 +1,17 @@
-//! The API keys pages: the keys within the admin's reach (redacted forms only), creating one
-//! (its secret shown once, on the page that follows), rotating one with a grace period, and
-//! revoking one. Every write is the API's own operation (`tollbooth_resource::api_keys`), with
-//! its validation, its rule and its audit event (docs/console.md, "API keys").
+//! API keys in the console (docs/console.md, "Pages"): listed by their redacted forms, created
+//! with their secret shown once, rotated with a grace period, revoked, through the API's
+//! operations (`tollbooth_resource::api_keys`).
 
-use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use secrecy::{ExposeSecret, SecretString};
-use tollbooth_oauth::error::OAuthError;
-use tollbooth_oauth::request::FormBody;
+use secrecy::SecretString;
 use tollbooth_resource::api_keys::{CreateApiKey, RotateApiKey, create_key, delete_key, rotate_key};
-use tollbooth_resource::auth::Principal;
 use tollbooth_resource::error::ApiError;
-use tollbooth_resource::{ManagementApi, scopes};
+use tollbooth_resource::scopes;
 use tollbooth_storage::api_keys::ApiKey;
 
-use crate::error::ConsoleError;
 use crate::form::Form;
-use crate::objects::{self, Managed, create_page, form_outcome, path_of, unchanged_since_shown, version_field};
-use crate::pages::{self, FieldErrors, Frame, Section, csrf_field, text_input, time};
+use crate::objects::{Caller, Created, Managed, Rotated, path_of, rotate_form};
+use crate::pages::{FieldErrors, Frame, Section, text_input, time};
 use crate::signed_in::SignedIn;
 
 impl Managed for ApiKey {
@@ -30,6 +24,7 @@ impl Managed for ApiKey {
     const CREATE: &'static str = "Create an API key";
     const DELETE: &'static str = "Revoke";
     const HEADINGS: &'static [&'static str] = &["Name", "Key", "Environment", "Scopes", "Expires"];
+    const FIELDS: &'static [&'static str] = &["name", "scopes", "organization_id", "expires_at"];
 
     fn cells(&self, frame: &Frame<'_>) -> Markup {
         html! {
@@ -68,58 +63,56 @@ impl Managed for ApiKey {
                 }
                 dt { "Created" } dd { (time(self.created_at)) }
             }
-            h2 { "Rotate" }
-            form method="post" action={ (path_of::<ApiKey>(frame, Some(&self.id))) "/rotate" } {
-                (csrf_field(frame))
-                (version_field(self))
-                (pages::grace_period_choice())
-                div.actions { button type="submit" { "Rotate the secret" } }
-            }
+            (rotate_form(frame, self))
             p { "A revoked key stops working at once, on every instance within a second." }
         }
     }
 
-    async fn remove(
-        api: &ManagementApi,
-        principal: &Principal,
-        request: &HttpRequest,
-        id: &str,
-    ) -> Result<(), ApiError> {
-        delete_key(api, principal, request, id).await.map(drop)
+    fn creation_fields(signed_in: &SignedIn, values: &Form, errors: &FieldErrors) -> Markup {
+        html! {
+            (text_input(errors, "name", "Name", "text", &values.text("name"), Some("What the key is for, e.g. \"billing worker\".")))
+            (text_input(errors, "scopes", "Scopes", "text", &values.text("scopes"),
+                Some("Separated by spaces: management scopes such as admin or clients:read, or your APIs' scopes.")))
+            @if signed_in.is_tenant_admin() {
+                (text_input(errors, "organization_id", "Organization (optional)", "text", &values.text("organization_id"),
+                    Some("An organization's id confines the key to that organization.")))
+            }
+            (text_input(errors, "expires_at", "Expires (optional, UTC)", "datetime-local", &values.text("expires_at"),
+                Some("After this the key stops working. Leave empty for a key that does not expire.")))
+            p.hint { "The key's environment is its tenant's." }
+        }
+    }
+
+    async fn create(caller: &Caller<'_>, form: &Form) -> Result<Created<Self>, ApiError> {
+        let input = CreateApiKey {
+            name: Some(form.text("name")),
+            scopes: Some(form.words("scopes")),
+            organization_id: form.optional("organization_id"),
+            expires_at: form.optional("expires_at").map(|typed| utc_timestamp(&typed)),
+            tenant_id: None,
+        };
+        let (key, secret) = create_key(caller.api, caller.principal, caller.request, input).await?;
+        Ok(Created::WithSecret(key, secret))
+    }
+
+    fn named_errors(errors: FieldErrors, form: &Form) -> FieldErrors {
+        errors.naming_entries("scopes", &form.words("scopes"))
+    }
+
+    async fn remove(caller: &Caller<'_>, id: &str) -> Result<(), ApiError> {
+        delete_key(caller.api, caller.principal, caller.request, id).await.map(drop)
+    }
+}
+
+impl Rotated for ApiKey {
+    async fn rotate(caller: &Caller<'_>, id: &str, grace: i64) -> Result<(Self, SecretString), ApiError> {
+        rotate_key(caller.api, caller.principal, caller.request, id, RotateApiKey { grace_period_seconds: Some(grace) })
+            .await
     }
 }
 
 fn expiry(key: &ApiKey) -> String {
     key.expires_at.map_or_else(|| "never".to_owned(), time)
-}
-
-const CREATE_FIELDS: [&str; 4] = ["name", "scopes", "organization_id", "expires_at"];
-
-fn creation_page(signed_in: &SignedIn, values: &Form, errors: &FieldErrors) -> HttpResponse {
-    let fields = html! {
-        (text_input(errors, "name", "Name", "text", &values.text("name"), Some("What the key is for, e.g. \"billing worker\".")))
-        (text_input(errors, "scopes", "Scopes", "text", &values.text("scopes"),
-            Some("Separated by spaces: management scopes such as admin or clients:read, or your APIs' scopes.")))
-        @if signed_in.is_tenant_admin() {
-            (text_input(errors, "organization_id", "Organization (optional)", "text", &values.text("organization_id"),
-                Some("An organization's id confines the key to that organization.")))
-        }
-        (text_input(errors, "expires_at", "Expires (optional, UTC)", "datetime-local", &values.text("expires_at"),
-            Some("After this the key stops working. Leave empty for a key that does not expire.")))
-        p.hint { "The key's environment is its tenant's." }
-    };
-    create_page::<ApiKey>(signed_in, fields, errors, &CREATE_FIELDS)
-}
-
-/// `GET /console/{tenant_id}/api_keys/new`.
-pub async fn new(
-    request: HttpRequest,
-    tenant_id: web::Path<String>,
-    api: web::Data<ManagementApi>,
-) -> Result<HttpResponse, ConsoleError> {
-    let signed_in = objects::creating::<ApiKey>(&request, &tenant_id, &api).await?;
-    let answer = creation_page(&signed_in, &Form::from_pairs([]), &FieldErrors::default());
-    Ok(signed_in.refreshed(answer, &api.oauth))
 }
 
 /// A `datetime-local` value (`2027-01-31T12:00`, seconds optional, read as UTC) as RFC 3339;
@@ -129,55 +122,4 @@ fn utc_timestamp(typed: &str) -> String {
         .iter()
         .find_map(|format| chrono::NaiveDateTime::parse_from_str(typed, format).ok())
         .map_or_else(|| typed.to_owned(), |at| at.and_utc().to_rfc3339())
-}
-
-/// `POST /console/{tenant_id}/api_keys`: the new key's secret, shown this once.
-pub async fn create(
-    request: HttpRequest,
-    tenant_id: web::Path<String>,
-    body: Result<FormBody, OAuthError>,
-    api: web::Data<ManagementApi>,
-) -> Result<HttpResponse, ConsoleError> {
-    let form = Form::of(body)?;
-    let signed_in = SignedIn::posting(&request, &tenant_id, &api, &form).await?;
-    let scopes = form.words("scopes");
-    let input = CreateApiKey {
-        name: Some(form.text("name")),
-        scopes: Some(scopes.clone()),
-        organization_id: form.optional("organization_id"),
-        expires_at: form.optional("expires_at").map(|typed| utc_timestamp(&typed)),
-        tenant_id: None,
-    };
-    let answer = match form_outcome(create_key(&api, &signed_in.principal, &request, input).await)? {
-        Ok((key, secret)) => secret_page(&signed_in.frame(), &key, &secret, "API key created"),
-        Err(errors) => creation_page(&signed_in, &form, &errors.naming_entries("scopes", &scopes)),
-    };
-    Ok(signed_in.refreshed(answer, &api.oauth))
-}
-
-/// The page that follows a create or rotate: the secret, this once, with a copy button.
-fn secret_page(frame: &Frame<'_>, key: &ApiKey, secret: &SecretString, title: &str) -> HttpResponse {
-    let what = html! { strong { (key.name) } " (" code { (key.redacted) } " from now on)" };
-    let done = path_of::<ApiKey>(frame, Some(&key.id));
-    pages::secret_page(frame, Section::ApiKeys, title, what, secret.expose_secret(), &done)
-}
-
-/// `POST /console/{tenant_id}/api_keys/{id}/rotate`: the new secret, shown this once.
-pub async fn rotate(
-    request: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: Result<FormBody, OAuthError>,
-    api: web::Data<ManagementApi>,
-) -> Result<HttpResponse, ConsoleError> {
-    let (tenant_id, key_id) = path.into_inner();
-    let form = Form::of(body)?;
-    let signed_in = SignedIn::posting(&request, &tenant_id, &api, &form).await?;
-    let input = RotateApiKey { grace_period_seconds: Some(form.grace_period()?) };
-    // A second post of this form (a reload, a double click) would end the old secret's grace.
-    unchanged_since_shown::<ApiKey>(&api, &signed_in, &key_id, &form).await?;
-    let (key, secret) = rotate_key(&api, &signed_in.principal, &request, &key_id, input)
-        .await
-        .map_err(ConsoleError::of_one_choice_form)?;
-    let answer = secret_page(&signed_in.frame(), &key, &secret, "API key rotated");
-    Ok(signed_in.refreshed(answer, &api.oauth))
 }

@@ -1,45 +1,27 @@
-//! The clients pages: create a confidential or public client (its secret shown once), edit its
-//! redirect URIs, grant types and scopes, rotate its secret, delete it, through the API's
-//! operations (`tollbooth_resource::clients`).
+//! Clients in the console (docs/console.md, "Pages"): create a confidential or public client
+//! (its secret shown once), edit its redirect URIs, grant types and scopes, rotate its secret,
+//! delete it, through the API's operations (`tollbooth_resource::clients`).
 
-use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
-use secrecy::{ExposeSecret, SecretString};
-use tollbooth_oauth::error::OAuthError;
+use secrecy::SecretString;
 use tollbooth_oauth::grants::GrantType;
 use tollbooth_oauth::oidc::{DEFAULT_ID_TOKEN_ALGORITHM, ID_TOKEN_ALGORITHMS};
-use tollbooth_oauth::request::FormBody;
-use tollbooth_resource::auth::Principal;
 use tollbooth_resource::clients::{
     CreateClient, RotateSecret, UpdateClient, create_client, delete_client, rotate_client_secret, update_client,
 };
 use tollbooth_resource::error::{ApiError, FieldError};
-use tollbooth_resource::{ManagementApi, scopes};
+use tollbooth_resource::scopes;
 use tollbooth_storage::clients::Client;
 
-use crate::error::ConsoleError;
 use crate::form::Form;
-use crate::objects::{
-    self, Managed, create_page, edit_form, form_outcome, path_of, unchanged_since_shown, version_field,
-};
-use crate::pages::{self, FieldErrors, Frame, Section, check_boxes, choice, csrf_field, text_area, text_input, time};
+use crate::objects::{Caller, Created, Edited, Managed, Rotated, edit_form, path_of, rotate_form};
+use crate::pages::{FieldErrors, Frame, Section, check_boxes, choice, text_area, text_input, time};
 use crate::signed_in::SignedIn;
 
 const GRANTS: [(&str, &str); 3] = [
     (GrantType::AuthorizationCode.name(), "Authorization code (people sign in)"),
     (GrantType::RefreshToken.name(), "Refresh token"),
     (GrantType::ClientCredentials.name(), "Client credentials (machine to machine)"),
-];
-
-const FIELDS: [&str; 8] = [
-    "name",
-    "redirect_uris",
-    "grant_types",
-    "scopes",
-    "access_token_ttl",
-    "post_logout_redirect_uris",
-    "id_token_signed_response_alg",
-    "organization_id",
 ];
 
 impl Managed for Client {
@@ -51,6 +33,18 @@ impl Managed for Client {
     const CAPTION: &'static str = "OAuth clients within your reach, newest first";
     const CREATE: &'static str = "Create a client";
     const HEADINGS: &'static [&'static str] = &["Name", "Client id", "Type", "Grant types", "Scopes"];
+    const FIELDS: &'static [&'static str] = &[
+        "kind",
+        "name",
+        "redirect_uris",
+        "grant_types",
+        "scopes",
+        "access_token_ttl",
+        "post_logout_redirect_uris",
+        "id_token_signed_response_alg",
+        "skip_consent",
+        "organization_id",
+    ];
 
     fn cells(&self, frame: &Frame<'_>) -> Markup {
         html! {
@@ -87,7 +81,6 @@ impl Managed for Client {
     }
 
     fn page(&self, frame: &Frame<'_>, values: &Form, errors: &FieldErrors) -> Markup {
-        let here = path_of::<Client>(frame, Some(&self.id));
         html! {
             dl.facts {
                 dt { "Client id" } dd { code { (self.id) } }
@@ -97,26 +90,57 @@ impl Managed for Client {
                 @if let Some(organization) = &self.organization_id { dt { "Organization" } dd { code { (organization) } } }
                 dt { "Created" } dd { (time(self.created_at)) }
             }
-            (edit_form(frame, self, fields(values, errors, self.confidential), errors, &FIELDS))
-            @if self.confidential {
-                h2 { "Rotate the secret" }
-                form method="post" action={ (here) "/rotate" } {
-                    (csrf_field(frame))
-                    (version_field(self))
-                    (pages::grace_period_choice())
-                    div.actions { button type="submit" { "Rotate the secret" } }
-                }
+            (edit_form(frame, self, fields(values, errors, self.confidential), errors))
+            @if self.confidential { (rotate_form(frame, self)) }
+        }
+    }
+
+    fn creation_defaults() -> Form {
+        Form::from_pairs([("grant_types", GrantType::AuthorizationCode.name().to_owned())])
+    }
+
+    fn creation_fields(signed_in: &SignedIn, values: &Form, errors: &FieldErrors) -> Markup {
+        let kinds = [
+            ("confidential", "Confidential: a server that keeps a secret"),
+            ("public", "Public: a browser or mobile app"),
+        ];
+        html! {
+            (choice(errors, "kind", "Type", &kinds, values.one("kind").unwrap_or("confidential")))
+            (fields(values, errors, true))
+            @if signed_in.is_tenant_admin() {
+                (text_input(errors, "organization_id", "Organization (optional)", "text", &values.text("organization_id"), None))
             }
         }
     }
 
-    async fn remove(
-        api: &ManagementApi,
-        principal: &Principal,
-        request: &HttpRequest,
-        id: &str,
-    ) -> Result<(), ApiError> {
-        delete_client(api, principal, request, id).await.map(drop)
+    async fn create(caller: &Caller<'_>, form: &Form) -> Result<Created<Self>, ApiError> {
+        let input = CreateClient {
+            name: Some(form.text("name")),
+            redirect_uris: Some(form.words("redirect_uris")),
+            grant_types: Some(grant_types(form)),
+            scopes: Some(form.words("scopes")),
+            confidential: Some(form.one("kind") != Some("public")),
+            skip_consent: Some(form.checked("skip_consent", "true")),
+            access_token_ttl: ttl(form)?,
+            organization_id: form.optional("organization_id"),
+            post_logout_redirect_uris: Some(form.words("post_logout_redirect_uris")),
+            id_token_signed_response_alg: form.optional("id_token_signed_response_alg"),
+        };
+        Ok(match create_client(caller.api, caller.principal, caller.request, input).await? {
+            (client, Some(secret)) => Created::WithSecret(client, secret),
+            (client, None) => Created::Object(client),
+        })
+    }
+
+    fn named_errors(errors: FieldErrors, form: &Form) -> FieldErrors {
+        errors
+            .naming_entries("scopes", &form.words("scopes"))
+            .naming_entries("redirect_uris", &form.words("redirect_uris"))
+            .naming_entries("post_logout_redirect_uris", &form.words("post_logout_redirect_uris"))
+    }
+
+    async fn remove(caller: &Caller<'_>, id: &str) -> Result<(), ApiError> {
+        delete_client(caller.api, caller.principal, caller.request, id).await.map(drop)
     }
 }
 
@@ -143,140 +167,48 @@ fn fields(values: &Form, errors: &FieldErrors, confidential: bool) -> Markup {
     }
 }
 
-/// The lifetime typed, or the field's error.
-fn ttl(form: &Form) -> Result<Option<i64>, FieldErrors> {
+impl Edited for Client {
+    async fn update(caller: &Caller<'_>, id: &str, form: &Form) -> Result<Self, ApiError> {
+        let input = UpdateClient {
+            name: Some(form.text("name")),
+            redirect_uris: Some(form.words("redirect_uris")),
+            grant_types: Some(grant_types(form)),
+            scopes: Some(form.words("scopes")),
+            // A public client has no such box; `false` is its only valid value.
+            skip_consent: Some(form.checked("skip_consent", "true")),
+            access_token_ttl: ttl(form)?,
+            post_logout_redirect_uris: Some(form.words("post_logout_redirect_uris")),
+            id_token_signed_response_alg: form.optional("id_token_signed_response_alg"),
+        };
+        update_client(caller.api, caller.principal, caller.request, id, input).await
+    }
+}
+
+impl Rotated for Client {
+    async fn rotate(caller: &Caller<'_>, id: &str, grace: i64) -> Result<(Self, SecretString), ApiError> {
+        rotate_client_secret(
+            caller.api,
+            caller.principal,
+            caller.request,
+            id,
+            RotateSecret { grace_period_seconds: Some(grace) },
+        )
+        .await
+    }
+}
+
+/// The lifetime typed, or the field's error (as the API words a wrong type).
+fn ttl(form: &Form) -> Result<Option<i64>, ApiError> {
     match form.optional("access_token_ttl").map(|typed| typed.parse::<i64>()) {
         None => Ok(None),
         Some(Ok(seconds)) => Ok(Some(seconds)),
         Some(Err(_)) => {
             let message = "access_token_ttl is a whole number of seconds.";
-            Err(FieldErrors(vec![FieldError::new("access_token_ttl", "invalid", message)]))
+            Err(ApiError::validation(vec![FieldError::new("access_token_ttl", "invalid", message)]))
         }
     }
 }
 
 fn grant_types(form: &Form) -> Vec<String> {
     form.all("grant_types").map(str::to_owned).collect()
-}
-
-/// `GET /console/{tenant_id}/clients/new`.
-pub async fn new(
-    request: HttpRequest,
-    tenant_id: web::Path<String>,
-    api: web::Data<ManagementApi>,
-) -> Result<HttpResponse, ConsoleError> {
-    let signed_in = objects::creating::<Client>(&request, &tenant_id, &api).await?;
-    let defaults = Form::from_pairs([("grant_types", GrantType::AuthorizationCode.name().to_owned())]);
-    let answer = creation_page(&signed_in, &defaults, &FieldErrors::default());
-    Ok(signed_in.refreshed(answer, &api.oauth))
-}
-
-fn creation_page(signed_in: &SignedIn, values: &Form, errors: &FieldErrors) -> HttpResponse {
-    let kinds =
-        [("confidential", "Confidential: a server that keeps a secret"), ("public", "Public: a browser or mobile app")];
-    let kind = values.one("kind").unwrap_or("confidential");
-    let content = html! {
-        (choice(errors, "kind", "Type", &kinds, kind))
-        (fields(values, errors, true))
-        @if signed_in.is_tenant_admin() {
-            (text_input(errors, "organization_id", "Organization (optional)", "text", &values.text("organization_id"), None))
-        }
-    };
-    create_page::<Client>(signed_in, content, errors, &FIELDS)
-}
-
-/// `POST /console/{tenant_id}/clients`: the client, with its secret shown this once.
-pub async fn create(
-    request: HttpRequest,
-    tenant_id: web::Path<String>,
-    body: Result<FormBody, OAuthError>,
-    api: web::Data<ManagementApi>,
-) -> Result<HttpResponse, ConsoleError> {
-    let form = Form::of(body)?;
-    let signed_in = SignedIn::posting(&request, &tenant_id, &api, &form).await?;
-    let confidential = form.one("kind") != Some("public");
-    let answer = match ttl(&form) {
-        Err(errors) => creation_page(&signed_in, &form, &errors),
-        Ok(access_token_ttl) => {
-            let input = CreateClient {
-                name: Some(form.text("name")),
-                redirect_uris: Some(form.words("redirect_uris")),
-                grant_types: Some(grant_types(&form)),
-                scopes: Some(form.words("scopes")),
-                confidential: Some(confidential),
-                skip_consent: Some(form.checked("skip_consent", "true")),
-                access_token_ttl,
-                organization_id: form.optional("organization_id"),
-                post_logout_redirect_uris: Some(form.words("post_logout_redirect_uris")),
-                id_token_signed_response_alg: form.optional("id_token_signed_response_alg"),
-            };
-            match form_outcome(create_client(&api, &signed_in.principal, &request, input).await)? {
-                Ok((client, Some(secret))) => secret_page(&signed_in.frame(), &client, &secret, "Client created"),
-                Ok((client, None)) => see_client(&signed_in.frame(), &client),
-                Err(errors) => {
-                    creation_page(&signed_in, &form, &errors.naming_entries("scopes", &form.words("scopes")))
-                }
-            }
-        }
-    };
-    Ok(signed_in.refreshed(answer, &api.oauth))
-}
-
-fn see_client(frame: &Frame<'_>, client: &Client) -> HttpResponse {
-    crate::error::see_other(&path_of::<Client>(frame, Some(&client.id)))
-}
-
-/// `POST /console/{tenant_id}/clients/{id}`: the edit form.
-pub async fn update(
-    request: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: Result<FormBody, OAuthError>,
-    api: web::Data<ManagementApi>,
-) -> Result<HttpResponse, ConsoleError> {
-    objects::update::<Client, _, _>(request, path, body, api, |api, principal, request, id, form| async move {
-        let access_token_ttl = match ttl(&form) {
-            Ok(ttl) => ttl,
-            Err(errors) => return (form, Err(ApiError::validation(errors.0))),
-        };
-        let input = UpdateClient {
-            name: Some(form.text("name")),
-            redirect_uris: Some(form.words("redirect_uris")),
-            grant_types: Some(grant_types(&form)),
-            scopes: Some(form.words("scopes")),
-            // A public client has no such box; `false` is its only valid value.
-            skip_consent: Some(form.checked("skip_consent", "true")),
-            access_token_ttl,
-            post_logout_redirect_uris: Some(form.words("post_logout_redirect_uris")),
-            id_token_signed_response_alg: form.optional("id_token_signed_response_alg"),
-        };
-        let result = update_client(&api, &principal, &request, &id, input).await;
-        (form, result)
-    })
-    .await
-}
-
-/// `POST /console/{tenant_id}/clients/{id}/rotate`: the new secret, shown this once.
-pub async fn rotate(
-    request: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: Result<FormBody, OAuthError>,
-    api: web::Data<ManagementApi>,
-) -> Result<HttpResponse, ConsoleError> {
-    let (tenant_id, id) = path.into_inner();
-    let form = Form::of(body)?;
-    let signed_in = SignedIn::posting(&request, &tenant_id, &api, &form).await?;
-    let input = RotateSecret { grace_period_seconds: Some(form.grace_period()?) };
-    // A second post of this form (a reload, a double click) would end the old secret's grace.
-    unchanged_since_shown::<Client>(&api, &signed_in, &id, &form).await?;
-    let (client, secret) = rotate_client_secret(&api, &signed_in.principal, &request, &id, input)
-        .await
-        .map_err(ConsoleError::of_one_choice_form)?;
-    let answer = secret_page(&signed_in.frame(), &client, &secret, "Client secret rotated");
-    Ok(signed_in.refreshed(answer, &api.oauth))
-}
-
-fn secret_page(frame: &Frame<'_>, client: &Client, secret: &SecretString, title: &str) -> HttpResponse {
-    let done = path_of::<Client>(frame, Some(&client.id));
-    let what = html! { "the client " strong { (client.name) } " (" code { (client.id) } ")" };
-    pages::secret_page(frame, Section::Clients, title, what, secret.expose_secret(), &done)
 }

@@ -41,31 +41,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         Endpoint::new("/console/{tenant_id}/sign_in").post(sign_in::sign_in),
         Endpoint::new("/console/{tenant_id}/sign_out").post(sign_in::sign_out),
         Endpoint::new("/console/{tenant_id}/overview").get(overview::show),
-        Endpoint::new("/console/{tenant_id}/api_keys").get(objects::list::<ApiKey>).post(api_keys::create),
-        Endpoint::new("/console/{tenant_id}/api_keys/new").get(api_keys::new),
+        Endpoint::new("/console/{tenant_id}/api_keys").get(objects::list::<ApiKey>).post(objects::create::<ApiKey>),
+        Endpoint::new("/console/{tenant_id}/api_keys/new").get(objects::new::<ApiKey>),
         Endpoint::new("/console/{tenant_id}/api_keys/{id}").get(objects::show::<ApiKey>),
-        Endpoint::new("/console/{tenant_id}/api_keys/{id}/rotate").post(api_keys::rotate),
+        Endpoint::new("/console/{tenant_id}/api_keys/{id}/rotate").post(objects::rotate::<ApiKey>),
         Endpoint::new("/console/{tenant_id}/api_keys/{id}/delete").post(objects::delete::<ApiKey>),
-        Endpoint::new("/console/{tenant_id}/clients").get(objects::list::<Client>).post(clients::create),
-        Endpoint::new("/console/{tenant_id}/clients/new").get(clients::new),
-        Endpoint::new("/console/{tenant_id}/clients/{id}").get(objects::show::<Client>).post(clients::update),
-        Endpoint::new("/console/{tenant_id}/clients/{id}/rotate").post(clients::rotate),
+        Endpoint::new("/console/{tenant_id}/clients").get(objects::list::<Client>).post(objects::create::<Client>),
+        Endpoint::new("/console/{tenant_id}/clients/new").get(objects::new::<Client>),
+        Endpoint::new("/console/{tenant_id}/clients/{id}").get(objects::show::<Client>).post(objects::update::<Client>),
+        Endpoint::new("/console/{tenant_id}/clients/{id}/rotate").post(objects::rotate::<Client>),
         Endpoint::new("/console/{tenant_id}/clients/{id}/delete").post(objects::delete::<Client>),
-        Endpoint::new("/console/{tenant_id}/users").get(objects::list::<User>).post(users::create),
-        Endpoint::new("/console/{tenant_id}/users/new").get(users::new),
-        Endpoint::new("/console/{tenant_id}/users/{id}").get(objects::show::<User>).post(users::update),
+        Endpoint::new("/console/{tenant_id}/users").get(objects::list::<User>).post(objects::create::<User>),
+        Endpoint::new("/console/{tenant_id}/users/new").get(objects::new::<User>),
+        Endpoint::new("/console/{tenant_id}/users/{id}").get(objects::show::<User>).post(objects::update::<User>),
         Endpoint::new("/console/{tenant_id}/users/{id}/delete").post(objects::delete::<User>),
         Endpoint::new("/console/{tenant_id}/organizations")
             .get(objects::list::<Organization>)
-            .post(organizations::create),
-        Endpoint::new("/console/{tenant_id}/organizations/new").get(organizations::new),
+            .post(objects::create::<Organization>),
+        Endpoint::new("/console/{tenant_id}/organizations/new").get(objects::new::<Organization>),
         Endpoint::new("/console/{tenant_id}/organizations/{id}")
             .get(objects::show::<Organization>)
-            .post(organizations::update),
+            .post(objects::update::<Organization>),
         Endpoint::new("/console/{tenant_id}/organizations/{id}/delete").post(objects::delete::<Organization>),
-        Endpoint::new("/console/{tenant_id}/resources").get(objects::list::<Resource>).post(resources::create),
-        Endpoint::new("/console/{tenant_id}/resources/new").get(resources::new),
-        Endpoint::new("/console/{tenant_id}/resources/{id}").get(objects::show::<Resource>).post(resources::update),
+        Endpoint::new("/console/{tenant_id}/resources")
+            .get(objects::list::<Resource>)
+            .post(objects::create::<Resource>),
+        Endpoint::new("/console/{tenant_id}/resources/new").get(objects::new::<Resource>),
+        Endpoint::new("/console/{tenant_id}/resources/{id}")
+            .get(objects::show::<Resource>)
+            .post(objects::update::<Resource>),
         Endpoint::new("/console/{tenant_id}/resources/{id}/delete").post(objects::delete::<Resource>),
         Endpoint::new("/console/{tenant_id}/audit_log").get(audit_log::list),
     ];

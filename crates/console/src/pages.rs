@@ -390,26 +390,3 @@ pub fn grace_period_choice() -> Markup {
         }
     }
 }
-
-/// The page after a create or rotate: the secret of `what`, this once, with a copy button.
-pub fn secret_page(
-    frame: &Frame<'_>,
-    section: Section,
-    title: &str,
-    what: Markup,
-    secret: &str,
-    done: &str,
-) -> HttpResponse {
-    let content = html! {
-        p.notice role="status" {
-            "Copy the secret of " (what) " now and store it safely. "
-            "It is shown only this once; afterwards the console shows only its last characters."
-        }
-        code.secret #secret { (secret) }
-        div.actions {
-            button type="button" data-copy="secret" hidden { "Copy the secret" }
-            a href=(done) { "Done" }
-        }
-    };
-    framed(frame, section, StatusCode::OK, title, content)
-}
