@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 17 figures: every console page's server time in a tenant holding 100,000 audit events
+# The console's figures (docs/console.md, "Figures"): every console page's server time in a tenant holding 100,000 audit events
 # and 10,000 API keys (target: p99 < 50 ms at 8 connections), and each page's size on the wire
 # (target: < 100 KB, at the largest page size a list offers). On SQLite (what `make run` uses)
 # and, when reachable, on PostgreSQL (BENCH_DATABASE_URL, as bench/organizations.sh).

@@ -630,6 +630,9 @@ async fn users_and_organizations_in_the_console(app: TestApp) {
     let users = org_admin.get(&console(&app, "users")).await;
     assert!(users.html.contains("ops@acme.example") && !users.html.contains(crate::support::FIRST_ADMIN_EMAIL));
     assert_eq!(org_admin.get(&console(&app, "organizations/new")).await.status, 403, "no form the API would refuse");
+    let own = org_admin.get(&console(&app, &format!("organizations/{org}"))).await;
+    assert_eq!(own.status, 403, "the organizations pages are the tenant admins': {}", own.html);
+    assert_eq!(org_admin.get(&console(&app, "organizations")).await.status, 403);
     let csrf = org_admin.get(&console(&app, "users")).await.csrf();
     let create_org = org_admin.post(&console(&app, "organizations"), &[("csrf", &csrf), ("name", "Mine")]).await;
     assert_eq!(create_org.status, 403, "{}", create_org.html);
@@ -694,11 +697,13 @@ async fn apis_are_defined_in_the_console_by_tenant_admins_only(app: TestApp) {
     let org =
         app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "Acme"})).await.expect(201).id();
     let (mut org_admin, _) = signed_in_admin(&app, Some(&org)).await;
-    // As in the API: the tenant's APIs are out of an organization's admin's reach.
+    // The tenant's APIs are the tenant admins' pages: not offered, and refused.
+    let overview = org_admin.get(&console(&app, "overview")).await;
+    assert!(!overview.html.contains(">APIs</a>"), "not in their navigation");
     let listed = org_admin.get(&console(&app, "resources")).await;
-    assert_eq!(listed.status, 200, "the API's list, empty for them: {}", listed.html);
-    assert!(!listed.html.contains("Invoices API") && !listed.html.contains(">APIs</a>"));
-    assert_eq!(org_admin.get(&page).await.status, 404);
+    assert_eq!(listed.status, 403, "{}", listed.html);
+    assert!(!listed.html.contains("Invoices API"));
+    assert_eq!(org_admin.get(&page).await.status, 403);
     let csrf = org_admin.get(&console(&app, "overview")).await.csrf();
     let refused = org_admin.post(&format!("{page}/delete"), &[("csrf", &csrf)]).await;
     assert_eq!(refused.status, 403, "{}", refused.html);

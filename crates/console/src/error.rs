@@ -89,8 +89,9 @@ impl ResponseError for ConsoleError {
             }
             ConsoleError::BadRequest(text) => pages::message(status, "Cannot continue", text),
             ConsoleError::ChangedSinceShown => {
-                let text = "This was changed after the page was shown (or the form was sent twice), so nothing \
-                            was done. Go back and reload the page to see it as it is now.";
+                let text = "This was changed after the page was shown, so this form did nothing. If you sent \
+                            the form twice, the first one was done: a secret rotated then is not shown again, \
+                            so rotate again for a new one. Reload the page to see it as it is now.";
                 pages::message(status, "Changed meanwhile", text)
             }
             ConsoleError::Api(err) => api_refusal(status, err),

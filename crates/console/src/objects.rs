@@ -15,6 +15,7 @@ use tollbooth_resource::auth::Principal;
 use tollbooth_resource::crud::{self, Stored};
 use tollbooth_resource::error::{ApiError, ApiErrorKind};
 use tollbooth_resource::pagination::page_request;
+use tollbooth_storage::Reach;
 
 use crate::error::{ConsoleError, see_other};
 use crate::form::Form;
@@ -109,9 +110,10 @@ async fn creating<T: Managed>(
     Ok(signed_in)
 }
 
-/// An object's version as its forms carry it: when it was last changed, to the microsecond.
+/// An object's version as its forms carry it: its id and when it was last changed, to the
+/// microsecond (every change moves it on by at least that: `crud::read_modify_write`).
 fn version_of<T: Managed>(object: &T) -> String {
-    object.updated_at().and_utc().timestamp_micros().to_string()
+    format!("{}:{}", object.id(), object.updated_at().and_utc().timestamp_micros())
 }
 
 /// The hidden field that ties a form to the object as it was shown.
@@ -151,6 +153,7 @@ pub async fn list<T: Managed>(
     let signed_in = SignedIn::of(&request, &tenant_id, &api).await?;
     let page_request = page_request::<T::IdKind>(&request)
         .map_err(|_| ConsoleError::BadRequest("The page's address is not valid."))?;
+    page_reach::<T>(&signed_in)?;
     let page = crud::page_of::<T>(&api, &signed_in.principal, T::READ_SCOPE, page_request).await?;
     let frame = signed_in.frame();
     let links = PageLinks::of(request.query_string(), page.before.as_deref(), page.after.as_deref());
@@ -171,10 +174,18 @@ pub async fn list<T: Managed>(
     Ok(signed_in.refreshed(answer, &api.oauth))
 }
 
+/// The reach of a kind's pages: the API's, for what `T::READ_SCOPE` reads; a tenant-level
+/// kind's pages (organizations, APIs) are the tenant admins', whose forms alone the API takes.
+fn page_reach<T: Managed>(signed_in: &SignedIn) -> Result<Reach, ConsoleError> {
+    Ok(match T::TENANT_LEVEL {
+        true => signed_in.principal.tenant_reach_with(T::READ_SCOPE)?,
+        false => signed_in.principal.reach_with(T::READ_SCOPE)?,
+    })
+}
+
 /// The object `id` as the admin may read it.
 async fn fetch<T: Managed>(api: &ManagementApi, signed_in: &SignedIn, id: &str) -> Result<T, ConsoleError> {
-    let reach = signed_in.principal.reach_with(T::READ_SCOPE)?;
-    Ok(crud::fetch::<T>(api, reach, id).await?)
+    Ok(crud::fetch::<T>(api, page_reach::<T>(signed_in)?, id).await?)
 }
 
 /// `GET /console/{tenant_id}/{kind}/{id}`.
@@ -289,13 +300,11 @@ pub async fn update<T: Edited>(
     api: web::Data<ManagementApi>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (signed_in, id, form) = posted_about(&request, path, body, &api).await?;
-    unchanged_since_shown::<T>(&api, &signed_in, &id, &form).await?;
+    let shown: T = unchanged_since_shown(&api, &signed_in, &id, &form).await?;
     let answer = match form_outcome(<T as Edited>::update(&caller(&api, &signed_in, &request), &id, &form).await)? {
         Ok(object) => see_other(&path_of::<T>(&signed_in.frame(), Some(object.id()))),
-        Err(errors) => {
-            let object: T = fetch(&api, &signed_in, &id).await?;
-            object_page(&signed_in, &object, &form, &T::named_errors(errors, &form))
-        }
+        // A refused update changed nothing: the object is as it was shown.
+        Err(errors) => object_page(&signed_in, &shown, &form, &T::named_errors(errors, &form)),
     };
     Ok(signed_in.refreshed(answer, &api.oauth))
 }

@@ -51,9 +51,11 @@ document.querySelectorAll("button[data-copy]").forEach(function (button) {
     navigator.clipboard.writeText(text).then(function () { button.textContent = "Copied"; });
   });
 });
-document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+document.querySelectorAll("form").forEach(function (form) {
   form.addEventListener("submit", function (event) {
-    if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) { event.preventDefault(); return; }
+    // A second click would post the form again while its first answer is on its way.
+    form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = true; });
   });
 });
 "#;
@@ -158,7 +160,7 @@ impl Section {
     }
 
     /// An organization's admin manages its keys, clients and users; the organizations, the APIs
-    /// and the audit log are the tenant's (the API shows them none of these).
+    /// and the audit log are the tenant's pages.
     fn shown_to(self, frame: &Frame<'_>) -> bool {
         let tenant_only = matches!(self, Section::Organizations | Section::Resources | Section::AuditLog);
         !tenant_only || frame.organization_id.is_none()

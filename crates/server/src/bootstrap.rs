@@ -49,7 +49,8 @@ impl BootstrapKeys {
             "Tollbooth is bootstrapped. These secrets are shown only now; store them safely.\n\
              \n  operator key: {}\n  tenant id:    {}\n  tenant key:   {}\n\n\
              The operator key manages tenants; the tenant key (scope admin) manages everything in its tenant.\n\
-             \nSign in to the console at {}\n  email:    {}\n  password: {}\n",
+             \nSign in to the console at {}\n  email:    {}\n  password: {}\n\
+             Change the password under Users once signed in.\n",
             self.operator_key.expose_secret(),
             self.tenant_id,
             self.tenant_key.expose_secret(),
