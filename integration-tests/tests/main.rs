@@ -41,3 +41,4 @@ mod tenants_api;
 mod two_instances;
 mod user_tokens;
 mod users_api;
+mod verify;

@@ -43,6 +43,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/resources/{id}"),
     ("get", "/api/v1/audit_logs"),
     ("get", "/api/v1/rate_limits"),
+    ("post", "/api/v1/verify"),
+    ("get", "/verify"),
     ("get", "/oauth/authorize"),
     ("post", "/oauth/authorize"),
     ("post", "/oauth/token"),

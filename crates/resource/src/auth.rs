@@ -200,7 +200,7 @@ impl ApiKeyCache {
 }
 
 /// The bearer credential of a request: `Authorization: Bearer …` or `API-Authorization: …`.
-fn presented_credential(request: &HttpRequest) -> Option<&str> {
+pub(crate) fn presented_credential(request: &HttpRequest) -> Option<&str> {
     let headers = request.headers();
     let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer::token_of);
     // `API-Authorization` takes the key alone or as a Bearer value.
@@ -225,7 +225,7 @@ pub async fn authenticate(request: &HttpRequest) -> Result<Principal, ApiError> 
         .ok_or_else(|| ApiError::internal("ManagementApi state is not registered"))?;
     let credential = presented_credential(request).ok_or_else(ApiError::missing_api_key)?;
     let principal = if looks_like_jwt(credential) {
-        by_access_token(api, credential).await?
+        by_access_token(api, credential, &api.oauth.settings.audience).await?
     } else {
         by_api_key(api, credential).await?
     };
@@ -233,11 +233,11 @@ pub async fn authenticate(request: &HttpRequest) -> Result<Principal, ApiError> 
     Ok(principal)
 }
 
-fn looks_like_jwt(credential: &str) -> bool {
+pub(crate) fn looks_like_jwt(credential: &str) -> bool {
     credential.split('.').count() == 3
 }
 
-async fn by_api_key(api: &ManagementApi, secret: &str) -> Result<Principal, ApiError> {
+pub(crate) async fn by_api_key(api: &ManagementApi, secret: &str) -> Result<Principal, ApiError> {
     let hash = api.hasher.hash(secret);
     let key = match api.api_keys.by_hash.get(&hash) {
         Some(cached) => {
@@ -260,15 +260,15 @@ async fn by_api_key(api: &ManagementApi, secret: &str) -> Result<Principal, ApiE
     })
 }
 
-async fn by_access_token(api: &ManagementApi, token: &str) -> Result<Principal, ApiError> {
+/// The caller an access token for `audience` names (docs/oauth.md, "Audiences": a token for
+/// another API is no credential here, whatever its scopes say).
+pub(crate) async fn by_access_token(api: &ManagementApi, token: &str, audience: &str) -> Result<Principal, ApiError> {
     let claims = api.oauth.verify_access_token(token).await.map_err(|rejection| match rejection {
         TokenRejection::Expired => ApiError::token_expired(),
         TokenRejection::Invalid | TokenRejection::UnknownKey => ApiError::invalid_token(),
         TokenRejection::Unavailable => ApiError::internal("revoked tokens could not be checked"),
     })?;
-    // docs/oauth.md, "Audiences": a token for another API is no credential here, whatever its
-    // scopes say.
-    if claims.aud != api.oauth.settings.audience {
+    if claims.aud != audience {
         return Err(ApiError::invalid_token());
     }
     Ok(Principal {

@@ -22,6 +22,7 @@ mod state;
 pub mod tenants;
 pub mod users;
 mod validate;
+pub mod verify;
 
 pub use routes::routes;
 pub use state::{ManagementApi, TENANT_PLAN_CACHE_TTL};

@@ -24,6 +24,7 @@ use crate::{api_keys, audit_logs, clients, organizations, rate_limits, resources
         resources::create, resources::list, resources::get, resources::update, resources::delete,
         audit_logs::list,
         rate_limits::usage,
+        crate::verify::verify_for_code, crate::verify::forward_auth,
         tollbooth_oauth::authorize::authorize,
         tollbooth_oauth::authorize::submit_authorization,
         tollbooth_oauth::token::token,
@@ -45,6 +46,7 @@ use crate::{api_keys, audit_logs, clients, organizations, rate_limits, resources
         (name = "organizations"), (name = "users"), (name = "clients"), (name = "api_keys"),
         (name = "resources", description = "The tenant's APIs: identifiers and scopes"),
         (name = "audit_logs"), (name = "rate_limits"),
+        (name = "verify", description = "Forward authentication for the tenant's own APIs"),
         (name = "oauth", description = "RFC 6749 token endpoint, RFC 8414 metadata, RFC 7517 keys, OpenID Connect"),
     )
 )]

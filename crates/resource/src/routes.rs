@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{ApiError, ApiErrorKind};
-use crate::{api_keys, audit_logs, clients, openapi, organizations, rate_limits, resources, tenants, users};
+use crate::{api_keys, audit_logs, clients, openapi, organizations, rate_limits, resources, tenants, users, verify};
 
 /// Registers `/api/v1`, the OpenAPI document and the explorer; the app must provide
 /// `web::Data<ManagementApi>` and `web::Data<OAuth>`.
@@ -33,10 +33,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         Endpoint::new("/resources/{id}").get(resources::get).patch(resources::update).delete(resources::delete),
         Endpoint::new("/audit_logs").get(audit_logs::list),
         Endpoint::new("/rate_limits").get(rate_limits::usage),
+        Endpoint::new("/verify").post(verify::verify_for_code),
     ];
     let mut api = web::scope("/api/v1");
     for endpoint in endpoints {
         api = api.service(endpoint.refusing_others_with(method_not_allowed));
+    }
+    // Forward authentication: `/verify`, and under it for proxies that append the original path.
+    for path in ["/verify", "/verify/{original:.*}"] {
+        cfg.service(Endpoint::new(path).get(verify::forward_auth).refusing_others_with(method_not_allowed));
     }
     cfg.service(api.default_service(web::to(unknown_route)))
         .route("/api/docs", web::get().to(docs_redirect))

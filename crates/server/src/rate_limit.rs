@@ -20,6 +20,11 @@ use tollbooth_storage::rate_limit::{Budget, Verdict};
 /// introspecting from one address must not run into the per-IP last line.
 fn uncounted(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics" | "/oauth/token" | "/oauth/introspect" | "/oauth/revoke")
+        // Forward authentication counts each call against its caller's plan, and a refused
+        // credential against the address (docs/protect-your-api.md): a proxy's one address
+        // must not run into the per-IP last line.
+        || path == "/verify"
+        || path.starts_with("/verify/")
 }
 
 fn is_write(method: &Method) -> bool {

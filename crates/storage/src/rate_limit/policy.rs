@@ -154,6 +154,10 @@ pub enum Budget<'a> {
     SignInAccount { tenant_id: &'a str, email: &'a str },
     /// Every other request without a tenant, per address: the last line.
     Address(&'a str),
+    /// A call to a tenant's own API verified by `/verify` (docs/protect-your-api.md): counted
+    /// against `customer`'s plan (`tenant:<id>`), apart from its management-API budget; a
+    /// write also counts in the plan's write windows.
+    Api { customer: &'a str, plan: &'a str, write: bool },
 }
 
 /// Plans, rules and the counter store, shared by every endpoint that counts.
@@ -223,6 +227,7 @@ impl RateLimiter {
                 (format!("sign_in_account:{tenant_id}|{email}"), named("sign-in-account", &rules.sign_in_per_account))
             }
             Budget::Address(address) => (format!("ip:{address}"), named("ip", &rules.per_ip)),
+            Budget::Api { customer, plan, write } => (format!("api:{customer}"), self.tenant_windows(plan, write)),
         }
     }
 

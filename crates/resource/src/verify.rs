@@ -1,0 +1,320 @@
+//! Forward authentication (docs/protect-your-api.md): whether a credential presented to one of
+//! a tenant's own APIs is good for it, who it is, and whether its plan allows the call. One
+//! function answers `GET /verify` (for nginx `auth_request`, Caddy `forward_auth`, Traefik
+//! ForwardAuth and Envoy's ext_authz) and `POST /api/v1/verify` (for code).
+//!
+//! A key or a token seen in the last second costs no database round trip (the API key cache,
+//! the signing keys and the revocation cache), and the plan is one atomic counter check.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use serde::{Deserialize, Serialize};
+use tollbooth_http::rate_limit_headers::{self, unix_now};
+use tollbooth_storage::rate_limit::{Budget, Verdict};
+use utoipa::ToSchema;
+
+use crate::auth::{Credential, Principal, by_access_token, by_api_key, looks_like_jwt, presented_credential};
+use crate::error::{ApiError, ApiErrorKind, FieldError};
+use crate::extract::{ApiJson, query_pairs};
+use crate::state::ManagementApi;
+
+/// A credential good for the API it was presented to.
+#[derive(Debug)]
+pub struct Verified {
+    pub tenant_id: String,
+    pub organization_id: Option<String>,
+    /// The API key's id, or the token's subject (a user, or the client of a client-credentials
+    /// token).
+    pub subject: String,
+    /// The scopes of this API that the credential holds.
+    pub scopes: Vec<String>,
+    /// The call as counted against the plan; `None` when rate limiting is off.
+    pub verdict: Option<Verdict>,
+}
+
+/// Why a credential is refused: the answer's status says it to a proxy.
+#[derive(Debug)]
+pub enum Refusal {
+    /// 401: missing, invalid, expired, revoked, or for another API.
+    Unauthenticated(ApiError),
+    /// 403: the credential lacks the scope the proxy asked for.
+    InsufficientScope(ApiError),
+    /// 429: the caller's plan is spent; the counts say until when.
+    RateLimited(Verdict),
+}
+
+/// What is asked: the credential, the API (its identifier, the `aud` of its tokens), the scope
+/// the call needs if any, whether the call writes (it then counts in the write windows), and,
+/// for a caller that may ask only about its own tenant's credentials, that tenant.
+pub struct Question<'a> {
+    pub credential: Option<&'a str>,
+    pub resource: &'a str,
+    pub scope: Option<&'a str>,
+    pub write: bool,
+    pub within_tenant: Option<&'a str>,
+}
+
+/// Answers `question`: the one function under both endpoints.
+pub async fn verify(api: &ManagementApi, question: Question<'_>) -> Result<Verified, Refusal> {
+    let credential = question.credential.ok_or_else(|| Refusal::Unauthenticated(ApiError::missing_api_key()))?;
+    let principal = match looks_like_jwt(credential) {
+        true => by_access_token(api, credential, question.resource).await,
+        false => by_api_key(api, credential).await,
+    }
+    .map_err(Refusal::Unauthenticated)?;
+    let not_for_this_api = || {
+        let message = "This credential is not for this API.";
+        Refusal::Unauthenticated(ApiError::new(ApiErrorKind::InvalidApiKey, message))
+    };
+    // An operator key belongs to no tenant, and so to none of a tenant's APIs.
+    let tenant_id = principal.tenant_id.clone().ok_or_else(not_for_this_api)?;
+    // Before anything is counted: another tenant's credential is nothing to this caller.
+    if question.within_tenant.is_some_and(|within| within != tenant_id) {
+        return Err(not_for_this_api());
+    }
+    let resources =
+        api.oauth.resources.of_tenant(&tenant_id).await.map_err(|err| Refusal::Unauthenticated(err.into()))?;
+    let resource = resources.iter().find(|r| r.identifier == question.resource).ok_or_else(not_for_this_api)?;
+    let scopes: Vec<String> = principal.scopes.iter().filter(|s| resource.scopes.contains(s)).cloned().collect();
+    // A token's audience already names this API; a key is for the APIs whose scopes it holds.
+    if scopes.is_empty() && matches!(principal.credential, Credential::ApiKey { .. }) {
+        return Err(not_for_this_api());
+    }
+    if let Some(needed) = question.scope.filter(|needed| !scopes.iter().any(|held| held == needed)) {
+        return Err(Refusal::InsufficientScope(ApiError::insufficient_scope(needed)));
+    }
+    let verdict = match &api.rate_limiter {
+        Some(limiter) => {
+            let plan = api.tenant_plan(&tenant_id).await.map_err(Refusal::Unauthenticated)?;
+            let customer = format!("tenant:{tenant_id}");
+            let verdict = limiter.count(Budget::Api { customer: &customer, plan: &plan, write: question.write }).await;
+            if !verdict.allowed {
+                return Err(Refusal::RateLimited(verdict));
+            }
+            Some(verdict)
+        }
+        None => None,
+    };
+    Ok(Verified {
+        subject: subject_of(&principal),
+        tenant_id,
+        organization_id: principal.organization_id,
+        scopes,
+        verdict,
+    })
+}
+
+fn subject_of(principal: &Principal) -> String {
+    principal.actor_id().to_owned()
+}
+
+fn is_write(method: &str) -> bool {
+    matches!(method.to_ascii_uppercase().as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
+}
+
+/// The original request's method, as the proxies pass it.
+fn forwarded_method(request: &HttpRequest) -> Option<&str> {
+    ["X-Forwarded-Method", "X-Original-Method"]
+        .iter()
+        .find_map(|name| request.headers().get(*name))
+        .and_then(|value| value.to_str().ok())
+}
+
+/// The query of `GET /verify`, for the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct VerifyParams {
+    /// The API's identifier (or in `X-Tollbooth-Resource`).
+    resource: String,
+    /// A scope the call needs: 403 without it.
+    scope: Option<String>,
+}
+
+/// `GET /verify?resource=<identifier>[&scope=<scope>]` (also under `/verify/…`, for Envoy's
+/// `path_prefix`; the resource may come in `X-Tollbooth-Resource` instead).
+#[utoipa::path(get, path = "/verify", operation_id = "forwardAuth", tag = "verify", params(VerifyParams), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Good for the API: `X-Tollbooth-Tenant`, `-Organization`, `-Subject`, `-Scopes` and the rate-limit headers"),
+        (status = 401, description = "Missing, invalid, expired, revoked, or for another API", body = crate::error::ErrorBody),
+        (status = 403, description = "The credential lacks `scope`", body = crate::error::ErrorBody),
+        (status = 429, description = "The caller's plan is spent (`Retry-After`)", body = crate::error::ErrorBody)))]
+pub async fn forward_auth(request: HttpRequest, api: web::Data<ManagementApi>) -> HttpResponse {
+    let mut resource = request.headers().get("X-Tollbooth-Resource").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut scope = None;
+    let pairs = match query_pairs(&request) {
+        Ok(pairs) => pairs,
+        Err(err) => return err.error_response(),
+    };
+    for (name, value) in pairs {
+        match name.as_str() {
+            "resource" => resource = Some(value),
+            "scope" => scope = Some(value),
+            // Envoy appends the original request's query to the path it asks.
+            _ if request.path() != "/verify" => {}
+            _ => return ApiError::invalid_request(format!("Unknown query parameter `{name}`.")).error_response(),
+        }
+    }
+    let Some(resource) = resource else {
+        let missing = FieldError::new("resource", "required", "Name the API with ?resource=<identifier>.");
+        return ApiError::validation(vec![missing]).error_response();
+    };
+    let question = Question {
+        credential: presented_credential(&request),
+        resource: &resource,
+        scope: scope.as_deref(),
+        write: forwarded_method(&request).is_some_and(is_write),
+        within_tenant: None,
+    };
+    match verify(&api, question).await {
+        Ok(verified) => {
+            let mut answer = HttpResponse::Ok().finish();
+            let headers = answer.headers_mut();
+            let mut set = |name: &'static str, value: &str| {
+                if let Ok(value) = HeaderValue::from_str(value) {
+                    headers.insert(header::HeaderName::from_static(name), value);
+                }
+            };
+            set("x-tollbooth-tenant", &verified.tenant_id);
+            if let Some(organization) = &verified.organization_id {
+                set("x-tollbooth-organization", organization);
+            }
+            set("x-tollbooth-subject", &verified.subject);
+            set("x-tollbooth-scopes", &verified.scopes.join(" "));
+            if let Some(verdict) = &verified.verdict {
+                rate_limit_headers::insert(&mut answer, rate_limit_headers::of(verdict, unix_now()));
+            }
+            answer
+        }
+        Err(refusal) => refusal_answer(&request, &api, refusal).await,
+    }
+}
+
+/// The answer to a refused credential. A failed authentication also counts against the
+/// caller's address (docs/security.md, "Bounds"): a stranger's loop of made-up keys, each a
+/// database read, stops at the per-address limit.
+async fn refusal_answer(request: &HttpRequest, api: &ManagementApi, refusal: Refusal) -> HttpResponse {
+    match refusal {
+        Refusal::Unauthenticated(err) => {
+            if let Some(limiter) = &api.rate_limiter {
+                let address = tollbooth_http::client_address::rate_limit_address(request);
+                let verdict = limiter.count(Budget::Address(&address)).await;
+                if !verdict.allowed {
+                    return rate_limited(&verdict);
+                }
+            }
+            err.error_response()
+        }
+        Refusal::InsufficientScope(err) => err.error_response(),
+        Refusal::RateLimited(verdict) => rate_limited(&verdict),
+    }
+}
+
+fn rate_limited(verdict: &Verdict) -> HttpResponse {
+    let mut answer = ApiError::rate_limited(verdict.retry_after(unix_now())).error_response();
+    rate_limit_headers::insert(&mut answer, rate_limit_headers::of(verdict, unix_now()));
+    answer
+}
+
+/// `POST /api/v1/verify`: the credential to check.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyCredential {
+    /// The API key or access token the call presented.
+    #[schema(value_type = String, required = true)]
+    pub credential: Option<String>,
+    /// The API's identifier (a resource's `identifier`, the `aud` of its tokens).
+    #[schema(value_type = String, required = true)]
+    pub resource: Option<String>,
+    /// A scope the call needs.
+    pub scope: Option<String>,
+    /// The call's HTTP method: a write counts in the plan's write windows too. Default `GET`.
+    pub method: Option<String>,
+}
+
+/// Where the plan stands after the call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RateLimitView {
+    pub limit: u64,
+    pub remaining: u64,
+    /// Unix second at which the tightest window resets.
+    pub reset: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verification {
+    pub valid: bool,
+    /// `invalid_token`, `insufficient_scope` or `rate_limit_exceeded` when not valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
+    pub tenant_id: Option<String>,
+    pub organization_id: Option<String>,
+    pub subject: Option<String>,
+    pub scopes: Vec<String>,
+    pub rate_limit: Option<RateLimitView>,
+}
+
+fn rate_limit_view(verdict: &Verdict) -> Option<RateLimitView> {
+    verdict.tightest().map(|window| RateLimitView {
+        limit: window.window.limit,
+        remaining: if verdict.allowed { window.remaining() } else { 0 },
+        reset: window.reset_at,
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/verify", operation_id = "verifyCredential", tag = "verify", request_body = VerifyCredential,
+    responses((status = 200, description = "Whether the credential is good for the API, and whose it is", body = Verification)))]
+pub async fn verify_for_code(
+    principal: Principal,
+    api: web::Data<ManagementApi>,
+    ApiJson(input): ApiJson<VerifyCredential>,
+) -> Result<HttpResponse, ApiError> {
+    // Any credential of a tenant may ask about credentials of its own tenant, and only those.
+    let caller_tenant = principal.tenant_id.clone().ok_or_else(|| {
+        let message = "Operator keys belong to no tenant; verify with a key or token of the tenant.";
+        ApiError::new(ApiErrorKind::InsufficientScope(crate::scopes::ADMIN.to_owned()), message)
+    })?;
+    let mut errors = Vec::new();
+    if input.credential.as_deref().is_none_or(str::is_empty) {
+        errors.push(FieldError::new("credential", "required", "credential is required."));
+    }
+    if input.resource.as_deref().is_none_or(str::is_empty) {
+        errors.push(FieldError::new("resource", "required", "resource is required."));
+    }
+    crate::validate::finish(errors)?;
+    let resource = input.resource.unwrap_or_default();
+    let question = Question {
+        credential: input.credential.as_deref(),
+        resource: &resource,
+        scope: input.scope.as_deref(),
+        write: input.method.as_deref().is_some_and(is_write),
+        within_tenant: Some(&caller_tenant),
+    };
+    let answer = match verify(&api, question).await {
+        Ok(verified) => Verification {
+            valid: true,
+            error: None,
+            rate_limit: verified.verdict.as_ref().and_then(rate_limit_view),
+            tenant_id: Some(verified.tenant_id),
+            organization_id: verified.organization_id,
+            subject: Some(verified.subject),
+            scopes: verified.scopes,
+        },
+        Err(Refusal::Unauthenticated(_)) => refused("invalid_token", None),
+        Err(Refusal::InsufficientScope(_)) => refused("insufficient_scope", None),
+        Err(Refusal::RateLimited(verdict)) => refused("rate_limit_exceeded", rate_limit_view(&verdict)),
+    };
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+fn refused(error: &'static str, rate_limit: Option<RateLimitView>) -> Verification {
+    Verification {
+        valid: false,
+        error: Some(error),
+        tenant_id: None,
+        organization_id: None,
+        subject: None,
+        scopes: Vec::new(),
+        rate_limit,
+    }
+}

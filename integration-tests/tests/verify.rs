@@ -1,0 +1,172 @@
+//! docs/protect-your-api.md over real HTTP: `GET /verify` (forward authentication) and
+//! `POST /api/v1/verify` answer whether a key or token is good for one of the tenant's APIs,
+//! whose it is, and whether its plan allows the call.
+
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+use crate::on_both_databases;
+use crate::support::{AUDIENCE, Backend, TEST_API, TestApp};
+
+on_both_databases!(
+    a_key_is_good_for_the_apis_whose_scopes_it_holds,
+    a_token_is_good_only_for_its_audience,
+    code_verifies_credentials_of_its_own_tenant_only,
+);
+
+/// `GET /verify` as a proxy asks it: the caller's `Authorization`, the API, maybe a scope.
+async fn forward(app: &TestApp, credential: Option<&str>, query: &str) -> (u16, HeaderMap) {
+    let mut request = app.http.get(app.url(&format!("/verify?{query}"))).header("X-Forwarded-Method", "GET");
+    if let Some(credential) = credential {
+        request = request.bearer_auth(credential);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.headers().clone())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers.get(name).map(|v| v.to_str().unwrap()).unwrap_or_default()
+}
+
+async fn key(app: &TestApp, scopes: &[&str]) -> (String, String) {
+    let body = json!({"name": "caller", "scopes": scopes});
+    let key = app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201);
+    (key.id(), key.body["key"].as_str().unwrap().to_owned())
+}
+
+async fn a_key_is_good_for_the_apis_whose_scopes_it_holds(app: TestApp) {
+    let (id, secret) = key(&app, &["orders:read", "users:read"]).await;
+    let resource = format!("resource={}", urlencoding(TEST_API));
+    let (status, headers) = forward(&app, Some(&secret), &resource).await;
+    assert_eq!(status, 200, "{headers:?}");
+    assert_eq!(header(&headers, "x-tollbooth-tenant"), app.tenant_id);
+    assert_eq!(header(&headers, "x-tollbooth-subject"), id);
+    assert_eq!(header(&headers, "x-tollbooth-scopes"), "orders:read", "this API's scopes only");
+    assert!(headers.get("x-tollbooth-organization").is_none());
+
+    let (status, headers) = forward(&app, Some(&secret), &format!("{resource}&scope=orders:write")).await;
+    assert_eq!(status, 403, "a scope the key lacks");
+    assert!(header(&headers, "www-authenticate").contains("insufficient_scope"));
+    assert_eq!(forward(&app, Some(&secret), &format!("{resource}&scope=orders:read")).await.0, 200);
+
+    let (status, headers) = forward(&app, None, &resource).await;
+    assert_eq!(status, 401, "no credential");
+    assert!(header(&headers, "www-authenticate").starts_with("Bearer"));
+    assert_eq!(forward(&app, Some("sk_live_madeup"), &resource).await.0, 401);
+    let (_, management_only) = key(&app, &["users:read"]).await;
+    assert_eq!(forward(&app, Some(&management_only), &resource).await.0, 401, "a key for no scope of this API");
+    assert_eq!(forward(&app, Some(&secret), "resource=https%3A%2F%2Fother.example").await.0, 401, "another API");
+    assert_eq!(forward(&app, Some(&app.operator_key), &resource).await.0, 401, "the operator key is no tenant's");
+    assert_eq!(forward(&app, Some(&secret), "").await.0, 422, "no resource named");
+
+    app.call("DELETE", &format!("/api/v1/api_keys/{id}"), &app.tenant_key, Value::Null).await.expect(204);
+    assert_eq!(forward(&app, Some(&secret), &resource).await.0, 401, "revoked: refused at once");
+}
+
+async fn a_token_is_good_only_for_its_audience(app: TestApp) {
+    let (client_id, secret) = app.confidential_client(&["orders:read", "users:read"]).await;
+    let resource = format!("resource={}", urlencoding(TEST_API));
+    let for_api = token(&app, &client_id, &secret, Some(TEST_API), "orders:read").await;
+    let (status, headers) = forward(&app, Some(&for_api), &resource).await;
+    assert_eq!(status, 200, "{headers:?}");
+    assert_eq!(header(&headers, "x-tollbooth-subject"), client_id);
+    assert_eq!(header(&headers, "x-tollbooth-scopes"), "orders:read");
+    let for_management = token(&app, &client_id, &secret, None, "users:read").await;
+    assert_eq!(forward(&app, Some(&for_management), &resource).await.0, 401, "a token for the management API");
+    let management = format!("resource={}", urlencoding(AUDIENCE));
+    assert_eq!(forward(&app, Some(&for_management), &management).await.0, 401, "the management API is no tenant API");
+    let (status, headers) = forward(&app, Some("a.b.c"), &resource).await;
+    assert_eq!(status, 401);
+    assert!(header(&headers, "www-authenticate").contains("invalid_token"));
+}
+
+async fn code_verifies_credentials_of_its_own_tenant_only(app: TestApp) {
+    let (id, secret) = key(&app, &["orders:read"]).await;
+    let (_, caller) = key(&app, &["orders:read"]).await;
+    let body = json!({"credential": secret, "resource": TEST_API, "scope": "orders:read"});
+    let answer = app.call("POST", "/api/v1/verify", &caller, body).await.expect(200);
+    assert_eq!(answer.body["valid"], true, "{}", answer.body);
+    assert_eq!(answer.body["subject"], id.as_str());
+    assert_eq!(answer.body["tenant_id"], app.tenant_id.as_str());
+    assert_eq!(answer.body["scopes"], json!(["orders:read"]));
+
+    let body = json!({"credential": secret, "resource": TEST_API, "scope": "orders:write"});
+    let answer = app.call("POST", "/api/v1/verify", &caller, body).await.expect(200);
+    assert_eq!(
+        (answer.body["valid"].as_bool(), answer.body["error"].as_str()),
+        (Some(false), Some("insufficient_scope"))
+    );
+
+    // Another tenant's caller learns nothing of this tenant's keys.
+    let other = app.other_tenant_key().await;
+    let body = json!({"credential": secret, "resource": TEST_API});
+    let answer = app.call("POST", "/api/v1/verify", &other, body).await.expect(200);
+    assert_eq!((answer.body["valid"].as_bool(), answer.body["subject"].clone()), (Some(false), Value::Null));
+    let answer = app.call("POST", "/api/v1/verify", &caller, json!({"resource": TEST_API})).await.expect(422);
+    assert_eq!(answer.body["errors"][0]["field"], "credential");
+}
+
+/// A client-credentials token for `resource` (RFC 8707), or for the management API.
+async fn token(app: &TestApp, client_id: &str, secret: &str, resource: Option<&str>, scope: &str) -> String {
+    let mut form = vec![("grant_type", "client_credentials"), ("scope", scope)];
+    if let Some(resource) = resource {
+        form.push(("resource", resource));
+    }
+    let response =
+        app.http.post(app.url("/oauth/token")).basic_auth(client_id, Some(secret)).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+}
+
+fn urlencoding(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+fn plan(windows: &str, writes: &str) -> String {
+    format!(
+        "[rate_limit]\nplan_default = \"test\"\n\n[rate_limit.plans.test]\nwindows = [{windows}]\nwrites = [{writes}]\n"
+    )
+}
+
+/// The plan counts verified calls (writes in the write windows too), apart from the tenant's
+/// management-API budget; a spent plan is 429 with `Retry-After` and the rate-limit headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verified_calls_count_against_the_plan_apart_from_the_management_api() {
+    let config = plan("{ window = \"1h\", limit = 40 }", "{ window = \"1h\", limit = 2 }");
+    let app = TestApp::spawn_configured(Backend::Sqlite, &config, &[]).await.unwrap();
+    let (_, secret) = key(&app, &["orders:write"]).await;
+    let url = app.url(&format!("/verify?resource={}", urlencoding(TEST_API)));
+    let write = || app.http.get(&url).bearer_auth(&secret).header("X-Original-Method", "POST").send();
+    for _ in 0..2 {
+        let allowed = write().await.unwrap();
+        assert_eq!(allowed.status(), 200);
+        assert!(allowed.headers().contains_key("x-ratelimit-remaining"));
+    }
+    let refused = write().await.unwrap();
+    assert_eq!(refused.status(), 429, "the plan's write window is spent");
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(refused.headers()["x-ratelimit-remaining"], "0");
+    let read = app.http.get(&url).bearer_auth(&secret).header("X-Forwarded-Method", "GET").send().await.unwrap();
+    assert_eq!(read.status(), 200, "reads are counted in the other windows");
+    let usage = app.call("GET", "/api/v1/rate_limits", &app.tenant_key, Value::Null).await.expect(200);
+    let used: Vec<u64> = usage.body["data"].as_array().unwrap().iter().map(|w| w["used"].as_u64().unwrap()).collect();
+    assert!(used.iter().all(|used| *used <= 3), "verified calls are not management-API calls: {used:?}");
+}
+
+/// A stranger's loop of made-up keys stops at the per-address limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_count_against_the_address() {
+    let config = format!(
+        "{}\n[rate_limit.rules]\nper_ip = [{{ window = \"1h\", limit = 5 }}]\n",
+        plan("{ window = \"1h\", limit = 1000 }", "")
+    );
+    let app = TestApp::spawn_configured(Backend::Sqlite, &config, &[]).await.unwrap();
+    let resource = format!("resource={}", urlencoding(TEST_API));
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        statuses.push(forward(&app, Some(&format!("sk_live_madeup{i}")), &resource).await.0);
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+    let (_, secret) = key(&app, &["orders:read"]).await;
+    assert_eq!(forward(&app, Some(&secret), &resource).await.0, 200, "good credentials are not refused for it");
+}
