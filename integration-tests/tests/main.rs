@@ -28,6 +28,7 @@ mod oidc;
 mod openapi_document;
 mod organizations_api;
 mod pagination_property;
+mod proxies;
 mod rate_limits;
 mod refresh_tokens;
 mod relying_parties;

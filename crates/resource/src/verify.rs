@@ -129,6 +129,9 @@ pub struct VerifyParams {
     resource: String,
     /// A scope the call needs: 403 without it.
     scope: Option<String>,
+    /// `403`: answer a spent plan with 403 and `X-Tollbooth-Rate-Limited: 1` instead of 429,
+    /// for nginx's `auth_request`, which passes on only 401 and 403 (docs/protect-your-api.md).
+    limited_status: Option<u16>,
 }
 
 /// `GET /verify?resource=<identifier>[&scope=<scope>]` (also under `/verify/…`, for Envoy's
@@ -142,6 +145,7 @@ pub struct VerifyParams {
 pub async fn forward_auth(request: HttpRequest, api: web::Data<ManagementApi>) -> HttpResponse {
     let mut resource = request.headers().get("X-Tollbooth-Resource").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let mut scope = None;
+    let mut limited_as_forbidden = false;
     let pairs = match query_pairs(&request) {
         Ok(pairs) => pairs,
         Err(err) => return err.error_response(),
@@ -150,6 +154,11 @@ pub async fn forward_auth(request: HttpRequest, api: web::Data<ManagementApi>) -
         match name.as_str() {
             "resource" => resource = Some(value),
             "scope" => scope = Some(value),
+            "limited_status" if value == "403" => limited_as_forbidden = true,
+            "limited_status" => {
+                let invalid = FieldError::new("limited_status", "invalid", "limited_status can only be 403.");
+                return ApiError::validation(vec![invalid]).error_response();
+            }
             // Envoy appends the original request's query to the path it asks.
             _ if request.path() != "/verify" => {}
             _ => return ApiError::invalid_request(format!("Unknown query parameter `{name}`.")).error_response(),
@@ -186,9 +195,18 @@ pub async fn forward_auth(request: HttpRequest, api: web::Data<ManagementApi>) -
             }
             answer
         }
+        Err(Refusal::RateLimited(verdict)) if limited_as_forbidden => {
+            let mut answer = rate_limited(&verdict);
+            answer.head_mut().status = actix_web::http::StatusCode::FORBIDDEN;
+            answer.headers_mut().insert(RATE_LIMITED.clone(), HeaderValue::from_static("1"));
+            answer
+        }
         Err(refusal) => refusal_answer(&request, &api, refusal).await,
     }
 }
+
+/// Marks a spent plan answered 403 (`limited_status=403`), which a proxy turns back into 429.
+static RATE_LIMITED: header::HeaderName = header::HeaderName::from_static("x-tollbooth-rate-limited");
 
 /// The answer to a refused credential. A failed authentication also counts against the
 /// caller's address (docs/security.md, "Bounds"): a stranger's loop of made-up keys, each a

@@ -1,0 +1,312 @@
+//! docs/protect-your-api.md with real proxies: nginx (`auth_request`) and Caddy
+//! (`forward_auth`) in front of a small upstream that echoes the headers it receives, asking
+//! Tollbooth's `GET /verify` about every call. Skipped with a message when the proxy is not
+//! installed, except under `CI=true` (`.ci/run` installs Debian's `nginx` and `caddy`).
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::{Backend, TEST_API, TestApp};
+
+/// Whether `program` runs (`program version_arg`); if not, the test is skipped (or fails under CI).
+fn installed(program: &str, version_arg: &str, package: &str) -> bool {
+    let runs = Command::new(program).arg(version_arg).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if !runs.is_ok_and(|s| s.success()) {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {package} is not installed");
+        eprintln!("skipped: install Debian's {package} to run this proxy test");
+        return false;
+    }
+    true
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The upstream API: answers every request with the request's headers, one `name: value`
+/// line each, names lower-cased.
+async fn header_echo() -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head);
+                let headers: String = head
+                    .lines()
+                    .skip(1)
+                    .filter_map(|line| line.split_once(": "))
+                    .map(|(name, value)| format!("{}: {value}\n", name.to_ascii_lowercase()))
+                    .collect();
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{headers}",
+                    headers.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+/// A proxy process in the foreground with its own configuration; stopped when dropped.
+struct Proxy {
+    process: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Proxy {
+    /// Waits until the proxy answers on its port.
+    async fn ready(self) -> Proxy {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "the proxy did not start: {}", self.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+fn encoded(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// nginx with `auth_request` (docs/protect-your-api.md, "nginx"): `/` needs a key or token for
+/// the test API, `/write/` the scope `orders:write`.
+fn nginx(tollbooth: &str, upstream: u16) -> Proxy {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let verify = format!("{tollbooth}/verify?resource={}&limited_status=403", encoded(TEST_API));
+    let temp = dir.path().display();
+    let config = format!(
+        r#"daemon off;
+pid {temp}/nginx.pid;
+error_log {temp}/error.log warn;
+worker_processes 1;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            auth_request /_verify;
+            include {temp}/identity.conf;
+            proxy_pass http://127.0.0.1:{upstream};
+        }}
+        location /write/ {{
+            auth_request /_verify_write;
+            include {temp}/identity.conf;
+            proxy_pass http://127.0.0.1:{upstream};
+        }}
+        location = /_verify {{
+            internal;
+            proxy_pass {verify};
+            include {temp}/verify.conf;
+        }}
+        location = /_verify_write {{
+            internal;
+            proxy_pass {verify}&scope=orders:write;
+            include {temp}/verify.conf;
+        }}
+        # A spent plan comes back as 403 with X-Tollbooth-Rate-Limited (auth_request passes on
+        # only 401 and 403): answer it 429 with Retry-After.
+        error_page 403 = @forbidden;
+        location @forbidden {{
+            if ($tb_rate_limited) {{
+                add_header Retry-After $tb_retry_after always;
+                add_header X-RateLimit-Remaining 0 always;
+                return 429;
+            }}
+            return 403;
+        }}
+    }}
+}}
+"#
+    );
+    let identity = r#"auth_request_set $tb_tenant $upstream_http_x_tollbooth_tenant;
+auth_request_set $tb_subject $upstream_http_x_tollbooth_subject;
+auth_request_set $tb_scopes $upstream_http_x_tollbooth_scopes;
+auth_request_set $tb_remaining $upstream_http_x_ratelimit_remaining;
+auth_request_set $tb_rate_limited $upstream_http_x_tollbooth_rate_limited;
+auth_request_set $tb_retry_after $upstream_http_retry_after;
+proxy_set_header X-Tollbooth-Tenant $tb_tenant;
+proxy_set_header X-Tollbooth-Subject $tb_subject;
+proxy_set_header X-Tollbooth-Scopes $tb_scopes;
+add_header X-RateLimit-Remaining $tb_remaining always;
+"#;
+    let verify_conf = r#"proxy_pass_request_body off;
+proxy_set_header Content-Length "";
+proxy_set_header X-Original-URI $request_uri;
+proxy_set_header X-Original-Method $request_method;
+"#;
+    std::fs::write(dir.path().join("nginx.conf"), config).unwrap();
+    std::fs::write(dir.path().join("identity.conf"), identity).unwrap();
+    std::fs::write(dir.path().join("verify.conf"), verify_conf).unwrap();
+    let process = Command::new("nginx")
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf"))
+        .arg("-e")
+        .arg(dir.path().join("error.log"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Proxy { process, port, dir }
+}
+
+/// Caddy with `forward_auth` (docs/protect-your-api.md, "Caddy").
+fn caddy(tollbooth: &str, upstream: u16) -> Proxy {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let tollbooth = tollbooth.trim_start_matches("http://");
+    let resource = encoded(TEST_API);
+    let config = format!(
+        r#"{{
+    admin off
+    auto_https off
+    storage file_system {dir}/data
+}}
+http://127.0.0.1:{port} {{
+    handle /write/* {{
+        forward_auth {tollbooth} {{
+            uri /verify?resource={resource}&scope=orders:write
+            copy_headers X-Tollbooth-Tenant X-Tollbooth-Subject X-Tollbooth-Scopes
+        }}
+        reverse_proxy 127.0.0.1:{upstream}
+    }}
+    handle {{
+        forward_auth {tollbooth} {{
+            uri /verify?resource={resource}
+            copy_headers X-Tollbooth-Tenant X-Tollbooth-Subject X-Tollbooth-Scopes
+        }}
+        reverse_proxy 127.0.0.1:{upstream}
+    }}
+}}
+"#,
+        dir = dir.path().display()
+    );
+    let path = dir.path().join("Caddyfile");
+    std::fs::write(&path, config).unwrap();
+    let log = std::fs::File::create(dir.path().join("error.log")).unwrap();
+    let process = Command::new("caddy")
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(&path)
+        .env("XDG_DATA_HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    Proxy { process, port, dir }
+}
+
+/// A plan of 6 calls an hour for the tenant's API.
+const SMALL_PLAN: &str = r#"
+[rate_limit]
+plan_default = "small"
+
+[rate_limit.plans.small]
+windows = [{ window = "1h", limit = 6 }]
+"#;
+
+/// What a proxy in front of the tenant's API does with Tollbooth behind it: identity headers
+/// reach the upstream; 401, 403 and 429 come back through it with their headers; a revoked key
+/// is refused at once.
+async fn protects_the_api(app: &TestApp, proxy: &Proxy) {
+    let body = json!({"name": "customer", "scopes": ["orders:read"]});
+    let key = app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201);
+    let (id, secret) = (key.id(), key.body["key"].as_str().unwrap().to_owned());
+    let http = &app.http;
+
+    let allowed = http.get(proxy.url("/orders?page=2")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(allowed.status(), 200, "{}", proxy.log());
+    let remaining = allowed.headers().get("x-ratelimit-remaining").map(|v| v.to_str().unwrap().to_owned());
+    let echoed = allowed.text().await.unwrap();
+    assert!(echoed.contains(&format!("x-tollbooth-tenant: {}", app.tenant_id)), "{echoed}");
+    assert!(echoed.contains(&format!("x-tollbooth-subject: {id}")), "{echoed}");
+    assert!(echoed.contains("x-tollbooth-scopes: orders:read"), "{echoed}");
+    if let Some(remaining) = remaining {
+        assert_eq!(remaining, "5", "the plan's count reaches the client");
+    }
+
+    let anonymous = http.get(proxy.url("/orders")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let challenge = anonymous.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
+    assert!(challenge.is_some_and(|c| c.starts_with("Bearer")), "the challenge comes through");
+    let forbidden = http.post(proxy.url("/write/orders")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(forbidden.status(), 403, "a scope the key lacks");
+
+    // Six calls an hour: five more are allowed (refusals counted nothing), then 429.
+    let mut statuses = Vec::new();
+    let mut refusal = None;
+    for _ in 0..6 {
+        let response = http.get(proxy.url("/orders")).bearer_auth(&secret).send().await.unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            refusal = Some(response.headers().clone());
+        }
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429], "{}", proxy.log());
+    let refusal = refusal.unwrap();
+    let retry_after: u64 = refusal["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    assert_eq!(refusal["x-ratelimit-remaining"], "0");
+
+    app.call("DELETE", &format!("/api/v1/api_keys/{id}"), &app.tenant_key, Value::Null).await.expect(204);
+    let revoked = http.get(proxy.url("/orders")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(revoked.status(), 401, "a revoked key is refused at once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_auth_request_protects_the_tenants_api() {
+    if !installed("nginx", "-v", "nginx") {
+        return;
+    }
+    let app = TestApp::spawn_configured(Backend::Sqlite, SMALL_PLAN, &[]).await.unwrap();
+    let proxy = nginx(&app.base_url, header_echo().await).ready().await;
+    protects_the_api(&app, &proxy).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caddy_forward_auth_protects_the_tenants_api() {
+    if !installed("caddy", "version", "caddy") {
+        return;
+    }
+    let app = TestApp::spawn_configured(Backend::Sqlite, SMALL_PLAN, &[]).await.unwrap();
+    let proxy = caddy(&app.base_url, header_echo().await).ready().await;
+    protects_the_api(&app, &proxy).await;
+}
