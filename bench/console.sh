@@ -13,6 +13,8 @@ CONNECTIONS=${BENCH_CONSOLE_CONNECTIONS:-8}
 DURATION=${BENCH_CONSOLE_DURATION:-5s}
 BASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 WORKDIR=$(mktemp -d)
+# The columns the seeded keys fill, in the order of keys.tsv.
+KEY_COLUMNS="id, tenant_id, organization_id, name, key_hash, redacted, previous_key_hash, previous_key_expires_at, scopes, environment, expires_at, created_at, updated_at"
 SCHEMA="bench_console_$(date +%s)_$$"
 trap 'kill "${SERVER_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; psql "$BASE_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true; rm -rf "$WORKDIR"' EXIT
 export TOLLBOOTH_LISTEN="127.0.0.1:$PORT" TOLLBOOTH_LOG_LEVEL=warn
@@ -52,20 +54,21 @@ measure() {
   local email password; email=$(json_field "$keys" admin_email); password=$(json_field "$keys" admin_password)
   seed_rows "$TENANT_ID"
   if [ "$backend" = sqlite ]; then
-    python3 - "$WORKDIR/tollbooth.db" "$WORKDIR" <<'PY'
+    python3 - "$WORKDIR/tollbooth.db" "$WORKDIR" "$KEY_COLUMNS" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
+KEY_COLUMNS = sys.argv[3]
 def rows(name):
     with open(f"{sys.argv[2]}/{name}.tsv") as lines:
         for line in lines:
             yield [None if v == "\\N" else v for v in line.rstrip("\n").split("\t")]
-db.executemany("INSERT INTO api_keys VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows("keys"))
+db.executemany("INSERT INTO api_keys (" + KEY_COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows("keys"))
 db.executemany("INSERT INTO audit_events VALUES (?,?,?,?,?,?,?,?)", rows("events"))
 db.commit()
 db.execute("ANALYZE")
 PY
   else
-    "${PSQL[@]}" -c "\\copy api_keys FROM '$WORKDIR/keys.tsv'"
+    "${PSQL[@]}" -c "\\copy api_keys ($KEY_COLUMNS) FROM '$WORKDIR/keys.tsv'"
     "${PSQL[@]}" -c "\\copy audit_events FROM '$WORKDIR/events.tsv'"
     "${PSQL[@]}" -c "ANALYZE" >/dev/null
   fi

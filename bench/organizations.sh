@@ -40,7 +40,7 @@ stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
 for i in range(rows):
     print(f"org_{ulid(start + i)}\t{tenant}\tOrganization {i}\t[\"org{i}.example.com\"]\t{{\"index\": {i}}}\t{stamp}\t{stamp}")
 PY
-PGOPTIONS="-c search_path=$SCHEMA" psql "$BASE_URL" -qc "\\copy organizations FROM '$WORKDIR/organizations.tsv'"
+PGOPTIONS="-c search_path=$SCHEMA" psql "$BASE_URL" -qc "\\copy organizations (id, tenant_id, name, domains, metadata, created_at, updated_at) FROM '$WORKDIR/organizations.tsv'"
 PGOPTIONS="-c search_path=$SCHEMA" psql "$BASE_URL" -qc "ANALYZE organizations" >/dev/null
 DEEP=$(PGOPTIONS="-c search_path=$SCHEMA" psql "$BASE_URL" -tAc "SELECT id FROM organizations ORDER BY id DESC OFFSET $((ROWS / 2)) LIMIT 1")
 

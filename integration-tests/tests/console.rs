@@ -592,20 +592,26 @@ async fn users_and_organizations_in_the_console(app: TestApp) {
         &mut browser,
         &console(&app, "organizations/new"),
         &console(&app, "organizations"),
-        &[("name", "Acme"), ("domains", "acme.example")],
+        &[("name", "Acme"), ("domains", "acme.example"), ("plan", "unmetered")],
     )
     .await;
     let org = created_id(&org);
+    let stored = app.call("GET", &format!("/api/v1/organizations/{org}"), &app.tenant_key, Value::Null).await;
+    assert_eq!(stored.expect(200).body["plan"], "unmetered", "the plan chosen in the console");
     let page = console(&app, &format!("organizations/{org}"));
     let renamed =
         submit(&mut browser, &page, &page, &[("name", "Acme Inc"), ("domains", "acme.example\nBAD DOMAIN")]).await;
     assert_eq!(renamed.status, 422, "{}", renamed.html);
     assert!(renamed.html.contains("id=\"domains-error\""));
-    let renamed = submit(&mut browser, &page, &page, &[("name", "Acme Inc"), ("domains", "acme.example")]).await;
+    let renamed =
+        submit(&mut browser, &page, &page, &[("name", "Acme Inc"), ("domains", "acme.example"), ("plan", "")]).await;
     assert_eq!(renamed.status, 303, "{}", renamed.html);
+    let stored = app.call("GET", &format!("/api/v1/organizations/{org}"), &app.tenant_key, Value::Null).await;
+    let stored = stored.expect(200);
     assert_eq!(
-        app.call("GET", &format!("/api/v1/organizations/{org}"), &app.tenant_key, Value::Null).await.expect(200).body["name"],
-        "Acme Inc"
+        (stored.body["name"].as_str(), stored.body["plan"].clone()),
+        (Some("Acme Inc"), Value::Null),
+        "back on the tenant's plan"
     );
 
     // A user with a password and a role: they sign in; demoted, they no longer get in.

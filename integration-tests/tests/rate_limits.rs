@@ -172,6 +172,7 @@ async fn refusals_cost_nothing_and_tenants_share_one_budget() {
         let (stored, secret) = tollbooth_storage::api_keys::new_key(
             &hasher,
             tollbooth_storage::api_keys::NewApiKey {
+                rate_limit: None,
                 tenant_id: Some(&app.tenant_id),
                 organization_id: Some(&org_id),
                 name: "org",

@@ -170,3 +170,59 @@ async fn refused_credentials_count_against_the_address() {
     let (_, secret) = key(&app, &["orders:read"]).await;
     assert_eq!(forward(&app, Some(&secret), &resource).await.0, 200, "good credentials are not refused for it");
 }
+
+/// An organization with a plan of its own: its keys count against it, shared, while the
+/// tenant's other keys count against the tenant's plan; a key's own limit counts with either,
+/// in the same check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_plans_and_keys_own_limits_are_counted() {
+    let config = format!(
+        "{}\n[rate_limit.plans.small]\nwindows = [{{ window = \"1h\", limit = 3 }}]\n",
+        plan("{ window = \"1h\", limit = 1000 }", "")
+    );
+    let app = TestApp::spawn_configured(Backend::Sqlite, &config, &[]).await.unwrap();
+    let unknown =
+        app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "X", "plan": "gold"})).await;
+    assert_eq!(unknown.expect(422).body["errors"][0]["field"], "plan");
+    let org =
+        app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "Acme", "plan": "small"})).await;
+    let org = org.expect(201);
+    assert_eq!(org.body["plan"], "small");
+    let org = org.id();
+    let org_key = |name: &str| json!({"name": name, "scopes": ["orders:read"], "organization_id": org});
+    let first = app.call("POST", "/api/v1/api_keys", &app.tenant_key, org_key("a")).await.expect(201);
+    let second = app.call("POST", "/api/v1/api_keys", &app.tenant_key, org_key("b")).await.expect(201);
+    let (_, tenant_level) = key(&app, &["orders:read"]).await;
+    let resource = format!("resource={}", urlencoding(TEST_API));
+    let mut statuses = Vec::new();
+    for secret in [&first, &second, &first, &second].map(|k| k.body["key"].as_str().unwrap().to_owned()) {
+        statuses.push(forward(&app, Some(&secret), &resource).await.0);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429], "the organization's keys share its plan");
+    let (status, headers) = forward(&app, Some(&tenant_level), &resource).await;
+    assert_eq!(status, 200, "the tenant's plan is another budget");
+    assert_eq!(header(&headers, "x-ratelimit-limit"), "1000");
+
+    // Back on the tenant's plan.
+    let cleared =
+        app.call("PATCH", &format!("/api/v1/organizations/{org}"), &app.tenant_key, json!({"plan": null})).await;
+    assert_eq!(cleared.expect(200).body["plan"], Value::Null);
+    assert_eq!(forward(&app, Some(first.body["key"].as_str().unwrap()), &resource).await.0, 200);
+
+    // A key's own limit.
+    let bad = json!({"name": "k", "scopes": ["orders:read"], "rate_limit": {"window": "soon", "limit": 0}});
+    let refused = app.call("POST", "/api/v1/api_keys", &app.tenant_key, bad).await.expect(422);
+    let fields: Vec<&str> =
+        refused.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["rate_limit.window", "rate_limit.limit"]);
+    let limited = json!({"name": "k", "scopes": ["orders:read"], "rate_limit": {"window": "1h", "limit": 2}});
+    let limited = app.call("POST", "/api/v1/api_keys", &app.tenant_key, limited).await.expect(201);
+    assert_eq!(limited.body["rate_limit"], json!({"window": "1h", "limit": 2}));
+    let secret = limited.body["key"].as_str().unwrap().to_owned();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(forward(&app, Some(&secret), &resource).await.0);
+    }
+    assert_eq!(statuses, [200, 200, 429], "its own limit, though its plan has room");
+    assert_eq!(forward(&app, Some(&tenant_level), &resource).await.0, 200, "the refusal counted nothing in the plan");
+}

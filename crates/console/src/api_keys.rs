@@ -4,8 +4,8 @@
 
 use maud::{Markup, html};
 use secrecy::SecretString;
-use tollbooth_resource::api_keys::{CreateApiKey, RotateApiKey, create_key, delete_key, rotate_key};
-use tollbooth_resource::error::ApiError;
+use tollbooth_resource::api_keys::{CreateApiKey, KeyRateLimit, RotateApiKey, create_key, delete_key, rotate_key};
+use tollbooth_resource::error::{ApiError, FieldError};
 use tollbooth_resource::scopes;
 use tollbooth_storage::api_keys::ApiKey;
 
@@ -24,7 +24,8 @@ impl Managed for ApiKey {
     const CREATE: &'static str = "Create an API key";
     const DELETE: &'static str = "Revoke";
     const HEADINGS: &'static [&'static str] = &["Name", "Key", "Environment", "Scopes", "Expires"];
-    const FIELDS: &'static [&'static str] = &["name", "scopes", "organization_id", "expires_at"];
+    const FIELDS: &'static [&'static str] =
+        &["name", "scopes", "organization_id", "expires_at", "rate_limit.window", "rate_limit.limit"];
 
     fn cells(&self, frame: &Frame<'_>) -> Markup {
         html! {
@@ -58,6 +59,7 @@ impl Managed for ApiKey {
                 dt { "Scopes" } dd { (self.scopes.join(" ")) }
                 @if let Some(organization) = &self.organization_id { dt { "Organization" } dd { code { (organization) } } }
                 dt { "Expires" } dd { (expiry(self)) }
+                @if let Some(window) = self.own_limit() { dt { "Own limit" } dd { (window.limit) " calls per " (window.label()) } }
                 @if let Some(until) = self.previous_key_expires_at {
                     dt { "Previous secret" } dd { "works until " (time(until)) }
                 }
@@ -79,6 +81,9 @@ impl Managed for ApiKey {
             }
             (text_input(errors, "expires_at", "Expires (optional, UTC)", "datetime-local", &values.text("expires_at"),
                 Some("After this the key stops working. Leave empty for a key that does not expire.")))
+            (text_input(errors, "rate_limit.limit", "Own limit (optional): calls", "number", &values.text("rate_limit.limit"),
+                Some("Counted with its plan when your API checks the key (docs: protect your API).")))
+            (text_input(errors, "rate_limit.window", "per", "text", &values.text("rate_limit.window"), Some("e.g. 1m, 1h or 1d.")))
             p.hint { "The key's environment is its tenant's." }
         }
     }
@@ -90,6 +95,7 @@ impl Managed for ApiKey {
             organization_id: form.optional("organization_id"),
             expires_at: form.optional("expires_at").map(|typed| utc_timestamp(&typed)),
             tenant_id: None,
+            rate_limit: own_limit(form)?,
         };
         let (key, secret) = create_key(caller.api, caller.principal, caller.request, input).await?;
         Ok(Created::WithSecret(key, secret))
@@ -109,6 +115,19 @@ impl Rotated for ApiKey {
         rotate_key(caller.api, caller.principal, caller.request, id, RotateApiKey { grace_period_seconds: Some(grace) })
             .await
     }
+}
+
+/// The key's own limit as typed: none when both fields are empty.
+fn own_limit(form: &Form) -> Result<Option<KeyRateLimit>, ApiError> {
+    let (limit, window) = (form.optional("rate_limit.limit"), form.optional("rate_limit.window"));
+    if limit.is_none() && window.is_none() {
+        return Ok(None);
+    }
+    let limit = limit.unwrap_or_default().parse::<u64>().map_err(|_| {
+        let message = "rate_limit.limit is a whole number of calls.";
+        ApiError::validation(vec![FieldError::new("rate_limit.limit", "invalid", message)])
+    })?;
+    Ok(Some(KeyRateLimit { window: window.unwrap_or_default(), limit }))
 }
 
 fn expiry(key: &ApiKey) -> String {

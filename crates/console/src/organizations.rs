@@ -11,7 +11,7 @@ use tollbooth_storage::organizations::Organization;
 
 use crate::form::Form;
 use crate::objects::{Caller, Created, Edited, Managed, edit_form, path_of};
-use crate::pages::{FieldErrors, Frame, Section, text_area, text_input, time};
+use crate::pages::{FieldErrors, Frame, Section, choice, text_area, text_input, time};
 use crate::signed_in::SignedIn;
 
 /// The organization's domains. They are stored as the JSON text the API wrote; text that is not
@@ -30,7 +30,7 @@ impl Managed for Organization {
     const CAPTION: &'static str = "Organizations of the tenant, newest first";
     const CREATE: &'static str = "Create an organization";
     const HEADINGS: &'static [&'static str] = &["Name", "Id", "Domains", "Created"];
-    const FIELDS: &'static [&'static str] = &["name", "domains"];
+    const FIELDS: &'static [&'static str] = &["name", "domains", "plan"];
 
     fn cells(&self, frame: &Frame<'_>) -> Markup {
         html! {
@@ -50,7 +50,11 @@ impl Managed for Organization {
     }
 
     fn values(&self) -> Form {
-        Form::from_pairs([("name", self.name.clone()), ("domains", domains_of(self).join("\n"))])
+        Form::from_pairs([
+            ("name", self.name.clone()),
+            ("domains", domains_of(self).join("\n")),
+            ("plan", self.plan.clone().unwrap_or_default()),
+        ])
     }
 
     fn page(&self, frame: &Frame<'_>, values: &Form, errors: &FieldErrors) -> Markup {
@@ -60,17 +64,21 @@ impl Managed for Organization {
                 dt { "Created" } dd { (time(self.created_at)) }
             }
             p.hint { "Deleting an organization deletes its users, clients and API keys." }
-            (edit_form(frame, self, fields(values, errors), errors))
+            (edit_form(frame, self, fields(frame, values, errors), errors))
         }
     }
 
-    fn creation_fields(_signed_in: &SignedIn, values: &Form, errors: &FieldErrors) -> Markup {
-        fields(values, errors)
+    fn creation_fields(signed_in: &SignedIn, values: &Form, errors: &FieldErrors) -> Markup {
+        fields(&signed_in.frame(), values, errors)
     }
 
     async fn create(caller: &Caller<'_>, form: &Form) -> Result<Created<Self>, ApiError> {
-        let input =
-            CreateOrganization { name: Some(form.text("name")), domains: Some(form.words("domains")), metadata: None };
+        let input = CreateOrganization {
+            name: Some(form.text("name")),
+            domains: Some(form.words("domains")),
+            metadata: None,
+            plan: form.optional("plan"),
+        };
         create_organization(caller.api, caller.principal, caller.request, input).await.map(Created::Object)
     }
 
@@ -85,15 +93,23 @@ impl Managed for Organization {
 
 impl Edited for Organization {
     async fn update(caller: &Caller<'_>, id: &str, form: &Form) -> Result<Self, ApiError> {
-        let input =
-            UpdateOrganization { name: Some(form.text("name")), domains: Some(form.words("domains")), metadata: None };
+        let input = UpdateOrganization {
+            name: Some(form.text("name")),
+            domains: Some(form.words("domains")),
+            metadata: None,
+            plan: Some(form.optional("plan")),
+        };
         update_organization(caller.api, caller.principal, caller.request, id, input).await
     }
 }
 
-fn fields(values: &Form, errors: &FieldErrors) -> Markup {
+fn fields(frame: &Frame<'_>, values: &Form, errors: &FieldErrors) -> Markup {
+    let plans: Vec<(&str, &str)> = std::iter::once(("", "The tenant's plan"))
+        .chain(frame.plans.iter().map(|plan| (plan.as_str(), plan.as_str())))
+        .collect();
     html! {
         (text_input(errors, "name", "Name", "text", &values.text("name"), None))
         (text_area(errors, "domains", "Domains", &values.text("domains"), Some("One per line, e.g. acme.example.")))
+        (choice(errors, "plan", "Plan for its calls to your APIs", &plans, values.one("plan").unwrap_or_default()))
     }
 }

@@ -110,6 +110,8 @@ pub struct Frame<'a> {
     /// The organization the user manages, if they are an organization's admin.
     pub organization_id: Option<&'a str>,
     pub csrf: &'a str,
+    /// The server's rate-limit plans, for the forms that choose one.
+    pub plans: &'a [String],
 }
 
 /// The console's sections, in the order of its navigation.

@@ -20,6 +20,7 @@ pub struct SignedIn {
     pub user: User,
     pub principal: Principal,
     csrf: String,
+    plans: Vec<String>,
 }
 
 impl SignedIn {
@@ -49,7 +50,7 @@ impl SignedIn {
             return Err(ConsoleError::NotAdmin { secure });
         }
         let csrf = session.csrf_token(&oauth.session_keys);
-        Ok(SignedIn { principal: Principal::console_user(&user), session, user, csrf })
+        Ok(SignedIn { principal: Principal::console_user(&user), session, user, csrf, plans: api.plans.clone() })
     }
 
     /// The signed-in admin who posted `form`, once its CSRF token is the session's: checked
@@ -74,6 +75,7 @@ impl SignedIn {
             email: &self.user.email,
             organization_id: self.user.organization_id.as_deref(),
             csrf: &self.csrf,
+            plans: &self.plans,
         }
     }
 

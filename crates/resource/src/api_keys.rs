@@ -6,6 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tollbooth_storage::api_keys::{self, ApiKey, NewApiKey};
 use tollbooth_storage::ids::Id;
+use tollbooth_storage::rate_limit::Window;
 use tollbooth_storage::{StorageError, ids, in_transaction, secrets, tenants};
 use utoipa::ToSchema;
 
@@ -37,6 +38,8 @@ pub struct ApiKeyView {
     #[serde(serialize_with = "rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<chrono::NaiveDateTime>,
+    /// Its own limit, counted with its plan when `/verify` checks it; `null`: none.
+    pub rate_limit: Option<KeyRateLimit>,
     #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: chrono::NaiveDateTime,
     #[serde(serialize_with = "rfc3339::serialize")]
@@ -45,7 +48,9 @@ pub struct ApiKeyView {
 
 impl ApiKeyView {
     pub fn with_secret(key: ApiKey, secret: Option<&SecretString>) -> Self {
+        let rate_limit = key.own_limit().map(|window| KeyRateLimit { window: window.label(), limit: window.limit });
         ApiKeyView {
+            rate_limit,
             object: "api_key",
             key: secret.map(|s| s.expose_secret().to_owned()),
             id: key.id,
@@ -82,6 +87,42 @@ pub struct CreateApiKey {
     pub expires_at: Option<String>,
     /// Operator keys only: the tenant the key is for.
     pub tenant_id: Option<String>,
+    /// A limit of its own on the calls `/verify` checks it for (docs/protect-your-api.md).
+    pub rate_limit: Option<KeyRateLimit>,
+}
+
+/// At most `limit` calls per `window`.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRateLimit {
+    /// `10s`, `1m`, `1h`, `1d`: a count of seconds, minutes, hours or days.
+    #[schema(example = "1m")]
+    pub window: String,
+    #[schema(minimum = 1, example = 100)]
+    pub limit: u64,
+}
+
+/// The most calls a key's own limit may allow per window.
+const MAX_KEY_LIMIT: u64 = 1_000_000_000;
+
+fn own_limit(value: Option<&KeyRateLimit>, errors: &mut Vec<FieldError>) -> Option<Window> {
+    let value = value?;
+    let seconds = match Window::parse_duration(&value.window) {
+        Ok(seconds) if seconds <= 366 * 86_400 => Some(seconds),
+        Ok(_) => {
+            errors.push(FieldError::new("rate_limit.window", "out_of_range", "rate_limit.window is at most 366d."));
+            None
+        }
+        Err(message) => {
+            errors.push(FieldError::new("rate_limit.window", "invalid", message));
+            None
+        }
+    };
+    if !(1..=MAX_KEY_LIMIT).contains(&value.limit) {
+        let message = format!("rate_limit.limit is from 1 to {MAX_KEY_LIMIT}.");
+        errors.push(FieldError::new("rate_limit.limit", "out_of_range", message));
+    }
+    Some(Window { seconds: seconds?, limit: value.limit })
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -166,6 +207,7 @@ pub async fn create_key(
         validate::defined_scopes(&key_scopes, &[], &resources, &mut errors);
     }
     let expires_at = expiry(input.expires_at.as_deref(), &mut errors);
+    let rate_limit = own_limit(input.rate_limit.as_ref(), &mut errors);
     validate::finish(errors)?;
 
     let actor = Actor::of(principal, request).on_tenant(&tenant_id);
@@ -188,6 +230,7 @@ pub async fn create_key(
                         scopes: key_scopes,
                         environment: &tenant.environment,
                         expires_at,
+                        rate_limit,
                     },
                 );
                 principal.authorize(scopes::API_KEYS_WRITE, None, Some(&key))?;

@@ -227,7 +227,7 @@ pub async fn authenticate(request: &HttpRequest) -> Result<Principal, ApiError> 
     let principal = if looks_like_jwt(credential) {
         by_access_token(api, credential, &api.oauth.settings.audience).await?
     } else {
-        by_api_key(api, credential).await?
+        by_api_key(api, credential).await?.0
     };
     request.extensions_mut().insert(principal.clone());
     Ok(principal)
@@ -237,7 +237,8 @@ pub(crate) fn looks_like_jwt(credential: &str) -> bool {
     credential.split('.').count() == 3
 }
 
-pub(crate) async fn by_api_key(api: &ManagementApi, secret: &str) -> Result<Principal, ApiError> {
+/// The caller an API key names, and the key.
+pub(crate) async fn by_api_key(api: &ManagementApi, secret: &str) -> Result<(Principal, Arc<ApiKey>), ApiError> {
     let hash = api.hasher.hash(secret);
     let key = match api.api_keys.by_hash.get(&hash) {
         Some(cached) => {
@@ -252,12 +253,13 @@ pub(crate) async fn by_api_key(api: &ManagementApi, secret: &str) -> Result<Prin
     };
     let key =
         key.filter(|key| key.authenticates(&hash, tollbooth_storage::now())).ok_or_else(ApiError::invalid_api_key)?;
-    Ok(Principal {
+    let principal = Principal {
         credential: Credential::ApiKey { key_id: key.id.clone(), current_secret: key.key_hash == hash },
         tenant_id: key.tenant_id.clone(),
         organization_id: key.organization_id.clone(),
         scopes: key.scopes.0.clone(),
-    })
+    };
+    Ok((principal, key))
 }
 
 /// The caller an access token for `audience` names (docs/oauth.md, "Audiences": a token for
@@ -309,6 +311,8 @@ mod tests {
             expires_at: None,
             created_at: now,
             updated_at: now,
+            rate_limit_window_seconds: None,
+            rate_limit_limit: None,
         })
     }
 

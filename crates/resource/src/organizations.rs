@@ -30,6 +30,9 @@ pub struct OrganizationView {
     pub domains: Box<RawValue>,
     #[schema(value_type = Object)]
     pub metadata: Box<RawValue>,
+    /// Its own rate-limit plan for calls verified for its keys and tokens
+    /// (docs/protect-your-api.md); `null`: its tenant's.
+    pub plan: Option<String>,
     #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: chrono::NaiveDateTime,
     #[serde(serialize_with = "rfc3339::serialize")]
@@ -44,6 +47,7 @@ impl From<Organization> for OrganizationView {
             name: org.name,
             domains: stored_json(org.domains, "[]"),
             metadata: stored_json(org.metadata, "{}"),
+            plan: org.plan,
             created_at: org.created_at,
             updated_at: org.updated_at,
         }
@@ -66,6 +70,9 @@ pub struct CreateOrganization {
     /// Free-form JSON object, at most 8 KiB.
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
+    /// One of the server's plans, for calls verified for its keys and tokens; default: its
+    /// tenant's.
+    pub plan: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -79,6 +86,23 @@ pub struct UpdateOrganization {
     /// Replaces the whole metadata object.
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
+    /// One of the server's plans; `null`: its tenant's again.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub plan: Option<Option<String>>,
+}
+
+/// A field that may be sent as `null` (`Some(None)`), apart from not sent at all (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(value: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(value).map(Some)
+}
+
+/// A plan an organization may have: one of the server's (`rate_limit.plans`).
+fn check_plan(api: &ManagementApi, plan: Option<&str>, errors: &mut Vec<FieldError>) {
+    if let Some(plan) = plan.filter(|plan| !api.plans.iter().any(|known| known == plan)) {
+        let message = format!("`{plan}` is not one of this server's plans: {}.", api.plans.join(", "));
+        errors.push(FieldError::new("plan", "unknown", message));
+    }
 }
 
 /// The organization a new object of an organization-confined caller belongs to: its own.
@@ -171,6 +195,7 @@ pub async fn create_organization(
     check_domains(&domains, &mut errors);
     let metadata = input.metadata.unwrap_or_default();
     check_metadata(&metadata, &mut errors);
+    check_plan(api, input.plan.as_deref(), &mut errors);
     validate::finish(errors)?;
     let now = tollbooth_storage::now();
     let organization = Organization {
@@ -181,6 +206,7 @@ pub async fn create_organization(
         metadata: json_text(&metadata),
         created_at: now,
         updated_at: now,
+        plan: input.plan,
     };
     let actor = Actor::of(principal, request);
     let stored = organization.clone();
@@ -233,6 +259,9 @@ pub async fn update_organization(
     if let Some(metadata) = &input.metadata {
         check_metadata(metadata, &mut errors);
     }
+    if let Some(plan) = &input.plan {
+        check_plan(api, plan.as_deref(), &mut errors);
+    }
     validate::finish(errors)?;
     let actor = Actor::of(principal, request);
     let organization = crud::modify(
@@ -252,10 +281,14 @@ pub async fn update_organization(
             if let Some(metadata) = &input.metadata {
                 org.metadata = json_text(metadata);
             }
+            if let Some(plan) = &input.plan {
+                org.plan = plan.clone();
+            }
             Ok(())
         },
     )
     .await?;
+    api.organization_plans.invalidate(&organization.id);
     Ok(organization)
 }
 
@@ -283,6 +316,7 @@ pub async fn delete_organization(
     let actor = Actor::of(principal, request);
     let organization: Organization = crud::delete(api, principal, scopes::ORGANIZATIONS_WRITE, id, actor).await?;
     // Its clients and keys went with it (cascade): stop them authenticating here at once.
+    api.organization_plans.invalidate(&organization.id);
     let org_id = organization.id.clone();
     api.api_keys.invalidate_where(move |key| key.organization_id.as_deref() == Some(org_id.as_str()));
     api.oauth.clients.invalidate_all();

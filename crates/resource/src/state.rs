@@ -26,10 +26,13 @@ pub struct ManagementApi {
     pub rate_limiter: Option<Arc<RateLimiter>>,
     /// Tenant id → plan, briefly: every counted request needs it.
     pub tenant_plans: moka::sync::Cache<String, String>,
+    /// Organization id → its own plan (`None`: its tenant's), briefly: every call verified for
+    /// an organization's key or token needs it (docs/protect-your-api.md).
+    pub organization_plans: moka::sync::Cache<String, Option<String>>,
 }
 
-/// How long a tenant's plan is trusted without asking the database (a plan changed through
-/// this instance takes effect at once).
+/// How long a tenant's or an organization's plan is trusted without asking the database (a
+/// plan changed through this instance takes effect at once).
 pub const TENANT_PLAN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl ManagementApi {
@@ -46,5 +49,29 @@ impl ManagementApi {
         };
         self.tenant_plans.insert(tenant_id.to_owned(), plan.clone());
         Ok(plan)
+    }
+
+    /// The plan an organization's calls count against, and under which subject: its own plan
+    /// if it has one (`org:<id>`), else its tenant's (`tenant:<id>`).
+    pub async fn customer_plan(
+        &self,
+        tenant_id: &str,
+        organization_id: Option<&str>,
+    ) -> Result<(String, String), ApiError> {
+        if let Some(organization_id) = organization_id {
+            let own = match self.organization_plans.get(organization_id) {
+                Some(own) => own,
+                None => {
+                    let id = organization_id.to_owned();
+                    let found = self.db.run(move |conn| tollbooth_storage::organizations::plan_of(conn, &id)).await?;
+                    self.organization_plans.insert(organization_id.to_owned(), found.clone());
+                    found
+                }
+            };
+            if let Some(plan) = own {
+                return Ok((format!("org:{organization_id}"), plan));
+            }
+        }
+        Ok((format!("tenant:{tenant_id}"), self.tenant_plan(tenant_id).await?))
     }
 }

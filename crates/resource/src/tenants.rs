@@ -115,6 +115,7 @@ pub async fn create(
     let (key, secret) = api_keys::new_key(
         &api.hasher,
         NewApiKey {
+            rate_limit: None,
             tenant_id: Some(&tenant.id),
             organization_id: None,
             name: "Admin key",

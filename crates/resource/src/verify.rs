@@ -57,9 +57,9 @@ pub struct Question<'a> {
 /// Answers `question`: the one function under both endpoints.
 pub async fn verify(api: &ManagementApi, question: Question<'_>) -> Result<Verified, Refusal> {
     let credential = question.credential.ok_or_else(|| Refusal::Unauthenticated(ApiError::missing_api_key()))?;
-    let principal = match looks_like_jwt(credential) {
-        true => by_access_token(api, credential, question.resource).await,
-        false => by_api_key(api, credential).await,
+    let (principal, own_limit) = match looks_like_jwt(credential) {
+        true => by_access_token(api, credential, question.resource).await.map(|principal| (principal, None)),
+        false => by_api_key(api, credential).await.map(|(principal, key)| (principal, key.own_limit())),
     }
     .map_err(Refusal::Unauthenticated)?;
     let not_for_this_api = || {
@@ -85,9 +85,13 @@ pub async fn verify(api: &ManagementApi, question: Question<'_>) -> Result<Verif
     }
     let verdict = match &api.rate_limiter {
         Some(limiter) => {
-            let plan = api.tenant_plan(&tenant_id).await.map_err(Refusal::Unauthenticated)?;
-            let customer = format!("tenant:{tenant_id}");
-            let verdict = limiter.count(Budget::Api { customer: &customer, plan: &plan, write: question.write }).await;
+            let (customer, plan) = api
+                .customer_plan(&tenant_id, principal.organization_id.as_deref())
+                .await
+                .map_err(Refusal::Unauthenticated)?;
+            let budget = Budget::Api { customer: &customer, plan: &plan, write: question.write };
+            let own = own_limit.map(|window| (principal.actor_id(), window));
+            let verdict = limiter.count_with_own_limit(budget, own).await;
             if !verdict.allowed {
                 return Err(Refusal::RateLimited(verdict));
             }

@@ -237,6 +237,10 @@ impl Application {
                 .max_capacity(100_000)
                 .time_to_live(tollbooth_resource::TENANT_PLAN_CACHE_TTL)
                 .build(),
+            organization_plans: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(tollbooth_resource::TENANT_PLAN_CACHE_TTL)
+                .build(),
         });
         let request_policy = web::Data::new(request_log::RequestPolicy {
             trusted_proxies: settings.server.trusted_proxies.clone(),

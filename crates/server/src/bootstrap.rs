@@ -72,6 +72,7 @@ fn new_operator_key(hasher: &SecretHasher) -> (api_keys::ApiKey, SecretString) {
             scopes: vec!["operator".to_owned()],
             environment: "live",
             expires_at: None,
+            rate_limit: None,
         },
     )
 }
@@ -144,6 +145,7 @@ pub fn bootstrap(
                     scopes: vec!["admin".to_owned()],
                     environment: &tenant.environment,
                     expires_at: None,
+                    rate_limit: None,
                 },
             );
             api_keys::insert(conn, &admin)?;

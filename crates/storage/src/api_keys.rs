@@ -22,9 +22,23 @@ pub struct ApiKey {
     pub expires_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Its own limit, `rate_limit_limit` calls per `rate_limit_window_seconds`, counted with its
+    /// plan when `/verify` checks it (both or neither are set).
+    pub rate_limit_window_seconds: Option<i64>,
+    pub rate_limit_limit: Option<i64>,
 }
 
 impl ApiKey {
+    /// Its own limit, if it has one.
+    pub fn own_limit(&self) -> Option<crate::rate_limit::Window> {
+        match (self.rate_limit_window_seconds, self.rate_limit_limit) {
+            (Some(seconds), Some(limit)) if seconds > 0 && limit > 0 => {
+                Some(crate::rate_limit::Window { seconds: seconds as u64, limit: limit as u64 })
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the secret hashing to `hash` authenticates this key at `now`: the current secret
     /// until the key expires, the previous one only within its rotation grace period.
     pub fn authenticates(&self, hash: &str, now: NaiveDateTime) -> bool {
@@ -66,6 +80,8 @@ pub struct NewApiKey<'a> {
     pub scopes: Vec<String>,
     pub environment: &'a str,
     pub expires_at: Option<NaiveDateTime>,
+    /// Its own limit, if any.
+    pub rate_limit: Option<crate::rate_limit::Window>,
 }
 
 /// A new key and its secret, which exists only in this answer: only its hash is stored.
@@ -87,6 +103,8 @@ pub fn new_key(hasher: &crate::secrets::SecretHasher, new: NewApiKey) -> (ApiKey
         expires_at: new.expires_at,
         created_at: now,
         updated_at: now,
+        rate_limit_window_seconds: new.rate_limit.map(|w| w.seconds as i64),
+        rate_limit_limit: new.rate_limit.map(|w| w.limit as i64),
     };
     (key, secret)
 }

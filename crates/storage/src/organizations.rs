@@ -6,7 +6,7 @@ use crate::{DbConnection, StorageError};
 
 /// A customer of a tenant (docs/api.md).
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = organizations)]
+#[diesel(table_name = organizations, treat_none_as_null = true)]
 pub struct Organization {
     pub id: String,
     pub tenant_id: String,
@@ -17,6 +17,19 @@ pub struct Organization {
     pub metadata: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Its own rate-limit plan for calls verified for its keys and tokens; `None`: its tenant's.
+    pub plan: Option<String>,
+}
+
+/// The own plan of organization `id` (`None`: its tenant's, or no such organization).
+pub fn plan_of(conn: &mut DbConnection, id: &str) -> Result<Option<String>, StorageError> {
+    use diesel::prelude::*;
+    let plan: Option<Option<String>> = crate::schema::organizations::table
+        .filter(crate::schema::organizations::id.eq(id))
+        .select(crate::schema::organizations::plan)
+        .first(conn)
+        .optional()?;
+    Ok(plan.flatten())
 }
 
 /// Whether organization `id` exists in `tenant_id`, for a transaction about to add an object

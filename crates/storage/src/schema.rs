@@ -20,6 +20,7 @@ diesel::table! {
         metadata -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        plan -> Nullable<Text>,
     }
 }
 
@@ -76,6 +77,8 @@ diesel::table! {
         expires_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        rate_limit_window_seconds -> Nullable<BigInt>,
+        rate_limit_limit -> Nullable<BigInt>,
     }
 }
 

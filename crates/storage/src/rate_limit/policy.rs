@@ -155,8 +155,9 @@ pub enum Budget<'a> {
     /// Every other request without a tenant, per address: the last line.
     Address(&'a str),
     /// A call to a tenant's own API verified by `/verify` (docs/protect-your-api.md): counted
-    /// against `customer`'s plan (`tenant:<id>`), apart from its management-API budget; a
-    /// write also counts in the plan's write windows.
+    /// against `customer`'s plan (`org:<id>` for an organization with a plan of its own, else
+    /// `tenant:<id>`), apart from the management-API budget; a write also counts in the plan's
+    /// write windows.
     Api { customer: &'a str, plan: &'a str, write: bool },
 }
 
@@ -235,6 +236,18 @@ impl RateLimiter {
     /// one store round trip.
     pub async fn count(&self, budget: Budget<'_>) -> Verdict {
         let (subject, windows) = self.subject_and_windows(budget);
+        self.check(&subject, &windows).await
+    }
+
+    /// Counts one request against `budget` and, in the same all-or-nothing check, a credential's
+    /// own limit (`own`: the credential's id and window). Its counter is kept under the budget's
+    /// subject, so one Redis Cluster hash tag holds every counter of the check.
+    pub async fn count_with_own_limit(&self, budget: Budget<'_>, own: Option<(&str, Window)>) -> Verdict {
+        let (subject, mut windows) = self.subject_and_windows(budget);
+        if let Some((credential, window)) = own {
+            let name = format!("{credential}-{}", window.label());
+            windows.push(NamedWindow { name, class: WindowClass::All, window, counted: true });
+        }
         self.check(&subject, &windows).await
     }
 
