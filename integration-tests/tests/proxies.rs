@@ -99,11 +99,14 @@ fn encoded(value: &str) -> String {
 }
 
 /// nginx with `auth_request` (docs/protect-your-api.md, "nginx"): `/` needs a key or token for
-/// the test API, `/write/` the scope `orders:write`.
-fn nginx(tollbooth: &str, upstream: u16) -> Proxy {
+/// the test API, `/write/` the scope `orders:write`. It asks the Tollbooth instances at
+/// `tollbooths` in turn.
+fn nginx(tollbooths: &[&str], upstream: u16) -> Proxy {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let verify = format!("{tollbooth}/verify?resource={}&limited_status=403", encoded(TEST_API));
+    let servers: String =
+        tollbooths.iter().map(|base| format!("server {};\n", base.trim_start_matches("http://"))).collect();
+    let verify = format!("http://tollbooth/verify?resource={}&limited_status=403", encoded(TEST_API));
     let temp = dir.path().display();
     let config = format!(
         r#"daemon off;
@@ -118,6 +121,9 @@ http {{
     fastcgi_temp_path {temp}/fastcgi;
     uwsgi_temp_path {temp}/uwsgi;
     scgi_temp_path {temp}/scgi;
+    upstream tollbooth {{
+        {servers}
+    }}
     server {{
         listen 127.0.0.1:{port};
         location / {{
@@ -159,12 +165,14 @@ http {{
 auth_request_set $tb_subject $upstream_http_x_tollbooth_subject;
 auth_request_set $tb_scopes $upstream_http_x_tollbooth_scopes;
 auth_request_set $tb_remaining $upstream_http_x_ratelimit_remaining;
+auth_request_set $tb_reset $upstream_http_x_ratelimit_reset;
 auth_request_set $tb_rate_limited $upstream_http_x_tollbooth_rate_limited;
 auth_request_set $tb_retry_after $upstream_http_retry_after;
 proxy_set_header X-Tollbooth-Tenant $tb_tenant;
 proxy_set_header X-Tollbooth-Subject $tb_subject;
 proxy_set_header X-Tollbooth-Scopes $tb_scopes;
 add_header X-RateLimit-Remaining $tb_remaining always;
+add_header X-RateLimit-Reset $tb_reset always;
 "#;
     let verify_conf = r#"proxy_pass_request_body off;
 proxy_set_header Content-Length "";
@@ -297,7 +305,7 @@ async fn nginx_auth_request_protects_the_tenants_api() {
         return;
     }
     let app = TestApp::spawn_configured(Backend::Sqlite, SMALL_PLAN, &[]).await.unwrap();
-    let proxy = nginx(&app.base_url, header_echo().await).ready().await;
+    let proxy = nginx(&[&app.base_url], header_echo().await).ready().await;
     protects_the_api(&app, &proxy).await;
 }
 
@@ -309,4 +317,55 @@ async fn caddy_forward_auth_protects_the_tenants_api() {
     let app = TestApp::spawn_configured(Backend::Sqlite, SMALL_PLAN, &[]).await.unwrap();
     let proxy = caddy(&app.base_url, header_echo().await).ready().await;
     protects_the_api(&app, &proxy).await;
+}
+
+/// Two Tollbooth instances on one database and one Redis, behind one nginx that asks them in
+/// turn: together they admit exactly the plan's limit per window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_behind_nginx_admit_exactly_the_plan() {
+    if !installed("nginx", "-v", "nginx") {
+        return;
+    }
+    let Ok(redis) = std::env::var("TOLLBOOTH_TEST_REDIS_URL") else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but TOLLBOOTH_TEST_REDIS_URL is not set");
+        eprintln!("skipped: set TOLLBOOTH_TEST_REDIS_URL (and TOLLBOOTH_TEST_DATABASE_URL) to run this test");
+        return;
+    };
+    const LIMIT: usize = 30;
+    let config = format!(
+        "[rate_limit]\nplan_default = \"exact\"\n\n[rate_limit.plans.exact]\nwindows = [{{ window = \"1h\", limit = {LIMIT} }}]\n"
+    );
+    // A generous timeout: this test is about exactness while Redis answers, on a busy machine.
+    let env = [("TOLLBOOTH_REDIS_URL", redis.as_str()), ("TOLLBOOTH_RATE_LIMIT_REDIS_TIMEOUT_MS", "2000")];
+    let Some(a) = TestApp::spawn_configured(Backend::Postgres, &config, &env).await else { return };
+    let b = a.spawn_sibling(&a.config_path(), &env);
+    let proxy = nginx(&[&a.base_url, &b.base_url], header_echo().await).ready().await;
+    let body = json!({"name": "customer", "scopes": ["orders:read"]});
+    let secret = a.call("POST", "/api/v1/api_keys", &a.tenant_key, body).await.expect(201).body["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let calls = (0..2 * LIMIT).map(|_| {
+        let (http, url, secret) = (a.http.clone(), proxy.url("/orders"), secret.clone());
+        tokio::spawn(async move {
+            let response = http.get(url).bearer_auth(secret).send().await.unwrap();
+            let reset = response.headers().get("x-ratelimit-reset").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            (response.status().as_u16(), reset)
+        })
+    });
+    let mut admitted: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut refused = 0;
+    for call in calls {
+        match call.await.unwrap() {
+            (200, reset) => *admitted.entry(reset.unwrap_or_default()).or_default() += 1,
+            (429, _) => refused += 1,
+            (status, _) => panic!("unexpected {status}: {}", proxy.log()),
+        }
+    }
+    // All in one window, unless the test ran across the hour.
+    assert!(admitted.values().all(|count| *count <= LIMIT), "{admitted:?}");
+    if admitted.len() == 1 {
+        assert_eq!((admitted.values().sum::<usize>(), refused), (LIMIT, LIMIT), "exactly the plan's limit");
+    }
 }
