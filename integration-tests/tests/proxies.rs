@@ -168,7 +168,9 @@ auth_request_set $tb_remaining $upstream_http_x_ratelimit_remaining;
 auth_request_set $tb_reset $upstream_http_x_ratelimit_reset;
 auth_request_set $tb_rate_limited $upstream_http_x_tollbooth_rate_limited;
 auth_request_set $tb_retry_after $upstream_http_retry_after;
+auth_request_set $tb_organization $upstream_http_x_tollbooth_organization;
 proxy_set_header X-Tollbooth-Tenant $tb_tenant;
+proxy_set_header X-Tollbooth-Organization $tb_organization;
 proxy_set_header X-Tollbooth-Subject $tb_subject;
 proxy_set_header X-Tollbooth-Scopes $tb_scopes;
 add_header X-RateLimit-Remaining $tb_remaining always;
@@ -178,6 +180,8 @@ add_header X-RateLimit-Reset $tb_reset always;
 proxy_set_header Content-Length "";
 proxy_set_header X-Original-URI $request_uri;
 proxy_set_header X-Original-Method $request_method;
+proxy_set_header X-Forwarded-Method $request_method;
+proxy_set_header X-Forwarded-For $remote_addr;
 "#;
     std::fs::write(dir.path().join("nginx.conf"), config).unwrap();
     std::fs::write(dir.path().join("identity.conf"), identity).unwrap();
@@ -212,14 +216,14 @@ http://127.0.0.1:{port} {{
     handle /write/* {{
         forward_auth {tollbooth} {{
             uri /verify?resource={resource}&scope=orders:write
-            copy_headers X-Tollbooth-Tenant X-Tollbooth-Subject X-Tollbooth-Scopes
+            copy_headers X-Tollbooth-Tenant X-Tollbooth-Organization X-Tollbooth-Subject X-Tollbooth-Scopes
         }}
         reverse_proxy 127.0.0.1:{upstream}
     }}
     handle {{
         forward_auth {tollbooth} {{
             uri /verify?resource={resource}
-            copy_headers X-Tollbooth-Tenant X-Tollbooth-Subject X-Tollbooth-Scopes
+            copy_headers X-Tollbooth-Tenant X-Tollbooth-Organization X-Tollbooth-Subject X-Tollbooth-Scopes
         }}
         reverse_proxy 127.0.0.1:{upstream}
     }}
@@ -260,13 +264,22 @@ async fn protects_the_api(app: &TestApp, proxy: &Proxy) {
     let (id, secret) = (key.id(), key.body["key"].as_str().unwrap().to_owned());
     let http = &app.http;
 
-    let allowed = http.get(proxy.url("/orders?page=2")).bearer_auth(&secret).send().await.unwrap();
+    // Identity headers a client sends are never what the upstream sees.
+    let allowed = http
+        .get(proxy.url("/orders?page=2"))
+        .bearer_auth(&secret)
+        .header("X-Tollbooth-Organization", "org_forged")
+        .header("X-Tollbooth-Scopes", "admin")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(allowed.status(), 200, "{}", proxy.log());
     let remaining = allowed.headers().get("x-ratelimit-remaining").map(|v| v.to_str().unwrap().to_owned());
     let echoed = allowed.text().await.unwrap();
     assert!(echoed.contains(&format!("x-tollbooth-tenant: {}", app.tenant_id)), "{echoed}");
     assert!(echoed.contains(&format!("x-tollbooth-subject: {id}")), "{echoed}");
-    assert!(echoed.contains("x-tollbooth-scopes: orders:read"), "{echoed}");
+    assert!(echoed.contains("x-tollbooth-scopes: orders:read") && !echoed.contains("admin"), "{echoed}");
+    assert!(echoed.contains("x-tollbooth-organization: -") && !echoed.contains("org_forged"), "{echoed}");
     if let Some(remaining) = remaining {
         assert_eq!(remaining, "5", "the plan's count reaches the client");
     }

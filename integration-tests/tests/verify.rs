@@ -42,7 +42,7 @@ async fn a_key_is_good_for_the_apis_whose_scopes_it_holds(app: TestApp) {
     assert_eq!(header(&headers, "x-tollbooth-tenant"), app.tenant_id);
     assert_eq!(header(&headers, "x-tollbooth-subject"), id);
     assert_eq!(header(&headers, "x-tollbooth-scopes"), "orders:read", "this API's scopes only");
-    assert!(headers.get("x-tollbooth-organization").is_none());
+    assert_eq!(header(&headers, "x-tollbooth-organization"), "-", "always sent, so no client's own stands in");
 
     let (status, headers) = forward(&app, Some(&secret), &format!("{resource}&scope=orders:write")).await;
     assert_eq!(status, 403, "a scope the key lacks");
@@ -58,6 +58,21 @@ async fn a_key_is_good_for_the_apis_whose_scopes_it_holds(app: TestApp) {
     assert_eq!(forward(&app, Some(&secret), "resource=https%3A%2F%2Fother.example").await.0, 401, "another API");
     assert_eq!(forward(&app, Some(&app.operator_key), &resource).await.0, 401, "the operator key is no tenant's");
     assert_eq!(forward(&app, Some(&secret), "").await.0, 422, "no resource named");
+
+    // Envoy asks with the original method, path and query: the API comes from its header only.
+    let envoy = |method: reqwest::Method, path: &str| {
+        app.http
+            .request(method, app.url(&format!("/verify{path}")))
+            .bearer_auth(&secret)
+            .header("X-Tollbooth-Resource", TEST_API)
+    };
+    let asked = envoy(reqwest::Method::POST, "/orders?tag=a&tag=b").send().await.unwrap();
+    assert_eq!(asked.status(), 200, "any method, any query");
+    let elsewhere = envoy(reqwest::Method::GET, "/orders?resource=https%3A%2F%2Fother.example&scope=orders:write");
+    assert_eq!(elsewhere.send().await.unwrap().status(), 200, "the client's query names no API and no scope");
+    let scoped =
+        envoy(reqwest::Method::GET, "/orders").header("X-Tollbooth-Scope", "orders:write").send().await.unwrap();
+    assert_eq!(scoped.status(), 403);
 
     app.call("DELETE", &format!("/api/v1/api_keys/{id}"), &app.tenant_key, Value::Null).await.expect(204);
     assert_eq!(forward(&app, Some(&secret), &resource).await.0, 401, "revoked: refused at once");
@@ -225,4 +240,28 @@ async fn organizations_plans_and_keys_own_limits_are_counted() {
     }
     assert_eq!(statuses, [200, 200, 429], "its own limit, though its plan has room");
     assert_eq!(forward(&app, Some(&tenant_level), &resource).await.0, 200, "the refusal counted nothing in the plan");
+}
+
+/// The tenant's plan is the ceiling: an organization with a bigger plan of its own still stops
+/// at the tenant's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizations_plan_divides_the_tenants_never_exceeds_it() {
+    let config = format!(
+        "{}\n[rate_limit.plans.big]\nwindows = [{{ window = \"1h\", limit = 1000 }}]\n",
+        plan("{ window = \"1h\", limit = 2 }", "")
+    );
+    let app = TestApp::spawn_configured(Backend::Sqlite, &config, &[]).await.unwrap();
+    let body = json!({"name": "Acme", "plan": "big"});
+    let org = app.call("POST", "/api/v1/organizations", &app.tenant_key, body).await.expect(201).id();
+    let body = json!({"name": "a", "scopes": ["orders:read"], "organization_id": org});
+    let secret = app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201).body["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resource = format!("resource={}", urlencoding(TEST_API));
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(forward(&app, Some(&secret), &resource).await.0);
+    }
+    assert_eq!(statuses, [200, 200, 429]);
 }

@@ -39,10 +39,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     for endpoint in endpoints {
         api = api.service(endpoint.refusing_others_with(method_not_allowed));
     }
-    // Forward authentication: `/verify`, and under it for proxies that append the original path.
-    for path in ["/verify", "/verify/{original:.*}"] {
-        cfg.service(Endpoint::new(path).get(verify::forward_auth).refusing_others_with(method_not_allowed));
-    }
+    // Forward authentication: `/verify`, and under it for proxies that ask with the original
+    // request's method and path (Envoy's ext_authz).
+    cfg.service(Endpoint::new("/verify").get(verify::forward_auth).refusing_others_with(method_not_allowed));
+    cfg.service(web::resource("/verify/{original:.*}").to(verify::forward_auth_of_original));
     cfg.service(api.default_service(web::to(unknown_route)))
         .route("/api/docs", web::get().to(docs_redirect))
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi::ApiDoc::openapi()));

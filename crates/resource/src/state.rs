@@ -51,27 +51,14 @@ impl ManagementApi {
         Ok(plan)
     }
 
-    /// The plan an organization's calls count against, and under which subject: its own plan
-    /// if it has one (`org:<id>`), else its tenant's (`tenant:<id>`).
-    pub async fn customer_plan(
-        &self,
-        tenant_id: &str,
-        organization_id: Option<&str>,
-    ) -> Result<(String, String), ApiError> {
-        if let Some(organization_id) = organization_id {
-            let own = match self.organization_plans.get(organization_id) {
-                Some(own) => own,
-                None => {
-                    let id = organization_id.to_owned();
-                    let found = self.db.run(move |conn| tollbooth_storage::organizations::plan_of(conn, &id)).await?;
-                    self.organization_plans.insert(organization_id.to_owned(), found.clone());
-                    found
-                }
-            };
-            if let Some(plan) = own {
-                return Ok((format!("org:{organization_id}"), plan));
-            }
+    /// The own plan of an organization, if it has one (docs/protect-your-api.md).
+    pub async fn organization_plan(&self, organization_id: &str) -> Result<Option<String>, ApiError> {
+        if let Some(own) = self.organization_plans.get(organization_id) {
+            return Ok(own);
         }
-        Ok((format!("tenant:{tenant_id}"), self.tenant_plan(tenant_id).await?))
+        let id = organization_id.to_owned();
+        let found = self.db.run(move |conn| tollbooth_storage::organizations::plan_of(conn, &id)).await?;
+        self.organization_plans.insert(organization_id.to_owned(), found.clone());
+        Ok(found)
     }
 }

@@ -35,6 +35,8 @@ pub struct Verified {
 /// Why a credential is refused: the answer's status says it to a proxy.
 #[derive(Debug)]
 pub enum Refusal {
+    /// 500: something of ours failed (the database, the revocation check); nothing is counted.
+    Failed(ApiError),
     /// 401: missing, invalid, expired, revoked, or for another API.
     Unauthenticated(ApiError),
     /// 403: the credential lacks the scope the proxy asked for.
@@ -61,7 +63,10 @@ pub async fn verify(api: &ManagementApi, question: Question<'_>) -> Result<Verif
         true => by_access_token(api, credential, question.resource).await.map(|principal| (principal, None)),
         false => by_api_key(api, credential).await.map(|(principal, key)| (principal, key.own_limit())),
     }
-    .map_err(Refusal::Unauthenticated)?;
+    .map_err(|err| match err.kind {
+        ApiErrorKind::Internal => Refusal::Failed(err),
+        _ => Refusal::Unauthenticated(err),
+    })?;
     let not_for_this_api = || {
         let message = "This credential is not for this API.";
         Refusal::Unauthenticated(ApiError::new(ApiErrorKind::InvalidApiKey, message))
@@ -72,8 +77,7 @@ pub async fn verify(api: &ManagementApi, question: Question<'_>) -> Result<Verif
     if question.within_tenant.is_some_and(|within| within != tenant_id) {
         return Err(not_for_this_api());
     }
-    let resources =
-        api.oauth.resources.of_tenant(&tenant_id).await.map_err(|err| Refusal::Unauthenticated(err.into()))?;
+    let resources = api.oauth.resources.of_tenant(&tenant_id).await.map_err(|err| Refusal::Failed(err.into()))?;
     let resource = resources.iter().find(|r| r.identifier == question.resource).ok_or_else(not_for_this_api)?;
     let scopes: Vec<String> = principal.scopes.iter().filter(|s| resource.scopes.contains(s)).cloned().collect();
     // A token's audience already names this API; a key is for the APIs whose scopes it holds.
@@ -85,13 +89,17 @@ pub async fn verify(api: &ManagementApi, question: Question<'_>) -> Result<Verif
     }
     let verdict = match &api.rate_limiter {
         Some(limiter) => {
-            let (customer, plan) = api
-                .customer_plan(&tenant_id, principal.organization_id.as_deref())
-                .await
-                .map_err(Refusal::Unauthenticated)?;
-            let budget = Budget::Api { customer: &customer, plan: &plan, write: question.write };
+            // The tenant's plan is the ceiling; an organization's plan and a key's own limit
+            // divide it further, counted in the same check (docs/protect-your-api.md).
+            let plan = api.tenant_plan(&tenant_id).await.map_err(Refusal::Failed)?;
+            let organization_plan = match principal.organization_id.as_deref() {
+                Some(organization) => api.organization_plan(organization).await.map_err(Refusal::Failed)?,
+                None => None,
+            };
+            let budget = Budget::Api { tenant_id: &tenant_id, plan: &plan, write: question.write };
+            let plan_of = principal.organization_id.as_deref().zip(organization_plan.as_deref());
             let own = own_limit.map(|window| (principal.actor_id(), window));
-            let verdict = limiter.count_with_own_limit(budget, own).await;
+            let verdict = limiter.count_within(budget, plan_of, own).await;
             if !verdict.allowed {
                 return Err(Refusal::RateLimited(verdict));
             }
@@ -116,13 +124,19 @@ fn is_write(method: &str) -> bool {
     matches!(method.to_ascii_uppercase().as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
 }
 
-/// The original request's method, as the proxies pass it.
-fn forwarded_method(request: &HttpRequest) -> Option<&str> {
+/// Whether the original request writes, as the proxies pass its method: if any header says
+/// so (a client may add a header a proxy does not replace, never remove the proxy's).
+fn forwarded_write(request: &HttpRequest) -> bool {
     ["X-Forwarded-Method", "X-Original-Method"]
         .iter()
-        .find_map(|name| request.headers().get(*name))
-        .and_then(|value| value.to_str().ok())
+        .flat_map(|name| request.headers().get_all(*name))
+        .filter_map(|value| value.to_str().ok())
+        .any(is_write)
 }
+
+/// What a header of the answer says when the credential has nothing for it: proxies copy
+/// every identity header, so none is ever left out for a client's own to take its place.
+const NONE: &str = "-";
 
 /// The query of `GET /verify`, for the OpenAPI document.
 #[derive(utoipa::IntoParams)]
@@ -138,18 +152,15 @@ pub struct VerifyParams {
     limited_status: Option<u16>,
 }
 
-/// `GET /verify?resource=<identifier>[&scope=<scope>]` (also under `/verify/…`, for Envoy's
-/// `path_prefix`; the resource may come in `X-Tollbooth-Resource` instead).
+/// `GET /verify?resource=<identifier>[&scope=<scope>][&limited_status=403]`.
 #[utoipa::path(get, path = "/verify", operation_id = "forwardAuth", tag = "verify", params(VerifyParams), security(("bearer" = [])),
     responses(
-        (status = 200, description = "Good for the API: `X-Tollbooth-Tenant`, `-Organization`, `-Subject`, `-Scopes` and the rate-limit headers"),
+        (status = 200, description = "Good for the API: `X-Tollbooth-Tenant`, `-Organization`, `-Subject`, `-Scopes` (`-` for none) and the rate-limit headers"),
         (status = 401, description = "Missing, invalid, expired, revoked, or for another API", body = crate::error::ErrorBody),
         (status = 403, description = "The credential lacks `scope`", body = crate::error::ErrorBody),
         (status = 429, description = "The caller's plan is spent (`Retry-After`)", body = crate::error::ErrorBody)))]
 pub async fn forward_auth(request: HttpRequest, api: web::Data<ManagementApi>) -> HttpResponse {
-    let mut resource = request.headers().get("X-Tollbooth-Resource").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let mut scope = None;
-    let mut limited_as_forbidden = false;
+    let (mut resource, mut scope, mut limited_as_forbidden) = (None, None, false);
     let pairs = match query_pairs(&request) {
         Ok(pairs) => pairs,
         Err(err) => return err.error_response(),
@@ -163,50 +174,75 @@ pub async fn forward_auth(request: HttpRequest, api: web::Data<ManagementApi>) -
                 let invalid = FieldError::new("limited_status", "invalid", "limited_status can only be 403.");
                 return ApiError::validation(vec![invalid]).error_response();
             }
-            // Envoy appends the original request's query to the path it asks.
-            _ if request.path() != "/verify" => {}
             _ => return ApiError::invalid_request(format!("Unknown query parameter `{name}`.")).error_response(),
         }
     }
+    let write = forwarded_write(&request);
+    answer(&request, &api, resource, scope, write, limited_as_forbidden).await
+}
+
+/// Any method on `/verify/{original path}`: Envoy's ext_authz asks with the original request's
+/// method, path and query (its `path_prefix` is `/verify`). The query is the client's, so the
+/// API and the scope come only from headers the proxy sets: `X-Tollbooth-Resource` and
+/// `X-Tollbooth-Scope`.
+pub async fn forward_auth_of_original(request: HttpRequest, api: web::Data<ManagementApi>) -> HttpResponse {
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (resource, scope) = (header("X-Tollbooth-Resource"), header("X-Tollbooth-Scope"));
+    let write = is_write(request.method().as_str()) || forwarded_write(&request);
+    answer(&request, &api, resource, scope, write, false).await
+}
+
+async fn answer(
+    request: &HttpRequest,
+    api: &ManagementApi,
+    resource: Option<String>,
+    scope: Option<String>,
+    write: bool,
+    limited_as_forbidden: bool,
+) -> HttpResponse {
     let Some(resource) = resource else {
         let missing = FieldError::new("resource", "required", "Name the API with ?resource=<identifier>.");
         return ApiError::validation(vec![missing]).error_response();
     };
     let question = Question {
-        credential: presented_credential(&request),
+        credential: presented_credential(request),
         resource: &resource,
         scope: scope.as_deref(),
-        write: forwarded_method(&request).is_some_and(is_write),
+        write,
         within_tenant: None,
     };
-    match verify(&api, question).await {
+    let answer = match verify(api, question).await {
         Ok(verified) => {
             let mut answer = HttpResponse::Ok().finish();
-            let headers = answer.headers_mut();
-            let mut set = |name: &'static str, value: &str| {
-                if let Ok(value) = HeaderValue::from_str(value) {
-                    headers.insert(header::HeaderName::from_static(name), value);
-                }
-            };
-            set("x-tollbooth-tenant", &verified.tenant_id);
-            if let Some(organization) = &verified.organization_id {
-                set("x-tollbooth-organization", organization);
+            let scopes = verified.scopes.join(" ");
+            let identity = [
+                ("x-tollbooth-tenant", verified.tenant_id.as_str()),
+                ("x-tollbooth-organization", verified.organization_id.as_deref().unwrap_or(NONE)),
+                ("x-tollbooth-subject", verified.subject.as_str()),
+                ("x-tollbooth-scopes", if scopes.is_empty() { NONE } else { scopes.as_str() }),
+            ];
+            for (name, value) in identity {
+                // Ids and scope tokens are printable ASCII; anything else is no answer to give.
+                let Ok(value) = HeaderValue::from_str(value) else {
+                    return ApiError::internal(format!("{name} is not a header value")).error_response();
+                };
+                answer.headers_mut().insert(header::HeaderName::from_static(name), value);
             }
-            set("x-tollbooth-subject", &verified.subject);
-            set("x-tollbooth-scopes", &verified.scopes.join(" "));
             if let Some(verdict) = &verified.verdict {
                 rate_limit_headers::insert(&mut answer, rate_limit_headers::of(verdict, unix_now()));
             }
             answer
         }
-        Err(Refusal::RateLimited(verdict)) if limited_as_forbidden => {
-            let mut answer = rate_limited(&verdict);
-            answer.head_mut().status = actix_web::http::StatusCode::FORBIDDEN;
-            answer.headers_mut().insert(RATE_LIMITED.clone(), HeaderValue::from_static("1"));
-            answer
-        }
-        Err(refusal) => refusal_answer(&request, &api, refusal).await,
+        Err(refusal) => refusal_answer(request, api, refusal).await,
+    };
+    if limited_as_forbidden && answer.status() == actix_web::http::StatusCode::TOO_MANY_REQUESTS {
+        // nginx's auth_request passes on only 401 and 403 (docs/protect-your-api.md, "nginx").
+        let mut answer = answer;
+        answer.head_mut().status = actix_web::http::StatusCode::FORBIDDEN;
+        answer.headers_mut().insert(RATE_LIMITED.clone(), HeaderValue::from_static("1"));
+        return answer;
     }
+    answer
 }
 
 /// Marks a spent plan answered 403 (`limited_status=403`), which a proxy turns back into 429.
@@ -227,7 +263,7 @@ async fn refusal_answer(request: &HttpRequest, api: &ManagementApi, refusal: Ref
             }
             err.error_response()
         }
-        Refusal::InsufficientScope(err) => err.error_response(),
+        Refusal::InsufficientScope(err) | Refusal::Failed(err) => err.error_response(),
         Refusal::RateLimited(verdict) => rate_limited(&verdict),
     }
 }
@@ -239,7 +275,7 @@ fn rate_limited(verdict: &Verdict) -> HttpResponse {
 }
 
 /// `POST /api/v1/verify`: the credential to check.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyCredential {
     /// The API key or access token the call presented.
@@ -252,6 +288,18 @@ pub struct VerifyCredential {
     pub scope: Option<String>,
     /// The call's HTTP method: a write counts in the plan's write windows too. Default `GET`.
     pub method: Option<String>,
+}
+
+impl std::fmt::Debug for VerifyCredential {
+    /// Never the credential: it is a secret of the caller's customer.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyCredential")
+            .field("credential", &self.credential.as_ref().map(|_| "<redacted>"))
+            .field("resource", &self.resource)
+            .field("scope", &self.scope)
+            .field("method", &self.method)
+            .finish()
+    }
 }
 
 /// Where the plan stands after the call.
@@ -322,6 +370,7 @@ pub async fn verify_for_code(
             subject: Some(verified.subject),
             scopes: verified.scopes,
         },
+        Err(Refusal::Failed(err)) => return Err(err),
         Err(Refusal::Unauthenticated(_)) => refused("invalid_token", None),
         Err(Refusal::InsufficientScope(_)) => refused("insufficient_scope", None),
         Err(Refusal::RateLimited(verdict)) => refused("rate_limit_exceeded", rate_limit_view(&verdict)),

@@ -27,17 +27,20 @@ impl Window {
     /// Parses `10s`, `1m`, `1h`, `1d` (any positive count of seconds, minutes, hours, days).
     pub fn parse_duration(text: &str) -> Result<u64, String> {
         let text = text.trim();
-        let (count, unit) = text.split_at(text.len().saturating_sub(1));
+        let invalid = || format!("`{text}` is not a window like 10s, 1m, 1h or 1d");
+        // The unit is the last character, whatever its width (text comes from API callers too).
+        let unit = text.chars().last().ok_or_else(invalid)?;
+        let count = &text[..text.len() - unit.len_utf8()];
         let multiplier = match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            _ => return Err(format!("`{text}` is not a window like 10s, 1m, 1h or 1d")),
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(invalid()),
         };
-        match count.parse::<u64>() {
-            Ok(n) if n > 0 => Ok(n * multiplier),
-            _ => Err(format!("`{text}` is not a window like 10s, 1m, 1h or 1d")),
+        match count.parse::<u64>().ok().filter(|n| *n > 0).and_then(|n| n.checked_mul(multiplier)) {
+            Some(seconds) => Ok(seconds),
+            None => Err(invalid()),
         }
     }
 
@@ -184,5 +187,19 @@ mod tests {
         let huge = Counter::new(&format!("client:{}", "x".repeat(30_000)), "client-10s", window, 0, true).key;
         assert_eq!(short.len(), huge.len());
         assert_ne!(short, huge);
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::Window;
+
+    #[test]
+    fn windows_of_any_text_parse_or_are_refused() {
+        assert_eq!(Window::parse_duration("10s"), Ok(10));
+        assert_eq!(Window::parse_duration(" 2d "), Ok(172_800));
+        for text in ["", "s", "1é", "é", "0m", "-1m", "1w", "144115188075855872d", "18446744073709551615h"] {
+            assert!(Window::parse_duration(text).is_err(), "{text:?}");
+        }
     }
 }

@@ -155,10 +155,9 @@ pub enum Budget<'a> {
     /// Every other request without a tenant, per address: the last line.
     Address(&'a str),
     /// A call to a tenant's own API verified by `/verify` (docs/protect-your-api.md): counted
-    /// against `customer`'s plan (`org:<id>` for an organization with a plan of its own, else
-    /// `tenant:<id>`), apart from the management-API budget; a write also counts in the plan's
-    /// write windows.
-    Api { customer: &'a str, plan: &'a str, write: bool },
+    /// against its tenant's plan, apart from the management-API budget; a write also counts in
+    /// the plan's write windows.
+    Api { tenant_id: &'a str, plan: &'a str, write: bool },
 }
 
 /// Plans, rules and the counter store, shared by every endpoint that counts.
@@ -228,7 +227,7 @@ impl RateLimiter {
                 (format!("sign_in_account:{tenant_id}|{email}"), named("sign-in-account", &rules.sign_in_per_account))
             }
             Budget::Address(address) => (format!("ip:{address}"), named("ip", &rules.per_ip)),
-            Budget::Api { customer, plan, write } => (format!("api:{customer}"), self.tenant_windows(plan, write)),
+            Budget::Api { tenant_id, plan, write } => (format!("api:{tenant_id}"), self.tenant_windows(plan, write)),
         }
     }
 
@@ -239,11 +238,25 @@ impl RateLimiter {
         self.check(&subject, &windows).await
     }
 
-    /// Counts one request against `budget` and, in the same all-or-nothing check, a credential's
-    /// own limit (`own`: the credential's id and window). Its counter is kept under the budget's
-    /// subject, so one Redis Cluster hash tag holds every counter of the check.
-    pub async fn count_with_own_limit(&self, budget: Budget<'_>, own: Option<(&str, Window)>) -> Verdict {
+    /// Counts one request against `budget` and, in the same all-or-nothing check, narrower
+    /// limits within it: an organization's plan (`plan_of`: its id and plan) and a credential's
+    /// own limit (`own`: its id and window). Their counters are kept under the budget's subject,
+    /// so one Redis Cluster hash tag holds every counter of the check.
+    pub async fn count_within(
+        &self,
+        budget: Budget<'_>,
+        plan_of: Option<(&str, &str)>,
+        own: Option<(&str, Window)>,
+    ) -> Verdict {
         let (subject, mut windows) = self.subject_and_windows(budget);
+        let write = windows.iter().any(|w| w.class == WindowClass::Writes && w.counted);
+        if let Some((organization, plan)) = plan_of {
+            windows.extend(
+                self.tenant_windows(plan, write)
+                    .into_iter()
+                    .map(|w| NamedWindow { name: format!("{organization}-{}", w.name), ..w }),
+            );
+        }
         if let Some((credential, window)) = own {
             let name = format!("{credential}-{}", window.label());
             windows.push(NamedWindow { name, class: WindowClass::All, window, counted: true });

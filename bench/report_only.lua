@@ -1,0 +1,2 @@
+-- wrk script: a plain GET, reporting the figures bench/*.sh print.
+dofile("bench/report.lua")
