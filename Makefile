@@ -26,6 +26,7 @@ bench:
 	bench/oauth.sh
 	bench/operations.sh
 	bench/console.sh
+	bench/verify.sh
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings
