@@ -117,6 +117,18 @@ async fn code_verifies_credentials_of_its_own_tenant_only(app: TestApp) {
     let body = json!({"credential": secret, "resource": TEST_API});
     let answer = app.call("POST", "/api/v1/verify", &other, body).await.expect(200);
     assert_eq!((answer.body["valid"].as_bool(), answer.body["subject"].clone()), (Some(false), Value::Null));
+    // An organization's caller, only of its own organization's.
+    let org =
+        app.call("POST", "/api/v1/organizations", &app.tenant_key, json!({"name": "Acme"})).await.expect(201).id();
+    let body = json!({"name": "acme", "scopes": ["orders:read"], "organization_id": org});
+    let org_key = app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201);
+    let org_secret = org_key.body["key"].as_str().unwrap().to_owned();
+    let ask = |credential: &str| json!({"credential": credential, "resource": TEST_API});
+    let answer = app.call("POST", "/api/v1/verify", &org_secret, ask(&secret)).await.expect(200);
+    assert_eq!(answer.body["valid"], false, "the tenant's own key is out of its reach");
+    let answer = app.call("POST", "/api/v1/verify", &org_secret, ask(&org_secret)).await.expect(200);
+    assert_eq!(answer.body["valid"], true);
+    assert_eq!(answer.body["organization_id"], org.as_str());
     let answer = app.call("POST", "/api/v1/verify", &caller, json!({"resource": TEST_API})).await.expect(422);
     assert_eq!(answer.body["errors"][0]["field"], "credential");
 }

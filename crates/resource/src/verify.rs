@@ -10,6 +10,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::{Deserialize, Serialize};
 use tollbooth_http::rate_limit_headers::{self, unix_now};
+use tollbooth_storage::Reach;
 use tollbooth_storage::rate_limit::{Budget, Verdict};
 use utoipa::ToSchema;
 
@@ -47,13 +48,13 @@ pub enum Refusal {
 
 /// What is asked: the credential, the API (its identifier, the `aud` of its tokens), the scope
 /// the call needs if any, whether the call writes (it then counts in the write windows), and,
-/// for a caller that may ask only about its own tenant's credentials, that tenant.
+/// for a caller that may ask only about credentials within its reach, that reach.
 pub struct Question<'a> {
     pub credential: Option<&'a str>,
     pub resource: &'a str,
     pub scope: Option<&'a str>,
     pub write: bool,
-    pub within_tenant: Option<&'a str>,
+    pub within: Option<&'a Reach>,
 }
 
 /// Answers `question`: the one function under both endpoints.
@@ -73,8 +74,14 @@ pub async fn verify(api: &ManagementApi, question: Question<'_>) -> Result<Verif
     };
     // An operator key belongs to no tenant, and so to none of a tenant's APIs.
     let tenant_id = principal.tenant_id.clone().ok_or_else(not_for_this_api)?;
-    // Before anything is counted: another tenant's credential is nothing to this caller.
-    if question.within_tenant.is_some_and(|within| within != tenant_id) {
+    // Before anything is counted: a credential out of the caller's reach (another tenant's,
+    // or for an organization's caller another organization's or the tenant's own) is nothing
+    // to it.
+    let out_of_reach = |reach: &Reach| {
+        reach.tenant_id != tenant_id
+            || reach.organization_id.as_ref().is_some_and(|own| principal.organization_id.as_ref() != Some(own))
+    };
+    if question.within.is_some_and(out_of_reach) {
         return Err(not_for_this_api());
     }
     let resources = api.oauth.resources.of_tenant(&tenant_id).await.map_err(|err| Refusal::Failed(err.into()))?;
@@ -209,7 +216,7 @@ async fn answer(
         resource: &resource,
         scope: scope.as_deref(),
         write,
-        within_tenant: None,
+        within: None,
     };
     let answer = match verify(api, question).await {
         Ok(verified) => {
@@ -339,11 +346,12 @@ pub async fn verify_for_code(
     api: web::Data<ManagementApi>,
     ApiJson(input): ApiJson<VerifyCredential>,
 ) -> Result<HttpResponse, ApiError> {
-    // Any credential of a tenant may ask about credentials of its own tenant, and only those.
-    let caller_tenant = principal.tenant_id.clone().ok_or_else(|| {
+    // Any credential of a tenant may ask about the credentials within its reach, and only those.
+    let Some(tenant_id) = principal.tenant_id.clone() else {
         let message = "Operator keys belong to no tenant; verify with a key or token of the tenant.";
-        ApiError::new(ApiErrorKind::InsufficientScope(crate::scopes::ADMIN.to_owned()), message)
-    })?;
+        return Err(ApiError::new(ApiErrorKind::InsufficientScope(crate::scopes::ADMIN.to_owned()), message));
+    };
+    let reach = Reach { tenant_id, organization_id: principal.organization_id.clone() };
     let mut errors = Vec::new();
     if input.credential.as_deref().is_none_or(str::is_empty) {
         errors.push(FieldError::new("credential", "required", "credential is required."));
@@ -358,7 +366,7 @@ pub async fn verify_for_code(
         resource: &resource,
         scope: input.scope.as_deref(),
         write: input.method.as_deref().is_some_and(is_write),
-        within_tenant: Some(&caller_tenant),
+        within: Some(&reach),
     };
     let answer = match verify(&api, question).await {
         Ok(verified) => Verification {
