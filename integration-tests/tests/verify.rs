@@ -11,7 +11,7 @@ use crate::support::{AUDIENCE, Backend, TEST_API, TestApp};
 on_both_databases!(
     a_key_is_good_for_the_apis_whose_scopes_it_holds,
     a_token_is_good_only_for_its_audience,
-    code_verifies_credentials_of_its_own_tenant_only,
+    code_verifies_credentials_within_its_reach_only,
 );
 
 /// `GET /verify` as a proxy asks it: the caller's `Authorization`, the API, maybe a scope.
@@ -95,7 +95,7 @@ async fn a_token_is_good_only_for_its_audience(app: TestApp) {
     assert!(header(&headers, "www-authenticate").contains("invalid_token"));
 }
 
-async fn code_verifies_credentials_of_its_own_tenant_only(app: TestApp) {
+async fn code_verifies_credentials_within_its_reach_only(app: TestApp) {
     let (id, secret) = key(&app, &["orders:read"]).await;
     let (_, caller) = key(&app, &["orders:read"]).await;
     let body = json!({"credential": secret, "resource": TEST_API, "scope": "orders:read"});
@@ -198,9 +198,8 @@ async fn refused_credentials_count_against_the_address() {
     assert_eq!(forward(&app, Some(&secret), &resource).await.0, 200, "good credentials are not refused for it");
 }
 
-/// An organization with a plan of its own: its keys count against it, shared, while the
-/// tenant's other keys count against the tenant's plan; a key's own limit counts with either,
-/// in the same check.
+/// An organization with a plan of its own: its keys count against it, shared (and within the
+/// tenant's plan); a key's own limit counts with the plans, in the same check.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn organizations_plans_and_keys_own_limits_are_counted() {
     let config = format!(
@@ -227,7 +226,7 @@ async fn organizations_plans_and_keys_own_limits_are_counted() {
     }
     assert_eq!(statuses, [200, 200, 200, 429], "the organization's keys share its plan");
     let (status, headers) = forward(&app, Some(&tenant_level), &resource).await;
-    assert_eq!(status, 200, "the tenant's plan is another budget");
+    assert_eq!(status, 200, "the tenant's plan has room for its other keys");
     assert_eq!(header(&headers, "x-ratelimit-limit"), "1000");
 
     // Back on the tenant's plan.
@@ -276,4 +275,27 @@ async fn an_organizations_plan_divides_the_tenants_never_exceeds_it() {
         statuses.push(forward(&app, Some(&secret), &resource).await.0);
     }
     assert_eq!(statuses, [200, 200, 429]);
+}
+
+/// An organization's write windows count writes, whatever windows the tenant's plan has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizations_write_windows_count_writes() {
+    let config = format!(
+        "{}\n[rate_limit.plans.careful]\nwindows = [{{ window = \"1h\", limit = 1000 }}]\nwrites = [{{ window = \"1h\", limit = 1 }}]\n",
+        plan("{ window = \"1h\", limit = 1000 }", "")
+    );
+    let app = TestApp::spawn_configured(Backend::Sqlite, &config, &[]).await.unwrap();
+    let body = json!({"name": "Acme", "plan": "careful"});
+    let org = app.call("POST", "/api/v1/organizations", &app.tenant_key, body).await.expect(201).id();
+    let body = json!({"name": "a", "scopes": ["orders:write"], "organization_id": org});
+    let secret = app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201).body["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = app.url(&format!("/verify?resource={}", urlencoding(TEST_API)));
+    let call =
+        |method: &'static str| app.http.get(&url).bearer_auth(&secret).header("X-Forwarded-Method", method).send();
+    assert_eq!(call("POST").await.unwrap().status(), 200);
+    assert_eq!(call("POST").await.unwrap().status(), 429, "one write an hour");
+    assert_eq!(call("GET").await.unwrap().status(), 200, "reads are not writes");
 }

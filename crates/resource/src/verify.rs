@@ -115,16 +115,12 @@ pub async fn verify(api: &ManagementApi, question: Question<'_>) -> Result<Verif
         None => None,
     };
     Ok(Verified {
-        subject: subject_of(&principal),
+        subject: principal.actor_id().to_owned(),
         tenant_id,
         organization_id: principal.organization_id,
         scopes,
         verdict,
     })
-}
-
-fn subject_of(principal: &Principal) -> String {
-    principal.actor_id().to_owned()
 }
 
 fn is_write(method: &str) -> bool {

@@ -27,8 +27,10 @@ fn uncounted(path: &str) -> bool {
         || path.starts_with("/verify/")
 }
 
-fn is_write(method: &Method) -> bool {
-    matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
+/// Whether a request counts in the write windows: a write method, except `POST
+/// /api/v1/verify`, which changes nothing (docs/protect-your-api.md).
+fn is_write(method: &Method, path: &str) -> bool {
+    matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE) && path != "/api/v1/verify"
 }
 
 pub fn add_headers(response: &mut HttpResponse<impl MessageBody>, verdict: &Verdict) {
@@ -61,7 +63,11 @@ pub async fn enforce(
                 Err(err) => return Ok(request.into_response(err.error_response())),
             };
             limiter
-                .count(Budget::Tenant { tenant_id: &tenant_id, plan: &plan, write: is_write(request.method()) })
+                .count(Budget::Tenant {
+                    tenant_id: &tenant_id,
+                    plan: &plan,
+                    write: is_write(request.method(), request.path()),
+                })
                 .await
         }
         None => {

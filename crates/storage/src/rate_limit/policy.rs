@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::{Counter, CounterStore, StoreStatus, Window};
 
-/// A tenant's rate-limit policy: windows for every request, and for writes (POST, PATCH,
+/// A tenant's rate-limit policy: windows for every request, and for writes (POST, PUT, PATCH,
 /// DELETE) additional windows.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Plan {
@@ -38,7 +38,7 @@ pub struct Rules {
 pub enum WindowClass {
     /// Every request.
     All,
-    /// Writes only (POST, PATCH, DELETE).
+    /// Writes only (POST, PUT, PATCH, DELETE).
     Writes,
 }
 
@@ -186,7 +186,7 @@ impl RateLimiter {
 
     /// A tenant's windows under `plan`: all of them count a write; a read counts in the plan's
     /// windows and only reads the write windows.
-    fn tenant_windows(&self, plan: &str, write: bool) -> Vec<NamedWindow> {
+    fn plan_windows(&self, plan: &str, write: bool) -> Vec<NamedWindow> {
         let Some(plan) = self.plans.get(plan) else { return Vec::new() };
         let all = plan.windows.iter().map(|w| NamedWindow {
             name: w.label(),
@@ -208,7 +208,7 @@ impl RateLimiter {
         let rules = &self.rules;
         match budget {
             Budget::Tenant { tenant_id, plan, write } => {
-                (format!("tenant:{tenant_id}"), self.tenant_windows(plan, write))
+                (format!("tenant:{tenant_id}"), self.plan_windows(plan, write))
             }
             Budget::OAuthAddress(address) => (format!("ip:{address}"), named("ip", &rules.token_per_ip)),
             Budget::Client { client_id, confidential: true, .. } => {
@@ -227,7 +227,7 @@ impl RateLimiter {
                 (format!("sign_in_account:{tenant_id}|{email}"), named("sign-in-account", &rules.sign_in_per_account))
             }
             Budget::Address(address) => (format!("ip:{address}"), named("ip", &rules.per_ip)),
-            Budget::Api { tenant_id, plan, write } => (format!("api:{tenant_id}"), self.tenant_windows(plan, write)),
+            Budget::Api { tenant_id, plan, write } => (format!("api:{tenant_id}"), self.plan_windows(plan, write)),
         }
     }
 
@@ -248,11 +248,11 @@ impl RateLimiter {
         plan_of: Option<(&str, &str)>,
         own: Option<(&str, Window)>,
     ) -> Verdict {
+        let write = matches!(budget, Budget::Api { write: true, .. });
         let (subject, mut windows) = self.subject_and_windows(budget);
-        let write = windows.iter().any(|w| w.class == WindowClass::Writes && w.counted);
         if let Some((organization, plan)) = plan_of {
             windows.extend(
-                self.tenant_windows(plan, write)
+                self.plan_windows(plan, write)
                     .into_iter()
                     .map(|w| NamedWindow { name: format!("{organization}-{}", w.name), ..w }),
             );
