@@ -21,6 +21,7 @@ on_both_databases!(
     the_audit_log_is_filtered_and_paged,
     the_overview_draws_the_plans_usage,
     the_bootstrap_admin_signs_in_and_unknown_pages_are_404,
+    a_key_with_its_own_limit_is_created_in_the_console,
     clients_are_created_edited_rotated_and_deleted_in_the_console,
     users_and_organizations_in_the_console,
     apis_are_defined_in_the_console_by_tenant_admins_only,
@@ -715,4 +716,29 @@ async fn apis_are_defined_in_the_console_by_tenant_admins_only(app: TestApp) {
     assert_eq!(refused.status, 403, "{}", refused.html);
     let deleted = submit(&mut browser, &page, &format!("{page}/delete"), &[]).await;
     assert_eq!(deleted.status, 303);
+}
+
+/// docs/protect-your-api.md: a key's own limit, set on the console's create form, refused by its
+/// fields when malformed.
+async fn a_key_with_its_own_limit_is_created_in_the_console(app: TestApp) {
+    let (mut browser, _) = signed_in_admin(&app, None).await;
+    let new = console(&app, "api_keys/new");
+    let fields =
+        [("name", "limited"), ("scopes", "orders:read"), ("rate_limit.limit", "5"), ("rate_limit.window", "soon")];
+    let refused = submit(&mut browser, &new, &console(&app, "api_keys"), &fields).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(refused.html.contains("id=\"rate_limit.window-error\""), "{}", refused.html);
+    let fields =
+        [("name", "limited"), ("scopes", "orders:read"), ("rate_limit.limit", "many"), ("rate_limit.window", "1m")];
+    let refused = submit(&mut browser, &new, &console(&app, "api_keys"), &fields).await;
+    assert!(refused.status == 422 && refused.html.contains("id=\"rate_limit.limit-error\""), "{}", refused.html);
+    let fields =
+        [("name", "limited"), ("scopes", "orders:read"), ("rate_limit.limit", "5"), ("rate_limit.window", "1m")];
+    let created = submit(&mut browser, &new, &console(&app, "api_keys"), &fields).await;
+    assert_eq!(created.status, 200, "{}", created.html);
+    let listed = app.call("GET", "/api/v1/api_keys", &app.tenant_key, Value::Null).await.expect(200);
+    let key = listed.body["data"].as_array().unwrap().iter().find(|k| k["name"] == "limited").unwrap().clone();
+    assert_eq!(key["rate_limit"], json!({"window": "1m", "limit": 5}));
+    let page = browser.get(&console(&app, &format!("api_keys/{}", key["id"].as_str().unwrap()))).await;
+    assert!(page.html.contains("5 calls per 1m"), "{}", page.html);
 }
