@@ -45,7 +45,7 @@ redis_calls() { redis-cli -u "$REDIS" info commandstats | awk -F'[=,:]' '/^cmdst
 
 hello_and_verify() {
   local round=$1
-  SERVER_PID=$HELLO_PID run_wrk "GET / hello-world baseline (round $round)" "the baseline" bench/report_only.lua "http://127.0.0.1:$HELLO_PORT/"
+  SERVER_PID=$HELLO_PID run_wrk "GET / hello-world baseline (round $round)" "the baseline" bench/report.lua "http://127.0.0.1:$HELLO_PORT/"
   for kind in "API key" JWT; do
     local credential=$KEY; [ "$kind" = JWT ] && credential=$JWT
     API_KEY=$credential run_wrk "GET /verify with an $kind (round $round)" ">= 0.5 of the baseline, p99 < 3 ms" bench/get.lua "$VERIFY"

@@ -8,18 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{Backend, TEST_API, TestApp};
-
-/// Whether `program` runs (`program version_arg`); if not, the test is skipped (or fails under CI).
-fn installed(program: &str, version_arg: &str, package: &str) -> bool {
-    let runs = Command::new(program).arg(version_arg).stdout(Stdio::null()).stderr(Stdio::null()).status();
-    if !runs.is_ok_and(|s| s.success()) {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {package} is not installed");
-        eprintln!("skipped: install Debian's {package} to run this proxy test");
-        return false;
-    }
-    true
-}
+use crate::support::{Backend, TEST_API, TestApp, peers};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -28,36 +17,7 @@ fn free_port() -> u16 {
 /// The upstream API: answers every request with the request's headers, one `name: value`
 /// line each, names lower-cased.
 async fn header_echo() -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buffer = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buffer).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buffer[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&head);
-                let headers: String = head
-                    .lines()
-                    .skip(1)
-                    .filter_map(|line| line.split_once(": "))
-                    .map(|(name, value)| format!("{}: {value}\n", name.to_ascii_lowercase()))
-                    .collect();
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{headers}",
-                    headers.len()
-                );
-                let _ = stream.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    port
+    peers::header_echo(|name, value| Some(format!("{name}: {value}\n"))).await
 }
 
 /// A proxy process in the foreground with its own configuration; stopped when dropped.
@@ -314,7 +274,7 @@ async fn protects_the_api(app: &TestApp, proxy: &Proxy) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_auth_request_protects_the_tenants_api() {
-    if !installed("nginx", "-v", "nginx") {
+    if !peers::installed("nginx", "-v", "Debian's nginx") {
         return;
     }
     let app = TestApp::spawn_configured(Backend::Sqlite, SMALL_PLAN, &[]).await.unwrap();
@@ -324,7 +284,7 @@ async fn nginx_auth_request_protects_the_tenants_api() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caddy_forward_auth_protects_the_tenants_api() {
-    if !installed("caddy", "version", "caddy") {
+    if !peers::installed("caddy", "version", "Debian's caddy") {
         return;
     }
     let app = TestApp::spawn_configured(Backend::Sqlite, SMALL_PLAN, &[]).await.unwrap();
@@ -336,7 +296,7 @@ async fn caddy_forward_auth_protects_the_tenants_api() {
 /// turn: together they admit exactly the plan's limit per window.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_behind_nginx_admit_exactly_the_plan() {
-    if !installed("nginx", "-v", "nginx") {
+    if !peers::installed("nginx", "-v", "Debian's nginx") {
         return;
     }
     let Ok(redis) = std::env::var("TOLLBOOTH_TEST_REDIS_URL") else {

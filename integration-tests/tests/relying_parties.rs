@@ -10,22 +10,7 @@ use std::process::{Command, Stdio};
 use serde_json::{Value, json};
 
 use crate::authorization_code::PASSWORD;
-use crate::support::{Backend, TestApp};
-
-/// Whether `program --version` runs; if not, the test is skipped (or fails under `CI=true`).
-pub fn available(program: &str, package: &str) -> bool {
-    let installed = Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !installed {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {package} is not installed");
-        eprintln!("skipped: install {package} to run this relying-party test");
-    }
-    installed
-}
+use crate::support::{Backend, TestApp, peers};
 
 fn relying_parties_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("node")
@@ -50,7 +35,7 @@ async fn relying_party(app: &TestApp, redirect_uri: &str, post_logout_redirect_u
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openid_client_signs_in_refreshes_and_logs_out() {
     let library = relying_parties_dir().join("node_modules/openid-client");
-    if !available("node", "Node.js") {
+    if !peers::installed("node", "--version", "Node.js") {
         return;
     }
     if !library.exists() {
@@ -99,38 +84,7 @@ async fn openid_client_signs_in_refreshes_and_logs_out() {
 /// A stand-in for the app behind the proxy: it answers every request with the
 /// `OIDC_CLAIM_*` headers mod_auth_openidc added, one `name=value` line each.
 async fn claims_echo() -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buffer = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buffer).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buffer[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&head);
-                let claims: String = head
-                    .lines()
-                    .filter_map(|line| line.split_once(": "))
-                    .filter_map(|(name, value)| {
-                        let claim = name.to_ascii_lowercase().strip_prefix("oidc_claim_")?.to_owned();
-                        Some(format!("{claim}={value}\n"))
-                    })
-                    .collect();
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{claims}",
-                    claims.len()
-                );
-                let _ = stream.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    port
+    peers::header_echo(|name, value| Some(format!("{}={value}\n", name.strip_prefix("oidc_claim_")?))).await
 }
 
 /// Apache httpd in the foreground with its own configuration; stopped when dropped.

@@ -2,6 +2,8 @@
 
 pub mod api;
 
+pub mod peers;
+
 use std::sync::mpsc;
 use std::time::Duration;
 

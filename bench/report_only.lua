@@ -1,2 +1,0 @@
--- wrk script: a plain GET, reporting the figures bench/*.sh print.
-dofile("bench/report.lua")

@@ -1,0 +1,51 @@
+//! What the tests of real peers share (relying parties, proxies): whether a peer is installed,
+//! and an upstream app that answers with the headers it was sent.
+
+use std::process::{Command, Stdio};
+
+/// Whether `program version_arg` runs; if not, the test is skipped with a message naming the
+/// Debian `package`, or fails under `CI=true` (`.ci/run` installs every peer).
+pub fn installed(program: &str, version_arg: &str, package: &str) -> bool {
+    let runs = Command::new(program).arg(version_arg).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if !runs.is_ok_and(|s| s.success()) {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {package} is not installed");
+        eprintln!("skipped: install {package} to run this test");
+        return false;
+    }
+    true
+}
+
+/// An upstream app on a free port: it answers every request with one line per request header
+/// that `line` keeps (given the header's lower-cased name and its value), and closes.
+pub async fn header_echo(line: fn(&str, &str) -> Option<String>) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head);
+                let body: String = head
+                    .lines()
+                    .skip(1)
+                    .filter_map(|header| header.split_once(": "))
+                    .filter_map(|(name, value)| line(&name.to_ascii_lowercase(), value))
+                    .collect();
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
