@@ -33,6 +33,7 @@ mod rate_limits;
 mod refresh_tokens;
 mod relying_parties;
 mod resources_api;
+mod scale_out;
 mod schema;
 mod secrets_at_rest;
 mod secrets_in_logs;

@@ -3,55 +3,17 @@
 //! Tollbooth's `GET /verify` about every call. Skipped with a message when the proxy is not
 //! installed, except under `CI=true` (`.ci/run` installs Debian's `nginx` and `caddy`).
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::support::{Backend, TEST_API, TestApp, peers};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use crate::support::peers::{self, Proxy, free_port};
+use crate::support::{Backend, TEST_API, TestApp};
 
 /// The upstream API: answers every request with the request's headers, one `name: value`
 /// line each, names lower-cased.
 async fn header_echo() -> u16 {
     peers::header_echo(|name, value| Some(format!("{name}: {value}\n"))).await
-}
-
-/// A proxy process in the foreground with its own configuration; stopped when dropped.
-struct Proxy {
-    process: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-impl Proxy {
-    /// Waits until the proxy answers on its port.
-    async fn ready(self) -> Proxy {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "the proxy did not start: {}", self.log());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        self
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
 }
 
 fn encoded(value: &str) -> String {

@@ -1,11 +1,11 @@
 //! docs/configuration.md: several instances on one database and one Redis behave as one deployment. Runs on
 //! PostgreSQL and the shared Redis (skipped with a message outside CI when either is not set).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{Backend, TestApp, UNMETERED};
+use crate::support::{Backend, TestApp, UNMETERED, eventually};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_tokens_keys_signing_keys_and_limits() {
@@ -103,20 +103,4 @@ async fn two_instances_share_tokens_keys_signing_keys_and_limits() {
     assert_eq!(a.http.get(on_b("/api/v1/users")).bearer_auth(&limited_key).send().await.unwrap().status(), 200);
     let third = a.http.get(on_b("/api/v1/users")).bearer_auth(&limited_key).send().await.unwrap();
     assert_eq!(third.status(), 429, "the two instances share one budget");
-}
-
-/// Polls `check` until it holds or `limit` passes; how long it took.
-async fn eventually<F, Fut>(limit: Duration, mut check: F) -> Option<Duration>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if check().await {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    None
 }

@@ -166,7 +166,7 @@ fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartEr
     let store: Arc<dyn CounterStore> = match &settings.rate_limit.redis_url {
         Some(url) => {
             let redis = Arc::new(
-                RedisCounters::new(url, settings.rate_limit.redis_timeout)
+                RedisCounters::new(url, settings.rate_limit.redis_cluster, settings.rate_limit.redis_timeout)
                     .map_err(|e| StartError::Redis(e.to_string()))?,
             );
             let warming = redis.clone();

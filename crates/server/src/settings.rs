@@ -117,6 +117,7 @@ struct RawRateLimit {
     plan_default: String,
     enabled: bool,
     redis_timeout_ms: u64,
+    redis_cluster: bool,
     plans: BTreeMap<String, RawPlan>,
     rules: RawRules,
 }
@@ -231,8 +232,9 @@ pub struct SecretSettings {
 pub struct RateLimitSettings {
     /// `false` switches rate limiting off (for measuring its cost).
     pub enabled: bool,
-    /// `None`: count in memory (one instance).
+    /// `None`: count in memory (one instance). With `redis_cluster`, seed nodes, comma-separated.
     pub redis_url: Option<String>,
+    pub redis_cluster: bool,
     pub redis_timeout: Duration,
     /// The plan of new tenants.
     pub plan_default: String,
@@ -398,8 +400,19 @@ impl RawSettings {
         }
         let redis_url = match self.redis_url.as_str() {
             "" => None,
-            url if url.starts_with("redis://") || url.starts_with("rediss://") => Some(url.to_owned()),
-            _ => return Err(bad("redis_url", "it must start with redis:// or rediss://")),
+            urls if urls
+                .split(',')
+                .all(|url| url.trim().starts_with("redis://") || url.trim().starts_with("rediss://"))
+                && (self.rate_limit.redis_cluster || !urls.contains(',')) =>
+            {
+                Some(urls.to_owned())
+            }
+            _ => {
+                return Err(bad(
+                    "redis_url",
+                    "it must start with redis:// or rediss:// (several, comma-separated, only with rate_limit.redis_cluster)",
+                ));
+            }
         };
         let audience =
             if self.token.audience.is_empty() { format!("{issuer}/api") } else { self.token.audience.clone() };
@@ -526,6 +539,7 @@ impl RawSettings {
             rate_limit: RateLimitSettings {
                 enabled: self.rate_limit.enabled,
                 redis_url,
+                redis_cluster: self.rate_limit.redis_cluster,
                 redis_timeout: Duration::from_millis(self.rate_limit.redis_timeout_ms),
                 plan_default: self.rate_limit.plan_default,
                 plans,

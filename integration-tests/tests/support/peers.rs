@@ -1,7 +1,8 @@
 //! What the tests of real peers share (relying parties, proxies): whether a peer is installed,
 //! and an upstream app that answers with the headers it was sent.
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// Whether `program version_arg` runs; if not, the test is skipped with a message naming the
 /// Debian `package`, or fails under `CI=true` (`.ci/run` installs every peer).
@@ -48,4 +49,43 @@ pub async fn header_echo(line: fn(&str, &str) -> Option<String>) -> u16 {
         }
     });
     port
+}
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A proxy process in the foreground with its own configuration; stopped when dropped.
+pub struct Proxy {
+    pub process: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Proxy {
+    /// Waits until the proxy answers on its port.
+    pub async fn ready(self) -> Proxy {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "the proxy did not start: {}", self.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
 }

@@ -2,7 +2,9 @@
 //! every window of the subject atomically; the keys of a subject share a hash tag, so the
 //! script works on Redis Cluster. When Redis does not answer within the timeout, the check
 //! falls back to local counters (logged once, counted in `fallbacks`), and Redis is tried again
-//! a second later; a request never fails because of Redis.
+//! a second later; a request never fails because of Redis. With a Redis Cluster, the script
+//! goes to the master of the subject's slot; a master that is gone means local counting for
+//! that slot until the cluster answers again.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -11,7 +13,10 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, Value};
 
 use super::{Counter, CounterStore, MemoryCounters, Outcome, StoreError, StoreStatus};
 
@@ -42,13 +47,54 @@ return counts
 /// After a failure, Redis is left alone this long before it is tried again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
+/// Where the counters live: one Redis server, or the masters of a Redis Cluster.
+enum Client {
+    Node(redis::Client),
+    Cluster(ClusterClient),
+}
+
+/// A connection to either: both reconnect by themselves, and a clone shares the connection.
+#[derive(Clone)]
+enum Connection {
+    Node(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Node(connection) => connection.req_packed_command(cmd),
+            Connection::Cluster(connection) => connection.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Node(connection) => connection.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(connection) => connection.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Node(connection) => connection.get_db(),
+            Connection::Cluster(connection) => connection.get_db(),
+        }
+    }
+}
+
 pub struct RedisCounters {
-    client: redis::Client,
+    client: Client,
     timeout: Duration,
     script: redis::Script,
     /// One connection per thread: each HTTP worker runs its own runtime, and a connection
     /// driven by another thread's runtime would cost a cross-thread wake-up per check.
-    connections: RwLock<HashMap<ThreadId, ConnectionManager>>,
+    connections: RwLock<HashMap<ThreadId, Connection>>,
     /// Held while connecting: other checks wait for it (up to the timeout) rather than count
     /// locally, which would let a new instance over-admit while its first connection is made.
     connecting: tokio::sync::Mutex<()>,
@@ -64,10 +110,22 @@ fn now_ms() -> u64 {
 }
 
 impl RedisCounters {
-    /// Parses the URL; connects on first use, so a Redis that is down at start-up only means
-    /// local counting until it is up.
-    pub fn new(url: &str, timeout: Duration) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| StoreError(format!("bad Redis URL: {e}")))?;
+    /// Parses the URL (with `cluster`, one or more nodes' URLs, comma-separated); connects on
+    /// first use, so a Redis that is down at start-up only means local counting until it is up.
+    pub fn new(url: &str, cluster: bool, timeout: Duration) -> Result<Self, StoreError> {
+        let bad = |e: redis::RedisError| StoreError(format!("bad Redis URL: {e}"));
+        let client = if cluster {
+            Client::Cluster(
+                ClusterClientBuilder::new(url.split(',').map(str::trim))
+                    .connection_timeout(timeout)
+                    .response_timeout(timeout)
+                    .retries(1)
+                    .build()
+                    .map_err(bad)?,
+            )
+        } else {
+            Client::Node(redis::Client::open(url).map_err(bad)?)
+        };
         Ok(RedisCounters {
             client,
             timeout,
@@ -86,7 +144,7 @@ impl RedisCounters {
         let _ = self.connection().await;
     }
 
-    async fn connection(&self) -> Option<ConnectionManager> {
+    async fn connection(&self) -> Option<Connection> {
         if !self.healthy.load(Ordering::Relaxed) && now_ms() < self.retry_at_ms.load(Ordering::Relaxed) {
             return None;
         }
@@ -104,13 +162,19 @@ impl RedisCounters {
         if !self.healthy.load(Ordering::Relaxed) && now_ms() < self.retry_at_ms.load(Ordering::Relaxed) {
             return None;
         }
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(1);
-        let connected =
-            tokio::time::timeout(self.timeout * 4, ConnectionManager::new_with_config(self.client.clone(), config))
-                .await;
+        let connecting = async {
+            match &self.client {
+                Client::Node(client) => {
+                    let config = ConnectionManagerConfig::new()
+                        .set_connection_timeout(Some(self.timeout))
+                        .set_response_timeout(Some(self.timeout))
+                        .set_number_of_retries(1);
+                    ConnectionManager::new_with_config(client.clone(), config).await.map(Connection::Node)
+                }
+                Client::Cluster(client) => client.get_async_connection().await.map(Connection::Cluster),
+            }
+        };
+        let connected = tokio::time::timeout(self.timeout * 4, connecting).await;
         match connected {
             Ok(Ok(connection)) => {
                 self.connections.write().unwrap_or_else(|p| p.into_inner()).insert(thread, connection.clone());
@@ -142,7 +206,7 @@ impl RedisCounters {
 
     async fn call<T: redis::FromRedisValue>(
         &self,
-        invocation: impl AsyncFnOnce(ConnectionManager) -> redis::RedisResult<T>,
+        invocation: impl AsyncFnOnce(Connection) -> redis::RedisResult<T>,
     ) -> Option<T> {
         let connection = self.connection().await?;
         match tokio::time::timeout(self.timeout, invocation(connection)).await {
