@@ -56,8 +56,22 @@ async fn changes_are_audited(app: TestApp) {
     let events = events.body["data"].as_array().unwrap().clone();
     let actions: Vec<(&str, &str)> =
         events.iter().map(|e| (e["action"].as_str().unwrap(), e["target"]["id"].as_str().unwrap())).collect();
+    let admin_key_id = app.call("GET", "/api/v1/api_keys?order=asc", &key, Value::Null).await.body["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The bootstrap's own events come first: by no actor, from nowhere.
+    let (bootstrap, events) = events.split_at(3);
     assert_eq!(
-        actions,
+        actions[..3].iter().map(|(action, _)| *action).collect::<Vec<_>>(),
+        ["tenant.created", "api_key.created", "user.created"]
+    );
+    assert_eq!((actions[0].1, actions[1].1), (app.tenant_id.as_str(), admin_key_id.as_str()));
+    for event in bootstrap {
+        assert_eq!((&event["actor"], &event["ip"]), (&Value::Null, &Value::Null), "{event}");
+    }
+    assert_eq!(
+        actions[3..],
         [
             ("client.created", client.as_str()),
             ("client.updated", client.as_str()),
@@ -68,11 +82,7 @@ async fn changes_are_audited(app: TestApp) {
             ("client.deleted", client.as_str()),
         ]
     );
-    let admin_key_id = app.call("GET", "/api/v1/api_keys?order=asc", &key, Value::Null).await.body["data"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for event in &events {
+    for event in events {
         assert!(event["id"].as_str().unwrap().starts_with("evt_"));
         assert_eq!(event["actor"], json!({"type": "api_key", "id": admin_key_id}), "the acting key");
         assert_eq!(event["ip"], "127.0.0.1");

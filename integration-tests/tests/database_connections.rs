@@ -18,8 +18,9 @@ async fn connections_the_database_drops_are_replaced() {
     for _ in 0..8 {
         let answer = app.call("GET", "/api/v1/organizations", &app.tenant_key, Value::Null).await;
         if answer.status != 200 {
-            assert_eq!(answer.status, 500, "{}", answer.body);
-            assert_eq!(answer.error(), "internal_error", "an error body of docs/api.md: {}", answer.body);
+            // A connection lost is the database away, briefly: 503, worth retrying.
+            assert_eq!(answer.status, 503, "{}", answer.body);
+            assert_eq!(answer.error(), "service_unavailable", "an error body of docs/api.md: {}", answer.body);
         }
         statuses.push(answer.status);
     }

@@ -11,6 +11,7 @@ mod authorization;
 mod authorization_code;
 mod bounds;
 mod browser;
+mod chaos;
 mod client_credentials;
 mod clients_api;
 mod config;

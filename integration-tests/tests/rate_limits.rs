@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::support::peers::{PrivateRedis, free_port};
 use crate::support::{Backend, TestApp};
 
 const REDIS_URL_VAR: &str = "TOLLBOOTH_TEST_REDIS_URL";
@@ -264,46 +265,6 @@ async fn token_endpoint_is_limited_per_client() {
     assert_eq!(ask(&other_id, &other_secret).await.unwrap().status(), 200, "each client has its own budget");
 }
 
-/// A Redis server of the test's own, on a spare port, that the test can stop and restart.
-struct PrivateRedis {
-    port: u16,
-}
-
-impl PrivateRedis {
-    fn start(port: u16) -> bool {
-        std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "yes",
-            ])
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-
-    fn stop(&self) {
-        let _ =
-            std::process::Command::new("redis-cli").args(["-p", &self.port.to_string(), "shutdown", "nosave"]).status();
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn spare_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 async fn wait_for_store(app: &TestApp, status: &str) -> Value {
     for _ in 0..60 {
         // A counted request lets the instance notice; /readyz reports what it noticed.
@@ -319,7 +280,7 @@ async fn wait_for_store(app: &TestApp, status: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_going_away_falls_back_to_local_counters_and_recovers() {
-    let port = spare_port();
+    let port = free_port();
     if !PrivateRedis::start(port) {
         assert!(!services_required(), "CI=true but redis-server could not be started");
         eprintln!("skipped: redis-server is not installed");

@@ -18,6 +18,9 @@ pub enum OAuthErrorKind {
     /// RFC 8707 §2: the `resource` names no API the client may ask tokens for.
     InvalidTarget,
     ServerError,
+    /// RFC 6749 §4.1.2.1's code, used at every endpoint: the database is away (503, with
+    /// `Retry-After`).
+    TemporarilyUnavailable,
     /// RFC 6750 §3.1: a bearer token that is missing, expired, revoked or not ours (401).
     InvalidToken,
     /// RFC 6750 §3.1: the token lacks a scope the request needs (403).
@@ -42,6 +45,7 @@ impl OAuthErrorKind {
             OAuthErrorKind::InvalidScope => "invalid_scope",
             OAuthErrorKind::InvalidTarget => "invalid_target",
             OAuthErrorKind::ServerError => "server_error",
+            OAuthErrorKind::TemporarilyUnavailable => "temporarily_unavailable",
             OAuthErrorKind::InvalidToken => "invalid_token",
             OAuthErrorKind::InsufficientScope => "insufficient_scope",
             OAuthErrorKind::RateLimitExceeded => "rate_limit_exceeded",
@@ -115,6 +119,12 @@ impl OAuthError {
     }
 
     /// An internal failure: the cause goes to the log, the client learns nothing of it.
+    /// The database is away: logged, answered 503 with `Retry-After`.
+    pub fn temporarily_unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "database unavailable");
+        Self::new(OAuthErrorKind::TemporarilyUnavailable, "The server is briefly unavailable; try again in a second.")
+    }
+
     pub fn server_error(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "token endpoint failed");
         Self::new(OAuthErrorKind::ServerError, "The authorization server encountered an unexpected error.")
@@ -149,6 +159,7 @@ impl ResponseError for OAuthError {
             OAuthErrorKind::InvalidClient | OAuthErrorKind::InvalidToken => StatusCode::UNAUTHORIZED,
             OAuthErrorKind::InsufficientScope => StatusCode::FORBIDDEN,
             OAuthErrorKind::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            OAuthErrorKind::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             OAuthErrorKind::RateLimitExceeded => StatusCode::TOO_MANY_REQUESTS,
             OAuthErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             _ => StatusCode::BAD_REQUEST,
@@ -164,6 +175,9 @@ impl ResponseError for OAuthError {
                 .json(ErrorBody { error: self.kind, error_description: &self.description }),
         };
         no_store(&mut response);
+        if self.kind == OAuthErrorKind::TemporarilyUnavailable {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if self.basic_challenge && self.kind == OAuthErrorKind::InvalidClient {
             response
                 .headers_mut()
@@ -189,6 +203,9 @@ impl ResponseError for OAuthError {
 
 impl From<tollbooth_storage::StorageError> for OAuthError {
     fn from(err: tollbooth_storage::StorageError) -> Self {
-        OAuthError::server_error(err)
+        match err {
+            tollbooth_storage::StorageError::Unavailable(cause) => OAuthError::temporarily_unavailable(cause),
+            other => OAuthError::server_error(other),
+        }
     }
 }

@@ -42,7 +42,9 @@ pub struct TokenReference {
 async fn active_claims(oauth: &OAuth, token: &str, tenant_id: &str) -> Result<Option<AccessTokenClaims>, OAuthError> {
     match oauth.verify_access_token(token).await {
         Ok(claims) if claims.tid == tenant_id => Ok(Some(claims)),
-        Err(TokenRejection::Unavailable) => Err(OAuthError::server_error("revocations could not be checked")),
+        Err(TokenRejection::Unavailable) => {
+            Err(OAuthError::temporarily_unavailable("revocations could not be checked"))
+        }
         _ => Ok(None),
     }
 }

@@ -90,7 +90,7 @@ async fn claims(
     };
     let token = bearer_token(request, form.as_ref())?;
     let claims = oauth.verify_access_token(&token).await.map_err(|rejection| match rejection {
-        TokenRejection::Unavailable => OAuthError::server_error("revocations could not be checked"),
+        TokenRejection::Unavailable => OAuthError::temporarily_unavailable("revocations could not be checked"),
         TokenRejection::Expired => OAuthError::bearer(OAuthErrorKind::InvalidToken, "The access token has expired."),
         _ => OAuthError::bearer(OAuthErrorKind::InvalidToken, "The access token is not valid."),
     })?;

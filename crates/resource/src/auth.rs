@@ -268,7 +268,7 @@ pub(crate) async fn by_access_token(api: &ManagementApi, token: &str, audience: 
     let claims = api.oauth.verify_access_token(token).await.map_err(|rejection| match rejection {
         TokenRejection::Expired => ApiError::token_expired(),
         TokenRejection::Invalid | TokenRejection::UnknownKey => ApiError::invalid_token(),
-        TokenRejection::Unavailable => ApiError::internal("revoked tokens could not be checked"),
+        TokenRejection::Unavailable => ApiError::unavailable("revoked tokens could not be checked"),
     })?;
     if claims.aud != audience {
         return Err(ApiError::invalid_token());

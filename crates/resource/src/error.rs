@@ -25,6 +25,8 @@ pub enum ApiErrorKind {
         retry_after_seconds: u64,
     },
     Internal,
+    /// The database is away (a restart, say): 503 with `Retry-After`; worth retrying.
+    Unavailable,
 }
 
 impl ApiErrorKind {
@@ -42,6 +44,7 @@ impl ApiErrorKind {
             ApiErrorKind::ValidationFailed => "validation_failed",
             ApiErrorKind::RateLimitExceeded { .. } => "rate_limit_exceeded",
             ApiErrorKind::Internal => "internal_error",
+            ApiErrorKind::Unavailable => "service_unavailable",
         }
     }
 }
@@ -117,6 +120,12 @@ impl ApiError {
         }
     }
 
+    /// The database is away: logged (without the request's words), answered 503.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "database unavailable");
+        Self::new(ApiErrorKind::Unavailable, "The service is briefly unavailable; try again in a second.")
+    }
+
     /// An unexpected failure. The cause is logged here, inside the request's span (which
     /// carries the request id); the body says nothing of it.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -131,6 +140,7 @@ impl From<StorageError> for ApiError {
             // What the object would belong to was deleted meanwhile: it is not there now.
             StorageError::NotFound | StorageError::ReferenceGone(_) => ApiError::not_found("object"),
             StorageError::Conflict(_) => ApiError::new(ApiErrorKind::Conflict, "A unique value is already taken."),
+            StorageError::Unavailable(cause) => ApiError::unavailable(cause),
             other => ApiError::internal(other),
         }
     }
@@ -165,6 +175,7 @@ impl ResponseError for ApiError {
             ApiErrorKind::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
             ApiErrorKind::RateLimitExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -186,8 +197,14 @@ impl ResponseError for ApiError {
         if let Some(challenge) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
-        if let ApiErrorKind::RateLimitExceeded { retry_after_seconds } = self.kind {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        match self.kind {
+            ApiErrorKind::RateLimitExceeded { retry_after_seconds } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+            }
+            ApiErrorKind::Unavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
         }
         response
     }

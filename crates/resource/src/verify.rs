@@ -65,7 +65,7 @@ pub async fn verify(api: &ManagementApi, question: Question<'_>) -> Result<Verif
         false => by_api_key(api, credential).await.map(|(principal, key)| (principal, key.own_limit())),
     }
     .map_err(|err| match err.kind {
-        ApiErrorKind::Internal => Refusal::Failed(err),
+        ApiErrorKind::Internal | ApiErrorKind::Unavailable => Refusal::Failed(err),
         _ => Refusal::Unauthenticated(err),
     })?;
     let not_for_this_api = || {

@@ -5,6 +5,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use tollbooth_storage::api_keys::{self, NewApiKey};
+use tollbooth_storage::audit::{self, AuditEvent};
 use tollbooth_storage::secrets::SecretHasher;
 use tollbooth_storage::tenants::{self, Tenant};
 use tollbooth_storage::users::{self, ROLE_ADMIN, User};
@@ -162,6 +163,18 @@ pub fn bootstrap(
                 role: ROLE_ADMIN.to_owned(),
             };
             users::insert(conn, &user)?;
+            // Every object has its creation's event (docs/api.md, "Audit log"); the installer
+            // that bootstraps is no principal, so the events name no actor.
+            for (tenant, action, target) in [
+                (None, "api_key.created", &operator.id),
+                (Some(&tenant.id), "tenant.created", &tenant.id),
+                (Some(&tenant.id), "api_key.created", &admin.id),
+                (Some(&tenant.id), "user.created", &user.id),
+            ] {
+                let event =
+                    AuditEvent::new(tenant.map(String::as_str), None, action, Some(target), None, Default::default());
+                audit::record(conn, &event)?;
+            }
             let console_url = format!("{}/console/{}/", first.issuer.trim_end_matches('/'), tenant.id);
             Ok(Some(BootstrapKeys {
                 operator_key,

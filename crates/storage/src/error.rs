@@ -10,7 +10,7 @@ pub enum StorageError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     /// An insert refers to an object (a tenant, say) that was deleted while the request ran.
@@ -30,7 +30,36 @@ impl StorageError {
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
                 StorageError::ReferenceGone(info.message().to_owned())
             }
-            other => StorageError::Query(other),
+            other => StorageError::from(other),
+        }
+    }
+}
+
+/// The beginnings of PostgreSQL's and libpq's messages for a connection the server ended or
+/// lost (SQLSTATE class 57: a shutdown, a restart, a crash; or a broken socket).
+const CONNECTION_LOST: &[&str] = &[
+    "terminating connection",
+    "the database system is",
+    "server closed the connection",
+    "no connection to the server",
+    "could not receive data from server",
+    "could not send data to server",
+    "SSL connection has been closed",
+];
+
+/// A query that failed because the database went away (a restart, say) is `Unavailable`,
+/// answered 503 and retried by the pool with a new connection; any other failure is `Query`.
+impl From<diesel::result::Error> for StorageError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &err {
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+                StorageError::Unavailable(err.to_string())
+            }
+            Error::DatabaseError(_, info) if CONNECTION_LOST.iter().any(|lost| info.message().starts_with(lost)) => {
+                StorageError::Unavailable(err.to_string())
+            }
+            _ => StorageError::Query(err),
         }
     }
 }

@@ -71,7 +71,7 @@ pub fn in_transaction<T, E: From<StorageError>>(
         && matches!(AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth(), Ok(None))
     {
         AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
-            .map_err(|err| E::from(StorageError::Query(err)))?;
+            .map_err(|err| E::from(StorageError::from(err)))?;
         let result = work(conn);
         let DbConnection::Sqlite(sqlite) = conn else { unreachable!("the connection cannot change backend") };
         return match result {
@@ -79,11 +79,11 @@ pub fn in_transaction<T, E: From<StorageError>>(
                 Ok(()) => Ok(value),
                 Err(err) => {
                     let _ = AnsiTransactionManager::rollback_transaction(sqlite);
-                    Err(E::from(StorageError::Query(err)))
+                    Err(E::from(StorageError::from(err)))
                 }
             },
             Err(err) => {
-                AnsiTransactionManager::rollback_transaction(sqlite).map_err(|e| E::from(StorageError::Query(e)))?;
+                AnsiTransactionManager::rollback_transaction(sqlite).map_err(|e| E::from(StorageError::from(e)))?;
                 Err(err)
             }
         };
@@ -99,6 +99,6 @@ pub fn in_transaction<T, E: From<StorageError>>(
     }
     conn.transaction(|conn| work(conn).map_err(Failure::Work)).map_err(|failure| match failure {
         Failure::Work(err) => err,
-        Failure::Database(err) => E::from(StorageError::Query(err)),
+        Failure::Database(err) => E::from(StorageError::from(err)),
     })
 }

@@ -49,7 +49,7 @@ pub struct TestApp {
     pub settings: Settings,
     handle: RunningServer,
     _dir: tempfile::TempDir,
-    postgres_schema: Option<(String, String)>,
+    postgres_schema: Option<PostgresSchema>,
 }
 
 impl TestApp {
@@ -62,38 +62,28 @@ impl TestApp {
     /// Like [`TestApp::spawn`], with `config` as the `--config` file and `env` as extra
     /// `TOLLBOOTH_*` variables.
     pub async fn spawn_configured(backend: Backend, config: &str, env: &[(&str, &str)]) -> Option<TestApp> {
-        // reqwest is built without a default TLS provider (no aws-lc): install ring's once.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (database_url, postgres_schema) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("tollbooth.db").display()), None),
+        let postgres = match backend {
+            Backend::Sqlite => None,
             Backend::Postgres => {
                 let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
                     assert!(!services_required(), "CI=true but {POSTGRES_URL_VAR} is not set");
                     eprintln!("skipped: set {POSTGRES_URL_VAR} to run this test on PostgreSQL");
                     return None;
                 };
-                let schema = format!("t_{}", ulid::Ulid::new().to_string().to_lowercase());
-                let created = tokio::task::spawn_blocking({
-                    let (base, schema) = (base.clone(), schema.clone());
-                    move || {
-                        let mut conn = PgConnection::establish(&base)?;
-                        diesel::sql_query(format!("CREATE SCHEMA {schema}")).execute(&mut conn)?;
-                        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
-                    }
-                })
-                .await
-                .expect("join");
-                if let Err(err) = created {
-                    assert!(!services_required(), "CI=true but PostgreSQL at {POSTGRES_URL_VAR} is unreachable: {err}");
-                    eprintln!("skipped: PostgreSQL is unreachable: {err}");
-                    return None;
-                }
-                let separator = if base.contains('?') { '&' } else { '?' };
-                // The schema also names the connections, so a test can find (and cut) its own.
-                let url = format!("{base}{separator}options=-csearch_path%3D{schema}&application_name={schema}");
-                (url, Some((base, schema)))
+                Some(PostgresSchema::create(&base).await?)
             }
+        };
+        Some(Self::spawn_on(postgres, config, env).await)
+    }
+
+    /// A server on `postgres` (a schema of its own), or on SQLite when `None`.
+    pub async fn spawn_on(postgres: Option<PostgresSchema>, config: &str, env: &[(&str, &str)]) -> TestApp {
+        // reqwest is built without a default TLS provider (no aws-lc): install ring's once.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = match &postgres {
+            Some(schema) => schema.url.clone(),
+            None => format!("sqlite://{}", dir.path().join("tollbooth.db").display()),
         };
         let config_path = dir.path().join("tollbooth.toml");
         std::fs::write(&config_path, config).expect("config file");
@@ -118,7 +108,7 @@ impl TestApp {
         .await
         .expect("join");
         let (base_url, handle) = start_server(settings.clone());
-        let app = TestApp {
+        TestApp {
             base_url,
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             operator_key: keys.operator_key.expose_secret().to_owned(),
@@ -129,9 +119,8 @@ impl TestApp {
             settings,
             handle,
             _dir: dir,
-            postgres_schema,
-        };
-        Some(app)
+            postgres_schema: postgres,
+        }
     }
 
     /// A server whose issuer is its own address (`http://127.0.0.1:<port>`), for relying
@@ -146,7 +135,8 @@ impl TestApp {
     /// Ends, from the database's side, every PostgreSQL connection of this test's server (as a
     /// database restart would); returns how many. Panics on SQLite.
     pub async fn terminate_database_connections(&self) -> usize {
-        let (base, schema) = self.postgres_schema.clone().expect("a PostgreSQL test");
+        let postgres = self.postgres_schema.as_ref().expect("a PostgreSQL test");
+        let (base, schema) = (postgres.base.clone(), postgres.schema.clone());
         tokio::task::spawn_blocking(move || {
             #[derive(diesel::QueryableByName)]
             struct Terminated {
@@ -368,16 +358,55 @@ windows = [{ window = "1s", limit = 1000000 }]
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // The server first, then its schema (PostgresSchema's drop).
         self.handle.shut_down();
-        if let Some((base, schema)) = self.postgres_schema.take() {
-            // Best effort: a leftover schema only costs disk space in the test database.
-            let _ = std::thread::spawn(move || {
-                if let Ok(mut conn) = PgConnection::establish(&base) {
-                    let _ = diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
-                }
-            })
-            .join();
+    }
+}
+
+/// A schema of a test's own in the PostgreSQL at `base`; dropped with it.
+pub struct PostgresSchema {
+    /// The database URL that puts the server in the schema and names its connections after it.
+    pub url: String,
+    base: String,
+    schema: String,
+}
+
+impl PostgresSchema {
+    /// `None`, with a message, when PostgreSQL is unreachable outside CI.
+    pub async fn create(base: &str) -> Option<PostgresSchema> {
+        let schema = format!("t_{}", ulid::Ulid::new().to_string().to_lowercase());
+        let created = tokio::task::spawn_blocking({
+            let (base, schema) = (base.to_owned(), schema.clone());
+            move || {
+                let mut conn = PgConnection::establish(&base)?;
+                diesel::sql_query(format!("CREATE SCHEMA {schema}")).execute(&mut conn)?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            }
+        })
+        .await
+        .expect("join");
+        if let Err(err) = created {
+            assert!(!services_required(), "CI=true but PostgreSQL at {base} is unreachable: {err}");
+            eprintln!("skipped: PostgreSQL is unreachable: {err}");
+            return None;
         }
+        let separator = if base.contains('?') { '&' } else { '?' };
+        // The schema also names the connections, so a test can find (and cut) its own.
+        let url = format!("{base}{separator}options=-csearch_path%3D{schema}&application_name={schema}");
+        Some(PostgresSchema { url, base: base.to_owned(), schema })
+    }
+}
+
+impl Drop for PostgresSchema {
+    fn drop(&mut self) {
+        let (base, schema) = (self.base.clone(), self.schema.clone());
+        // Best effort: a leftover schema only costs disk space in the test database.
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut conn) = PgConnection::establish(&base) {
+                let _ = diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn);
+            }
+        })
+        .join();
     }
 }
 

@@ -89,3 +89,34 @@ impl Proxy {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 }
+
+/// A Redis server of the test's own, on `port`, that the test can stop and restart; stopped
+/// when dropped.
+pub struct PrivateRedis {
+    pub port: u16,
+}
+
+impl PrivateRedis {
+    /// Starts (or restarts) the server on `port`; whether it started.
+    pub fn start(port: u16) -> bool {
+        Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--daemonize", "yes"])
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    pub fn stop(&self) {
+        let _ = Command::new("redis-cli").args(["-p", &self.port.to_string(), "shutdown", "nosave"]).status();
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -50,7 +50,7 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// Where the counters live: one Redis server, or the masters of a Redis Cluster.
 enum Client {
     Node(redis::Client),
-    Cluster(ClusterClient),
+    Cluster(Box<ClusterClient>),
 }
 
 /// A connection to either: both reconnect by themselves, and a clone shares the connection.
@@ -115,14 +115,14 @@ impl RedisCounters {
     pub fn new(url: &str, cluster: bool, timeout: Duration) -> Result<Self, StoreError> {
         let bad = |e: redis::RedisError| StoreError(format!("bad Redis URL: {e}"));
         let client = if cluster {
-            Client::Cluster(
+            Client::Cluster(Box::new(
                 ClusterClientBuilder::new(url.split(',').map(str::trim))
                     .connection_timeout(timeout)
                     .response_timeout(timeout)
                     .retries(1)
                     .build()
                     .map_err(bad)?,
-            )
+            ))
         } else {
             Client::Node(redis::Client::open(url).map_err(bad)?)
         };
