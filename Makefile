@@ -1,7 +1,7 @@
 # The commands the README gives. `make run` serves on 127.0.0.1:8080 with SQLite in data/.
 CARGO ?= cargo
 
-.PHONY: run test bench lint fmt
+.PHONY: run test bench capacity chaos soak fuzz lint fmt
 
 ## Build in release mode; on an empty database print the first keys once, then serve.
 run:
@@ -27,6 +27,30 @@ bench:
 	bench/operations.sh
 	bench/console.sh
 	bench/verify.sh
+
+## docs/capacity.md's table: CPU, database round trips and writes, Redis commands per request.
+capacity:
+	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
+	$(CARGO) build --release -p tollbooth
+	bench/capacity.sh
+
+## Faults under load and scale-out (docs/capacity.md, "Bad days", "Scale-out"): the chaos and
+## scale-out tests, with their figures printed. Needs the local PostgreSQL and Redis.
+chaos:
+	$(CARGO) build -p tollbooth
+	CI=true TOLLBOOTH_TEST_DATABASE_URL=$${TOLLBOOTH_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
+	  TOLLBOOTH_TEST_REDIS_URL=$${TOLLBOOTH_TEST_REDIS_URL:-redis://127.0.0.1:6379/} \
+	  $(CARGO) test -p tollbooth-integration-tests --test main -- chaos:: scale_out:: --nocapture --test-threads 1
+
+## A 30-minute mixed workload (SOAK_MINUTES, SOAK_RATE, SOAK_DATABASE_URL): memory, descriptors,
+## connections and p99 every minute (docs/capacity.md, "Soak"). Not part of `make test`.
+soak:
+	$(CARGO) build --release -p tollbooth
+	python3 bench/soak.py
+
+## Every fuzz target for FUZZ_SECONDS (default 60) each (docs/testing.md, "Fuzzing").
+fuzz:
+	fuzz/run.sh
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

@@ -59,14 +59,14 @@ fn redirect_error(
 }
 
 /// RFC 7636 §4.2: a S256 challenge is the base64url SHA-256 of a verifier: 43 characters.
-fn valid_challenge(challenge: &str) -> bool {
+pub fn valid_challenge(challenge: &str) -> bool {
     challenge.len() == 43
         && base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(challenge).is_ok_and(|b| b.len() == 32)
 }
 
 /// What an authorization request asks of the sign-in (OpenID Connect Core §3.1.2.1).
 #[derive(Debug, Default)]
-struct Authentication {
+pub struct Authentication {
     /// `prompt=none`: answer without any page, or with `login_required`/`consent_required`.
     no_pages: bool,
     /// `prompt=login`: the user signs in again, whatever session they have.
@@ -82,7 +82,7 @@ struct Authentication {
 const MAX_OPENID_PARAMETER_LENGTH: usize = 512;
 
 impl Authentication {
-    fn of(params: &HashMap<String, String>) -> Result<Self, &'static str> {
+    pub fn of(params: &HashMap<String, String>) -> Result<Self, &'static str> {
         let prompt: Vec<&str> = params.get("prompt").map(|p| p.split(' ').collect()).unwrap_or_default();
         if prompt.contains(&"none") && prompt.len() > 1 {
             return Err("prompt=none cannot be combined with other values.");

@@ -63,8 +63,9 @@ pub async fn authenticate(
 }
 
 /// `client_secret_basic` credentials (RFC 6749 §2.3.1: id and secret are form-urlencoded).
-struct BasicCredentials {
-    client_id: String,
+/// Public for the fuzz targets (`fuzz/`).
+pub struct BasicCredentials {
+    pub client_id: String,
     secret: String,
 }
 
@@ -76,7 +77,7 @@ impl std::fmt::Debug for BasicCredentials {
 
 impl BasicCredentials {
     /// `Ok(None)` when no Basic header was sent; a malformed one fails client authentication.
-    fn from_request(request: &HttpRequest) -> Result<Option<Self>, OAuthError> {
+    pub fn from_request(request: &HttpRequest) -> Result<Option<Self>, OAuthError> {
         let Some(value) = request.headers().get(header::AUTHORIZATION) else {
             return Ok(None);
         };

@@ -72,6 +72,8 @@ pub async fn metrics(
         .as_ref()
         .map_or((0, 1), |l| (l.fallbacks(), u8::from(l.store_status() != StoreStatus::RedisFallback)));
     let (connections, idle) = api.db.pool_state();
+    let statements = tollbooth_storage::STATEMENTS.load(std::sync::atomic::Ordering::Relaxed);
+    let commits = tollbooth_storage::COMMITS.load(std::sync::atomic::Ordering::Relaxed);
     let scraped = format!(
         "# HELP tollbooth_counter_store_fallbacks_total Rate-limit checks counted locally because Redis did not answer.\n\
          # TYPE tollbooth_counter_store_fallbacks_total counter\n\
@@ -82,7 +84,13 @@ pub async fn metrics(
          # HELP tollbooth_db_pool_connections Database connections in the pool, by state.\n\
          # TYPE tollbooth_db_pool_connections gauge\n\
          tollbooth_db_pool_connections{{state=\"idle\"}} {idle}\n\
-         tollbooth_db_pool_connections{{state=\"active\"}} {}\n",
+         tollbooth_db_pool_connections{{state=\"active\"}} {}\n\
+         # HELP tollbooth_db_statements_total Statements sent to the database (each one round trip), BEGIN and COMMIT included.\n\
+         # TYPE tollbooth_db_statements_total counter\n\
+         tollbooth_db_statements_total {statements}\n\
+         # HELP tollbooth_db_commits_total Transactions committed.\n\
+         # TYPE tollbooth_db_commits_total counter\n\
+         tollbooth_db_commits_total {commits}\n",
         connections.saturating_sub(idle)
     );
     text.extend_from_slice(scraped.as_bytes());

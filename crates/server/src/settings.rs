@@ -300,12 +300,24 @@ fn bad(setting: &str, problem: impl std::fmt::Display) -> ConfigError {
 impl Settings {
     /// Loads settings from the defaults, `file` and the `TOLLBOOTH_*` pairs among `env`.
     pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, ConfigError> {
+        if let Some(file) = file.filter(|file| !file.is_file()) {
+            return Err(ConfigError(format!("The config file {} does not exist.", file.display())));
+        }
+        Self::merged(file.map(Toml::file), env)
+    }
+
+    /// Like [`Settings::load`], with the config file's text (the fuzz targets' way in).
+    pub fn from_toml(text: &str, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, ConfigError> {
+        Self::merged(Some(Toml::string(text)), env)
+    }
+
+    fn merged(
+        file: Option<figment::providers::Data<Toml>>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
         let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
         if let Some(file) = file {
-            if !file.is_file() {
-                return Err(ConfigError(format!("The config file {} does not exist.", file.display())));
-            }
-            figment = figment.merge(Toml::file(file));
+            figment = figment.merge(file);
         }
         figment = figment.merge(Serialized::globals(env_overrides(env)));
         let raw: RawSettings = figment.extract().map_err(|err| {

@@ -1,8 +1,9 @@
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::r2d2::{self, ManageConnection, Pool, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -62,6 +63,25 @@ impl DatabaseConfig {
 /// one request before its next checkout finds it dead and replaces it.
 const ALIVE_BYPASS: Duration = Duration::from_secs(1);
 
+/// Statements sent to the database (each one round trip) and transactions committed, by this
+/// process since it started: `/metrics` serves them, and docs/capacity.md divides them by
+/// requests.
+pub static STATEMENTS: AtomicU64 = AtomicU64::new(0);
+pub static COMMITS: AtomicU64 = AtomicU64::new(0);
+
+/// Every connection's instrumentation: two relaxed increments, nothing formatted.
+fn count_round_trips(event: InstrumentationEvent<'_>) {
+    match event {
+        InstrumentationEvent::FinishQuery { .. } => {
+            STATEMENTS.fetch_add(1, Ordering::Relaxed);
+        }
+        InstrumentationEvent::CommitTransaction { depth, .. } if depth.get() == 1 => {
+            COMMITS.fetch_add(1, Ordering::Relaxed);
+        }
+        _ => {}
+    }
+}
+
 /// A pooled connection and when it last answered a ping (`None`: ping it at next checkout).
 struct Pooled {
     connection: DbConnection,
@@ -81,6 +101,7 @@ impl Manager {
         match self.backend {
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                conn.set_instrumentation(count_round_trips);
                 // WAL lets readers run beside a writer; the busy timeout queues writers instead of failing.
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
@@ -91,6 +112,7 @@ impl Manager {
             }
             Backend::Postgres => {
                 let mut conn = PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                conn.set_instrumentation(count_round_trips);
                 // Every statement is prepared once per connection with its values bound, and
                 // each has one good plan whatever the values: lookups by key, and lists whose
                 // byte order only the tenant's index gives (migration 000008). The generic plan

@@ -30,7 +30,7 @@ pub mod tenants;
 pub mod users;
 pub mod values;
 
-pub use db::{Backend, Database, DatabaseConfig, DbConnection};
+pub use db::{Backend, COMMITS, Database, DatabaseConfig, DbConnection, STATEMENTS};
 pub use error::StorageError;
 pub use json::Json;
 
