@@ -20,7 +20,9 @@ for target in $targets; do
   mkdir -p "corpus/$target" "artifacts/$target"
   log=$(mktemp)
   status=0
-  cargo fuzz run "${FLAGS[@]}" "$target" "corpus/$target" "seeds/$target" -- \
+  # The config target also starts from the repository's own config files.
+  extra=(); [ "$target" = config ] && extra=(../config)
+  cargo fuzz run "${FLAGS[@]}" "$target" "corpus/$target" "seeds/$target" "${extra[@]}" -- \
     -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$log" 2>&1 || status=$?
   executions=$(awk '/stat::number_of_executed_units/ {print $NF}' "$log" | tail -1)
   speed=$(awk '/stat::average_exec_per_sec/ {print $NF}' "$log" | tail -1)

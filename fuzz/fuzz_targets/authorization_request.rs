@@ -2,6 +2,8 @@
 //! 7636 §4.3): unique parameters, then what it asks of the sign-in and its PKCE challenge.
 #![no_main]
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use libfuzzer_sys::fuzz_target;
 use tollbooth_oauth::authorize::{Authentication, valid_challenge};
 use tollbooth_oauth::request::unique_parameters;
@@ -9,7 +11,10 @@ use tollbooth_oauth::request::unique_parameters;
 fuzz_target!(|data: &[u8]| {
     let Some(params) = unique_parameters(data) else { return };
     let _ = Authentication::of(&params);
+    // An accepted challenge is canonical base64url of 32 bytes: the one encoding of its
+    // digest, so no two spellings of one challenge pass.
     if let Some(challenge) = params.get("code_challenge").filter(|challenge| valid_challenge(challenge)) {
-        assert_eq!(challenge.len(), 43, "a SHA-256 challenge is 43 characters of base64url");
+        let digest = URL_SAFE_NO_PAD.decode(challenge).expect("a valid challenge decodes");
+        assert_eq!(&URL_SAFE_NO_PAD.encode(digest), challenge);
     }
 });

@@ -15,7 +15,7 @@ use tollbooth_storage::DbConnection;
 
 use crate::shutdown::{binary, connect_once_up};
 use crate::support::peers::{PrivateRedis, free_port};
-use crate::support::{PostgresSchema, TestApp, UNMETERED, eventually};
+use crate::support::{PostgresSchema, TestApp, UNMETERED, eventually, http_client, skip};
 
 /// One request of a load: when it was sent and answered, from the load's start, and its
 /// status (0: no answer at all).
@@ -91,8 +91,7 @@ impl PrivatePostgres {
             .map(|version| version.path().join("bin"))
             .find(|bin| bin.join("initdb").is_file());
         let Some(bin) = bin else {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but PostgreSQL's initdb is not installed");
-            eprintln!("skipped: install Debian's postgresql to run this test");
+            skip("PostgreSQL's initdb is not installed (Debian's postgresql)");
             return None;
         };
         let dir = tempfile::tempdir().unwrap();
@@ -223,11 +222,10 @@ windows = [{ window = "1h", limit = 30 }]
 async fn redis_stopped_and_started_under_load_answers_every_request() {
     let port = free_port();
     if !PrivateRedis::start(port) {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but redis-server could not be started");
-        eprintln!("skipped: install Debian's redis-server to run this test");
+        skip("redis-server could not be started (Debian's redis-server)");
         return;
     }
-    let redis = Arc::new(PrivateRedis { port });
+    let redis = PrivateRedis { port };
     let url = redis.url();
     let app = TestApp::spawn_configured(
         crate::support::Backend::Sqlite,
@@ -365,7 +363,7 @@ struct Acknowledged {
 
 /// Four writers creating and rotating keys and clients until the server dies under them.
 async fn write_until_killed(base: String, tenant_key: String) -> Acknowledged {
-    let http = reqwest::Client::new();
+    let http = http_client();
     let writers: Vec<_> = (0..4)
         .map(|writer| {
             let (http, base, tenant_key) = (http.clone(), base.clone(), tenant_key.clone());
@@ -512,7 +510,7 @@ async fn killed_mid_write(database_url: &str) {
     let server = serve(&binary, &config, database_url);
     drop(connect_once_up(server.port));
     let base = format!("http://127.0.0.1:{}", server.port);
-    let http = reqwest::Client::new();
+    let http = http_client();
     let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     let serving = started.elapsed();
@@ -531,11 +529,6 @@ async fn killed_mid_write_on_sqlite_leaves_a_consistent_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_write_on_postgres_leaves_a_consistent_database() {
-    let Ok(base) = std::env::var("TOLLBOOTH_TEST_DATABASE_URL") else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but TOLLBOOTH_TEST_DATABASE_URL is not set");
-        eprintln!("skipped: set TOLLBOOTH_TEST_DATABASE_URL to run this test on PostgreSQL");
-        return;
-    };
-    let Some(schema) = PostgresSchema::create(&base).await else { return };
+    let Some(schema) = PostgresSchema::from_env().await else { return };
     killed_mid_write(&schema.url).await;
 }

@@ -97,7 +97,7 @@ async fn openapi_document_is_valid_and_complete() {
             assert!(response["description"].is_string(), "{method} {path} {status} needs a description");
         }
         if path.starts_with("/api/v1") {
-            for status in ["401", "403", "429", "500"] {
+            for status in ["401", "403", "429", "500", "503"] {
                 assert!(responses.contains_key(status), "{method} {path} lacks {status}");
             }
             // `/users/me` is 404 for a credential that has no user.

@@ -9,25 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::peers::{PrivateRedis, free_port};
-use crate::support::{Backend, TestApp};
-
-const REDIS_URL_VAR: &str = "TOLLBOOTH_TEST_REDIS_URL";
-
-fn services_required() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// The shared Redis of the tests, or `None` (with a message) outside CI when unset.
-fn shared_redis() -> Option<String> {
-    match std::env::var(REDIS_URL_VAR) {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(!services_required(), "CI=true but {REDIS_URL_VAR} is not set");
-            eprintln!("skipped: set {REDIS_URL_VAR} to run the Redis rate-limit tests");
-            None
-        }
-    }
-}
+use crate::support::{Backend, TestApp, shared_redis, skip};
 
 fn plan_config(windows: &str, writes: &str, extra: &str) -> String {
     format!(
@@ -282,12 +264,11 @@ async fn wait_for_store(app: &TestApp, status: &str) -> Value {
 async fn redis_going_away_falls_back_to_local_counters_and_recovers() {
     let port = free_port();
     if !PrivateRedis::start(port) {
-        assert!(!services_required(), "CI=true but redis-server could not be started");
-        eprintln!("skipped: redis-server is not installed");
+        skip("redis-server could not be started (Debian's redis-server)");
         return;
     }
     let redis = PrivateRedis { port };
-    let url = format!("redis://127.0.0.1:{port}/");
+    let url = redis.url();
     let config = plan_config("{ window = \"1h\", limit = 100000 }", "", "");
     let app =
         TestApp::spawn_configured(Backend::Sqlite, &config, &[("TOLLBOOTH_REDIS_URL", url.as_str())]).await.unwrap();

@@ -14,8 +14,8 @@ use secrecy::ExposeSecret;
 use tollbooth_storage::authorization_codes::{self, AuthorizationCode};
 use tollbooth_storage::clients::Client;
 use tollbooth_storage::ids::{self, Id};
-use tollbooth_storage::secrets;
 use tollbooth_storage::values::ScopeSet;
+use tollbooth_storage::{StorageError, secrets};
 
 use crate::audience;
 use crate::error::OAuthError;
@@ -59,12 +59,14 @@ fn redirect_error(
 }
 
 /// RFC 7636 §4.2: a S256 challenge is the base64url SHA-256 of a verifier: 43 characters.
+#[doc(hidden)] // public for the fuzz targets (`fuzz/`) only
 pub fn valid_challenge(challenge: &str) -> bool {
     challenge.len() == 43
         && base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(challenge).is_ok_and(|b| b.len() == 32)
 }
 
 /// What an authorization request asks of the sign-in (OpenID Connect Core §3.1.2.1).
+#[doc(hidden)] // public for the fuzz targets (`fuzz/`) only
 #[derive(Debug, Default)]
 pub struct Authentication {
     /// `prompt=none`: answer without any page, or with `login_required`/`consent_required`.
@@ -178,6 +180,17 @@ fn refusal_page(refusal: &Refusal) -> HttpResponse {
     page
 }
 
+/// A storage failure before the redirect URI is trusted: while the database is away, a 503 page
+/// with `Retry-After`; otherwise a 500 page.
+fn storage_failure_page(err: &StorageError) -> HttpResponse {
+    let StorageError::Unavailable(cause) = err else { return server_error(err) };
+    tracing::warn!(error = %cause, "database unavailable");
+    let mut page = pages::error("The server is briefly unavailable. Please try again in a moment.");
+    *page.status_mut() = actix_web::http::StatusCode::SERVICE_UNAVAILABLE;
+    page.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    page
+}
+
 fn server_error(cause: &dyn std::fmt::Display) -> HttpResponse {
     tracing::error!(error = %cause, "authorization request failed");
     let mut response = pages::error("Something went wrong on our side. Please try again.");
@@ -273,7 +286,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         params.get("client_id").ok_or_else(|| pages::error("The authorization request names no client."))?;
     let unknown = || pages::error("This application is not known to the authorization server.");
     let client_id = Id::<ids::Client>::parse(client_id).ok_or_else(unknown)?;
-    let client = oauth.clients.find(&client_id).await.map_err(|err| server_error(&err))?.ok_or_else(unknown)?;
+    let client = oauth.clients.find(&client_id).await.map_err(|err| storage_failure_page(&err))?.ok_or_else(unknown)?;
     let redirect_uri = match params.get("redirect_uri") {
         Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => uri.clone(),
         Some(_) => return Err(pages::error("The redirect URI is not registered for this application.")),
@@ -284,6 +297,15 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     let state = params.get("state").map(String::as_str);
     let issuer = oauth.settings.issuer.as_str();
     let refuse = |error: &str, description: &str| redirect_error(&redirect_uri, (state, issuer), error, description);
+    // RFC 6749 §4.1.2.1: once the redirect URI is trusted, a database away is the client's
+    // `temporarily_unavailable`; anything else, a page.
+    let failed = |err: StorageError| match err {
+        StorageError::Unavailable(cause) => {
+            tracing::warn!(error = %cause, "database unavailable");
+            refuse("temporarily_unavailable", "The server is briefly unavailable; try again.")
+        }
+        other => server_error(&other),
+    };
     if params.get("response_type").map(String::as_str) != Some("code") {
         return Err(refuse("unsupported_response_type", "Only response_type=code is supported."));
     }
@@ -315,7 +337,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
     })?;
     // docs/oauth.md, "Audiences": the code's scope must be for one API, and a `resource` one
     // of the tenant's. Refused here rather than at the exchange, after the user consented.
-    let resources = oauth.resources.of_tenant(&client.tenant_id).await.map_err(|err| server_error(&err))?;
+    let resources = oauth.resources.of_tenant(&client.tenant_id).await.map_err(failed)?;
     let audiences = oauth.audiences(&resources);
     let resource = params.get("resource").map(String::as_str);
     if let Err(refusal) = audience::check_named(&audiences, &client.scopes, resource)
@@ -415,7 +437,7 @@ async fn run(request: &HttpRequest, body: &[u8], oauth: &OAuth) -> Result<HttpRe
         })
         .map_err(|err| server_error(&err))?;
     let code = made.ok_or_else(|| server_error(&"no code was made"))?;
-    oauth.db.run(move |conn| authorization_codes::insert(conn, &code)).await.map_err(|err| server_error(&err))?;
+    oauth.db.run(move |conn| authorization_codes::insert(conn, &code)).await.map_err(failed)?;
     // RFC 9207: the client checks it came from the server it sent the user to (mix-up attacks).
     location.query_pairs_mut().append_pair("iss", issuer);
     Ok(with_cookies(redirect(location.as_str()), &cookies))

@@ -63,9 +63,9 @@ pub async fn authenticate(
 }
 
 /// `client_secret_basic` credentials (RFC 6749 §2.3.1: id and secret are form-urlencoded).
-/// Public for the fuzz targets (`fuzz/`).
+#[doc(hidden)] // public for the fuzz targets (`fuzz/`) only
 pub struct BasicCredentials {
-    pub client_id: String,
+    client_id: String,
     secret: String,
 }
 

@@ -118,13 +118,13 @@ impl OAuthError {
         }
     }
 
-    /// An internal failure: the cause goes to the log, the client learns nothing of it.
     /// The database is away: logged, answered 503 with `Retry-After`.
     pub fn temporarily_unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::warn!(error = %cause, "database unavailable");
         Self::new(OAuthErrorKind::TemporarilyUnavailable, "The server is briefly unavailable; try again in a second.")
     }
 
+    /// An internal failure: the cause goes to the log, the client learns nothing of it.
     pub fn server_error(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "token endpoint failed");
         Self::new(OAuthErrorKind::ServerError, "The authorization server encountered an unexpected error.")

@@ -19,7 +19,8 @@ pub struct AuditEventView {
     #[schema(example = "evt_01JD6Q2Z7V1K8S3J9M4N5P6R7T")]
     pub id: String,
     /// Who acted: an API key, a client (its own token), a user; `null` for a failed sign-in
-    /// with an unknown email (its keyed hash is in `metadata.email_hash`).
+    /// with an unknown email (its keyed hash is in `metadata.email_hash`), and for what
+    /// `tollbooth bootstrap` created (the first tenant, its keys and admin user).
     pub actor: Option<Party>,
     /// `<object>.<verb>`, e.g. `client.created`, `api_key.rotated`, `user.sign_in_failed`.
     pub action: String,

@@ -192,7 +192,7 @@ impl ApiKeyCache {
         let found = db
             .run(move |conn| api_keys::find_by_hash(conn, &lookup))
             .await
-            .map_err(|e: StorageError| ApiError::internal(e))?
+            .map_err(|e: StorageError| ApiError::from(e))?
             .map(Arc::new);
         self.store(hash, found.clone(), began);
         Ok(found)

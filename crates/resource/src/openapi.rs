@@ -102,6 +102,7 @@ fn add_errors(operation: &mut Operation, method: &str, has_id: bool) {
         ("403", "insufficient_scope: the message names the missing scope"),
         ("429", "rate_limit_exceeded, with Retry-After"),
         ("500", "internal_error; details only in the server log, under the request id"),
+        ("503", "service_unavailable, with Retry-After: the database is briefly away"),
     ];
     if has_body || is_list {
         errors.push(("400", "invalid_request: malformed JSON, wrong content type or unknown query parameter"));

@@ -36,7 +36,8 @@ pub struct Verified {
 /// Why a credential is refused: the answer's status says it to a proxy.
 #[derive(Debug)]
 pub enum Refusal {
-    /// 500: something of ours failed (the database, the revocation check); nothing is counted.
+    /// 503 while the database is away (the key lookup, the revocation check), 500 when
+    /// something else of ours failed; nothing is counted either way.
     Failed(ApiError),
     /// 401: missing, invalid, expired, revoked, or for another API.
     Unauthenticated(ApiError),

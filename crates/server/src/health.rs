@@ -88,7 +88,7 @@ pub async fn metrics(
          # HELP tollbooth_db_statements_total Statements sent to the database (each one round trip), BEGIN and COMMIT included.\n\
          # TYPE tollbooth_db_statements_total counter\n\
          tollbooth_db_statements_total {statements}\n\
-         # HELP tollbooth_db_commits_total Transactions committed.\n\
+         # HELP tollbooth_db_commits_total COMMITs sent (outermost transactions).\n\
          # TYPE tollbooth_db_commits_total counter\n\
          tollbooth_db_commits_total {commits}\n",
         connections.saturating_sub(idle)

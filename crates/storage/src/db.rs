@@ -222,8 +222,8 @@ impl Database {
                 let _ = done.send(with_connection(&pool, work));
             }
         });
-        self.jobs.send(job).map_err(|_| StorageError::Unavailable("the database threads are gone".into()))?;
-        result.await.map_err(|_| StorageError::Unavailable("database task failed".into()))?
+        self.jobs.send(job).map_err(|_| StorageError::Failed("the database threads are gone".into()))?;
+        result.await.map_err(|_| StorageError::Failed("database task failed".into()))?
     }
 
     /// Runs `work` on the calling thread: for the CLI and start-up, never for request handlers.
@@ -335,7 +335,7 @@ mod tests {
     async fn a_panicking_job_fails_alone() {
         let db = one_connection();
         let answer = db.run(|_| -> Result<(), StorageError> { panic!("a bug in one job") }).await;
-        assert!(matches!(answer, Err(StorageError::Unavailable(_))), "{answer:?}");
+        assert!(matches!(answer, Err(StorageError::Failed(_))), "a bug, not the database away: {answer:?}");
         let next = tokio::time::timeout(Duration::from_secs(5), db.ping()).await;
         next.expect("the thread lived on to take the next job").expect("ping");
     }

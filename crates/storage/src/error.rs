@@ -10,7 +10,10 @@ pub enum StorageError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]
-    Query(diesel::result::Error),
+    Query(#[source] diesel::result::Error),
+    /// The database work itself failed (its thread panicked or is gone): a bug, never retried.
+    #[error("database work failed: {0}")]
+    Failed(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     /// An insert refers to an object (a tenant, say) that was deleted while the request ran.
@@ -48,7 +51,9 @@ const CONNECTION_LOST: &[&str] = &[
 ];
 
 /// A query that failed because the database went away (a restart, say) is `Unavailable`,
-/// answered 503 and retried by the pool with a new connection; any other failure is `Query`.
+/// answered 503; the pool pings that connection at its next checkout and replaces it if dead.
+/// Any other failure is `Query`. The messages matched are PostgreSQL's in English
+/// (`lc_messages`); in another language a lost connection stays `Query`, a 500.
 impl From<diesel::result::Error> for StorageError {
     fn from(err: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
@@ -67,5 +72,40 @@ impl From<diesel::result::Error> for StorageError {
 impl From<serde_json::Error> for StorageError {
     fn from(err: serde_json::Error) -> Self {
         StorageError::Corrupt(err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> StorageError {
+        StorageError::from(Error::DatabaseError(kind, Box::new(message.to_owned())))
+    }
+
+    #[test]
+    fn a_lost_connection_is_the_database_away() {
+        for lost in [
+            database_error(DatabaseErrorKind::ClosedConnection, "anything"),
+            database_error(DatabaseErrorKind::UnableToSendCommand, "anything"),
+            database_error(DatabaseErrorKind::Unknown, "terminating connection due to administrator command"),
+            database_error(DatabaseErrorKind::Unknown, "the database system is shutting down"),
+            database_error(DatabaseErrorKind::Unknown, "server closed the connection unexpectedly"),
+        ] {
+            assert!(matches!(lost, StorageError::Unavailable(_)), "{lost:?}");
+        }
+    }
+
+    #[test]
+    fn other_failures_stay_query_errors() {
+        for other in [
+            database_error(DatabaseErrorKind::Unknown, "syntax error at or near \"terminating connection\""),
+            database_error(DatabaseErrorKind::CheckViolation, "new row violates check constraint"),
+            StorageError::from(Error::NotFound),
+        ] {
+            assert!(matches!(other, StorageError::Query(_)), "{other:?}");
+        }
     }
 }

@@ -32,9 +32,31 @@ pub enum Backend {
     Postgres,
 }
 
+/// An HTTP client that follows no redirect. reqwest is built without a default TLS provider
+/// (no aws-lc): ring's is installed first, once.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
 /// Whether a missing service must fail the run (CI) rather than skip the test.
-fn services_required() -> bool {
+pub fn services_required() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Skips the test with a message saying what it needs, or fails it under `CI=true`.
+pub fn skip(missing: &str) {
+    assert!(!services_required(), "CI=true but {missing}");
+    eprintln!("skipped: {missing}");
+}
+
+/// The shared Redis of the test run (`TOLLBOOTH_TEST_REDIS_URL`), or `None` after [`skip`].
+pub fn shared_redis() -> Option<String> {
+    let url = std::env::var("TOLLBOOTH_TEST_REDIS_URL").ok();
+    if url.is_none() {
+        skip("TOLLBOOTH_TEST_REDIS_URL is not set (nor, perhaps, TOLLBOOTH_TEST_DATABASE_URL)");
+    }
+    url
 }
 
 pub struct TestApp {
@@ -64,22 +86,13 @@ impl TestApp {
     pub async fn spawn_configured(backend: Backend, config: &str, env: &[(&str, &str)]) -> Option<TestApp> {
         let postgres = match backend {
             Backend::Sqlite => None,
-            Backend::Postgres => {
-                let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
-                    assert!(!services_required(), "CI=true but {POSTGRES_URL_VAR} is not set");
-                    eprintln!("skipped: set {POSTGRES_URL_VAR} to run this test on PostgreSQL");
-                    return None;
-                };
-                Some(PostgresSchema::create(&base).await?)
-            }
+            Backend::Postgres => Some(PostgresSchema::from_env().await?),
         };
         Some(Self::spawn_on(postgres, config, env).await)
     }
 
     /// A server on `postgres` (a schema of its own), or on SQLite when `None`.
     pub async fn spawn_on(postgres: Option<PostgresSchema>, config: &str, env: &[(&str, &str)]) -> TestApp {
-        // reqwest is built without a default TLS provider (no aws-lc): install ring's once.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = match &postgres {
             Some(schema) => schema.url.clone(),
@@ -110,7 +123,7 @@ impl TestApp {
         let (base_url, handle) = start_server(settings.clone());
         TestApp {
             base_url,
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            http: http_client(),
             operator_key: keys.operator_key.expose_secret().to_owned(),
             tenant_id: keys.tenant_id,
             tenant_key: keys.tenant_key.expose_secret().to_owned(),
@@ -372,6 +385,16 @@ pub struct PostgresSchema {
 }
 
 impl PostgresSchema {
+    /// A schema in the test run's PostgreSQL (`TOLLBOOTH_TEST_DATABASE_URL`), or `None` after
+    /// [`skip`].
+    pub async fn from_env() -> Option<PostgresSchema> {
+        let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
+            skip(&format!("{POSTGRES_URL_VAR} is not set: this test runs on PostgreSQL"));
+            return None;
+        };
+        Self::create(&base).await
+    }
+
     /// `None`, with a message, when PostgreSQL is unreachable outside CI.
     pub async fn create(base: &str) -> Option<PostgresSchema> {
         let schema = format!("t_{}", ulid::Ulid::new().to_string().to_lowercase());
@@ -386,8 +409,7 @@ impl PostgresSchema {
         .await
         .expect("join");
         if let Err(err) = created {
-            assert!(!services_required(), "CI=true but PostgreSQL at {base} is unreachable: {err}");
-            eprintln!("skipped: PostgreSQL is unreachable: {err}");
+            skip(&format!("PostgreSQL at {base} is unreachable: {err}"));
             return None;
         }
         let separator = if base.contains('?') { '&' } else { '?' };

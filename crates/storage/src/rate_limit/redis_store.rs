@@ -3,8 +3,8 @@
 //! script works on Redis Cluster. When Redis does not answer within the timeout, the check
 //! falls back to local counters (logged once, counted in `fallbacks`), and Redis is tried again
 //! a second later; a request never fails because of Redis. With a Redis Cluster, the script
-//! goes to the master of the subject's slot; a master that is gone means local counting for
-//! that slot until the cluster answers again.
+//! goes to the master of the subject's slot; a failure on any master sends every check of
+//! this instance to local counting for that second, as a single Redis away would.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
