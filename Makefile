@@ -1,7 +1,7 @@
 # The commands the README gives. `make run` serves on 127.0.0.1:8080 with SQLite in data/.
 CARGO ?= cargo
 
-.PHONY: run test bench capacity chaos soak fuzz lint fmt
+.PHONY: run test bench capacity chaos soak fuzz wrk lint fmt
 
 ## Build in release mode; on an empty database print the first keys once, then serve.
 run:
@@ -17,8 +17,7 @@ test:
 
 ## Load figures (wrk against the release server): the token endpoint on SQLite, paginated
 ## lists on PostgreSQL, rate limiting through Redis (each skipped when its service is away).
-bench:
-	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
+bench: wrk
 	$(CARGO) build --release -p tollbooth
 	bench/token.sh
 	bench/organizations.sh
@@ -29,13 +28,13 @@ bench:
 	bench/verify.sh
 
 ## docs/capacity.md's table: CPU, database round trips and writes, Redis commands per request.
-capacity:
-	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
+capacity: wrk
 	$(CARGO) build --release -p tollbooth
 	bench/capacity.sh
 
 ## Faults under load and scale-out (docs/capacity.md, "Bad days", "Scale-out"): the chaos and
-## scale-out tests, with their figures printed. Needs the local PostgreSQL and Redis.
+## scale-out tests, with their figures printed. Needs the local PostgreSQL (and its server
+## programs, for a private one) and Redis, redis-server and nginx (.ci/run installs them).
 chaos:
 	$(CARGO) build -p tollbooth
 	CI=true TOLLBOOTH_TEST_DATABASE_URL=$${TOLLBOOTH_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
@@ -51,6 +50,9 @@ soak:
 ## Every fuzz target for FUZZ_SECONDS (default 60) each (docs/testing.md, "Fuzzing").
 fuzz:
 	fuzz/run.sh
+
+wrk:
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

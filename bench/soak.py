@@ -273,11 +273,13 @@ def main():
                   f"a row every {INTERVAL:g} s")
             print(f"{'minute':>6} {'RSS MiB':>8} {'fds':>5} {'pool':>5} {'pg conns':>8} {'requests':>9} "
                   f"{'errors':>7} {'p99 ms':>7}")
-            rows = []
+            rows, by_kind = [], {}
             began = time.monotonic()
             while time.monotonic() - began < MINUTES * 60:
                 time.sleep(INTERVAL)
-                latencies, errors, _ = workload.drain()
+                latencies, errors, kinds = workload.drain()
+                for kind, count in kinds.items():
+                    by_kind[kind] = by_kind.get(kind, 0) + count
                 latencies.sort()
                 p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0.0
                 rss, fds, pooled, postgres = sample(server.pid)
@@ -291,6 +293,7 @@ def main():
         finally:
             server.terminate()
             server.wait(timeout=60)
+    print("requests by kind: " + ", ".join(f"{kind} {count}" for kind, count in sorted(by_kind.items())))
     names = ["RSS", "open file descriptors", "pooled connections", "p99"]
     grew = [name for i, name in enumerate(names) if growing([row[i] for row in rows])]
     if grew:

@@ -162,6 +162,7 @@ async fn three_instances_behind_nginx_act_as_one() {
         .unwrap_or_else(|| panic!("{base} never refuses the revoked key"));
     }
     let refused_by_all = revoked.elapsed();
+    eprintln!("three instances: a revoked key refused by all {refused_by_all:?} after the revocation");
     assert!(refused_by_all <= Duration::from_millis(1300), "refused by all after {refused_by_all:?}");
     for _ in 0..instances.len() * 2 {
         assert_eq!(status_of(http, proxy.url("/api/v1/clients"), &secret).await, 401, "{}", proxy.log());
@@ -196,6 +197,7 @@ async fn three_instances_behind_nginx_act_as_one() {
         .await
         .unwrap_or_else(|| panic!("{base} never refuses the rotated-out secret"));
     }
+    eprintln!("three instances: a rotated-out secret refused by all {:?} after the rotation", rotated_at.elapsed());
     assert!(rotated_at.elapsed() <= Duration::from_millis(1300), "old secret refused after {:?}", rotated_at.elapsed());
 
     // A client deleted through one instance: its token and its secret are refused by the
@@ -230,12 +232,16 @@ async fn three_instances_behind_nginx_act_as_one() {
         .await
         .unwrap_or_else(|| panic!("{base} never refuses the deleted client"));
     }
+    eprintln!("three instances: a deleted client's token and secret refused by all {:?} after", deleted_at.elapsed());
     assert!(deleted_at.elapsed() <= Duration::from_millis(1300), "refused after {:?}", deleted_at.elapsed());
 
     // Limits are exact across the three: twice the plan's limit, at once, through nginx.
     let (_, limited_key) = a.create_tenant("Limited").await;
     let (admitted, refused) =
         admitted_of_twice_the_limit(http, &[proxy.url("/api/v1/users")], &limited_key, || proxy.log()).await;
+    eprintln!(
+        "three instances behind nginx: {admitted:?} admitted (by window reset), {refused} refused; limit {LIMIT}"
+    );
     assert_exactly_the_limit(&admitted, refused);
 }
 
