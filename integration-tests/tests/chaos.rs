@@ -220,12 +220,7 @@ windows = [{ window = "1h", limit = 30 }]
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_stopped_and_started_under_load_answers_every_request() {
-    let port = free_port();
-    if !PrivateRedis::start(port) {
-        skip("redis-server could not be started (Debian's redis-server)");
-        return;
-    }
-    let redis = PrivateRedis { port };
+    let Some(redis) = PrivateRedis::on_free_port() else { return };
     let url = redis.url();
     let app = TestApp::spawn_configured(
         crate::support::Backend::Sqlite,
@@ -250,7 +245,7 @@ async fn redis_stopped_and_started_under_load_answers_every_request() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let during = store(&app).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(PrivateRedis::start(port), "redis-server starts again");
+    assert!(PrivateRedis::start(redis.port), "redis-server starts again");
     let started_again = Instant::now();
     let recovered = eventually(Duration::from_secs(5), || async { store(&app).await == "redis" }).await;
     let sent = load.await.unwrap();

@@ -24,26 +24,12 @@ fn encoded(value: &str) -> String {
 /// the test API, `/write/` the scope `orders:write`. It asks the Tollbooth instances at
 /// `tollbooths` in turn.
 fn nginx(tollbooths: &[&str], upstream: u16) -> Proxy {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let servers: String =
         tollbooths.iter().map(|base| format!("server {};\n", base.trim_start_matches("http://"))).collect();
     let verify = format!("http://tollbooth/verify?resource={}&limited_status=403", encoded(TEST_API));
-    let temp = dir.path().display();
-    let config = format!(
-        r#"daemon off;
-pid {temp}/nginx.pid;
-error_log {temp}/error.log warn;
-worker_processes 1;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    upstream tollbooth {{
+    peers::nginx(&[("identity.conf", IDENTITY), ("verify.conf", VERIFY)], |temp, port| {
+        format!(
+            r#"    upstream tollbooth {{
         {servers}
     }}
     server {{
@@ -80,10 +66,13 @@ http {{
             return 403;
         }}
     }}
-}}
 "#
-    );
-    let identity = r#"auth_request_set $tb_tenant $upstream_http_x_tollbooth_tenant;
+        )
+    })
+}
+
+/// What the protected locations pass on: identity to the upstream, limits to the client.
+const IDENTITY: &str = r#"auth_request_set $tb_tenant $upstream_http_x_tollbooth_tenant;
 auth_request_set $tb_subject $upstream_http_x_tollbooth_subject;
 auth_request_set $tb_scopes $upstream_http_x_tollbooth_scopes;
 auth_request_set $tb_remaining $upstream_http_x_ratelimit_remaining;
@@ -98,29 +87,15 @@ proxy_set_header X-Tollbooth-Scopes $tb_scopes;
 add_header X-RateLimit-Remaining $tb_remaining always;
 add_header X-RateLimit-Reset $tb_reset always;
 "#;
-    let verify_conf = r#"proxy_pass_request_body off;
+
+/// What the verification subrequests send Tollbooth: no body, the original method and address.
+const VERIFY: &str = r#"proxy_pass_request_body off;
 proxy_set_header Content-Length "";
 proxy_set_header X-Original-URI $request_uri;
 proxy_set_header X-Original-Method $request_method;
 proxy_set_header X-Forwarded-Method $request_method;
 proxy_set_header X-Forwarded-For $remote_addr;
 "#;
-    std::fs::write(dir.path().join("nginx.conf"), config).unwrap();
-    std::fs::write(dir.path().join("identity.conf"), identity).unwrap();
-    std::fs::write(dir.path().join("verify.conf"), verify_conf).unwrap();
-    let process = Command::new("nginx")
-        .arg("-p")
-        .arg(dir.path())
-        .arg("-c")
-        .arg(dir.path().join("nginx.conf"))
-        .arg("-e")
-        .arg(dir.path().join("error.log"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Proxy { process, port, dir }
-}
 
 /// Caddy with `forward_auth` (docs/protect-your-api.md, "Caddy").
 fn caddy(tollbooth: &str, upstream: u16) -> Proxy {

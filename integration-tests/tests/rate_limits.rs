@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::peers::{PrivateRedis, free_port};
-use crate::support::{Backend, TestApp, shared_redis, skip};
+use crate::support::peers::PrivateRedis;
+use crate::support::{Backend, TestApp, shared_redis};
 
 fn plan_config(windows: &str, writes: &str, extra: &str) -> String {
     format!(
@@ -262,12 +262,7 @@ async fn wait_for_store(app: &TestApp, status: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_going_away_falls_back_to_local_counters_and_recovers() {
-    let port = free_port();
-    if !PrivateRedis::start(port) {
-        skip("redis-server could not be started (Debian's redis-server)");
-        return;
-    }
-    let redis = PrivateRedis { port };
+    let Some(redis) = PrivateRedis::on_free_port() else { return };
     let url = redis.url();
     let config = plan_config("{ window = \"1h\", limit = 100000 }", "", "");
     let app =
@@ -293,7 +288,7 @@ async fn redis_going_away_falls_back_to_local_counters_and_recovers() {
     assert!(fallbacks > 0, "{metrics}");
     assert!(metrics.contains("tollbooth_counter_store_up 0"), "{metrics}");
 
-    assert!(PrivateRedis::start(port), "redis-server restarts");
+    assert!(PrivateRedis::start(redis.port), "redis-server restarts");
     wait_for_store(&app, "redis").await;
     let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("tollbooth_counter_store_up 1"), "{metrics}");

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::peers::{self, Proxy, free_port};
+use crate::support::peers::{self, Proxy};
 use crate::support::{Backend, TestApp, eventually, shared_redis};
 
 /// New tenants get `exact`: 40 calls an hour (and a day window, so each tenant has several
@@ -31,25 +31,11 @@ windows = [{ window = "1s", limit = 1000000 }]
 /// nginx passing every request to `instances` in turn (docs/deployment.md), never retrying a
 /// refused request at another instance.
 fn round_robin(instances: &[&str]) -> Proxy {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let servers: String =
         instances.iter().map(|base| format!("server {};\n", base.trim_start_matches("http://"))).collect();
-    let temp = dir.path().display();
-    let config = format!(
-        r#"daemon off;
-pid {temp}/nginx.pid;
-error_log {temp}/error.log warn;
-worker_processes 1;
-events {{ worker_connections 512; }}
-http {{
-    access_log off;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    upstream tollbooth {{
+    peers::nginx(&[], |_, port| {
+        format!(
+            r#"    upstream tollbooth {{
         {servers}
         keepalive 16;
     }}
@@ -62,22 +48,9 @@ http {{
             proxy_next_upstream off;
         }}
     }}
-}}
 "#
-    );
-    std::fs::write(dir.path().join("nginx.conf"), config).unwrap();
-    let process = Command::new("nginx")
-        .arg("-p")
-        .arg(dir.path())
-        .arg("-c")
-        .arg(dir.path().join("nginx.conf"))
-        .arg("-e")
-        .arg(dir.path().join("error.log"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Proxy { process, port, dir }
+        )
+    })
 }
 
 async fn status_of(http: &reqwest::Client, url: String, credential: &str) -> u16 {

@@ -51,6 +51,48 @@ pub async fn header_echo(line: fn(&str, &str) -> Option<String>) -> u16 {
     port
 }
 
+/// nginx in the foreground with a configuration of the test's own: the common preamble, then
+/// `http(dir, port)` as the body of the `http` block (upstreams and servers, listening on
+/// `port`; files it includes are in `dir`), with `files` (name, text) written beside it.
+pub fn nginx(files: &[(&str, &str)], http: impl FnOnce(&str, u16) -> String) -> Proxy {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let temp = dir.path().display().to_string();
+    let config = format!(
+        r#"daemon off;
+pid {temp}/nginx.pid;
+error_log {temp}/error.log warn;
+worker_processes 1;
+events {{ worker_connections 512; }}
+http {{
+    access_log off;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+{}}}
+"#,
+        http(&temp, port)
+    );
+    std::fs::write(dir.path().join("nginx.conf"), config).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let process = Command::new("nginx")
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf"))
+        .arg("-e")
+        .arg(dir.path().join("error.log"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Proxy { process, port, dir }
+}
+
 /// A port nothing listens on now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -97,6 +139,16 @@ pub struct PrivateRedis {
 }
 
 impl PrivateRedis {
+    /// A server on a free port, or `None` after [`crate::support::skip`].
+    pub fn on_free_port() -> Option<PrivateRedis> {
+        let port = free_port();
+        if !Self::start(port) {
+            crate::support::skip("redis-server could not be started (Debian's redis-server)");
+            return None;
+        }
+        Some(PrivateRedis { port })
+    }
+
     /// Starts (or restarts) the server on `port`; whether it started.
     pub fn start(port: u16) -> bool {
         Command::new("redis-server")
