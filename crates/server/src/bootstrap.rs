@@ -163,7 +163,7 @@ pub fn bootstrap(
                 role: ROLE_ADMIN.to_owned(),
             };
             users::insert(conn, &user)?;
-            // Every object has its creation's event (docs/api.md, "Audit log"); the installer
+            // Every object has its creation's event (docs/api.md, "Audit logs"); the installer
             // that bootstraps is no principal, so the events name no actor.
             for (tenant, action, target) in [
                 (None, "api_key.created", &operator.id),

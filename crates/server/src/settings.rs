@@ -410,6 +410,9 @@ impl RawSettings {
         if self.database.connect_timeout_seconds == 0 {
             return Err(bad("database.connect_timeout_seconds", "it must be at least 1"));
         }
+        if self.rate_limit.redis_cluster && self.redis_url.is_empty() {
+            return Err(bad("rate_limit.redis_cluster", "it needs redis_url to name the cluster's nodes"));
+        }
         let redis_url = match self.redis_url.as_str() {
             "" => None,
             urls if urls
@@ -607,6 +610,8 @@ mod tests {
             ("TOLLBOOTH_LISTEN", "localhost", "`listen` (TOLLBOOTH_LISTEN)"),
             ("TOLLBOOTH_DATABASE_URL", "mysql://x", "`database_url`"),
             ("TOLLBOOTH_REDIS_URL", "http://x", "`redis_url`"),
+            ("TOLLBOOTH_REDIS_URL", "redis://a:6379/,redis://b:6379/", "`redis_url`"),
+            ("TOLLBOOTH_RATE_LIMIT_REDIS_CLUSTER", "true", "`rate_limit.redis_cluster`"),
             ("TOLLBOOTH_REQUIRE_HTTPS", "maybe", "`require_https`"),
             ("TOLLBOOTH_RATE_LIMIT_PLAN_DEFAULT", "gold", "`rate_limit.plan_default`"),
             ("TOLLBOOTH_ISSUER", "not a url", "`issuer`"),
