@@ -253,6 +253,17 @@ async fn organizations_plans_and_keys_own_limits_are_counted() {
     assert_eq!(forward(&app, Some(&tenant_level), &resource).await.0, 200, "the refusal counted nothing in the plan");
 }
 
+/// A server on `config`, and the secret of a key with `scope` in an organization on `plan`.
+async fn organization_key_on_plan(config: &str, plan: &str, scope: &str) -> (TestApp, String) {
+    let app = TestApp::spawn_configured(Backend::Sqlite, config, &[]).await.unwrap();
+    let body = json!({"name": "Acme", "plan": plan});
+    let org = app.call("POST", "/api/v1/organizations", &app.tenant_key, body).await.expect(201).id();
+    let body = json!({"name": "a", "scopes": [scope], "organization_id": org});
+    let key = app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201);
+    let secret = key.body["key"].as_str().unwrap().to_owned();
+    (app, secret)
+}
+
 /// The tenant's plan is the ceiling: an organization with a bigger plan of its own still stops
 /// at the tenant's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -261,14 +272,7 @@ async fn an_organizations_plan_divides_the_tenants_never_exceeds_it() {
         "{}\n[rate_limit.plans.big]\nwindows = [{{ window = \"1h\", limit = 1000 }}]\n",
         plan("{ window = \"1h\", limit = 2 }", "")
     );
-    let app = TestApp::spawn_configured(Backend::Sqlite, &config, &[]).await.unwrap();
-    let body = json!({"name": "Acme", "plan": "big"});
-    let org = app.call("POST", "/api/v1/organizations", &app.tenant_key, body).await.expect(201).id();
-    let body = json!({"name": "a", "scopes": ["orders:read"], "organization_id": org});
-    let secret = app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201).body["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (app, secret) = organization_key_on_plan(&config, "big", "orders:read").await;
     let resource = format!("resource={}", urlencoding(TEST_API));
     let mut statuses = Vec::new();
     for _ in 0..3 {
@@ -284,14 +288,7 @@ async fn an_organizations_write_windows_count_writes() {
         "{}\n[rate_limit.plans.careful]\nwindows = [{{ window = \"1h\", limit = 1000 }}]\nwrites = [{{ window = \"1h\", limit = 1 }}]\n",
         plan("{ window = \"1h\", limit = 1000 }", "")
     );
-    let app = TestApp::spawn_configured(Backend::Sqlite, &config, &[]).await.unwrap();
-    let body = json!({"name": "Acme", "plan": "careful"});
-    let org = app.call("POST", "/api/v1/organizations", &app.tenant_key, body).await.expect(201).id();
-    let body = json!({"name": "a", "scopes": ["orders:write"], "organization_id": org});
-    let secret = app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201).body["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (app, secret) = organization_key_on_plan(&config, "careful", "orders:write").await;
     let url = app.url(&format!("/verify?resource={}", urlencoding(TEST_API)));
     let call =
         |method: &'static str| app.http.get(&url).bearer_auth(&secret).header("X-Forwarded-Method", method).send();
