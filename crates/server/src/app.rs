@@ -167,7 +167,11 @@ fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartEr
         Some(url) => {
             let redis = Arc::new(
                 RedisCounters::new(url, settings.rate_limit.redis_cluster, settings.rate_limit.redis_timeout)
-                    .map_err(|e| StartError::Redis(e.to_string()))?,
+                    .map_err(|e| StartError::Redis(e.to_string()))?
+                    // Every thread that counts runs an actix system, and so a `LocalSet`.
+                    .with_spawner(|driver| {
+                        actix_web::rt::spawn(driver);
+                    }),
             );
             let warming = redis.clone();
             actix_web::rt::spawn(async move { warming.warm_up().await });

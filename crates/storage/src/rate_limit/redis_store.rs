@@ -5,6 +5,11 @@
 //! a second later; a request never fails because of Redis. With a Redis Cluster, the script
 //! goes to the master of the subject's slot; a failure on any master sends every check of
 //! this instance to local counting for that second, as a single Redis away would.
+//!
+//! Each thread has its own connection to a single Redis, and the task that drives it (writes
+//! the commands, reads the answers) is started by the owner's [`Spawner`]: on the server, on
+//! the HTTP worker's own task set, so that an answer wakes its request without a system call
+//! (docs/capacity.md, "Where the time goes").
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -13,10 +18,10 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt};
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{AsyncStream, ConnectionLike, MultiplexedConnection};
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisFuture, Value};
+use redis::{AsyncConnectionConfig, Cmd, ConnectionAddr, Pipeline, RedisFuture, Value};
 
 use super::{Counter, CounterStore, MemoryCounters, Outcome, StoreError, StoreStatus};
 
@@ -53,11 +58,21 @@ enum Client {
     Cluster(Box<ClusterClient>),
 }
 
-/// A connection to either: both reconnect by themselves, and a clone shares the connection.
+/// A connection to either; a clone shares the connection. A broken connection is dropped and
+/// made again after [`RETRY_AFTER`].
 #[derive(Clone)]
 enum Connection {
-    Node(ConnectionManager),
+    Node(MultiplexedConnection),
     Cluster(ClusterConnection),
+}
+
+/// Starts the task that drives a connection to a single Redis. The default, `tokio::spawn`,
+/// works on any runtime; a server whose threads each run a `LocalSet` passes its local spawn,
+/// so that answers wake requests on the same task set (see [`RedisCounters::with_spawner`]).
+pub type Spawner = fn(BoxFuture<'static, ()>);
+
+fn spawn_on_runtime(driver: BoxFuture<'static, ()>) {
+    tokio::spawn(driver);
 }
 
 impl ConnectionLike for Connection {
@@ -90,6 +105,7 @@ impl ConnectionLike for Connection {
 
 pub struct RedisCounters {
     client: Client,
+    spawn: Spawner,
     timeout: Duration,
     script: redis::Script,
     /// One connection per thread: each HTTP worker runs its own runtime, and a connection
@@ -128,6 +144,7 @@ impl RedisCounters {
         };
         Ok(RedisCounters {
             client,
+            spawn: spawn_on_runtime,
             timeout,
             script: redis::Script::new(CHECK_AND_COUNT),
             connections: RwLock::new(HashMap::new()),
@@ -137,6 +154,13 @@ impl RedisCounters {
             local: MemoryCounters::default(),
             fallbacks: AtomicU64::new(0),
         })
+    }
+
+    /// Drives each connection to a single Redis with `spawn` (a Redis Cluster's connections
+    /// drive themselves). `spawn` must work on every thread that checks a limit.
+    pub fn with_spawner(mut self, spawn: Spawner) -> Self {
+        self.spawn = spawn;
+        self
     }
 
     /// Connects now (at start-up), so the first request does not wait for it.
@@ -164,13 +188,7 @@ impl RedisCounters {
         }
         let connecting = async {
             match &self.client {
-                Client::Node(client) => {
-                    let config = ConnectionManagerConfig::new()
-                        .set_connection_timeout(Some(self.timeout))
-                        .set_response_timeout(Some(self.timeout))
-                        .set_number_of_retries(1);
-                    ConnectionManager::new_with_config(client.clone(), config).await.map(Connection::Node)
-                }
+                Client::Node(client) => self.connect_node(client).await.map(Connection::Node),
                 Client::Cluster(client) => client.get_async_connection().await.map(Connection::Cluster),
             }
         };
@@ -189,6 +207,59 @@ impl RedisCounters {
                 None
             }
         }
+    }
+
+    /// Opens a connection to a single Redis and starts its driver with [`Self::spawn`].
+    async fn connect_node(&self, client: &redis::Client) -> redis::RedisResult<MultiplexedConnection> {
+        let info = client.get_connection_info();
+        let stream: std::pin::Pin<Box<dyn AsyncStream + Send + Sync>> = match info.addr() {
+            ConnectionAddr::Tcp(host, port) => {
+                let stream = tokio::net::TcpStream::connect((host.as_str(), *port)).await?;
+                // Each check is one small write that its request waits for.
+                stream.set_nodelay(true)?;
+                Box::pin(stream)
+            }
+            ConnectionAddr::Unix(path) => Box::pin(tokio::net::UnixStream::connect(path).await?),
+            other => {
+                let unsupported =
+                    (redis::ErrorKind::InvalidClientConfig, "unsupported Redis address", other.to_string());
+                return Err(unsupported.into());
+            }
+        };
+        // No deadline of the connection's own: `call` sets one per check.
+        let config = AsyncConnectionConfig::new().set_response_timeout(None);
+        let (connection, driver) =
+            MultiplexedConnection::new_with_config(info.redis_settings(), stream, config).await?;
+        let period = self.timeout;
+        (self.spawn)(
+            async move {
+                // Tokio's timer wakes its thread through a system call whenever a deadline is
+                // set earlier than the thread's next wake-up, as each check's deadline is when
+                // the thread has no other timer. A tick every `timeout` keeps one due sooner
+                // than any check's deadline: measured, one system call less per check.
+                let heartbeat = async {
+                    let mut tick = tokio::time::interval(period);
+                    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        tick.tick().await;
+                    }
+                };
+                // The driver ends when the connection closes or every clone of it is dropped.
+                tokio::select! {
+                    () = driver => {}
+                    () = heartbeat => {}
+                }
+            }
+            .boxed(),
+        );
+        Ok(connection)
+    }
+
+    /// Drops this thread's connection after a failure: the next check after [`RETRY_AFTER`]
+    /// connects again.
+    fn forget_connection(&self) {
+        let thread = std::thread::current().id();
+        self.connections.write().unwrap_or_else(|p| p.into_inner()).remove(&thread);
     }
 
     fn failed(&self, cause: &str) {
@@ -215,10 +286,12 @@ impl RedisCounters {
                 Some(value)
             }
             Ok(Err(err)) => {
+                self.forget_connection();
                 self.failed(&err.to_string());
                 None
             }
             Err(_) => {
+                self.forget_connection();
                 self.failed("no answer within the timeout");
                 None
             }
