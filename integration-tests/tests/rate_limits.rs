@@ -120,8 +120,20 @@ async fn two_instances_sharing_redis_allow_exactly_the_limit_per_window() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_cost_nothing_and_tenants_share_one_budget() {
+    refusals_cost_nothing_and_tenants_share_one_budget_with(&[]).await;
+}
+
+/// The same in Redis, whose script counts first and takes the counts back on a refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_cost_nothing_in_redis_either() {
+    let Some(redis) = shared_redis() else { return };
+    let env = [("TOLLBOOTH_REDIS_URL", redis.as_str()), ("TOLLBOOTH_RATE_LIMIT_REDIS_TIMEOUT_MS", "5000")];
+    refusals_cost_nothing_and_tenants_share_one_budget_with(&env).await;
+}
+
+async fn refusals_cost_nothing_and_tenants_share_one_budget_with(env: &[(&str, &str)]) {
     let config = plan_config("{ window = \"1h\", limit = 6 }", "{ window = \"1h\", limit = 1 }", "");
-    let app = TestApp::spawn_configured(Backend::Sqlite, &config, &[]).await.unwrap();
+    let app = TestApp::spawn_configured(Backend::Sqlite, &config, env).await.unwrap();
     let key = app.tenant_key.clone();
     let write = app.call("POST", "/api/v1/organizations", &key, json!({"name": "only write"})).await.expect(201);
     let org_id = write.id();
@@ -182,6 +194,9 @@ async fn refusals_cost_nothing_and_tenants_share_one_budget() {
         (created.id(), created.body["api_key"]["key"].as_str().unwrap().to_owned())
     };
     app.call("GET", "/api/v1/users", &other_tenant, Value::Null).await.expect(200);
+    let ready: Value = app.http.get(app.url("/readyz")).send().await.unwrap().json().await.unwrap();
+    let store = if env.is_empty() { "memory" } else { "redis" };
+    assert_eq!(ready["counter_store"], store, "counted where the test meant to count");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,25 +27,27 @@ use super::{Counter, CounterStore, MemoryCounters, Outcome, StoreError, StoreSta
 
 /// KEYS[i]: one counter per window; ARGV[3i-2]: its limit; ARGV[3i-1]: its TTL in seconds;
 /// ARGV[3i]: 1 if the request counts in it, 0 if it is only read. Counts the request in every
-/// counted window, or in none when any of them is full, so a refusal costs nothing.
+/// counted window, or in none when any of them is full, so a refusal costs nothing: it counts
+/// first and takes the counts back when one went over, which costs one call per counted window
+/// when the request is allowed (a read before each count would cost two).
 /// Returns {allowed (1 or 0), count_1, …, count_n}.
 const CHECK_AND_COUNT: &str = r"
-local counts = {}
-local allowed = 1
-for i, key in ipairs(KEYS) do
-  local count = tonumber(redis.call('GET', key) or '0')
-  counts[i] = count
-  if ARGV[3 * i] == '1' and count >= tonumber(ARGV[3 * i - 2]) then allowed = 0 end
-end
-if allowed == 1 then
-  for i, key in ipairs(KEYS) do
-    if ARGV[3 * i] == '1' then
-      counts[i] = redis.call('INCR', key)
-      if counts[i] == 1 then redis.call('EXPIRE', key, ARGV[3 * i - 1]) end
-    end
+local counts = {1}
+for i = 1, #KEYS do
+  if ARGV[3 * i] == '1' then
+    local count = redis.call('INCR', KEYS[i])
+    if count == 1 then redis.call('EXPIRE', KEYS[i], ARGV[3 * i - 1]) end
+    if count > tonumber(ARGV[3 * i - 2]) then counts[1] = 0 end
+    counts[i + 1] = count
+  else
+    counts[i + 1] = tonumber(redis.call('GET', KEYS[i]) or '0')
   end
 end
-table.insert(counts, 1, allowed)
+if counts[1] == 0 then
+  for i = 1, #KEYS do
+    if ARGV[3 * i] == '1' then counts[i + 1] = redis.call('DECR', KEYS[i]) end
+  end
+end
 return counts
 ";
 
