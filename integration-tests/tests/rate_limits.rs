@@ -197,6 +197,14 @@ async fn refusals_cost_nothing_and_tenants_share_one_budget_with(env: &[(&str, &
     let ready: Value = app.http.get(app.url("/readyz")).send().await.unwrap().json().await.unwrap();
     let store = if env.is_empty() { "memory" } else { "redis" };
     assert_eq!(ready["counter_store"], store, "counted where the test meant to count");
+    assert_eq!(fallbacks(&app).await, 0, "and never locally on the way");
+}
+
+/// `tollbooth_counter_store_fallbacks_total`: the checks counted locally for want of Redis.
+async fn fallbacks(app: &TestApp) -> u64 {
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let line = metrics.lines().find_map(|l| l.strip_prefix("tollbooth_counter_store_fallbacks_total "));
+    line.and_then(|value| value.parse().ok()).unwrap_or_else(|| panic!("no fallback count in {metrics}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,20 +301,52 @@ async fn redis_going_away_falls_back_to_local_counters_and_recovers() {
     assert!(started.elapsed() < Duration::from_secs(5), "no hang: {:?}", started.elapsed());
     let ready = wait_for_store(&app, "fallback").await;
     assert_eq!(ready["status"], "ready", "the instance stays ready on local counters");
+    assert!(fallbacks(&app).await > 0, "checks were counted locally");
     let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    let fallbacks: u64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("tollbooth_counter_store_fallbacks_total "))
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(fallbacks > 0, "{metrics}");
     assert!(metrics.contains("tollbooth_counter_store_up 0"), "{metrics}");
 
     assert!(PrivateRedis::start(redis.port), "redis-server restarts");
     wait_for_store(&app, "redis").await;
     let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("tollbooth_counter_store_up 1"), "{metrics}");
+}
+
+/// A Redis restart is no failure: each worker's connection, closed by Redis, is made again at
+/// its next check, and not one check is counted locally (docs/rate-limits.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_sends_no_check_to_local_counting() {
+    let Some(redis) = PrivateRedis::on_free_port() else { return };
+    let url = redis.url();
+    let config = plan_config("{ window = \"1h\", limit = 100000 }", "", "");
+    let env = [
+        ("TOLLBOOTH_REDIS_URL", url.as_str()),
+        ("TOLLBOOTH_WORKERS", "2"),
+        ("TOLLBOOTH_RATE_LIMIT_REDIS_TIMEOUT_MS", "5000"),
+    ];
+    let app = TestApp::spawn_configured(Backend::Sqlite, &config, &env).await.unwrap();
+    // A new HTTP connection each time, so that every worker (and so every Redis connection)
+    // takes some: the server hands connections to its workers in turn.
+    let calls_on_new_connections = async || {
+        for _ in 0..8 {
+            let client = reqwest::Client::new();
+            let response = client.get(app.url("/api/v1/clients")).bearer_auth(&app.tenant_key).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+        }
+    };
+    calls_on_new_connections().await;
+    assert_eq!(fallbacks(&app).await, 0, "every worker counted in Redis");
+
+    redis.stop();
+    assert!(PrivateRedis::start(redis.port), "redis-server restarts");
+    let answering = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", redis.port)).is_err() {
+        assert!(answering.elapsed() < Duration::from_secs(10), "redis-server never listened again");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    calls_on_new_connections().await;
+    assert_eq!(fallbacks(&app).await, 0, "no worker counted locally after the restart");
+    let ready: Value = app.http.get(app.url("/readyz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ready["counter_store"], "redis");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

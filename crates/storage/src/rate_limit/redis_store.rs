@@ -12,8 +12,8 @@
 //! (docs/capacity.md, "Where the time goes").
 
 use std::collections::HashMap;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::thread::ThreadId;
 use std::time::Duration;
 
@@ -30,24 +30,27 @@ use super::{Counter, CounterStore, MemoryCounters, Outcome, StoreError, StoreSta
 /// counted window, or in none when any of them is full, so a refusal costs nothing: it counts
 /// first and takes the counts back when one went over, which costs one call per counted window
 /// when the request is allowed (a read before each count would cost two).
+/// A refusal thus writes twice per counted window (docs/capacity.md, "Sizing").
 /// Returns {allowed (1 or 0), count_1, …, count_n}.
 const CHECK_AND_COUNT: &str = r"
-local counts = {1}
+local allowed = 1
+local counts = {}
 for i = 1, #KEYS do
   if ARGV[3 * i] == '1' then
     local count = redis.call('INCR', KEYS[i])
     if count == 1 then redis.call('EXPIRE', KEYS[i], ARGV[3 * i - 1]) end
-    if count > tonumber(ARGV[3 * i - 2]) then counts[1] = 0 end
-    counts[i + 1] = count
+    if count > tonumber(ARGV[3 * i - 2]) then allowed = 0 end
+    counts[i] = count
   else
-    counts[i + 1] = tonumber(redis.call('GET', KEYS[i]) or '0')
+    counts[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
   end
 end
-if counts[1] == 0 then
+if allowed == 0 then
   for i = 1, #KEYS do
-    if ARGV[3 * i] == '1' then counts[i + 1] = redis.call('DECR', KEYS[i]) end
+    if ARGV[3 * i] == '1' then counts[i] = redis.call('DECR', KEYS[i]) end
   end
 end
+table.insert(counts, 1, allowed)
 return counts
 ";
 
@@ -60,8 +63,7 @@ enum Client {
     Cluster(Box<ClusterClient>),
 }
 
-/// A connection to either; a clone shares the connection. A broken connection is dropped and
-/// made again after [`RETRY_AFTER`].
+/// A connection to either; a clone shares the connection.
 #[derive(Clone)]
 enum Connection {
     Node(MultiplexedConnection),
@@ -105,6 +107,14 @@ impl ConnectionLike for Connection {
     }
 }
 
+/// A thread's connection, and whether its driver has ended (Redis closed it, as on a restart):
+/// a closed one is made again at the next check rather than failing it.
+#[derive(Clone)]
+struct Held {
+    connection: Connection,
+    closed: Arc<AtomicBool>,
+}
+
 pub struct RedisCounters {
     client: Client,
     spawn: Spawner,
@@ -112,7 +122,7 @@ pub struct RedisCounters {
     script: redis::Script,
     /// One connection per thread: each HTTP worker runs its own runtime, and a connection
     /// driven by another thread's runtime would cost a cross-thread wake-up per check.
-    connections: RwLock<HashMap<ThreadId, Connection>>,
+    connections: RwLock<HashMap<ThreadId, Held>>,
     /// Held while connecting: other checks wait for it (up to the timeout) rather than count
     /// locally, which would let a new instance over-admit while its first connection is made.
     connecting: tokio::sync::Mutex<()>,
@@ -165,17 +175,16 @@ impl RedisCounters {
         self
     }
 
-    /// Connects now (at start-up), so the first request does not wait for it.
-    pub async fn warm_up(&self) {
-        let _ = self.connection().await;
-    }
-
-    async fn connection(&self) -> Option<Connection> {
+    /// This thread's connection, made at its first check (and again after a failure).
+    async fn connection(&self) -> Option<Held> {
         if !self.healthy.load(Ordering::Relaxed) && now_ms() < self.retry_at_ms.load(Ordering::Relaxed) {
             return None;
         }
         let thread = std::thread::current().id();
-        let current = || self.connections.read().unwrap_or_else(|p| p.into_inner()).get(&thread).cloned();
+        let current = || {
+            let connections = self.connections.read().unwrap_or_else(|p| p.into_inner());
+            connections.get(&thread).filter(|held| !held.closed.load(Ordering::Relaxed)).cloned()
+        };
         if let Some(connection) = current() {
             return Some(connection);
         }
@@ -190,15 +199,23 @@ impl RedisCounters {
         }
         let connecting = async {
             match &self.client {
-                Client::Node(client) => self.connect_node(client).await.map(Connection::Node),
-                Client::Cluster(client) => client.get_async_connection().await.map(Connection::Cluster),
+                Client::Node(client) => {
+                    let closed = Arc::new(AtomicBool::new(false));
+                    let connection = self.connect_node(client, closed.clone()).await?;
+                    Ok(Held { connection: Connection::Node(connection), closed })
+                }
+                // A cluster connection makes its node connections again by itself.
+                Client::Cluster(client) => client
+                    .get_async_connection()
+                    .await
+                    .map(|connection| Held { connection: Connection::Cluster(connection), closed: Default::default() }),
             }
         };
         let connected = tokio::time::timeout(self.timeout * 4, connecting).await;
         match connected {
-            Ok(Ok(connection)) => {
-                self.connections.write().unwrap_or_else(|p| p.into_inner()).insert(thread, connection.clone());
-                Some(connection)
+            Ok(Ok(held)) => {
+                self.connections.write().unwrap_or_else(|p| p.into_inner()).insert(thread, held.clone());
+                Some(held)
             }
             Ok(Err(err)) => {
                 self.failed(&err.to_string());
@@ -211,8 +228,13 @@ impl RedisCounters {
         }
     }
 
-    /// Opens a connection to a single Redis and starts its driver with [`Self::spawn`].
-    async fn connect_node(&self, client: &redis::Client) -> redis::RedisResult<MultiplexedConnection> {
+    /// Opens a connection to a single Redis and starts its driver with [`Self::spawn`]; `closed`
+    /// is set when the driver ends.
+    async fn connect_node(
+        &self,
+        client: &redis::Client,
+        closed: Arc<AtomicBool>,
+    ) -> redis::RedisResult<MultiplexedConnection> {
         let info = client.get_connection_info();
         let stream: std::pin::Pin<Box<dyn AsyncStream + Send + Sync>> = match info.addr() {
             ConnectionAddr::Tcp(host, port) => {
@@ -221,6 +243,7 @@ impl RedisCounters {
                 stream.set_nodelay(true)?;
                 Box::pin(stream)
             }
+            #[cfg(unix)]
             ConnectionAddr::Unix(path) => Box::pin(tokio::net::UnixStream::connect(path).await?),
             other => {
                 let unsupported =
@@ -232,7 +255,7 @@ impl RedisCounters {
         let config = AsyncConnectionConfig::new().set_response_timeout(None);
         let (connection, driver) =
             MultiplexedConnection::new_with_config(info.redis_settings(), stream, config).await?;
-        let period = self.timeout;
+        let period = self.timeout.max(Duration::from_millis(1));
         (self.spawn)(
             async move {
                 // Tokio's timer wakes its thread through a system call whenever a deadline is
@@ -248,7 +271,7 @@ impl RedisCounters {
                 };
                 // The driver ends when the connection closes or every clone of it is dropped.
                 tokio::select! {
-                    () = driver => {}
+                    () = driver => closed.store(true, Ordering::Relaxed),
                     () = heartbeat => {}
                 }
             }
@@ -257,11 +280,19 @@ impl RedisCounters {
         Ok(connection)
     }
 
-    /// Drops this thread's connection after a failure: the next check after [`RETRY_AFTER`]
-    /// connects again.
-    fn forget_connection(&self) {
+    /// Drops this thread's connection to a single Redis after it broke or went silent (not
+    /// after an error Redis answered, nor a Redis Cluster's, which heals itself): the next
+    /// check after [`RETRY_AFTER`] connects again. A newer connection made meanwhile stays.
+    fn forget_if_broken(&self, held: &Held, error: Option<&redis::RedisError>) {
+        let broken = error.is_none_or(|e| e.is_unrecoverable_error() || e.is_connection_dropped() || e.is_io_error());
+        if !broken || matches!(held.connection, Connection::Cluster(_)) {
+            return;
+        }
         let thread = std::thread::current().id();
-        self.connections.write().unwrap_or_else(|p| p.into_inner()).remove(&thread);
+        let mut connections = self.connections.write().unwrap_or_else(|p| p.into_inner());
+        if connections.get(&thread).is_some_and(|current| Arc::ptr_eq(&current.closed, &held.closed)) {
+            connections.remove(&thread);
+        }
     }
 
     fn failed(&self, cause: &str) {
@@ -281,19 +312,19 @@ impl RedisCounters {
         &self,
         invocation: impl AsyncFnOnce(Connection) -> redis::RedisResult<T>,
     ) -> Option<T> {
-        let connection = self.connection().await?;
-        match tokio::time::timeout(self.timeout, invocation(connection)).await {
+        let held = self.connection().await?;
+        match tokio::time::timeout(self.timeout, invocation(held.connection.clone())).await {
             Ok(Ok(value)) => {
                 self.succeeded();
                 Some(value)
             }
             Ok(Err(err)) => {
-                self.forget_connection();
+                self.forget_if_broken(&held, Some(&err));
                 self.failed(&err.to_string());
                 None
             }
             Err(_) => {
-                self.forget_connection();
+                self.forget_if_broken(&held, None);
                 self.failed("no answer within the timeout");
                 None
             }
@@ -336,5 +367,19 @@ impl CounterStore for RedisCounters {
 
     fn status(&self) -> StoreStatus {
         if self.healthy.load(Ordering::Relaxed) { StoreStatus::Redis } else { StoreStatus::RedisFallback }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_to_redis_is_refused_at_start_without_the_password() {
+        // TLS to Redis is not built in (docs/configuration.md): better no start than a server
+        // that counts locally forever.
+        let refused = RedisCounters::new("rediss://:hunter2@redis.example:6380/", false, Duration::from_millis(50));
+        let message = refused.err().expect("a rediss:// URL is refused").0;
+        assert!(!message.contains("hunter2"), "{message}");
     }
 }
