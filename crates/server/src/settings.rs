@@ -415,9 +415,7 @@ impl RawSettings {
         }
         let redis_url = match self.redis_url.as_str() {
             "" => None,
-            urls if urls
-                .split(',')
-                .all(|url| url.trim().starts_with("redis://") || url.trim().starts_with("rediss://"))
+            urls if urls.split(',').all(|url| url.trim().starts_with("redis://"))
                 && (self.rate_limit.redis_cluster || !urls.contains(',')) =>
             {
                 Some(urls.to_owned())
@@ -425,7 +423,8 @@ impl RawSettings {
             _ => {
                 return Err(bad(
                     "redis_url",
-                    "it must start with redis:// or rediss:// (several, comma-separated, only with rate_limit.redis_cluster)",
+                    "it must start with redis:// (several, comma-separated, only with rate_limit.redis_cluster); \
+                     TLS to Redis (rediss://) is not supported: keep Redis on a private network",
                 ));
             }
         };
@@ -611,6 +610,7 @@ mod tests {
             ("TOLLBOOTH_DATABASE_URL", "mysql://x", "`database_url`"),
             ("TOLLBOOTH_REDIS_URL", "http://x", "`redis_url`"),
             ("TOLLBOOTH_REDIS_URL", "redis://a:6379/,redis://b:6379/", "`redis_url`"),
+            ("TOLLBOOTH_REDIS_URL", "rediss://:hunter2@r:6380/", "TLS to Redis (rediss://) is not supported"),
             ("TOLLBOOTH_RATE_LIMIT_REDIS_CLUSTER", "true", "`rate_limit.redis_cluster`"),
             ("TOLLBOOTH_REQUIRE_HTTPS", "maybe", "`require_https`"),
             ("TOLLBOOTH_RATE_LIMIT_PLAN_DEFAULT", "gold", "`rate_limit.plan_default`"),
@@ -621,6 +621,7 @@ mod tests {
         for (name, value, expected) in cases {
             let err = load(&[(name, value)]).expect_err(name).to_string();
             assert!(err.contains(expected), "{name}={value}: {err}");
+            assert!(!err.contains("hunter2"), "never the password: {err}");
             assert_eq!(err.lines().count(), 1, "{err}");
         }
     }

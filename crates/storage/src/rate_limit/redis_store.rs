@@ -243,8 +243,6 @@ impl RedisCounters {
                 stream.set_nodelay(true)?;
                 Box::pin(stream)
             }
-            #[cfg(unix)]
-            ConnectionAddr::Unix(path) => Box::pin(tokio::net::UnixStream::connect(path).await?),
             other => {
                 let unsupported =
                     (redis::ErrorKind::InvalidClientConfig, "unsupported Redis address", other.to_string());
