@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::peers::PrivateRedis;
+use crate::support::peers::{PrivateRedis, free_port};
 use crate::support::{Backend, TestApp, shared_redis};
 
 fn plan_config(windows: &str, writes: &str, extra: &str) -> String {
@@ -345,8 +345,41 @@ async fn a_redis_restart_sends_no_check_to_local_counting() {
     }
     calls_on_new_connections().await;
     assert_eq!(fallbacks(&app).await, 0, "no worker counted locally after the restart");
+    // The restarted Redis's statistics start at zero: all 8 checks reached it (a worker's
+    // first also asks for the script, which the restart forgot).
+    let stats = std::process::Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "info", "commandstats"])
+        .output()
+        .expect("redis-cli runs");
+    let stats = String::from_utf8_lossy(&stats.stdout);
+    let scripts_run: u64 = stats
+        .lines()
+        .filter(|line| line.starts_with("cmdstat_evalsha:") || line.starts_with("cmdstat_eval:"))
+        .filter_map(|line| line.split_once("calls=")?.1.split(',').next()?.parse::<u64>().ok())
+        .sum();
+    assert!(scripts_run >= 8, "{stats}");
     let ready: Value = app.http.get(app.url("/readyz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["counter_store"], "redis");
+}
+
+/// A Redis that is not there shows in `/readyz` and `/metrics` from the start, not only after
+/// a request was counted locally (docs/rate-limits.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_redis_shows_before_any_check() {
+    let url = format!("redis://127.0.0.1:{}/", free_port());
+    let config = plan_config("{ window = \"1h\", limit = 100000 }", "", "");
+    let app =
+        TestApp::spawn_configured(Backend::Sqlite, &config, &[("TOLLBOOTH_REDIS_URL", url.as_str())]).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let ready: Value = app.http.get(app.url("/readyz")).send().await.unwrap().json().await.unwrap();
+        if ready["counter_store"] == "fallback" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "still {ready}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(fallbacks(&app).await, 0, "seen before any check was counted locally");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

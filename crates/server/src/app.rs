@@ -157,7 +157,8 @@ fn empty_refusal(_allow: &str) -> HttpResponse {
 }
 
 /// The limiter of docs/rate-limits.md over Redis when `redis_url` is set, else over memory; `None` when
-/// rate limiting is switched off. Each HTTP worker connects to Redis at its first check.
+/// rate limiting is switched off. Must run inside the actix system (Redis is tried once on it);
+/// each HTTP worker connects to Redis at its first check.
 fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartError> {
     if !settings.rate_limit.enabled {
         tracing::warn!("rate limiting is switched off (rate_limit.enabled = false)");
@@ -168,9 +169,12 @@ fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartEr
             let redis = RedisCounters::new(url, settings.rate_limit.redis_cluster, settings.rate_limit.redis_timeout)
                 .map_err(|e| StartError::Redis(e.to_string()))?;
             // Every thread that counts runs an actix system, and so a `LocalSet`.
-            Arc::new(redis.with_spawner(|driver| {
+            let redis = Arc::new(redis.with_spawner(|driver| {
                 actix_web::rt::spawn(driver);
-            }))
+            }));
+            let probing = redis.clone();
+            actix_web::rt::spawn(async move { probing.probe().await });
+            redis
         }
         None => Arc::new(MemoryCounters::default()),
     };

@@ -278,12 +278,22 @@ impl RedisCounters {
         Ok(connection)
     }
 
-    /// Drops this thread's connection to a single Redis after it broke or went silent (not
-    /// after an error Redis answered, nor a Redis Cluster's, which heals itself): the next
-    /// check after [`RETRY_AFTER`] connects again. A newer connection made meanwhile stays.
-    fn forget_if_broken(&self, held: &Held, error: Option<&redis::RedisError>) {
-        let broken = error.is_none_or(|e| e.is_unrecoverable_error() || e.is_connection_dropped() || e.is_io_error());
-        if !broken || matches!(held.connection, Connection::Cluster(_)) {
+    /// Tries Redis once (at start-up), so that `/readyz` and `/metrics` report an unreachable
+    /// `redis_url` before the first counted request. Keeps no connection: this thread counts
+    /// nothing.
+    pub async fn probe(&self) {
+        let ping = async |mut connection: Connection| redis::cmd("PING").query_async::<()>(&mut connection).await;
+        let _ = self.call(ping).await;
+        let thread = std::thread::current().id();
+        self.connections.write().unwrap_or_else(|p| p.into_inner()).remove(&thread);
+    }
+
+    /// Drops this thread's connection to a single Redis after a failure, whatever it was (a
+    /// replica that answers READONLY after a failover is no place to count either): the next
+    /// check after [`RETRY_AFTER`] connects again. A newer connection made meanwhile stays, and
+    /// a Redis Cluster's connection, which finds its masters again by itself, is kept.
+    fn forget(&self, held: &Held) {
+        if matches!(held.connection, Connection::Cluster(_)) {
             return;
         }
         let thread = std::thread::current().id();
@@ -317,12 +327,12 @@ impl RedisCounters {
                 Some(value)
             }
             Ok(Err(err)) => {
-                self.forget_if_broken(&held, Some(&err));
+                self.forget(&held);
                 self.failed(&err.to_string());
                 None
             }
             Err(_) => {
-                self.forget_if_broken(&held, None);
+                self.forget(&held);
                 self.failed("no answer within the timeout");
                 None
             }
