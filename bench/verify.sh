@@ -40,7 +40,8 @@ done
 
 # Redis commands per call: those the server sends (EVALSHA of the counting script; EVAL or
 # SCRIPT LOAD should the script be missing), over the run, divided by the requests. The
-# commandstats also count the GET and INCR the script runs inside Redis, which are no round trip.
+# commandstats also count the INCR, EXPIRE, DECR and GET the script runs inside Redis, which are
+# no round trip.
 redis_calls() { redis-cli -u "$REDIS" info commandstats | awk -F'[=,:]' '/^cmdstat_(evalsha|eval|script)/ {s += $3} END {print s + 0}'; }
 
 hello_and_verify() {
