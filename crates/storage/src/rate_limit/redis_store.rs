@@ -107,12 +107,13 @@ impl ConnectionLike for Connection {
     }
 }
 
-/// A thread's connection, and whether its driver has ended (Redis closed it, as on a restart):
-/// a closed one is made again at the next check rather than failing it.
+/// A thread's connection, and for a single Redis whether its driver has ended (Redis closed
+/// it, as on a restart): a closed one is made again at the next check rather than failing it.
+/// A Redis Cluster's connection (`closed: None`) finds its masters again by itself.
 #[derive(Clone)]
 struct Held {
     connection: Connection,
-    closed: Arc<AtomicBool>,
+    closed: Option<Arc<AtomicBool>>,
 }
 
 pub struct RedisCounters {
@@ -183,7 +184,8 @@ impl RedisCounters {
         let thread = std::thread::current().id();
         let current = || {
             let connections = self.connections.read().unwrap_or_else(|p| p.into_inner());
-            connections.get(&thread).filter(|held| !held.closed.load(Ordering::Relaxed)).cloned()
+            let open = |held: &&Held| !held.closed.as_ref().is_some_and(|closed| closed.load(Ordering::Relaxed));
+            connections.get(&thread).filter(open).cloned()
         };
         if let Some(connection) = current() {
             return Some(connection);
@@ -202,13 +204,12 @@ impl RedisCounters {
                 Client::Node(client) => {
                     let closed = Arc::new(AtomicBool::new(false));
                     let connection = self.connect_node(client, closed.clone()).await?;
-                    Ok(Held { connection: Connection::Node(connection), closed })
+                    Ok(Held { connection: Connection::Node(connection), closed: Some(closed) })
                 }
-                // A cluster connection makes its node connections again by itself.
                 Client::Cluster(client) => client
                     .get_async_connection()
                     .await
-                    .map(|connection| Held { connection: Connection::Cluster(connection), closed: Default::default() }),
+                    .map(|connection| Held { connection: Connection::Cluster(connection), closed: None }),
             }
         };
         let connected = tokio::time::timeout(self.timeout * 4, connecting).await;
@@ -288,17 +289,15 @@ impl RedisCounters {
         self.connections.write().unwrap_or_else(|p| p.into_inner()).remove(&thread);
     }
 
-    /// Drops this thread's connection to a single Redis after a failure, whatever it was (a
-    /// replica that answers READONLY after a failover is no place to count either): the next
-    /// check after [`RETRY_AFTER`] connects again. A newer connection made meanwhile stays, and
-    /// a Redis Cluster's connection, which finds its masters again by itself, is kept.
-    fn forget(&self, held: &Held) {
-        if matches!(held.connection, Connection::Cluster(_)) {
-            return;
-        }
+    /// Drops this thread's connection to a single Redis (the one `closed` belongs to) after a
+    /// failure, whatever it was (a replica that answers READONLY after a failover is no place to
+    /// count either): the next check after [`RETRY_AFTER`] connects again. A newer connection
+    /// made meanwhile stays.
+    fn forget(&self, closed: &Arc<AtomicBool>) {
         let thread = std::thread::current().id();
         let mut connections = self.connections.write().unwrap_or_else(|p| p.into_inner());
-        if connections.get(&thread).is_some_and(|current| Arc::ptr_eq(&current.closed, &held.closed)) {
+        let current = connections.get(&thread).and_then(|held| held.closed.as_ref());
+        if current.is_some_and(|current| Arc::ptr_eq(current, closed)) {
             connections.remove(&thread);
         }
     }
@@ -320,23 +319,20 @@ impl RedisCounters {
         &self,
         invocation: impl AsyncFnOnce(Connection) -> redis::RedisResult<T>,
     ) -> Option<T> {
-        let held = self.connection().await?;
-        match tokio::time::timeout(self.timeout, invocation(held.connection.clone())).await {
+        let Held { connection, closed } = self.connection().await?;
+        let failure = match tokio::time::timeout(self.timeout, invocation(connection)).await {
             Ok(Ok(value)) => {
                 self.succeeded();
-                Some(value)
+                return Some(value);
             }
-            Ok(Err(err)) => {
-                self.forget(&held);
-                self.failed(&err.to_string());
-                None
-            }
-            Err(_) => {
-                self.forget(&held);
-                self.failed("no answer within the timeout");
-                None
-            }
+            Ok(Err(err)) => err.to_string(),
+            Err(_) => "no answer within the timeout".to_owned(),
+        };
+        if let Some(closed) = &closed {
+            self.forget(closed);
         }
+        self.failed(&failure);
+        None
     }
 
     async fn hit_async(&self, counters: &[Counter]) -> Outcome {
