@@ -163,13 +163,14 @@ async fn verified_calls_count_against_the_plan_apart_from_the_management_api() {
     let app = TestApp::spawn_configured(Backend::Sqlite, &config, &[]).await.unwrap();
     let (_, secret) = key(&app, &["orders:write"]).await;
     let url = app.url(&format!("/verify?resource={}", urlencoding(TEST_API)));
-    let write = || app.http.get(&url).bearer_auth(&secret).header("X-Original-Method", "POST").send();
-    for _ in 0..2 {
-        let allowed = write().await.unwrap();
+    // Any method but the safe ones writes, a WebDAV one too.
+    let write = |method| app.http.get(&url).bearer_auth(&secret).header("X-Original-Method", method).send();
+    for method in ["POST", "PROPFIND"] {
+        let allowed = write(method).await.unwrap();
         assert_eq!(allowed.status(), 200);
         assert!(allowed.headers().contains_key("x-ratelimit-remaining"));
     }
-    let refused = write().await.unwrap();
+    let refused = write("PUT").await.unwrap();
     assert_eq!(refused.status(), 429, "the plan's write window is spent");
     assert!(refused.headers().contains_key("retry-after"));
     assert_eq!(refused.headers()["x-ratelimit-remaining"], "0");

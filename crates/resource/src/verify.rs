@@ -124,8 +124,10 @@ pub async fn verify(api: &ManagementApi, question: Question<'_>) -> Result<Verif
     })
 }
 
+/// Whether a call with `method` writes: any method but the safe ones (RFC 9110, section
+/// 9.2.1), so that a WebDAV or made-up method counts in the write windows too.
 fn is_write(method: &str) -> bool {
-    matches!(method.to_ascii_uppercase().as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
+    !["GET", "HEAD", "OPTIONS", "TRACE"].iter().any(|safe| method.eq_ignore_ascii_case(safe))
 }
 
 /// Whether the original request writes, as the proxies pass its method: if any header says
