@@ -123,6 +123,16 @@ impl Proxy {
         self
     }
 
+    /// Waits until the proxy has its routes: until then some proxies answer 404 on `path`.
+    pub async fn serving(self, path: &str) -> Proxy {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while reqwest::get(self.url(path)).await.unwrap().status() == 404 {
+            assert!(Instant::now() < deadline, "the proxy did not load its routes: {}", self.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }
