@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::authorization_code::{Browser, PASSWORD};
 use crate::on_both_databases;
-use crate::support::TestApp;
+use crate::support::{TEST_API, TestApp};
 
 on_both_databases!(
     an_admin_signs_in_sees_redacted_keys_and_signs_out,
@@ -122,7 +122,8 @@ async fn a_key_created_in_the_console_shows_its_secret_once_and_works(app: TestA
 }
 
 async fn rotating_and_revoking_a_key_in_the_console(app: TestApp) {
-    let body = json!({"name": "to rotate", "scopes": ["users:read"]});
+    // Also a key for the tenant's own API, which `/verify` answers for (docs/protect-your-api.md).
+    let body = json!({"name": "to rotate", "scopes": ["users:read", "orders:read"]});
     let key = app.call("POST", "/api/v1/api_keys", &app.tenant_key, body).await.expect(201);
     let (id, old_secret) = (key.id(), key.body["key"].as_str().unwrap().to_owned());
     let (mut browser, admin_id) = signed_in_admin(&app, None).await;
@@ -150,8 +151,14 @@ async fn rotating_and_revoking_a_key_in_the_console(app: TestApp) {
     let bad = submit(&mut browser, &page_path, &rotate, &[("grace_period_seconds", "99999999")]).await;
     assert_eq!(bad.status, 400, "the API's range is the console's: {}", bad.html);
 
+    let resource: String = url::form_urlencoded::byte_serialize(TEST_API.as_bytes()).collect();
+    let verify =
+        |secret: &str| app.http.get(app.url(&format!("/verify?resource={resource}"))).bearer_auth(secret).send();
+    assert_eq!(verify(&new_secret).await.unwrap().status(), 200, "good for the tenant's API");
+
     let revoked = submit(&mut browser, &page_path, &format!("{page_path}/delete"), &[]).await;
     assert_eq!((revoked.status, revoked.location), (303, Some(console(&app, "api_keys"))));
+    assert_eq!(verify(&new_secret).await.unwrap().status(), 401, "refused at once by /verify");
     assert_eq!(app.call("GET", "/api/v1/users", &new_secret, Value::Null).await.status, 401, "refused at once");
     assert_eq!(browser.get(&page_path).await.status, 404);
     let events = actions(&app).await;
