@@ -8,4 +8,5 @@ pub mod cache_guard;
 pub mod client_address;
 pub mod endpoint;
 pub mod html_page;
+pub mod methods;
 pub mod rate_limit_headers;

@@ -9,6 +9,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::{Deserialize, Serialize};
+use tollbooth_http::methods::is_write;
 use tollbooth_http::rate_limit_headers::{self, unix_now};
 use tollbooth_storage::Reach;
 use tollbooth_storage::rate_limit::{Budget, Verdict};
@@ -122,12 +123,6 @@ pub async fn verify(api: &ManagementApi, question: Question<'_>) -> Result<Verif
         scopes,
         verdict,
     })
-}
-
-/// Whether a call with `method` writes: any method but the safe ones (RFC 9110, section
-/// 9.2.1), so that a WebDAV or made-up method counts in the write windows too.
-fn is_write(method: &str) -> bool {
-    !["GET", "HEAD", "OPTIONS", "TRACE"].iter().any(|safe| method.eq_ignore_ascii_case(safe))
 }
 
 /// Whether the original request writes, as the proxies pass its method: if any header says

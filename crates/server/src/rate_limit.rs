@@ -30,7 +30,7 @@ fn uncounted(path: &str) -> bool {
 /// Whether a request counts in the write windows: a write method, except `POST
 /// /api/v1/verify`, which changes nothing (docs/protect-your-api.md).
 fn is_write(method: &Method, path: &str) -> bool {
-    matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE) && path != "/api/v1/verify"
+    tollbooth_http::methods::is_write(method.as_str()) && path != "/api/v1/verify"
 }
 
 pub fn add_headers(response: &mut HttpResponse<impl MessageBody>, verdict: &Verdict) {
