@@ -123,10 +123,11 @@ impl Proxy {
         self
     }
 
-    /// Waits until the proxy has its routes: until then some proxies answer 404 on `path`.
+    /// Waits until the proxy has its routes: until then some proxies answer 404 on `path` (or,
+    /// just started, drop the connection).
     pub async fn serving(self, path: &str) -> Proxy {
         let deadline = Instant::now() + Duration::from_secs(15);
-        while reqwest::get(self.url(path)).await.unwrap().status() == 404 {
+        while reqwest::get(self.url(path)).await.map_or(true, |answer| answer.status() == 404) {
             assert!(Instant::now() < deadline, "the proxy did not load its routes: {}", self.log());
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
