@@ -4,7 +4,7 @@
 //! proxy is not installed, except under `CI=true` (`.ci/run` installs Debian's `nginx` and
 //! `caddy`, and Traefik from PyPI).
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use reqwest::Method;
 
@@ -106,6 +106,19 @@ fn caddy(tollbooth: &str, upstream: u16) -> Proxy {
     let port = free_port();
     let tollbooth = tollbooth.trim_start_matches("http://");
     let resource = encoded(TEST_API);
+    // What each route does, asking `/verify` with `query`.
+    let guarded = |query: &str| {
+        format!(
+            r#"        forward_auth {tollbooth} {{
+            uri /verify?resource={resource}{query}
+            copy_headers X-Tollbooth-Tenant X-Tollbooth-Organization X-Tollbooth-Subject X-Tollbooth-Scopes
+        }}
+        request_header -X_Tollbooth*
+        request_header -X-Tollbooth_*
+        reverse_proxy 127.0.0.1:{upstream}
+"#
+        )
+    };
     let config = format!(
         r#"{{
     admin off
@@ -114,40 +127,21 @@ fn caddy(tollbooth: &str, upstream: u16) -> Proxy {
 }}
 http://127.0.0.1:{port} {{
     handle /write/* {{
-        forward_auth {tollbooth} {{
-            uri /verify?resource={resource}&scope=orders:write
-            copy_headers X-Tollbooth-Tenant X-Tollbooth-Organization X-Tollbooth-Subject X-Tollbooth-Scopes
-        }}
-        request_header -X_Tollbooth*
-        request_header -X-Tollbooth_*
-        reverse_proxy 127.0.0.1:{upstream}
-    }}
+{}    }}
     handle {{
-        forward_auth {tollbooth} {{
-            uri /verify?resource={resource}
-            copy_headers X-Tollbooth-Tenant X-Tollbooth-Organization X-Tollbooth-Subject X-Tollbooth-Scopes
-        }}
-        request_header -X_Tollbooth*
-        request_header -X-Tollbooth_*
-        reverse_proxy 127.0.0.1:{upstream}
-    }}
+{}    }}
 }}
 "#,
+        guarded("&scope=orders:write"),
+        guarded(""),
         dir = dir.path().display()
     );
     let path = dir.path().join("Caddyfile");
     std::fs::write(&path, config).unwrap();
-    let log = std::fs::File::create(dir.path().join("error.log")).unwrap();
-    let process = Command::new("caddy")
-        .args(["run", "--adapter", "caddyfile", "--config"])
-        .arg(&path)
-        .env("XDG_DATA_HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    Proxy { process, port, dir }
+    let mut command = Command::new("caddy");
+    command.args(["run", "--adapter", "caddyfile", "--config"]).arg(&path);
+    command.env("XDG_DATA_HOME", dir.path()).env("XDG_CONFIG_HOME", dir.path());
+    Proxy::spawn(command, dir, port)
 }
 
 /// Traefik with `forwardAuth` (docs/protect-your-api.md, "Traefik"), configured from a file as
@@ -189,17 +183,13 @@ fn traefik(tollbooth: &str, upstream: u16) -> Proxy {
     );
     let path = dir.path().join("routes.yml");
     std::fs::write(&path, routes).unwrap();
-    let log = std::fs::File::create(dir.path().join("error.log")).unwrap();
-    let process = Command::new("traefik")
+    let mut command = Command::new("traefik");
+    command
         .arg(format!("--entryPoints.web.address=127.0.0.1:{port}"))
         .arg(format!("--providers.file.filename={}", path.display()))
         .arg("--entryPoints.web.http.aliasHeadersStrategy=delete")
-        .args(["--global.checkNewVersion=false", "--global.sendAnonymousUsage=false", "--log.level=ERROR"])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    Proxy { process, port, dir }
+        .args(["--global.checkNewVersion=false", "--global.sendAnonymousUsage=false", "--log.level=ERROR"]);
+    Proxy::spawn(command, dir, port)
 }
 
 /// A plan of 6 calls an hour for the tenant's API.

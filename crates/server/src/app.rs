@@ -166,12 +166,14 @@ fn rate_limiter(settings: &Settings) -> Result<Option<Arc<RateLimiter>>, StartEr
     }
     let store: Arc<dyn CounterStore> = match &settings.rate_limit.redis_url {
         Some(url) => {
-            let redis = RedisCounters::new(url, settings.rate_limit.redis_cluster, settings.rate_limit.redis_timeout)
-                .map_err(|e| StartError::Redis(e.to_string()))?;
             // Every thread that counts runs an actix system, and so a `LocalSet`.
-            let redis = Arc::new(redis.with_spawner(|driver| {
+            let spawn_local = |driver| {
                 actix_web::rt::spawn(driver);
-            }));
+            };
+            let limits = &settings.rate_limit;
+            let redis = RedisCounters::new(url, limits.redis_cluster, limits.redis_timeout, spawn_local)
+                .map_err(|e| StartError::Redis(e.to_string()))?;
+            let redis = Arc::new(redis);
             let probing = redis.clone();
             actix_web::rt::spawn(async move { probing.probe().await });
             redis

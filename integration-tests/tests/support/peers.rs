@@ -113,6 +113,14 @@ impl Drop for Proxy {
 }
 
 impl Proxy {
+    /// Starts `command`, a proxy that will listen on `port` with its files in `dir`, with its
+    /// standard error in the `error.log` that [`Proxy::log`] reads.
+    pub fn spawn(mut command: Command, dir: tempfile::TempDir, port: u16) -> Proxy {
+        let log = std::fs::File::create(dir.path().join("error.log")).unwrap();
+        let process = command.stdout(Stdio::null()).stderr(log).spawn().unwrap();
+        Proxy { process, port, dir }
+    }
+
     /// Waits until the proxy answers on its port.
     pub async fn ready(self) -> Proxy {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -160,13 +168,22 @@ impl PrivateRedis {
         Some(PrivateRedis { port })
     }
 
-    /// Starts (or restarts) the server on `port`; whether it started.
+    /// Starts (or restarts) the server on `port`; whether it started and listens (it forks
+    /// into the background before it does).
     pub fn start(port: u16) -> bool {
-        Command::new("redis-server")
+        let forked = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--daemonize", "yes"])
             .status()
-            .is_ok_and(|s| s.success())
+            .is_ok_and(|s| s.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while forked && std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        forked
     }
 
     pub fn stop(&self) {

@@ -14,7 +14,7 @@ use futures_util::future::BoxFuture;
 
 pub use memory::MemoryCounters;
 pub use policy::{Budget, Plan, RateLimiter, Rules, Verdict, WindowClass, WindowUsage};
-pub use redis_store::RedisCounters;
+pub use redis_store::{RedisCounters, Spawner};
 
 /// A fixed window: at most `limit` requests per `seconds`, aligned to the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

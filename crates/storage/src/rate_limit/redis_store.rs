@@ -70,14 +70,10 @@ enum Connection {
     Cluster(ClusterConnection),
 }
 
-/// Starts the task that drives a connection to a single Redis. The default, `tokio::spawn`,
-/// works on any runtime; a server whose threads each run a `LocalSet` passes its local spawn,
-/// so that answers wake requests on the same task set (see [`RedisCounters::with_spawner`]).
+/// Starts the task that drives a connection to a single Redis, on the thread that checks: a
+/// server whose threads each run a `LocalSet` passes its local spawn, so that answers wake
+/// requests on the same task set (`tokio::spawn` does on a plain runtime).
 pub type Spawner = fn(BoxFuture<'static, ()>);
-
-fn spawn_on_runtime(driver: BoxFuture<'static, ()>) {
-    tokio::spawn(driver);
-}
 
 impl ConnectionLike for Connection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
@@ -141,7 +137,9 @@ fn now_ms() -> u64 {
 impl RedisCounters {
     /// Parses the URL (with `cluster`, one or more nodes' URLs, comma-separated); connects on
     /// first use, so a Redis that is down at start-up only means local counting until it is up.
-    pub fn new(url: &str, cluster: bool, timeout: Duration) -> Result<Self, StoreError> {
+    /// `spawn` starts each connection's driver (a Redis Cluster's connections drive themselves)
+    /// and must work on every thread that checks a limit.
+    pub fn new(url: &str, cluster: bool, timeout: Duration, spawn: Spawner) -> Result<Self, StoreError> {
         let bad = |e: redis::RedisError| StoreError(format!("bad Redis URL: {e}"));
         let client = if cluster {
             Client::Cluster(Box::new(
@@ -157,7 +155,7 @@ impl RedisCounters {
         };
         Ok(RedisCounters {
             client,
-            spawn: spawn_on_runtime,
+            spawn,
             timeout,
             script: redis::Script::new(CHECK_AND_COUNT),
             connections: RwLock::new(HashMap::new()),
@@ -167,13 +165,6 @@ impl RedisCounters {
             local: MemoryCounters::default(),
             fallbacks: AtomicU64::new(0),
         })
-    }
-
-    /// Drives each connection to a single Redis with `spawn` (a Redis Cluster's connections
-    /// drive themselves). `spawn` must work on every thread that checks a limit.
-    pub fn with_spawner(mut self, spawn: Spawner) -> Self {
-        self.spawn = spawn;
-        self
     }
 
     /// This thread's connection, made at its first check (and again after a failure).
@@ -382,7 +373,8 @@ mod tests {
     fn tls_to_redis_is_refused_at_start_without_the_password() {
         // TLS to Redis is not built in (docs/configuration.md): better no start than a server
         // that counts locally forever.
-        let refused = RedisCounters::new("rediss://:hunter2@redis.example:6380/", false, Duration::from_millis(50));
+        let url = "rediss://:hunter2@redis.example:6380/";
+        let refused = RedisCounters::new(url, false, Duration::from_millis(50), drop);
         let message = refused.err().expect("a rediss:// URL is refused").0;
         assert!(!message.contains("hunter2"), "{message}");
     }
