@@ -3,35 +3,48 @@
 //! httpapi draft's structured `RateLimit-Policy` (every counted window) and `RateLimit` (the
 //! tightest). docs/rate-limits.md describes them.
 
+use std::fmt::Write;
+
 use actix_web::HttpResponse;
 use actix_web::body::MessageBody;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use tollbooth_storage::rate_limit::Verdict;
 
-/// The headers of `verdict` at Unix second `now`; none when it counted in no window.
-pub fn of(verdict: &Verdict, now: u64) -> Vec<(&'static str, String)> {
+static LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+static REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+static RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+static POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+
+/// The headers of `verdict` at Unix second `now`; none when it counted in no window. A window
+/// name that is no header value (names come from the configuration) leaves its header out.
+pub fn of(verdict: &Verdict, now: u64) -> Vec<(HeaderName, HeaderValue)> {
     let Some(tightest) = verdict.tightest() else { return Vec::new() };
-    let policy = verdict
-        .counted()
-        .map(|w| format!("\"{}\";q={};w={}", w.name, w.window.limit, w.window.seconds))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut policy = String::with_capacity(32);
+    for (i, w) in verdict.counted().enumerate() {
+        let separator = if i == 0 { "" } else { ", " };
+        let _ = write!(policy, "{separator}\"{}\";q={};w={}", w.name, w.window.limit, w.window.seconds);
+    }
     let remaining = if verdict.allowed { tightest.remaining() } else { 0 };
-    vec![
-        ("x-ratelimit-limit", tightest.window.limit.to_string()),
-        ("x-ratelimit-remaining", remaining.to_string()),
-        ("x-ratelimit-reset", tightest.reset_at.to_string()),
-        ("ratelimit-policy", policy),
-        ("ratelimit", format!("\"{}\";r={};t={}", tightest.name, remaining, tightest.reset_at.saturating_sub(now))),
-    ]
+    let ratelimit = format!("\"{}\";r={};t={}", tightest.name, remaining, tightest.reset_at.saturating_sub(now));
+    let mut headers = vec![
+        (LIMIT.clone(), HeaderValue::from(tightest.window.limit)),
+        (REMAINING.clone(), HeaderValue::from(remaining)),
+        (RESET.clone(), HeaderValue::from(tightest.reset_at)),
+    ];
+    for (name, value) in [(&POLICY, policy), (&RATELIMIT, ratelimit)] {
+        if let Ok(value) = HeaderValue::try_from(value) {
+            headers.push((name.clone(), value));
+        }
+    }
+    headers
 }
 
 /// Writes `headers` (from [`of`]) into `response`.
-pub fn insert(response: &mut HttpResponse<impl MessageBody>, headers: Vec<(&'static str, String)>) {
+pub fn insert(response: &mut HttpResponse<impl MessageBody>, headers: Vec<(HeaderName, HeaderValue)>) {
+    let map = response.headers_mut();
     for (name, value) in headers {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response.headers_mut().insert(HeaderName::from_static(name), value);
-        }
+        map.insert(name, value);
     }
 }
 
@@ -45,7 +58,12 @@ mod tests {
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
+    use actix_web::http::header::{HeaderName, HeaderValue};
     use tollbooth_storage::rate_limit::{Budget, MemoryCounters, Plan, RateLimiter, Rules, Window};
+
+    fn by_name(headers: Vec<(HeaderName, HeaderValue)>) -> BTreeMap<String, String> {
+        headers.into_iter().map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned())).collect()
+    }
 
     #[tokio::test]
     async fn headers_name_the_tightest_counted_window() {
@@ -60,13 +78,13 @@ mod tests {
         );
         limiter.count(Budget::Tenant { tenant_id: "t", plan: "p", write: true }).await;
         let read = limiter.count(Budget::Tenant { tenant_id: "t", plan: "p", write: false }).await;
-        let headers: BTreeMap<_, _> = super::of(&read, 0).into_iter().collect();
+        let headers = by_name(super::of(&read, 0));
         assert_eq!(headers["x-ratelimit-limit"], "3", "a read's tightest window is a counted one");
         assert_eq!(headers["x-ratelimit-remaining"], "1");
         assert_eq!(headers["ratelimit-policy"], "\"1h\";q=3;w=3600, \"1d\";q=100;w=86400");
         assert!(headers["ratelimit"].starts_with("\"1h\";r=1;t="));
         let write = limiter.count(Budget::Tenant { tenant_id: "t", plan: "p", write: true }).await;
-        let headers: BTreeMap<_, _> = super::of(&write, 0).into_iter().collect();
+        let headers = by_name(super::of(&write, 0));
         assert_eq!(headers["x-ratelimit-remaining"], "0", "a refusal has nothing left");
     }
 }

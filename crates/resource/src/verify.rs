@@ -217,17 +217,17 @@ async fn answer(
             let mut answer = HttpResponse::Ok().finish();
             let scopes = verified.scopes.join(" ");
             let identity = [
-                ("x-tollbooth-tenant", verified.tenant_id.as_str()),
-                ("x-tollbooth-organization", verified.organization_id.as_deref().unwrap_or(NONE)),
-                ("x-tollbooth-subject", verified.subject.as_str()),
-                ("x-tollbooth-scopes", if scopes.is_empty() { NONE } else { scopes.as_str() }),
+                (&TENANT, verified.tenant_id.as_str()),
+                (&ORGANIZATION, verified.organization_id.as_deref().unwrap_or(NONE)),
+                (&SUBJECT, verified.subject.as_str()),
+                (&SCOPES, if scopes.is_empty() { NONE } else { scopes.as_str() }),
             ];
             for (name, value) in identity {
                 // Ids and scope tokens are printable ASCII; anything else is no answer to give.
                 let Ok(value) = HeaderValue::from_str(value) else {
                     return ApiError::internal(format!("{name} is not a header value")).error_response();
                 };
-                answer.headers_mut().insert(header::HeaderName::from_static(name), value);
+                answer.headers_mut().insert(name.clone(), value);
             }
             if let Some(verdict) = &verified.verdict {
                 rate_limit_headers::insert(&mut answer, rate_limit_headers::of(verdict, unix_now()));
@@ -245,6 +245,12 @@ async fn answer(
     }
     answer
 }
+
+/// The identity headers of a good credential's answer.
+static TENANT: header::HeaderName = header::HeaderName::from_static("x-tollbooth-tenant");
+static ORGANIZATION: header::HeaderName = header::HeaderName::from_static("x-tollbooth-organization");
+static SUBJECT: header::HeaderName = header::HeaderName::from_static("x-tollbooth-subject");
+static SCOPES: header::HeaderName = header::HeaderName::from_static("x-tollbooth-scopes");
 
 /// Marks a spent plan answered 403 (`limited_status=403`), which a proxy turns back into 429.
 static RATE_LIMITED: header::HeaderName = header::HeaderName::from_static("x-tollbooth-rate-limited");

@@ -38,7 +38,7 @@ pub fn register() {
     LazyLock::force(&tollbooth_oauth::metrics::TOKENS_ISSUED);
 }
 
-pub fn record_request(route: &str, status: u16, seconds: f64) {
-    HTTP_REQUESTS.with_label_values(&[route, &status.to_string()]).inc();
+pub fn record_request(route: &str, status: actix_web::http::StatusCode, seconds: f64) {
+    HTTP_REQUESTS.with_label_values(&[route, status.as_str()]).inc();
     HTTP_DURATION.with_label_values(&[route]).observe(seconds);
 }

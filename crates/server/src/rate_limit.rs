@@ -41,14 +41,14 @@ pub async fn enforce(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    if uncounted(request.path()) {
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    }
     let api = request.app_data::<web::Data<ManagementApi>>().cloned();
     let limiter = api.as_ref().and_then(|r| r.rate_limiter.clone());
     let (Some(api), Some(limiter)) = (api, limiter) else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };
-    if uncounted(request.path()) {
-        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
-    }
     let tenant = if request.path().starts_with("/api/v1/") {
         // Authenticates once; the handler reuses the principal. A failure is the handler's to
         // answer (401), and the request counts against its IP address.

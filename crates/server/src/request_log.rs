@@ -63,18 +63,20 @@ pub async fn request_context(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let policy = request
-        .app_data::<web::Data<RequestPolicy>>()
-        .cloned()
-        .unwrap_or_else(|| web::Data::new(RequestPolicy::default()));
+    let default_policy = RequestPolicy::default();
+    let policy = request.app_data::<web::Data<RequestPolicy>>().map_or(&default_policy, |policy| policy.get_ref());
     let peer = request.peer_addr().map(|a| a.ip());
     let from_trusted_proxy = peer.is_some_and(|p| policy.trusts(p));
-    // RFC 9110 §5.3: several header lines are one list, in order; a proxy that appends a new
-    // line rather than extending the last must not let the client's own line win.
-    let forwarded_for: Vec<&str> =
-        request.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
+    // Only a trusted proxy's X-Forwarded-For is read. RFC 9110 §5.3: several header lines are
+    // one list, in order; a proxy that appends a new line rather than extending the last must
+    // not let the client's own line win.
+    let forwarded_for = match from_trusted_proxy {
+        true => request.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect(),
+        false => Vec::new(),
+    };
     let forwarded_for = forwarded_for.join(",");
     let client = policy.client_address(peer, Some(forwarded_for.as_str()).filter(|list| !list.is_empty()));
+    let require_https = policy.require_https;
     request.extensions_mut().insert(ClientAddress(client));
     let request_id = header(&request, "x-request-id")
         .filter(|id| from_trusted_proxy && acceptable_request_id(id))
@@ -88,7 +90,7 @@ pub async fn request_context(
     let https = request.app_config().secure()
         || from_trusted_proxy && header(&request, "x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
     let probe = matches!(request.path(), "/healthz" | "/readyz");
-    let mut response = if policy.require_https && !https && !probe {
+    let mut response = if require_https && !https && !probe {
         // docs/configuration.md: plain HTTP is refused when HTTPS is required.
         let refusal = HttpResponse::Forbidden()
             .json(serde_json::json!({ "error": "https_required", "message": "This server requires HTTPS." }));
@@ -108,17 +110,19 @@ pub async fn request_context(
             .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
     let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-    crate::metrics::record_request(&route, response.status().as_u16(), latency_ms / 1000.0);
-    let tenant = response.request().extensions().get::<Principal>().and_then(|p| p.tenant_id.clone());
-    tracing::info!(
-        parent: &span,
-        method = %method,
-        route = %route,
-        status = response.status().as_u16(),
-        latency_ms = format_args!("{latency_ms:.3}"),
-        tenant = tenant.as_deref().unwrap_or("-"),
-        "request"
-    );
+    crate::metrics::record_request(&route, response.status(), latency_ms / 1000.0);
+    if tracing::enabled!(tracing::Level::INFO) {
+        let tenant = response.request().extensions().get::<Principal>().and_then(|p| p.tenant_id.clone());
+        tracing::info!(
+            parent: &span,
+            method = %method,
+            route = %route,
+            status = response.status().as_u16(),
+            latency_ms = format_args!("{latency_ms:.3}"),
+            tenant = tenant.as_deref().unwrap_or("-"),
+            "request"
+        );
+    }
     Ok(response)
 }
 

@@ -74,15 +74,19 @@ impl Counter {
     /// The counter of `window` for `subject` (e.g. `tenant:ten_…`) in class `class` (`all`,
     /// `writes`) at Unix time `now`.
     pub fn new(subject: &str, class: &str, window: Window, now: u64, counted: bool) -> Counter {
+        Counter::of_tag(&subject_tag(subject), class, window, now, counted)
+    }
+
+    /// As [`Counter::new`], for the subject whose [`subject_tag`] is `tag`: a check with several
+    /// windows hashes its subject once.
+    fn of_tag(tag: &str, class: &str, window: Window, now: u64, counted: bool) -> Counter {
+        use std::fmt::Write;
         let index = now / window.seconds;
         let reset_at = (index + 1) * window.seconds;
-        Counter {
-            key: format!("tb:{{{}}}:{class}:{}:{index}", subject_tag(subject), window.seconds),
-            limit: window.limit,
-            reset_at,
-            ttl: reset_at - now + 1,
-            counted,
-        }
+        // `tb:{<tag>}:<class>:<seconds>:<index>`, written once into a buffer of its final size.
+        let mut key = String::with_capacity(tag.len() + class.len() + 48);
+        let _ = write!(key, "tb:{{{tag}}}:{class}:{}:{index}", window.seconds);
+        Counter { key, limit: window.limit, reset_at, ttl: reset_at - now + 1, counted }
     }
 }
 
@@ -96,7 +100,11 @@ fn subject_tag(subject: &str) -> String {
     let (kind, value) = subject.split_once(':').unwrap_or(("", subject));
     let digest = sha2::Sha256::digest(value.as_bytes());
     let kind = kind.get(..16).unwrap_or(kind);
-    format!("{kind}:{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]))
+    let mut tag = String::with_capacity(kind.len() + 23);
+    tag.push_str(kind);
+    tag.push(':');
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&digest[..16], &mut tag);
+    tag
 }
 
 /// What a check found: whether the request was counted, and each window's count after it
