@@ -52,21 +52,33 @@ peak_rss() { echo "  server peak RSS $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}
 
 # run_callgrind TITLE URL SCRIPT COMMAND...: starts COMMAND (a server answering URL) under
 # valgrind's callgrind and prints the instructions it ran per request over a 5 s wrk run of 4
-# connections, after a warm-up. The count does not drift with the machine's load as time does,
-# so two builds compare without pairing (docs/capacity.md, "Instructions per request"). User
-# space only: the kernel's half of the work is not in it.
+# connections, after a warm-up; every answer must be 2xx. The count does not drift with the
+# machine's load as time does, so two builds compare without pairing (docs/capacity.md,
+# "Instructions per request"). User space only: the kernel's work is not in it. Sets
+# CALLGRIND_PID while the server runs, for the caller's exit trap.
 run_callgrind() {
   local title=$1 url=$2 script=$3; shift 3
   local out="$WORKDIR/callgrind.$RANDOM"
   valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >"$out.log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 300); do curl -s -o /dev/null "$url" && break; sleep 0.1; done
+  CALLGRIND_PID=$!
+  local ready=0
+  for _ in $(seq 300); do curl -s -o /dev/null "$url" && { ready=1; break; }; sleep 0.1; done
+  if [ "$ready" = 0 ]; then
+    echo "$title: the server did not start under callgrind:" >&2; cat "$out.log" >&2; return 1
+  fi
   wrk -t1 -c4 -d3s -s "$script" "$url" >/dev/null
-  callgrind_control -z "$pid" >/dev/null
-  local requests; requests=$(wrk -t1 -c4 -d5s -s "$script" "$url" | grep '^RESULT' | grep -o 'requests=[0-9]*' | cut -d= -f2)
-  callgrind_control -d "$pid" >/dev/null
-  kill "$pid"; wait "$pid" 2>/dev/null || true
-  local instructions; instructions=$(callgrind_annotate "$out.1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-  python3 -c 'import sys; print(f"{sys.argv[1]}\n  instructions    {int(sys.argv[2]) / max(int(sys.argv[3]), 1):,.0f} per request ({int(sys.argv[3]):,} requests under callgrind)")' \
-    "$title" "${instructions:-0}" "${requests:-0}"
+  callgrind_control -z "$CALLGRIND_PID" >/dev/null 2>&1
+  local result; result=$(wrk -t1 -c4 -d5s -s "$script" "$url" | grep '^RESULT' || true)
+  callgrind_control -d "$CALLGRIND_PID" >/dev/null 2>&1
+  kill "$CALLGRIND_PID" 2>/dev/null || true; wait "$CALLGRIND_PID" 2>/dev/null || true; CALLGRIND_PID=
+  local requests non2xx instructions
+  requests=$(grep -o 'requests=[0-9]*' <<<"$result" | cut -d= -f2 || true)
+  non2xx=$(grep -o 'non2xx=[0-9]*' <<<"$result" | cut -d= -f2 || true)
+  instructions=$(callgrind_annotate "$out.1" 2>&1 | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}' || true)
+  if [ -z "$requests" ] || [ "$requests" = 0 ] || [ "$non2xx" != 0 ] || [ -z "$instructions" ]; then
+    echo "$title: no count (requests ${requests:-none}, non-2xx ${non2xx:-none}, instructions ${instructions:-none}):" >&2
+    cat "$out.log" >&2; return 1
+  fi
+  python3 -c 'import sys; print(f"{sys.argv[1]}\n  instructions    {int(sys.argv[2]) / int(sys.argv[3]):,.0f} per request ({int(sys.argv[3]):,} requests under callgrind)")' \
+    "$title" "$instructions" "$requests"
 }

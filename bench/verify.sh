@@ -12,7 +12,7 @@ HELLO_PORT=${BENCH_HELLO_PORT:-18187}
 NGINX_PORT=${BENCH_NGINX_PORT:-18188}
 REDIS=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/}
 WORKDIR=$(mktemp -d)
-trap 'kill "${SERVER_PID:-}" "${HELLO_PID:-}" "${NGINX_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORKDIR"' EXIT
+trap 'kill "${SERVER_PID:-}" "${HELLO_PID:-}" "${NGINX_PID:-}" "${CALLGRIND_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORKDIR"' EXIT
 if ! redis-cli -u "$REDIS" ping >/dev/null 2>&1; then
   echo "skipped: Redis at $REDIS is unreachable (set BENCH_REDIS_URL)"; exit 0
 fi
@@ -62,13 +62,16 @@ hello_and_verify 1
 hello_and_verify 2
 
 if command -v valgrind >/dev/null; then
-  # A second hello-world, and a second Tollbooth on the same database and Redis, under callgrind.
-  # Not with a JWT: under valgrind every call verified the token's signature (the verified-token
-  # cache did not hold it), which natively it does not, so that count would mislead.
+  # A second hello-world, and a second Tollbooth on the same database and Redis (with the first
+  # one's issuer, so that the JWT it issued holds there), under callgrind.
   HELLO_LISTEN="127.0.0.1:$((HELLO_PORT + 10))" run_callgrind "GET / hello-world baseline, under callgrind" \
     "http://127.0.0.1:$((HELLO_PORT + 10))/" bench/report.lua "$HELLO"
-  API_KEY=$KEY TOLLBOOTH_LISTEN="127.0.0.1:$((PORT + 10))" run_callgrind "GET /verify with an API key, under callgrind" \
-    "${VERIFY/:$PORT/:$((PORT + 10))}" bench/get.lua "$BIN" --config "$BENCH_CONFIG" serve
+  for kind in "API key" JWT; do
+    credential=$KEY; [ "$kind" = JWT ] && credential=$JWT
+    API_KEY=$credential TOLLBOOTH_LISTEN="127.0.0.1:$((PORT + 10))" TOLLBOOTH_ISSUER="http://127.0.0.1:$PORT" \
+      run_callgrind "GET /verify with an $kind, under callgrind" "${VERIFY/:$PORT/:$((PORT + 10))}" bench/get.lua \
+      "$BIN" --config "$BENCH_CONFIG" serve
+  done
 else
   echo "skipped: instructions per request (install valgrind)"
 fi

@@ -17,7 +17,8 @@ static POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
 /// The headers of `verdict` at Unix second `now`; none when it counted in no window. A window
-/// name that is no header value (names come from the configuration) leaves its header out.
+/// name that is no header value (names are made of window labels, organization ids and
+/// credential ids) leaves out the header that would carry it.
 pub fn of(verdict: &Verdict, now: u64) -> Vec<(HeaderName, HeaderValue)> {
     let Some(tightest) = verdict.tightest() else { return Vec::new() };
     let mut policy = String::with_capacity(32);

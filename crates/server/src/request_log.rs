@@ -70,9 +70,10 @@ pub async fn request_context(
     // Only a trusted proxy's X-Forwarded-For is read. RFC 9110 §5.3: several header lines are
     // one list, in order; a proxy that appends a new line rather than extending the last must
     // not let the client's own line win.
-    let forwarded_for = match from_trusted_proxy {
-        true => request.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect(),
-        false => Vec::new(),
+    let forwarded_for = if from_trusted_proxy {
+        request.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect()
+    } else {
+        Vec::new()
     };
     let forwarded_for = forwarded_for.join(",");
     let client = policy.client_address(peer, Some(forwarded_for.as_str()).filter(|list| !list.is_empty()));

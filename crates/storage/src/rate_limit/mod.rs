@@ -83,7 +83,8 @@ impl Counter {
         use std::fmt::Write;
         let index = now / window.seconds;
         let reset_at = (index + 1) * window.seconds;
-        // `tb:{<tag>}:<class>:<seconds>:<index>`, written once into a buffer of its final size.
+        // `tb:{<tag>}:<class>:<seconds>:<index>`, written once into a buffer large enough for
+        // it (two 20-digit numbers and the separators).
         let mut key = String::with_capacity(tag.len() + class.len() + 48);
         let _ = write!(key, "tb:{{{tag}}}:{class}:{}:{index}", window.seconds);
         Counter { key, limit: window.limit, reset_at, ttl: reset_at - now + 1, counted }

@@ -273,13 +273,13 @@ impl RateLimiter {
 
     /// Counts one request of `subject` in `windows`, all or nothing, in one store round trip.
     async fn check(&self, subject: &str, windows: &[NamedWindow]) -> Verdict {
+        if windows.is_empty() {
+            return Verdict { allowed: true, windows: Vec::new() };
+        }
         let now = now();
         let tag = super::subject_tag(subject);
         let counters: Vec<Counter> =
             windows.iter().map(|w| Counter::of_tag(&tag, &w.name, w.window, now, w.counted)).collect();
-        if counters.is_empty() {
-            return Verdict { allowed: true, windows: Vec::new() };
-        }
         let outcome = self.store.hit(&counters).await;
         let windows = windows
             .iter()
