@@ -2,34 +2,43 @@
 //! forwarded for. The server's first middleware decides and stores it; everything that limits
 //! or records by address reads it here.
 
+use std::net::IpAddr;
+
 use actix_web::{HttpMessage, HttpRequest};
 
-/// The client's address as the server decided it (set in the request's extensions).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientAddress(pub String);
+/// The client's address as the server decided it (set in the request's extensions); `None`
+/// when the connection has no peer address. Kept as an address, and written out only by what
+/// needs it as text (a limit's counter, an audit event), not on every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub Option<IpAddr>);
 
 /// The request's client address, or the peer's when no middleware decided one.
-pub fn client_address(request: &HttpRequest) -> String {
-    if let Some(address) = request.extensions().get::<ClientAddress>() {
-        return address.0.clone();
+pub fn client_ip(request: &HttpRequest) -> Option<IpAddr> {
+    match request.extensions().get::<ClientAddress>() {
+        Some(ClientAddress(address)) => *address,
+        None => request.peer_addr().map(|a| a.ip()),
     }
-    request.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+}
+
+/// [`client_ip`] as text: `unknown` without one.
+pub fn client_address(request: &HttpRequest) -> String {
+    client_ip(request).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
 /// The address a request counts against in rate limits (docs/security.md, "Bounds"): IPv4 as
 /// it is, IPv6 by its /64 (one customer's allocation: a host picks any address inside it at
 /// will), an IPv4-mapped IPv6 address as the IPv4 address.
 pub fn rate_limit_address(request: &HttpRequest) -> String {
-    let address = client_address(request);
-    match address.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+    match client_ip(request) {
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
             Some(v4) => v4.to_string(),
             None => {
                 let prefix = u128::from(v6) & !((1u128 << 64) - 1);
                 format!("{}/64", std::net::Ipv6Addr::from(prefix))
             }
         },
-        _ => address,
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        None => "unknown".to_owned(),
     }
 }
 
@@ -42,7 +51,7 @@ mod tests {
 
     fn limited(address: &str) -> String {
         let request = TestRequest::default().to_http_request();
-        request.extensions_mut().insert(ClientAddress(address.to_owned()));
+        request.extensions_mut().insert(ClientAddress(address.parse().ok()));
         rate_limit_address(&request)
     }
 

@@ -31,10 +31,10 @@ impl RequestPolicy {
 
     /// The client of a request from `peer`: behind trusted proxies, the right-most address of
     /// `X-Forwarded-For` that is not itself a trusted proxy (the left ones are the client's to forge).
-    fn client_address(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> String {
-        let Some(peer) = peer else { return "unknown".to_owned() };
+    fn client_address(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> Option<IpAddr> {
+        let peer = peer?;
         if !self.trusts(peer) {
-            return peer.to_string();
+            return Some(peer);
         }
         // Right to left; a hop that is not an address (`unknown`, `ip:port`) ends the walk at the
         // last trusted hop, as everything left of it may be the client's own words.
@@ -42,11 +42,11 @@ impl RequestPolicy {
         for hop in forwarded_for.into_iter().flat_map(|list| list.split(',').rev()) {
             match hop.trim().parse::<IpAddr>() {
                 Ok(address) if self.trusts(address) => client = address,
-                Ok(address) => return address.to_string(),
+                Ok(address) => return Some(address),
                 Err(_) => break,
             }
         }
-        client.to_string()
+        Some(client)
     }
 }
 
@@ -136,10 +136,16 @@ mod tests {
         let policy = RequestPolicy { trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()], require_https: false };
         let proxy = Some("10.1.2.3".parse().unwrap());
         let stranger = Some("203.0.113.9".parse().unwrap());
-        assert_eq!(policy.client_address(proxy, Some("198.51.100.7")), "198.51.100.7");
-        assert_eq!(policy.client_address(proxy, Some("1.1.1.1, 198.51.100.7, 10.9.9.9")), "198.51.100.7");
-        assert_eq!(policy.client_address(proxy, None), "10.1.2.3");
-        assert_eq!(policy.client_address(stranger, Some("198.51.100.7")), "203.0.113.9");
-        assert_eq!(policy.client_address(proxy, Some("198.51.100.7, unknown")), "10.1.2.3", "no forged hop past junk");
+        let client = |peer, forwarded_for| policy.client_address(peer, forwarded_for).map(|ip| ip.to_string());
+        assert_eq!(client(proxy, Some("198.51.100.7")).as_deref(), Some("198.51.100.7"));
+        assert_eq!(client(proxy, Some("1.1.1.1, 198.51.100.7, 10.9.9.9")).as_deref(), Some("198.51.100.7"));
+        assert_eq!(client(proxy, None).as_deref(), Some("10.1.2.3"));
+        assert_eq!(client(stranger, Some("198.51.100.7")).as_deref(), Some("203.0.113.9"));
+        assert_eq!(
+            client(proxy, Some("198.51.100.7, unknown")).as_deref(),
+            Some("10.1.2.3"),
+            "no forged hop past junk"
+        );
+        assert_eq!(client(None, Some("198.51.100.7")), None, "no peer, no address");
     }
 }
