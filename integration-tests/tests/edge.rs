@@ -120,3 +120,28 @@ async fn the_https_listener_serves_tls_with_hsts() {
     let half = tollbooth::Settings::load(None, vec![("TOLLBOOTH_TLS_CERT_PATH".into(), cert)]);
     assert!(half.err().unwrap().to_string().contains("tls.cert_path"), "both or neither");
 }
+
+/// An IPv4 proxy that reaches a dual-stack listener arrives as `::ffff:127.0.0.1`: it is still
+/// the proxy `trusted_proxies` names, and the client it forwards for is believed
+/// (docs/security.md, "Trust boundaries").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ipv4_proxy_is_trusted_on_a_dual_stack_listener() {
+    if std::net::TcpListener::bind("[::]:0").is_err() {
+        eprintln!("skipped: this machine cannot listen on [::]");
+        return;
+    }
+    let env = [("TOLLBOOTH_LISTEN", "[::]:0"), ("TOLLBOOTH_TRUSTED_PROXIES", "127.0.0.1")];
+    let app = TestApp::spawn_configured(Backend::Sqlite, UNMETERED, &env).await.unwrap();
+    let response = app
+        .http
+        .post(app.url("/api/v1/organizations"))
+        .bearer_auth(&app.tenant_key)
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(&json!({"name": "Dual stack"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let events = app.call("GET", "/api/v1/audit_logs", &app.tenant_key, Value::Null).await.expect(200);
+    assert_eq!(events.body["data"][0]["ip"], "203.0.113.7", "the client the IPv4 proxy forwarded for");
+}

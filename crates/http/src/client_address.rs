@@ -12,11 +12,12 @@ use actix_web::{HttpMessage, HttpRequest};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddress(pub Option<IpAddr>);
 
-/// The request's client address, or the peer's when no middleware decided one.
+/// The request's client address, or the peer's when no middleware decided one (an IPv4 peer
+/// of a dual-stack listener as its IPv4 address).
 pub fn client_ip(request: &HttpRequest) -> Option<IpAddr> {
     match request.extensions().get::<ClientAddress>() {
         Some(ClientAddress(address)) => *address,
-        None => request.peer_addr().map(|a| a.ip()),
+        None => request.peer_addr().map(|a| a.ip().to_canonical()),
     }
 }
 

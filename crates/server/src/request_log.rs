@@ -25,14 +25,17 @@ pub struct RequestPolicy {
 }
 
 impl RequestPolicy {
+    /// An IPv4 peer of a dual-stack listener arrives as `::ffff:a.b.c.d` (RFC 4291 §2.5.5.2):
+    /// it is matched, and taken as the client, as the IPv4 address it is.
     fn trusts(&self, address: IpAddr) -> bool {
+        let address = address.to_canonical();
         self.trusted_proxies.iter().any(|net| net.contains(&address))
     }
 
     /// The client of a request from `peer`: behind trusted proxies, the right-most address of
     /// `X-Forwarded-For` that is not itself a trusted proxy (the left ones are the client's to forge).
     fn client_address(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> Option<IpAddr> {
-        let peer = peer?;
+        let peer = peer?.to_canonical();
         if !self.trusts(peer) {
             return Some(peer);
         }
@@ -40,7 +43,7 @@ impl RequestPolicy {
         // last trusted hop, as everything left of it may be the client's own words.
         let mut client = peer;
         for hop in forwarded_for.into_iter().flat_map(|list| list.split(',').rev()) {
-            match hop.trim().parse::<IpAddr>() {
+            match hop.trim().parse::<IpAddr>().map(|address| address.to_canonical()) {
                 Ok(address) if self.trusts(address) => client = address,
                 Ok(address) => return Some(address),
                 Err(_) => break,
@@ -147,5 +150,10 @@ mod tests {
             "no forged hop past junk"
         );
         assert_eq!(client(None, Some("198.51.100.7")), None, "no peer, no address");
+        // An IPv4 proxy or client on a dual-stack listener (`::ffff:a.b.c.d`).
+        let mapped_proxy = Some("::ffff:10.1.2.3".parse().unwrap());
+        assert_eq!(client(mapped_proxy, Some("198.51.100.7")).as_deref(), Some("198.51.100.7"));
+        assert_eq!(client(mapped_proxy, Some("::ffff:198.51.100.7")).as_deref(), Some("198.51.100.7"));
+        assert_eq!(client(Some("::ffff:203.0.113.9".parse().unwrap()), None).as_deref(), Some("203.0.113.9"));
     }
 }
