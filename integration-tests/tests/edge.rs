@@ -126,8 +126,13 @@ async fn the_https_listener_serves_tls_with_hsts() {
 /// (docs/security.md, "Trust boundaries").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ipv4_proxy_is_trusted_on_a_dual_stack_listener() {
-    if std::net::TcpListener::bind("[::]:0").is_err() {
-        eprintln!("skipped: this machine cannot listen on [::]");
+    // The server's URL is 127.0.0.1: it needs a [::] socket that takes IPv4 connections too.
+    let dual_stack = std::net::TcpListener::bind("[::]:0").and_then(|listener| {
+        let port = listener.local_addr()?.port();
+        std::net::TcpStream::connect(("127.0.0.1", port)).map(drop)
+    });
+    if dual_stack.is_err() {
+        eprintln!("skipped: this machine's [::] sockets take no IPv4 connections");
         return;
     }
     let env = [("TOLLBOOTH_LISTEN", "[::]:0"), ("TOLLBOOTH_TRUSTED_PROXIES", "127.0.0.1")];
@@ -137,6 +142,7 @@ async fn an_ipv4_proxy_is_trusted_on_a_dual_stack_listener() {
         .post(app.url("/api/v1/organizations"))
         .bearer_auth(&app.tenant_key)
         .header("x-forwarded-for", "203.0.113.7")
+        .header("x-request-id", "dual-1")
         .json(&json!({"name": "Dual stack"}))
         .send()
         .await
@@ -144,4 +150,5 @@ async fn an_ipv4_proxy_is_trusted_on_a_dual_stack_listener() {
     assert_eq!(response.status(), 201);
     let events = app.call("GET", "/api/v1/audit_logs", &app.tenant_key, Value::Null).await.expect(200);
     assert_eq!(events.body["data"][0]["ip"], "203.0.113.7", "the client the IPv4 proxy forwarded for");
+    assert_eq!(response.headers()["x-request-id"], "dual-1", "the trusted proxy's request id is kept");
 }

@@ -34,7 +34,7 @@ pub async fn readyz(api: web::Data<ManagementApi>) -> HttpResponse {
 impl MetricsSettings {
     fn permits(&self, request: &HttpRequest) -> bool {
         let address = tollbooth_http::client_address::client_ip(request);
-        if address.is_some_and(|ip| self.allow.iter().any(|net| net.contains(&ip))) {
+        if address.is_some_and(|ip| crate::request_log::in_ranges(&self.allow, ip)) {
             return true;
         }
         let presented = request

@@ -24,16 +24,26 @@ pub struct RequestPolicy {
     pub require_https: bool,
 }
 
+/// Whether `address` is in one of `ranges`. An IPv4 peer of a dual-stack listener arrives as
+/// `::ffff:a.b.c.d` (RFC 4291 §2.5.5.2): an IPv4 address matches a range written in either
+/// form, so `10.0.0.0/8` and `::ffff:10.0.0.0/104` list the same proxies.
+pub fn in_ranges(ranges: &[ipnet::IpNet], address: IpAddr) -> bool {
+    let canonical = address.to_canonical();
+    let mapped = match canonical {
+        IpAddr::V4(v4) => Some(IpAddr::V6(v4.to_ipv6_mapped())),
+        IpAddr::V6(_) => None,
+    };
+    ranges.iter().any(|net| net.contains(&canonical) || mapped.is_some_and(|mapped| net.contains(&mapped)))
+}
+
 impl RequestPolicy {
-    /// An IPv4 peer of a dual-stack listener arrives as `::ffff:a.b.c.d` (RFC 4291 §2.5.5.2):
-    /// it is matched, and taken as the client, as the IPv4 address it is.
     fn trusts(&self, address: IpAddr) -> bool {
-        let address = address.to_canonical();
-        self.trusted_proxies.iter().any(|net| net.contains(&address))
+        in_ranges(&self.trusted_proxies, address)
     }
 
     /// The client of a request from `peer`: behind trusted proxies, the right-most address of
-    /// `X-Forwarded-For` that is not itself a trusted proxy (the left ones are the client's to forge).
+    /// `X-Forwarded-For` that is not itself a trusted proxy (the left ones are the client's to forge);
+    /// an IPv4-mapped address as its IPv4 address.
     fn client_address(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> Option<IpAddr> {
         let peer = peer?.to_canonical();
         if !self.trusts(peer) {
@@ -155,5 +165,16 @@ mod tests {
         assert_eq!(client(mapped_proxy, Some("198.51.100.7")).as_deref(), Some("198.51.100.7"));
         assert_eq!(client(mapped_proxy, Some("::ffff:198.51.100.7")).as_deref(), Some("198.51.100.7"));
         assert_eq!(client(Some("::ffff:203.0.113.9".parse().unwrap()), None).as_deref(), Some("203.0.113.9"));
+        // A range written in the mapped form lists the same proxies.
+        let mapped_policy =
+            RequestPolicy { trusted_proxies: vec!["::ffff:10.0.0.0/104".parse().unwrap()], require_https: false };
+        for peer in ["10.1.2.3", "::ffff:10.1.2.3"] {
+            let forwarded = mapped_policy.client_address(Some(peer.parse().unwrap()), Some("198.51.100.7"));
+            assert_eq!(forwarded.map(|ip| ip.to_string()).as_deref(), Some("198.51.100.7"), "{peer}");
+        }
+        assert!(
+            !in_ranges(&["10.0.0.0/8".parse().unwrap()], "::10.1.2.3".parse().unwrap()),
+            "IPv4-compatible is not mapped"
+        );
     }
 }
