@@ -49,35 +49,33 @@ async fn forwarded_client_address_and_request_id_come_only_from_trusted_proxies(
     let trusted = TestApp::spawn_configured(Backend::Sqlite, UNMETERED, &[("TOLLBOOTH_TRUSTED_PROXIES", "127.0.0.1")])
         .await
         .unwrap();
-    let response = trusted
+    let (request_id, ip) = create_forwarded(&trusted, "203.0.113.7, 127.0.0.1", "lb-abc-123").await;
+    assert_eq!(request_id, "lb-abc-123", "a trusted proxy's request id is kept");
+    assert_eq!(ip, "203.0.113.7", "the client the proxy forwarded for");
+
+    let untrusted = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (request_id, ip) = create_forwarded(&untrusted, "203.0.113.7", "forged-id").await;
+    assert_ne!(request_id, "forged-id");
+    assert_eq!(ip, "127.0.0.1", "forwarding headers from strangers are ignored");
+}
+
+/// Creates an organization through `app` with the headers a proxy passes on; the answer's
+/// request id and the address its audit event recorded.
+async fn create_forwarded(app: &TestApp, forwarded_for: &str, request_id: &str) -> (String, Value) {
+    let response = app
         .http
-        .post(trusted.url("/api/v1/organizations"))
-        .bearer_auth(&trusted.tenant_key)
-        .header("x-forwarded-for", "203.0.113.7, 127.0.0.1")
-        .header("x-request-id", "lb-abc-123")
+        .post(app.url("/api/v1/organizations"))
+        .bearer_auth(&app.tenant_key)
+        .header("x-forwarded-for", forwarded_for)
+        .header("x-request-id", request_id)
         .json(&json!({"name": "Forwarded"}))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    assert_eq!(response.headers()["x-request-id"], "lb-abc-123", "a trusted proxy's request id is kept");
-    let events = trusted.call("GET", "/api/v1/audit_logs", &trusted.tenant_key, Value::Null).await.expect(200);
-    assert_eq!(events.body["data"][0]["ip"], "203.0.113.7", "the client the proxy forwarded for");
-
-    let untrusted = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let response = untrusted
-        .http
-        .post(untrusted.url("/api/v1/organizations"))
-        .bearer_auth(&untrusted.tenant_key)
-        .header("x-forwarded-for", "203.0.113.7")
-        .header("x-request-id", "forged-id")
-        .json(&json!({"name": "Direct"}))
-        .send()
-        .await
-        .unwrap();
-    assert_ne!(response.headers()["x-request-id"], "forged-id");
-    let events = untrusted.call("GET", "/api/v1/audit_logs", &untrusted.tenant_key, Value::Null).await.expect(200);
-    assert_eq!(events.body["data"][0]["ip"], "127.0.0.1", "forwarding headers from strangers are ignored");
+    let answered_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let events = app.call("GET", "/api/v1/audit_logs", &app.tenant_key, Value::Null).await.expect(200);
+    (answered_id, events.body["data"][0]["ip"].clone())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,18 +135,7 @@ async fn an_ipv4_proxy_is_trusted_on_a_dual_stack_listener() {
     }
     let env = [("TOLLBOOTH_LISTEN", "[::]:0"), ("TOLLBOOTH_TRUSTED_PROXIES", "127.0.0.1")];
     let app = TestApp::spawn_configured(Backend::Sqlite, UNMETERED, &env).await.unwrap();
-    let response = app
-        .http
-        .post(app.url("/api/v1/organizations"))
-        .bearer_auth(&app.tenant_key)
-        .header("x-forwarded-for", "203.0.113.7")
-        .header("x-request-id", "dual-1")
-        .json(&json!({"name": "Dual stack"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let events = app.call("GET", "/api/v1/audit_logs", &app.tenant_key, Value::Null).await.expect(200);
-    assert_eq!(events.body["data"][0]["ip"], "203.0.113.7", "the client the IPv4 proxy forwarded for");
-    assert_eq!(response.headers()["x-request-id"], "dual-1", "the trusted proxy's request id is kept");
+    let (request_id, ip) = create_forwarded(&app, "203.0.113.7", "dual-1").await;
+    assert_eq!(ip, "203.0.113.7", "the client the IPv4 proxy forwarded for");
+    assert_eq!(request_id, "dual-1", "the trusted proxy's request id is kept");
 }
