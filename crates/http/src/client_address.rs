@@ -12,13 +12,14 @@ use actix_web::{HttpMessage, HttpRequest};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddress(pub Option<IpAddr>);
 
-/// The request's client address, or the peer's when no middleware decided one (an IPv4 peer
-/// of a dual-stack listener as its IPv4 address).
+/// The request's client address, or the peer's when no middleware decided one; an
+/// IPv4-mapped address (an IPv4 peer of a dual-stack listener) as its IPv4 address.
 pub fn client_ip(request: &HttpRequest) -> Option<IpAddr> {
-    match request.extensions().get::<ClientAddress>() {
+    let address = match request.extensions().get::<ClientAddress>() {
         Some(ClientAddress(address)) => *address,
-        None => request.peer_addr().map(|a| a.ip().to_canonical()),
-    }
+        None => request.peer_addr().map(|a| a.ip()),
+    };
+    address.map(|address| address.to_canonical())
 }
 
 /// [`client_ip`] as text: `unknown` without one.
@@ -27,17 +28,14 @@ pub fn client_address(request: &HttpRequest) -> String {
 }
 
 /// The address a request counts against in rate limits (docs/security.md, "Bounds"): IPv4 as
-/// it is, IPv6 by its /64 (one customer's allocation: a host picks any address inside it at
-/// will), an IPv4-mapped IPv6 address as the IPv4 address.
+/// it is (an IPv4-mapped address included, see [`client_ip`]), IPv6 by its /64 (one
+/// customer's allocation: a host picks any address inside it at will).
 pub fn rate_limit_address(request: &HttpRequest) -> String {
     match client_ip(request) {
-        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-                format!("{}/64", std::net::Ipv6Addr::from(prefix))
-            }
-        },
+        Some(IpAddr::V6(v6)) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("{}/64", std::net::Ipv6Addr::from(prefix))
+        }
         Some(IpAddr::V4(v4)) => v4.to_string(),
         None => "unknown".to_owned(),
     }

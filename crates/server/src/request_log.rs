@@ -27,7 +27,7 @@ pub struct RequestPolicy {
 /// Whether `address` is in one of `ranges`. An IPv4 peer of a dual-stack listener arrives as
 /// `::ffff:a.b.c.d` (RFC 4291 §2.5.5.2): an IPv4 address matches a range written in either
 /// form, so `10.0.0.0/8` and `::ffff:10.0.0.0/104` list the same proxies.
-pub fn in_ranges(ranges: &[ipnet::IpNet], address: IpAddr) -> bool {
+pub(crate) fn in_ranges(ranges: &[ipnet::IpNet], address: IpAddr) -> bool {
     let canonical = address.to_canonical();
     let mapped = match canonical {
         IpAddr::V4(v4) => Some(IpAddr::V6(v4.to_ipv6_mapped())),
