@@ -1,12 +1,18 @@
-//! Read-through caches (clients, resources, API keys, revoked tokens) fill themselves from the database
-//! and are corrected when this instance changes what they hold. A read that began before such
-//! a change may have seen the old row; cached after it, a deleted client, a rotated-out secret
-//! or a revoked token would work again until the entry expired. The guard leaves that read's
-//! answer uncached.
+//! Read-through caches (clients, resources, API keys, revoked tokens, plans) fill themselves
+//! from the database and are corrected when this instance changes what they hold. A read that
+//! began before such a change may have seen the old row; cached after it, a deleted client, a
+//! rotated-out secret or a revoked token would work again until the entry expired. The guard
+//! leaves that read's answer uncached.
+//!
+//! An entry in use is read again before it expires ([`Entry::claim_refresh`]), in the
+//! background, once, while every request keeps answering from the cache: were it left to
+//! expire, every request in flight at that moment would read the database at once, and each
+//! would wait behind the others' reads (docs/capacity.md, "Cost per request").
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use moka::sync::Cache;
 
@@ -44,33 +50,95 @@ impl InvalidationGuard {
     }
 }
 
+/// A cached value, when it was read, and whether a read of it again has started.
+pub struct Entry<V> {
+    pub value: V,
+    read_at: Instant,
+    refreshing: AtomicBool,
+}
+
+impl<V> Entry<V> {
+    /// A value read just now.
+    pub fn new(value: V) -> Self {
+        Entry { value, read_at: Instant::now(), refreshing: AtomicBool::new(false) }
+    }
+
+    /// The claim to read this entry again, for the caller, when it is `refresh_after` old and no
+    /// one else holds the claim.
+    pub fn claim_refresh(self: &Arc<Self>, refresh_after: Duration) -> Option<RefreshClaim<V>> {
+        let due = self.read_at.elapsed() >= refresh_after && !self.refreshing.swap(true, Ordering::AcqRel);
+        due.then(|| RefreshClaim(self.clone()))
+    }
+}
+
+/// Held by the one refresh of an entry under way; dropped, it lets the next request that finds
+/// the entry due try again (after a failed read, or one whose answer a change here made moot).
+pub struct RefreshClaim<V>(Arc<Entry<V>>);
+
+impl<V> Drop for RefreshClaim<V> {
+    fn drop(&mut self) {
+        self.0.refreshing.store(false, Ordering::Release);
+    }
+}
+
+/// When an entry that lives `time_to_live` is read again ahead of its expiry: at three quarters
+/// of it, which leaves the read a quarter of it to finish before the entry would expire.
+pub fn refresh_after(time_to_live: Duration) -> Duration {
+    time_to_live * 3 / 4
+}
+
 /// A read-through cache of values by string key, guarded: what a load returns is kept for
-/// `time_to_live` unless an invalidation raced it.
+/// `time_to_live` unless an invalidation raced it, and read again in the background ahead of
+/// its expiry while it is in use.
 #[derive(Clone)]
 pub struct ReadThrough<V: Clone + Send + Sync + 'static> {
-    cache: Cache<String, V>,
+    cache: Cache<String, Arc<Entry<V>>>,
     guard: InvalidationGuard,
+    time_to_live: Duration,
 }
 
 impl<V: Clone + Send + Sync + 'static> ReadThrough<V> {
     pub fn new(max_capacity: u64, time_to_live: Duration) -> Self {
         let cache = Cache::builder().max_capacity(max_capacity).time_to_live(time_to_live).build();
-        ReadThrough { cache, guard: InvalidationGuard::default() }
+        ReadThrough { cache, guard: InvalidationGuard::default(), time_to_live }
     }
 
-    /// The value of `key`, from the cache or from `load`, which is awaited only after the read
-    /// began (futures run when awaited), so an invalidation during it is seen.
-    pub async fn get_or_load<E, Load>(&self, key: &str, load: Load) -> Result<V, E>
+    /// The value of `key`: from the cache, or on a miss from the future `load` makes (called
+    /// only then, so a hit builds nothing). An entry due for a refresh answers from the cache
+    /// too, and the first request to find it due starts `load`'s future in the background; a
+    /// failed refresh changes nothing, and the entry expires unless a later one succeeds.
+    pub async fn get_or_load<E, Load, Loading>(&self, key: &str, load: Load) -> Result<V, E>
     where
-        Load: Future<Output = Result<V, E>>,
+        Load: FnOnce() -> Loading,
+        Loading: Future<Output = Result<V, E>> + Send + 'static,
+        E: Send + 'static,
     {
-        if let Some(hit) = self.cache.get(key) {
-            return Ok(hit);
+        let Some(entry) = self.cache.get(key) else {
+            return self.load_and_store(key.to_owned(), load()).await;
+        };
+        if let Some(claim) = entry.claim_refresh(refresh_after(self.time_to_live)) {
+            let (cache, key, loading) = (self.clone(), key.to_owned(), load());
+            tokio::spawn(async move {
+                let _claim = claim;
+                let _ = cache.load_and_store(key, loading).await;
+            });
         }
+        Ok(entry.value.clone())
+    }
+
+    /// Awaits `loading` (futures run when awaited, so after the read began and an invalidation
+    /// during it is seen) and stores its value unless such an invalidation came.
+    async fn load_and_store<E>(&self, key: String, loading: impl Future<Output = Result<V, E>>) -> Result<V, E> {
         let began = self.guard.begin_read();
-        let loaded = load.await?;
-        self.guard.store_unless_invalidated(began, || self.cache.insert(key.to_owned(), loaded.clone()));
+        let loaded = loading.await?;
+        self.guard.store_unless_invalidated(began, || self.cache.insert(key, Arc::new(Entry::new(loaded.clone()))));
         Ok(loaded)
+    }
+
+    /// Stores `value` for `key`: the new truth after a change made here, which reads in flight
+    /// will not undo.
+    pub fn set(&self, key: &str, value: V) {
+        self.guard.invalidate(|| self.cache.insert(key.to_owned(), Arc::new(Entry::new(value))));
     }
 
     /// Forgets `key` after what it holds changed here.
@@ -98,5 +166,98 @@ mod tests {
         let began = guard.begin_read();
         guard.store_unless_invalidated(began, || stored.push("clean"));
         assert_eq!(stored, ["clean"]);
+    }
+
+    #[test]
+    fn one_request_claims_a_due_refresh_until_it_gives_it_up() {
+        let ttl = Duration::from_secs(1);
+        assert!(Arc::new(Entry::new(1)).claim_refresh(refresh_after(ttl)).is_none(), "not due yet");
+        let due = Arc::new(Entry { read_at: Instant::now() - refresh_after(ttl), ..Entry::new(1) });
+        let claim = due.claim_refresh(refresh_after(ttl));
+        assert!(claim.is_some());
+        assert!(due.claim_refresh(refresh_after(ttl)).is_none(), "only one refresh at a time");
+        drop(claim);
+        assert!(due.claim_refresh(refresh_after(ttl)).is_some(), "a refresh that ended leaves it to the next");
+        assert!(refresh_after(ttl) < ttl, "the refresh must land before the entry expires");
+    }
+
+    /// A long time to live: the tests back-date entries instead of waiting.
+    const TTL: Duration = Duration::from_secs(60);
+
+    /// A cache holding `value` for "k", read `age` ago.
+    fn holding(value: u32, age: Duration) -> ReadThrough<u32> {
+        let cache = ReadThrough::new(10, TTL);
+        let entry = Entry { read_at: Instant::now() - age, ..Entry::new(value) };
+        cache.cache.insert("k".to_owned(), Arc::new(entry));
+        cache
+    }
+
+    /// Lets the refresh started in the background run (the test runtime has one thread), until
+    /// "k" holds `value`; false if it never does.
+    async fn until_holds(cache: &ReadThrough<u32>, value: u32) -> bool {
+        for _ in 0..100 {
+            if cache.cache.get("k").is_some_and(|entry| entry.value == value) {
+                return true;
+            }
+            tokio::task::yield_now().await;
+        }
+        false
+    }
+
+    #[tokio::test]
+    async fn a_due_entry_answers_from_the_cache_while_one_refresh_reads_it_again() {
+        let cache = holding(1, refresh_after(TTL));
+        let loads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let load = || {
+            loads.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<_, ()>(2) }
+        };
+        for _ in 0..10 {
+            assert_eq!(cache.get_or_load("k", load).await, Ok(1));
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 1, "one refresh for ten requests");
+        assert!(until_holds(&cache, 2).await, "the refresh stores what it read");
+        assert_eq!(cache.get_or_load("k", load).await, Ok(2));
+        assert_eq!(loads.load(Ordering::SeqCst), 1, "a fresh entry is not read again");
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_changes_nothing_and_the_next_request_tries_again() {
+        let cache = holding(1, refresh_after(TTL));
+        let failed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let fail = || {
+            failed.fetch_add(1, Ordering::SeqCst);
+            async { Err::<u32, _>("database away") }
+        };
+        assert_eq!(cache.get_or_load("k", fail).await, Ok(1));
+        for _ in 0..100 {
+            if cache.cache.get("k").is_some_and(|entry| !entry.refreshing.load(Ordering::Acquire)) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(cache.get_or_load("k", fail).await, Ok(1));
+        assert_eq!(failed.load(Ordering::SeqCst), 2, "the claim was given up after the failure");
+        // A miss reports the failure: nothing is answered from an entry that has expired.
+        cache.invalidate("k");
+        assert_eq!(cache.get_or_load("k", fail).await, Err("database away"));
+    }
+
+    #[tokio::test]
+    async fn a_refresh_that_raced_a_change_here_does_not_undo_it() {
+        let cache = holding(1, refresh_after(TTL));
+        let changed_meanwhile = {
+            let cache = cache.clone();
+            move || async move {
+                cache.set("k", 5);
+                Ok::<_, ()>(1)
+            }
+        };
+        assert_eq!(cache.get_or_load("k", changed_meanwhile).await, Ok(1));
+        assert!(until_holds(&cache, 5).await);
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(cache.get_or_load("k", || async { Ok::<_, ()>(9) }).await, Ok(5));
     }
 }

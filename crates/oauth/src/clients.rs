@@ -28,8 +28,10 @@ impl ClientDirectory {
 
     /// The client with this id, from the cache or the database.
     pub async fn find(&self, client_id: &Id<ids::Client>) -> Result<Option<Arc<Client>>, StorageError> {
-        let id = client_id.clone();
-        let load = async { Ok(self.db.run(move |conn| clients::find(conn, &id)).await?.map(Arc::new)) };
+        let load = || {
+            let (db, id) = (self.db.clone(), client_id.clone());
+            async move { Ok(db.run(move |conn| clients::find(conn, &id)).await?.map(Arc::new)) }
+        };
         self.cache.get_or_load(client_id.as_str(), load).await
     }
 

@@ -27,8 +27,10 @@ impl ResourceDirectory {
 
     /// The resources of `tenant_id` (a tenant id this server stored: a client's or a key's).
     pub async fn of_tenant(&self, tenant_id: &str) -> Result<Arc<Vec<Resource>>, StorageError> {
-        let id = tenant_id.to_owned();
-        let load = async { Ok(Arc::new(self.db.run(move |conn| resources::all_of_tenant(conn, &id)).await?)) };
+        let load = || {
+            let (db, id) = (self.db.clone(), tenant_id.to_owned());
+            async move { Ok(Arc::new(db.run(move |conn| resources::all_of_tenant(conn, &id)).await?)) }
+        };
         self.cache.get_or_load(tenant_id, load).await
     }
 

@@ -1,57 +1,50 @@
 //! Which access tokens were revoked (RFC 7009), by `jti`, or with their client, user,
 //! organization or tenant deleted. A lookup is cached for a second, so a busy token costs no
 //! database round trip and a revocation made by another instance is seen within a second; one
-//! made here is seen at once.
+//! made here is seen at once. A token in use is looked up again ahead of its entry's expiry
+//! (tollbooth_http::cache_guard).
 
 use std::time::Duration;
 
-use moka::sync::Cache;
+use tollbooth_http::cache_guard::ReadThrough;
 use tollbooth_storage::{Database, StorageError, revoked_tokens};
 
 use crate::jwt::AccessTokenClaims;
-use tollbooth_http::cache_guard::InvalidationGuard;
 
 const REVOCATION_CACHE_TTL: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct Revocations {
     db: Database,
-    cache: Cache<String, bool>,
-    /// A lookup that raced a revocation here cannot cache "not revoked" over it.
-    guard: InvalidationGuard,
+    /// By `jti`. A lookup that raced a revocation here cannot cache "not revoked" over it.
+    cache: ReadThrough<bool>,
 }
 
 impl Revocations {
     pub fn new(db: Database) -> Self {
-        let cache = Cache::builder().max_capacity(100_000).time_to_live(REVOCATION_CACHE_TTL).build();
-        Revocations { db, cache, guard: InvalidationGuard::default() }
+        Revocations { db, cache: ReadThrough::new(100_000, REVOCATION_CACHE_TTL) }
     }
 
     /// Whether the token with these claims was revoked, or anything it names was deleted.
     pub async fn is_revoked(&self, claims: &AccessTokenClaims) -> Result<bool, StorageError> {
-        if let Some(revoked) = self.cache.get(&claims.jti) {
-            return Ok(revoked);
-        }
-        let jti = claims.jti.clone();
-        let mut subjects = vec![claims.sub.clone(), claims.client_id.clone(), claims.tid.clone()];
-        subjects.extend(claims.org_id.clone());
-        let issued_at = tollbooth_storage::from_unix_seconds(claims.iat);
-        let began = self.guard.begin_read();
-        let revoked = self
-            .db
-            .run(move |conn| {
+        let load = || {
+            let (db, jti) = (self.db.clone(), claims.jti.clone());
+            let mut subjects = vec![claims.sub.clone(), claims.client_id.clone(), claims.tid.clone()];
+            subjects.extend(claims.org_id.clone());
+            let issued_at = tollbooth_storage::from_unix_seconds(claims.iat);
+            let is_revoked = move |conn: &mut _| {
                 let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
                 revoked_tokens::is_revoked(conn, &jti, &subjects, issued_at)
-            })
-            .await?;
-        self.guard.store_unless_invalidated(began, || self.cache.insert(claims.jti.clone(), revoked));
-        Ok(revoked)
+            };
+            async move { db.run(is_revoked).await }
+        };
+        self.cache.get_or_load(&claims.jti, load).await
     }
 
     /// Drops every cached answer after a client, user, organization or tenant was revoked here
     /// (deleted, or a user demoted, in the change's own transaction): any of them may be wrong.
     pub fn forget_cached_answers(&self) {
-        self.guard.invalidate(|| self.cache.invalidate_all());
+        self.cache.invalidate_all();
     }
 
     /// Revokes `jti` until `expires_at` (Unix seconds), when the token would have expired anyway.
@@ -65,7 +58,7 @@ impl Revocations {
 
     /// Records here that `jti` was revoked by a write made elsewhere (in a transaction).
     pub fn remember_revoked(&self, jti: &str) {
-        self.guard.invalidate(|| self.cache.insert(jti.to_owned(), true));
+        self.cache.set(jti, true);
     }
 
     /// Deletes revocations of tokens that have expired anyway (run periodically).

@@ -6,15 +6,14 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use moka::sync::Cache;
 use tollbooth_http::bearer;
-use tollbooth_http::cache_guard::InvalidationGuard;
+use tollbooth_http::cache_guard::{Entry, InvalidationGuard, refresh_after};
 use tollbooth_oauth::jwt::TokenRejection;
 use tollbooth_storage::api_keys::{self, ApiKey};
 use tollbooth_storage::{Database, Reach, StorageError};
@@ -23,12 +22,9 @@ use crate::error::ApiError;
 use crate::{ManagementApi, scopes};
 
 /// How long a key seen here is trusted without asking the database again. A key deleted or
-/// rotated through this instance is dropped from the cache at once.
+/// rotated through this instance is dropped from the cache at once. A key in use is read again
+/// ahead of its expiry, in the background ([`refresh_after`]).
 const API_KEY_CACHE_TTL: Duration = Duration::from_secs(1);
-/// A cached key older than this is read again by the next request that uses it, in the
-/// background. Without it, a busy key's entry expired each second and every request in
-/// flight at that moment read the key from the database before doing its own work.
-const API_KEY_REFRESH_AFTER: Duration = Duration::from_millis(750);
 
 /// What authenticated the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,21 +121,8 @@ impl Principal {
     }
 }
 
-/// What the database said of one key hash, and when.
-struct CachedKey {
-    /// `None`: no key has this hash.
-    key: Option<Arc<ApiKey>>,
-    read_at: Instant,
-    /// Claimed by the one request that starts this entry's early refresh.
-    refreshing: AtomicBool,
-}
-
-impl CachedKey {
-    /// Whether the caller should refresh this entry now: it is due, and nobody else has started.
-    fn claim_refresh(&self) -> bool {
-        self.read_at.elapsed() >= API_KEY_REFRESH_AFTER && !self.refreshing.swap(true, Ordering::AcqRel)
-    }
-}
+/// What the database said of one key hash (`None`: no key has it), and when.
+type CachedKey = Entry<Option<Arc<ApiKey>>>;
 
 #[derive(Clone)]
 pub struct ApiKeyCache {
@@ -169,7 +152,7 @@ impl ApiKeyCache {
         self.guard.invalidate(|| {
             // Invalidation is rare; moka applies the predicate lazily and cheaply. Should it
             // refuse the predicate, dropping everything is the safe answer.
-            let predicate = move |_: &String, cached: &Arc<CachedKey>| cached.key.as_deref().is_some_and(&affected);
+            let predicate = move |_: &String, cached: &Arc<CachedKey>| cached.value.as_deref().is_some_and(&affected);
             if self.by_hash.invalidate_entries_if(predicate).is_err() {
                 self.by_hash.invalidate_all();
             }
@@ -180,8 +163,7 @@ impl ApiKeyCache {
     /// Caches what a read begun at `began` found, unless an invalidation came in between.
     fn store(&self, hash: String, key: Option<Arc<ApiKey>>, began: u64) {
         self.guard.store_unless_invalidated(began, || {
-            let entry = CachedKey { key, read_at: Instant::now(), refreshing: AtomicBool::new(false) };
-            self.by_hash.insert(hash, Arc::new(entry));
+            self.by_hash.insert(hash, Arc::new(Entry::new(key)));
         });
     }
 
@@ -242,12 +224,15 @@ pub(crate) async fn by_api_key(api: &ManagementApi, secret: &str) -> Result<(Pri
     let hash = api.hasher.hash(secret);
     let key = match api.api_keys.by_hash.get(&hash) {
         Some(cached) => {
-            if cached.claim_refresh() {
+            if let Some(claim) = cached.claim_refresh(refresh_after(API_KEY_CACHE_TTL)) {
                 let (cache, db, hash) = (api.api_keys.clone(), api.db.clone(), hash.clone());
-                // A failed refresh changes nothing: the entry expires and the next use reads.
-                actix_web::rt::spawn(async move { cache.load(&db, hash).await.ok() });
+                // A failed refresh changes nothing: the entry expires unless a later one succeeds.
+                actix_web::rt::spawn(async move {
+                    let _claim = claim;
+                    cache.load(&db, hash).await.ok()
+                });
             }
-            cached.key.clone()
+            cached.value.clone()
         }
         None => api.api_keys.load(&api.db, hash.clone()).await?,
     };
@@ -327,20 +312,6 @@ mod tests {
 
         let began = cache.guard.begin_read();
         cache.store("hash-a".into(), Some(key("key_a")), began);
-        assert!(cache.by_hash.get("hash-a").is_some_and(|cached| cached.key.is_some()));
-    }
-
-    #[test]
-    fn one_request_refreshes_a_due_entry_ahead_of_expiry() {
-        let fresh = CachedKey { key: Some(key("key_a")), read_at: Instant::now(), refreshing: AtomicBool::new(false) };
-        assert!(!fresh.claim_refresh(), "not due yet");
-        let due = CachedKey {
-            key: Some(key("key_a")),
-            read_at: Instant::now() - API_KEY_REFRESH_AFTER,
-            refreshing: AtomicBool::new(false),
-        };
-        assert!(due.claim_refresh());
-        assert!(!due.claim_refresh(), "only one refresh at a time");
-        assert!(API_KEY_REFRESH_AFTER < API_KEY_CACHE_TTL, "the refresh must land before the entry expires");
+        assert!(cache.by_hash.get("hash-a").is_some_and(|cached| cached.value.is_some()));
     }
 }

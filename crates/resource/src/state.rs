@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use actix_web::web;
+use tollbooth_http::cache_guard::ReadThrough;
 use tollbooth_oauth::OAuth;
 use tollbooth_storage::Database;
 use tollbooth_storage::rate_limit::RateLimiter;
@@ -25,10 +26,10 @@ pub struct ManagementApi {
     /// `None` when rate limiting is switched off.
     pub rate_limiter: Option<Arc<RateLimiter>>,
     /// Tenant id → plan, briefly: every counted request needs it.
-    pub tenant_plans: moka::sync::Cache<String, String>,
+    pub tenant_plans: ReadThrough<String>,
     /// Organization id → its own plan (`None`: its tenant's), briefly: every call verified for
     /// an organization's key or token needs it (docs/protect-your-api.md).
-    pub organization_plans: moka::sync::Cache<String, Option<String>>,
+    pub organization_plans: ReadThrough<Option<String>>,
 }
 
 /// How long a tenant's or an organization's plan is trusted without asking the database (a
@@ -38,27 +39,25 @@ pub const TENANT_PLAN_CACHE_TTL: std::time::Duration = std::time::Duration::from
 impl ManagementApi {
     /// The plan of `tenant_id`; the default plan if the tenant is gone.
     pub async fn tenant_plan(&self, tenant_id: &str) -> Result<String, ApiError> {
-        if let Some(plan) = self.tenant_plans.get(tenant_id) {
-            return Ok(plan);
-        }
-        let id = tenant_id.to_owned();
-        let plan = match self.db.run(move |conn| tollbooth_storage::tenants::get(conn, &id)).await {
-            Ok(tenant) => tenant.plan,
-            Err(tollbooth_storage::StorageError::NotFound) => self.plan_default.clone(),
-            Err(other) => return Err(other.into()),
+        let load = || {
+            let (db, id, plan_default) = (self.db.clone(), tenant_id.to_owned(), self.plan_default.clone());
+            async move {
+                match db.run(move |conn| tollbooth_storage::tenants::get(conn, &id)).await {
+                    Ok(tenant) => Ok(tenant.plan),
+                    Err(tollbooth_storage::StorageError::NotFound) => Ok(plan_default),
+                    Err(other) => Err(ApiError::from(other)),
+                }
+            }
         };
-        self.tenant_plans.insert(tenant_id.to_owned(), plan.clone());
-        Ok(plan)
+        self.tenant_plans.get_or_load(tenant_id, load).await
     }
 
     /// The own plan of an organization, if it has one (docs/protect-your-api.md).
     pub async fn organization_plan(&self, organization_id: &str) -> Result<Option<String>, ApiError> {
-        if let Some(own) = self.organization_plans.get(organization_id) {
-            return Ok(own);
-        }
-        let id = organization_id.to_owned();
-        let found = self.db.run(move |conn| tollbooth_storage::organizations::plan_of(conn, &id)).await?;
-        self.organization_plans.insert(organization_id.to_owned(), found.clone());
-        Ok(found)
+        let load = || {
+            let (db, id) = (self.db.clone(), organization_id.to_owned());
+            async move { Ok(db.run(move |conn| tollbooth_storage::organizations::plan_of(conn, &id)).await?) }
+        };
+        self.organization_plans.get_or_load(organization_id, load).await
     }
 }

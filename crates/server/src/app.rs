@@ -7,6 +7,7 @@ use std::sync::Arc;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use secrecy::{ExposeSecret, SecretString};
+use tollbooth_http::cache_guard::ReadThrough;
 use tollbooth_http::endpoint::Endpoint;
 use tollbooth_oauth::keys::{KeyError, KeyRing};
 use tollbooth_oauth::session::SessionKeys;
@@ -238,14 +239,8 @@ impl Application {
             plans: settings.rate_limit.plans.keys().cloned().collect(),
             plan_default: settings.rate_limit.plan_default.clone(),
             rate_limiter,
-            tenant_plans: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(tollbooth_resource::TENANT_PLAN_CACHE_TTL)
-                .build(),
-            organization_plans: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(tollbooth_resource::TENANT_PLAN_CACHE_TTL)
-                .build(),
+            tenant_plans: ReadThrough::new(100_000, tollbooth_resource::TENANT_PLAN_CACHE_TTL),
+            organization_plans: ReadThrough::new(100_000, tollbooth_resource::TENANT_PLAN_CACHE_TTL),
         });
         let request_policy = web::Data::new(request_log::RequestPolicy {
             trusted_proxies: settings.server.trusted_proxies.clone(),
