@@ -66,7 +66,11 @@ impl<V> Entry<V> {
     /// The claim to read this entry again, for the caller, when it is `refresh_after` old and no
     /// one else holds the claim.
     pub fn claim_refresh(self: &Arc<Self>, refresh_after: Duration) -> Option<RefreshClaim<V>> {
-        let due = self.read_at.elapsed() >= refresh_after && !self.refreshing.swap(true, Ordering::AcqRel);
+        // Read before the swap: while a refresh is under way, the hits of every thread only read
+        // the flag's cache line.
+        let due = self.read_at.elapsed() >= refresh_after
+            && !self.refreshing.load(Ordering::Relaxed)
+            && self.refreshing.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_ok();
         due.then(|| RefreshClaim(self.clone()))
     }
 }
@@ -105,8 +109,9 @@ impl<V: Clone + Send + Sync + 'static> ReadThrough<V> {
 
     /// The value of `key`: from the cache, or on a miss from the future `load` makes (called
     /// only then, so a hit builds nothing). An entry due for a refresh answers from the cache
-    /// too, and the first request to find it due starts `load`'s future in the background; a
-    /// failed refresh changes nothing, and the entry expires unless a later one succeeds.
+    /// too, and the first request to find it due starts `load`'s future in the background (on
+    /// the Tokio runtime, if the caller runs on one); a failed refresh changes nothing, and the
+    /// entry expires unless a later one succeeds. Concurrent misses each load.
     pub async fn get_or_load<E, Load, Loading>(&self, key: &str, load: Load) -> Result<V, E>
     where
         Load: FnOnce() -> Loading,
@@ -114,24 +119,37 @@ impl<V: Clone + Send + Sync + 'static> ReadThrough<V> {
         E: Send + 'static,
     {
         let Some(entry) = self.cache.get(key) else {
-            return self.load_and_store(key.to_owned(), load()).await;
+            return self.load_and_store(key.to_owned(), load(), None).await;
         };
-        if let Some(claim) = entry.claim_refresh(refresh_after(self.time_to_live)) {
-            let (cache, key, loading) = (self.clone(), key.to_owned(), load());
-            tokio::spawn(async move {
+        let runtime = tokio::runtime::Handle::try_current();
+        if let (Ok(runtime), Some(claim)) = (runtime, entry.claim_refresh(refresh_after(self.time_to_live))) {
+            let (cache, key, loading, replacing) = (self.clone(), key.to_owned(), load(), entry.clone());
+            runtime.spawn(async move {
                 let _claim = claim;
-                let _ = cache.load_and_store(key, loading).await;
+                let _ = cache.load_and_store(key, loading, Some(replacing)).await;
             });
         }
         Ok(entry.value.clone())
     }
 
     /// Awaits `loading` (futures run when awaited, so after the read began and an invalidation
-    /// during it is seen) and stores its value unless such an invalidation came.
-    async fn load_and_store<E>(&self, key: String, loading: impl Future<Output = Result<V, E>>) -> Result<V, E> {
+    /// during it is seen) and stores its value unless such an invalidation came, or, for a
+    /// refresh of `replacing`, unless that entry was replaced meanwhile (it expired, and a miss
+    /// stored a newer read).
+    async fn load_and_store<E>(
+        &self,
+        key: String,
+        loading: impl Future<Output = Result<V, E>>,
+        replacing: Option<Arc<Entry<V>>>,
+    ) -> Result<V, E> {
         let began = self.guard.begin_read();
         let loaded = loading.await?;
-        self.guard.store_unless_invalidated(began, || self.cache.insert(key, Arc::new(Entry::new(loaded.clone()))));
+        self.guard.store_unless_invalidated(began, || {
+            let current = || self.cache.get(&key);
+            if replacing.is_none_or(|replacing| current().is_some_and(|current| Arc::ptr_eq(&current, &replacing))) {
+                self.cache.insert(key, Arc::new(Entry::new(loaded.clone())));
+            }
+        });
         Ok(loaded)
     }
 
@@ -238,9 +256,24 @@ mod tests {
         }
         assert_eq!(cache.get_or_load("k", fail).await, Ok(1));
         assert_eq!(failed.load(Ordering::SeqCst), 2, "the claim was given up after the failure");
-        // A miss reports the failure: nothing is answered from an entry that has expired.
+        // A miss (here after an invalidation) reports the failure.
         cache.invalidate("k");
         assert_eq!(cache.get_or_load("k", fail).await, Err("database away"));
+    }
+
+    #[tokio::test]
+    async fn a_late_refresh_does_not_overwrite_a_newer_read() {
+        let cache = holding(1, refresh_after(TTL));
+        let (answer, answered) = tokio::sync::oneshot::channel::<u32>();
+        assert_eq!(cache.get_or_load("k", || async { answered.await.map_err(drop) }).await, Ok(1));
+        tokio::task::yield_now().await;
+        // Meanwhile the entry expired and a miss stored a newer read.
+        cache.cache.insert("k".to_owned(), Arc::new(Entry::new(7)));
+        answer.send(2).unwrap();
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(cache.get_or_load("k", || async { Ok::<_, ()>(9) }).await, Ok(7));
     }
 
     #[tokio::test]
