@@ -172,6 +172,8 @@ impl<V: Clone + Send + Sync + 'static> ReadThrough<V> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::AtomicUsize;
+
     use super::*;
 
     #[test]
@@ -222,14 +224,17 @@ mod tests {
         false
     }
 
+    /// A load answering `answer`, counted in `loads` when it is made.
+    fn counted<T: Send + 'static>(loads: &AtomicUsize, answer: T) -> impl Future<Output = T> + Send + 'static {
+        loads.fetch_add(1, Ordering::SeqCst);
+        async move { answer }
+    }
+
     #[tokio::test]
     async fn a_due_entry_answers_from_the_cache_while_one_refresh_reads_it_again() {
         let cache = holding(1, refresh_after(TTL));
-        let loads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let load = || {
-            loads.fetch_add(1, Ordering::SeqCst);
-            async { Ok::<_, ()>(2) }
-        };
+        let loads = AtomicUsize::new(0);
+        let load = || counted(&loads, Ok::<_, ()>(2));
         for _ in 0..10 {
             assert_eq!(cache.get_or_load("k", load).await, Ok(1));
         }
@@ -242,11 +247,8 @@ mod tests {
     #[tokio::test]
     async fn a_failed_refresh_changes_nothing_and_the_next_request_tries_again() {
         let cache = holding(1, refresh_after(TTL));
-        let failed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let fail = || {
-            failed.fetch_add(1, Ordering::SeqCst);
-            async { Err::<u32, _>("database away") }
-        };
+        let failed = AtomicUsize::new(0);
+        let fail = || counted(&failed, Err::<u32, _>("database away"));
         assert_eq!(cache.get_or_load("k", fail).await, Ok(1));
         for _ in 0..100 {
             if cache.cache.get("k").is_some_and(|entry| !entry.refreshing.load(Ordering::Acquire)) {
