@@ -2,7 +2,7 @@
 # Forward authentication's figures (docs/protect-your-api.md, "Figures"), on SQLite with the
 # Redis counter store: GET /verify with an API key and with a JWT beside a hello-world GET of
 # the same actix-web in the same run (target: at least half its requests per second, p99 under
-# 3 ms, one Redis command per call), the latency of both at half the hello-world's rate, and nginx in front of an API with auth_request to Tollbooth
+# 3 ms, one Redis command per call), all three again at half the hello-world's rate, and nginx in front of an API with auth_request to Tollbooth
 # beside nginx in front of it alone. Needs Redis (BENCH_REDIS_URL); nginx is optional.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,11 +45,12 @@ done
 redis_calls() { redis-cli -u "$REDIS" info commandstats | awk -F'[=,:]' '/^cmdstat_(evalsha|eval|script)/ {s += $3} END {print s + 0}'; }
 
 hello_and_verify() {
-  local round=$1 hello
-  hello=$(SERVER_PID=$HELLO_PID run_wrk "GET / hello-world baseline (round $round)" "the baseline" bench/report.lua "http://127.0.0.1:$HELLO_PORT/")
-  echo "$hello"
+  local round=$1
+  SERVER_PID=$HELLO_PID run_wrk "GET / hello-world baseline (round $round)" "the baseline" bench/report.lua \
+    "http://127.0.0.1:$HELLO_PORT/" | tee "$WORKDIR/hello.out"
   # Half the hello-world's rate, for the paced runs below.
-  local half; half=$(awk '/throughput/ {gsub(",", "", $2); print int($2 / 2)}' <<<"$hello")
+  local half; half=$(awk '/throughput/ {gsub(",", "", $2); print int($2 / 2)}' "$WORKDIR/hello.out")
+  [ "${half:-0}" -gt 0 ] || { echo "no hello-world rate to pace at" >&2; exit 1; }
   for kind in "API key" JWT; do
     local credential=$KEY; [ "$kind" = JWT ] && credential=$JWT
     API_KEY=$credential run_wrk "GET /verify with an $kind (round $round)" ">= 0.5 of the baseline, p99 < 3 ms" bench/get.lua "$VERIFY"
@@ -63,7 +64,7 @@ hello_and_verify() {
   # The latency at the rate the target names (half the hello-world's) rather than at
   # saturation: wrk sends on a fixed schedule (bench/paced.lua); the hello-world at the same
   # rate beside it.
-  SERVER_PID=$HELLO_PID API_KEY=- RATE=$half run_wrk "GET / hello-world paced, $half requests/s asked (round $round)" \
+  SERVER_PID=$HELLO_PID API_KEY= RATE=$half run_wrk "GET / hello-world paced, $half requests/s asked (round $round)" \
     "the baseline's latency at this rate" bench/paced.lua "http://127.0.0.1:$HELLO_PORT/"
   for kind in "API key" JWT; do
     local credential=$KEY; [ "$kind" = JWT ] && credential=$JWT
