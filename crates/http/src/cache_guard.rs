@@ -19,18 +19,18 @@ use moka::sync::Cache;
 /// Counts invalidations; the lock makes "check, then store" and "count, then invalidate"
 /// exclude each other.
 #[derive(Clone, Default)]
-pub struct InvalidationGuard {
+struct InvalidationGuard {
     invalidations: Arc<Mutex<u64>>,
 }
 
 impl InvalidationGuard {
     /// Call before reading the database; hand the result to [`Self::store_unless_invalidated`].
-    pub fn begin_read(&self) -> u64 {
+    fn begin_read(&self) -> u64 {
         *self.lock()
     }
 
     /// Runs `store` (the cache insert) unless an invalidation came since `began`.
-    pub fn store_unless_invalidated(&self, began: u64, store: impl FnOnce()) {
+    fn store_unless_invalidated(&self, began: u64, store: impl FnOnce()) {
         let invalidations = self.lock();
         if *invalidations == began {
             store();
@@ -39,7 +39,7 @@ impl InvalidationGuard {
 
     /// Runs `invalidate` (a cache removal, or an overwrite with the new truth) so that reads in
     /// flight will not undo it.
-    pub fn invalidate(&self, invalidate: impl FnOnce()) {
+    fn invalidate(&self, invalidate: impl FnOnce()) {
         let mut invalidations = self.lock();
         *invalidations += 1;
         invalidate();
@@ -51,21 +51,21 @@ impl InvalidationGuard {
 }
 
 /// A cached value, when it was read, and whether a read of it again has started.
-pub struct Entry<V> {
-    pub value: V,
+struct Entry<V> {
+    value: V,
     read_at: Instant,
     refreshing: AtomicBool,
 }
 
 impl<V> Entry<V> {
     /// A value read just now.
-    pub fn new(value: V) -> Self {
+    fn new(value: V) -> Self {
         Entry { value, read_at: Instant::now(), refreshing: AtomicBool::new(false) }
     }
 
     /// The claim to read this entry again, for the caller, when it is `refresh_after` old and no
     /// one else holds the claim.
-    pub fn claim_refresh(self: &Arc<Self>, refresh_after: Duration) -> Option<RefreshClaim<V>> {
+    fn claim_refresh(self: &Arc<Self>, refresh_after: Duration) -> Option<RefreshClaim<V>> {
         // Read before the swap: while a refresh is under way, the hits of every thread only read
         // the flag's cache line.
         let due = self.read_at.elapsed() >= refresh_after
@@ -77,7 +77,7 @@ impl<V> Entry<V> {
 
 /// Held by the one refresh of an entry under way; dropped, it lets the next request that finds
 /// the entry due try again (after a failed read, or one whose answer a change here made moot).
-pub struct RefreshClaim<V>(Arc<Entry<V>>);
+struct RefreshClaim<V>(Arc<Entry<V>>);
 
 impl<V> Drop for RefreshClaim<V> {
     fn drop(&mut self) {
@@ -87,7 +87,7 @@ impl<V> Drop for RefreshClaim<V> {
 
 /// When an entry that lives `time_to_live` is read again ahead of its expiry: at three quarters
 /// of it, which leaves the read a quarter of it to finish before the entry would expire.
-pub fn refresh_after(time_to_live: Duration) -> Duration {
+fn refresh_after(time_to_live: Duration) -> Duration {
     time_to_live * 3 / 4
 }
 
@@ -107,6 +107,17 @@ impl<V: Clone + Send + Sync + 'static> ReadThrough<V> {
         ReadThrough { cache, guard: InvalidationGuard::default(), time_to_live }
     }
 
+    /// As [`Self::new`], for a cache that forgets entries by their value
+    /// ([`Self::invalidate_where`]).
+    pub fn invalidated_by_value(max_capacity: u64, time_to_live: Duration) -> Self {
+        let cache = Cache::builder()
+            .max_capacity(max_capacity)
+            .time_to_live(time_to_live)
+            .support_invalidation_closures()
+            .build();
+        ReadThrough { cache, guard: InvalidationGuard::default(), time_to_live }
+    }
+
     /// The value of `key`: from the cache, or on a miss from the future `load` makes (called
     /// only then, so a hit builds nothing). An entry due for a refresh answers from the cache
     /// too, and the first request to find it due starts `load`'s future in the background (on
@@ -121,8 +132,10 @@ impl<V: Clone + Send + Sync + 'static> ReadThrough<V> {
         let Some(entry) = self.cache.get(key) else {
             return self.load_and_store(key.to_owned(), load(), None).await;
         };
-        let runtime = tokio::runtime::Handle::try_current();
-        if let (Ok(runtime), Some(claim)) = (runtime, entry.claim_refresh(refresh_after(self.time_to_live))) {
+        let claim = entry.claim_refresh(refresh_after(self.time_to_live));
+        // Without a runtime to run it on, the claim is given up at once.
+        let runtime = claim.as_ref().and_then(|_| tokio::runtime::Handle::try_current().ok());
+        if let (Some(claim), Some(runtime)) = (claim, runtime) {
             let (cache, key, loading, replacing) = (self.clone(), key.to_owned(), load(), entry.clone());
             runtime.spawn(async move {
                 let _claim = claim;
@@ -167,6 +180,19 @@ impl<V: Clone + Send + Sync + 'static> ReadThrough<V> {
     /// Forgets every key.
     pub fn invalidate_all(&self) {
         self.guard.invalidate(|| self.cache.invalidate_all());
+    }
+
+    /// Forgets every entry whose value `affected` holds for (rare: moka applies the predicate
+    /// lazily). Should the cache refuse the predicate (it was not made with
+    /// [`Self::invalidated_by_value`]), it forgets everything, the safe answer.
+    pub fn invalidate_where(&self, affected: impl Fn(&V) -> bool + Send + Sync + 'static) {
+        self.guard.invalidate(|| {
+            let predicate = move |_: &String, entry: &Arc<Entry<V>>| affected(&entry.value);
+            if self.cache.invalidate_entries_if(predicate).is_err() {
+                self.cache.invalidate_all();
+            }
+            self.cache.run_pending_tasks();
+        });
     }
 }
 

@@ -11,9 +11,8 @@ use std::time::Duration;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use moka::sync::Cache;
 use tollbooth_http::bearer;
-use tollbooth_http::cache_guard::{Entry, InvalidationGuard, refresh_after};
+use tollbooth_http::cache_guard::ReadThrough;
 use tollbooth_oauth::jwt::TokenRejection;
 use tollbooth_storage::api_keys::{self, ApiKey};
 use tollbooth_storage::{Database, Reach, StorageError};
@@ -23,7 +22,7 @@ use crate::{ManagementApi, scopes};
 
 /// How long a key seen here is trusted without asking the database again. A key deleted or
 /// rotated through this instance is dropped from the cache at once. A key in use is read again
-/// ahead of its expiry, in the background ([`refresh_after`]).
+/// ahead of its expiry, in the background ([`ReadThrough`]).
 const API_KEY_CACHE_TTL: Duration = Duration::from_secs(1);
 
 /// What authenticated the request.
@@ -121,26 +120,13 @@ impl Principal {
     }
 }
 
-/// What the database said of one key hash (`None`: no key has it), and when.
-type CachedKey = Entry<Option<Arc<ApiKey>>>;
-
+/// Key hash → what the database said of it (`None`: no key has it).
 #[derive(Clone)]
-pub struct ApiKeyCache {
-    by_hash: Cache<String, Arc<CachedKey>>,
-    /// A lookup that raced a deletion or rotation here is not cached.
-    guard: InvalidationGuard,
-}
+pub struct ApiKeyCache(ReadThrough<Option<Arc<ApiKey>>>);
 
 impl Default for ApiKeyCache {
     fn default() -> Self {
-        ApiKeyCache {
-            by_hash: Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(API_KEY_CACHE_TTL)
-                .support_invalidation_closures()
-                .build(),
-            guard: InvalidationGuard::default(),
-        }
+        ApiKeyCache(ReadThrough::invalidated_by_value(100_000, API_KEY_CACHE_TTL))
     }
 }
 
@@ -149,35 +135,19 @@ impl ApiKeyCache {
     /// deletion of its organization or tenant), so it is refused at once on this instance,
     /// and keeps reads already in flight from caching it again.
     pub fn invalidate_where(&self, affected: impl Fn(&ApiKey) -> bool + Send + Sync + 'static) {
-        self.guard.invalidate(|| {
-            // Invalidation is rare; moka applies the predicate lazily and cheaply. Should it
-            // refuse the predicate, dropping everything is the safe answer.
-            let predicate = move |_: &String, cached: &Arc<CachedKey>| cached.value.as_deref().is_some_and(&affected);
-            if self.by_hash.invalidate_entries_if(predicate).is_err() {
-                self.by_hash.invalidate_all();
+        self.0.invalidate_where(move |cached| cached.as_deref().is_some_and(&affected));
+    }
+
+    /// The key with this hash, from the cache or the database.
+    async fn find(&self, db: &Database, hash: &str) -> Result<Option<Arc<ApiKey>>, ApiError> {
+        let load = || {
+            let (db, hash) = (db.clone(), hash.to_owned());
+            async move {
+                let found = db.run(move |conn| api_keys::find_by_hash(conn, &hash)).await;
+                found.map(|key| key.map(Arc::new)).map_err(|e: StorageError| ApiError::from(e))
             }
-            self.by_hash.run_pending_tasks();
-        });
-    }
-
-    /// Caches what a read begun at `began` found, unless an invalidation came in between.
-    fn store(&self, hash: String, key: Option<Arc<ApiKey>>, began: u64) {
-        self.guard.store_unless_invalidated(began, || {
-            self.by_hash.insert(hash, Arc::new(Entry::new(key)));
-        });
-    }
-
-    /// Reads the key with this hash from the database, and caches the answer.
-    async fn load(&self, db: &Database, hash: String) -> Result<Option<Arc<ApiKey>>, ApiError> {
-        let began = self.guard.begin_read();
-        let lookup = hash.clone();
-        let found = db
-            .run(move |conn| api_keys::find_by_hash(conn, &lookup))
-            .await
-            .map_err(|e: StorageError| ApiError::from(e))?
-            .map(Arc::new);
-        self.store(hash, found.clone(), began);
-        Ok(found)
+        };
+        self.0.get_or_load(hash, load).await
     }
 }
 
@@ -222,20 +192,7 @@ pub(crate) fn looks_like_jwt(credential: &str) -> bool {
 /// The caller an API key names, and the key.
 pub(crate) async fn by_api_key(api: &ManagementApi, secret: &str) -> Result<(Principal, Arc<ApiKey>), ApiError> {
     let hash = api.hasher.hash(secret);
-    let key = match api.api_keys.by_hash.get(&hash) {
-        Some(cached) => {
-            if let Some(claim) = cached.claim_refresh(refresh_after(API_KEY_CACHE_TTL)) {
-                let (cache, db, hash) = (api.api_keys.clone(), api.db.clone(), hash.clone());
-                // A failed refresh changes nothing: the entry expires unless a later one succeeds.
-                actix_web::rt::spawn(async move {
-                    let _claim = claim;
-                    cache.load(&db, hash).await.ok()
-                });
-            }
-            cached.value.clone()
-        }
-        None => api.api_keys.load(&api.db, hash.clone()).await?,
-    };
+    let key = api.api_keys.find(&api.db, &hash).await?;
     let key =
         key.filter(|key| key.authenticates(&hash, tollbooth_storage::now())).ok_or_else(ApiError::invalid_api_key)?;
     let principal = Principal {
@@ -301,17 +258,28 @@ mod tests {
         })
     }
 
-    #[test]
-    fn a_read_that_raced_an_invalidation_is_not_cached() {
+    /// What `cache` holds for "hash-a": the cached answer, or `None` (the probe reads nothing).
+    async fn holds(cache: &ApiKeyCache) -> Option<Arc<ApiKey>> {
+        let found = cache.0.get_or_load("hash-a", || async { Ok::<_, ()>(None) }).await.unwrap();
+        cache.0.invalidate("hash-a");
+        found
+    }
+
+    #[tokio::test]
+    async fn a_read_that_raced_an_invalidation_is_not_cached() {
         let cache = ApiKeyCache::default();
         // Read begins, the key is deleted here meanwhile, then the read finishes.
-        let began = cache.guard.begin_read();
-        cache.invalidate_where(|key| key.id == "key_a");
-        cache.store("hash-a".into(), Some(key("key_a")), began);
-        assert!(cache.by_hash.get("hash-a").is_none(), "what the read saw may be deleted");
+        let raced = || {
+            let cache = cache.clone();
+            async move {
+                cache.invalidate_where(|key| key.id == "key_a");
+                Ok::<_, ()>(Some(key("key_a")))
+            }
+        };
+        cache.0.get_or_load("hash-a", raced).await.unwrap();
+        assert!(holds(&cache).await.is_none(), "what the read saw may be deleted");
 
-        let began = cache.guard.begin_read();
-        cache.store("hash-a".into(), Some(key("key_a")), began);
-        assert!(cache.by_hash.get("hash-a").is_some_and(|cached| cached.value.is_some()));
+        cache.0.get_or_load("hash-a", || async { Ok::<_, ()>(Some(key("key_a"))) }).await.unwrap();
+        assert!(holds(&cache).await.is_some());
     }
 }
